@@ -1,0 +1,402 @@
+"""The AutoLearn guest harness: runs untrusted skill code inside the sandbox.
+
+componentize-py imports this module once, at build time, and snapshots the
+initialised interpreter. Only modules imported by then exist at run time, so
+the imports below are the sandbox's whole standard library: chosen on purpose,
+and tested one by one (tests/sandbox_stdlib.rs). `socket`, `subprocess`,
+`ctypes` and friends are deliberately absent.
+
+The host gives every call a fresh instance, so nothing here needs cleaning up
+between calls, and a skill can never see another call's state.
+"""
+
+# --- The stdlib a skill may import (the snapshot). Keep SKILL_MODULES in step.
+import base64
+import bisect
+import calendar
+import collections
+import collections.abc
+import colorsys
+import copy
+import csv
+import dataclasses
+import datetime
+import decimal
+import difflib
+import enum
+import fractions
+import functools
+import hashlib
+import heapq
+import html
+import io
+import itertools
+import json
+import math
+import numbers
+import operator
+import pprint
+import random
+import re
+import statistics
+import string
+import struct
+import textwrap
+import time
+import typing
+import unicodedata
+import urllib.parse
+import zlib
+
+# --- Used by the harness itself; skills may not import these.
+import ast
+import builtins
+import inspect
+import linecache
+import os
+import symtable
+import sys
+import traceback
+
+import wit_world
+from componentize_py_types import Err
+
+# Bound now, in the snapshot: a skill may monkeypatch `json` in its own call,
+# but must not be able to forge the harness's output.
+_json_dumps = json.dumps
+_json_loads = json.loads
+from wit_world import Fault, FaultKind
+
+SKILL_MODULES = frozenset(
+    """base64 bisect calendar collections collections.abc colorsys copy csv
+    dataclasses datetime decimal difflib enum fractions functools hashlib heapq
+    html io itertools json math numbers operator pprint random re statistics
+    string struct textwrap time typing unicodedata urllib urllib.parse
+    zlib""".split()
+)
+
+# Builtins that reach outside the skill's own code, or around the checks.
+FORBIDDEN_CALLS = frozenset(
+    "eval exec compile __import__ open globals locals vars breakpoint input memoryview".split()
+)
+# Dunder attributes a skill may touch; the rest are escape hatches
+# (`__subclasses__`, `__globals__`, `__builtins__`, `__code__`, ...).
+ALLOWED_DUNDERS = frozenset(
+    "__init__ __name__ __doc__ __len__ __iter__ __next__ __eq__ __lt__ __le__ __gt__ __ge__ __hash__ __repr__ __str__ __post_init__".split()
+)
+# Modules a skill may refer to when they are not imported at run time.
+_BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__doc__", "__file__"}
+
+
+class SandboxImportError(ImportError):
+    """A skill tried to import a module the sandbox does not offer."""
+
+
+def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if level != 0:
+        raise SandboxImportError("relative imports are not available in the sandbox")
+    if name not in SKILL_MODULES:
+        raise SandboxImportError(
+            f"module {name!r} is not available in the sandbox; "
+            f"available: {', '.join(sorted(SKILL_MODULES))}"
+        )
+    return builtins.__import__(name, globals, locals, fromlist, level)
+
+
+def _skill_filename(name):
+    return f"<skill:{name}>"
+
+
+def _load(name, source):
+    """Compile and execute the skill module; returns its globals."""
+    filename = _skill_filename(name)
+    # Registering the source lets tracebacks show the skill's own lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec", dont_inherit=True)
+    skill_builtins = dict(builtins.__dict__)
+    skill_builtins["__import__"] = _guarded_import
+    namespace = {"__name__": "skill", "__builtins__": skill_builtins}
+    exec(code, namespace)
+    return namespace
+
+
+def _entry_function(namespace, entry):
+    fn = namespace.get(entry)
+    if fn is None or not callable(fn):
+        raise _MissingEntry(f"entry function {entry!r} is not defined by the skill")
+    return fn
+
+
+class _MissingEntry(Exception):
+    pass
+
+
+class _BadInput(Exception):
+    pass
+
+
+class _BadOutput(Exception):
+    pass
+
+
+def _reseed():
+    # The snapshot froze `random`'s state; reseed from the host's entropy so
+    # that only the host decides between fresh and deterministic randomness.
+    random.seed(os.urandom(32))
+
+
+def _call(fn, args):
+    if not isinstance(args, dict):
+        raise _BadInput(f"input must be a JSON object, got {type(args).__name__}")
+    try:
+        inspect.signature(fn).bind(**args)
+    except TypeError as e:
+        raise _BadInput(f"input does not fit {fn.__name__}(): {e}") from None
+    except ValueError:
+        pass  # builtins without a signature: let the call decide
+    return fn(**args)
+
+
+def _to_json(value):
+    try:
+        text = _json_dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as e:
+        raise _BadOutput(f"result is not JSON-serializable: {e}") from None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate cannot cross the component boundary as a string.
+        raise _BadOutput("result contains a lone surrogate, which is not valid Unicode") from None
+    return text
+
+
+def _clean(text):
+    """Make text safe to cross the component boundary (valid UTF-8)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _fault(exc, name):
+    """Classify an exception and render a traceback limited to skill frames."""
+    filename = _skill_filename(name)
+    if isinstance(exc, SyntaxError):
+        kind = FaultKind.SYNTAX
+    elif isinstance(exc, _MissingEntry):
+        kind = FaultKind.MISSING_ENTRY
+    elif isinstance(exc, _BadInput):
+        kind = FaultKind.BAD_INPUT
+    elif isinstance(exc, _BadOutput):
+        kind = FaultKind.BAD_OUTPUT
+    elif isinstance(exc, MemoryError):
+        kind = FaultKind.MEMORY
+    elif isinstance(exc, RecursionError):
+        kind = FaultKind.RECURSION
+    elif isinstance(exc, SystemExit):
+        kind = FaultKind.EXIT
+    elif isinstance(exc, (SandboxImportError, ModuleNotFoundError)):
+        kind = FaultKind.FORBIDDEN_IMPORT
+    else:
+        kind = FaultKind.EXCEPTION
+
+    if kind == FaultKind.MEMORY:
+        # Formatting needs memory the skill may have used up.
+        return Fault(kind, "MemoryError", "the skill ran out of memory", "", 0)
+
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    line = 0
+    t = tb
+    while t is not None:
+        if t.tb_frame.f_code.co_filename == filename:
+            line = t.tb_lineno
+        t = t.tb_next
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        line = exc.lineno or 0
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, tb))
+    except Exception:  # pragma: no cover - formatting must never mask the fault
+        text = f"{type(exc).__name__}: {exc}"
+    message = str(exc) if not isinstance(exc, SystemExit) else f"sys.exit({exc.code!r})"
+    return Fault(kind, type(exc).__name__, _clean(message), _clean(text), line)
+
+
+def _run(name, source, entry, input_json):
+    namespace = _load(name, source)
+    fn = _entry_function(namespace, entry)
+    try:
+        args = _json_loads(input_json)
+    except ValueError as e:
+        raise _BadInput(f"input is not valid JSON: {e}") from None
+    _reseed()
+    return _to_json(_call(fn, args))
+
+
+# --- Static analysis ---------------------------------------------------------
+
+
+def _finding(line, col, code, message, severity="error"):
+    return {"line": line, "col": col, "code": code, "message": message, "severity": severity}
+
+
+def _undefined_names(source, filename):
+    """Names read somewhere but bound in no scope and not builtins.
+
+    Deliberately coarse: a name bound in any scope counts as defined. That
+    misses some use-before-bind bugs (the tests catch those) but never
+    flags correct code, which matters more for a publishing gate.
+    """
+    bound, read = set(), set()
+    stack = [symtable.symtable(source, filename, "exec")]
+    while stack:
+        table = stack.pop()
+        stack.extend(table.get_children())
+        for s in table.get_symbols():
+            if s.is_assigned() or s.is_imported() or s.is_namespace() or s.is_parameter():
+                bound.add(s.get_name())
+            if s.is_referenced():
+                read.add(s.get_name())
+    return {n for n in read - bound if n not in _BUILTIN_NAMES}
+
+
+def _check(name, source):
+    filename = _skill_filename(name)
+    try:
+        tree = ast.parse(source, filename)
+    except SyntaxError as e:
+        return [_finding(e.lineno or 0, e.offset or 0, "E999", f"syntax error: {e.msg}")]
+
+    findings = []
+    undefined = _undefined_names(source, filename)
+    reported = set()
+    has_docstring = False
+    for node in ast.walk(tree):
+        line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        if isinstance(node, ast.Name) and node.id in undefined and isinstance(node.ctx, ast.Load):
+            if node.id not in reported:
+                reported.add(node.id)
+                findings.append(_finding(line, col, "F821", f"undefined name {node.id!r}"))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name not in SKILL_MODULES:
+                    findings.append(
+                        _finding(line, col, "S001", f"import of {alias.name!r} is not allowed in the sandbox")
+                    )
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or node.module not in SKILL_MODULES:
+                findings.append(
+                    _finding(line, col, "S001", f"import from {node.module!r} is not allowed in the sandbox")
+                )
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
+            findings.append(_finding(line, col, "S002", f"call to {node.func.id}() is not allowed in a skill"))
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("__") and node.attr not in ALLOWED_DUNDERS:
+            findings.append(_finding(line, col, "S003", f"access to {node.attr} is not allowed in a skill"))
+        elif isinstance(node, ast.Name) and node.id.startswith("__") and node.id not in _BUILTIN_NAMES:
+            findings.append(_finding(line, col, "S003", f"access to {node.id} is not allowed in a skill"))
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            findings.append(
+                _finding(line, col, "W002", "global state makes a skill harder to verify", "warning")
+            )
+        elif isinstance(node, ast.ExceptHandler) and node.type is None:
+            findings.append(_finding(line, col, "W003", "bare except also catches SystemExit", "warning"))
+        elif isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value:
+            if not any(isinstance(n, (ast.Break, ast.Return, ast.Raise)) for n in ast.walk(node)):
+                findings.append(_finding(line, col, "W001", "loop can never end", "error"))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if ast.get_docstring(node):
+                has_docstring = True
+    if not has_docstring:
+        findings.append(_finding(1, 0, "D100", "no function has a docstring", "info"))
+    findings.sort(key=lambda f: (f["line"], f["col"], f["code"]))
+    return findings
+
+
+# --- Tests with line coverage --------------------------------------------------
+
+
+def _executable_lines(code):
+    lines = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        lines.update(line for _, _, line in c.co_lines() if line)
+        stack.extend(k for k in c.co_consts if isinstance(k, type(code)))
+    return lines
+
+
+def _test(name, source, entry, cases_json):
+    filename = _skill_filename(name)
+    cases = _json_loads(cases_json)
+    mon = sys.monitoring
+    hits = set()
+
+    def on_line(code, line):
+        if code.co_filename == filename:
+            hits.add(line)
+        return mon.DISABLE  # one hit per line is all coverage needs
+
+    mon.use_tool_id(mon.COVERAGE_ID, "autolearn")
+    mon.register_callback(mon.COVERAGE_ID, mon.events.LINE, on_line)
+    mon.set_events(mon.COVERAGE_ID, mon.events.LINE)
+    results = []
+    executable = set()
+    try:
+        executable = _executable_lines(compile(source, filename, "exec", dont_inherit=True))
+        namespace = _load(name, source)
+        fn = _entry_function(namespace, entry)
+        for case in cases:
+            _reseed()
+            try:
+                output = _json_loads(_to_json(_call(fn, case.get("input", {}))))
+            except BaseException as e:  # noqa: BLE001 - every failure is a test result
+                if isinstance(e, MemoryError):
+                    raise
+                results.append({"ok": False, "error": _fault_json(e, name)})
+                continue
+            if "expected" in case:
+                ok = output == case["expected"]
+            else:
+                ok = True
+            results.append({"ok": ok, "output": output})
+    except BaseException as e:  # noqa: BLE001 - the module itself failed
+        mon.set_events(mon.COVERAGE_ID, 0)
+        return _json_dumps({"load_error": _fault_json(e, name), "cases": [], "passed": 0,
+                           "failed": len(cases), "coverage": _coverage(executable, hits)})
+    mon.set_events(mon.COVERAGE_ID, 0)
+    passed = sum(1 for r in results if r["ok"])
+    return _json_dumps({"cases": results, "passed": passed, "failed": len(results) - passed,
+                       "coverage": _coverage(executable, hits)})
+
+
+def _coverage(executable, hits):
+    hit = executable & hits
+    total = len(executable)
+    return {
+        "executable": total,
+        "hit": len(hit),
+        "percent": round(100.0 * len(hit) / total, 2) if total else 100.0,
+        "missed": sorted(executable - hits),
+    }
+
+
+def _fault_json(exc, name):
+    f = _fault(exc, name)
+    return {"kind": f.kind.name.lower().replace("_", "-"), "error_type": f.error_type,
+            "message": f.message, "traceback": f.traceback, "line": f.line}
+
+
+class WitWorld(wit_world.WitWorld):
+    def run(self, name, source, entry, input):
+        try:
+            result = _run(name, source, entry, input)
+        except BaseException as e:  # noqa: BLE001 - SystemExit and MemoryError too
+            raise Err(_fault(e, name))
+        sys.stdout.flush()
+        return result
+
+    def check(self, name, source):
+        return _json_dumps(_check(name, source))
+
+    def test(self, name, source, entry, cases):
+        report = _test(name, source, entry, cases)
+        sys.stdout.flush()
+        return report

@@ -1,0 +1,211 @@
+//! The application core: the store and the sandbox together, with the two
+//! operations every front end (CLI, MCP, web) needs: add a verified skill,
+//! and run a skill by name. Front ends only parse and render.
+
+use std::sync::Arc;
+
+use crate::config::Paths;
+use crate::learn::{Verification, verify};
+use crate::sandbox::{
+    CallError, Determinism, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError,
+    SkillCode,
+};
+use crate::skills::{InputValidator, ManifestError, Provenance, Skill, SkillManifest, Status};
+use crate::store::{Inserted, SkillStore, StoreError};
+
+/// Store plus sandbox; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    /// Where skills live.
+    pub store: SkillStore,
+    /// Where they run.
+    pub sandbox: Arc<Sandbox>,
+}
+
+/// Opening the app failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The sandbox.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+}
+
+/// Adding a skill failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddError {
+    /// The manifest is malformed.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// Verification found problems; the skill was not stored.
+    #[error("the skill failed verification:\n- {}", .0.problems.join("\n- "))]
+    Rejected(Box<Verification>),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Running a skill failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// No such skill for this tenant.
+    #[error("no skill named {0:?}")]
+    NotFound(String),
+    /// The newest version is not published.
+    #[error("skill {name:?} is {status}, not published")]
+    NotPublished {
+        /// The skill.
+        name: String,
+        /// Its status.
+        status: Status,
+    },
+    /// The store failed or the row is tampered.
+    #[error(transparent)]
+    Store(StoreError),
+    /// The call failed in the sandbox (or its input was rejected).
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+/// A successful run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The skill that ran.
+    pub skill: Skill,
+    /// The sandbox's output.
+    pub output: RunOutput,
+    /// The parsed result.
+    pub value: serde_json::Value,
+}
+
+impl App {
+    /// Open the store and load the sandbox from `paths`.
+    pub async fn open(paths: &Paths) -> Result<Self, OpenError> {
+        let store = SkillStore::open(&paths.database()).await?;
+        let config = SandboxConfig::new(&paths.artifact, paths.cache_dir());
+        let sandbox = tokio::task::spawn_blocking(move || Sandbox::new(&config))
+            .await
+            .map_err(|e| SandboxError::InvalidLimits(format!("sandbox loader panicked: {e}")))??;
+        Ok(Self {
+            store,
+            sandbox: Arc::new(sandbox),
+        })
+    }
+
+    /// Verify `manifest` in the sandbox, then store it as published. Storing
+    /// an identical manifest again returns the existing skill.
+    pub async fn add_skill(
+        &self,
+        tenant: &str,
+        manifest: SkillManifest,
+        provenance: Provenance,
+    ) -> Result<(Inserted, Verification), AddError> {
+        manifest.validate()?;
+        let sandbox = self.sandbox.clone();
+        let m = manifest.clone();
+        let verification = off_io(async move { verify(&sandbox, &m).await })
+            .await
+            .map_err(|e| StoreError::Corrupt {
+                name: manifest.name.clone(),
+                reason: format!("verifier failed: {e}"),
+            })?;
+        if !verification.passed() {
+            return Err(AddError::Rejected(Box::new(verification)));
+        }
+        let inserted = self
+            .store
+            .insert(
+                tenant,
+                &manifest,
+                provenance,
+                Status::Published,
+                &verification.kpis,
+            )
+            .await?;
+        Ok((inserted, verification))
+    }
+
+    /// Run the newest version of `name` on `input`, which is checked
+    /// against the skill's input schema first and its output schema after.
+    pub async fn run_skill(
+        &self,
+        tenant: &str,
+        name: &str,
+        input: &serde_json::Value,
+        limits: ResourceLimits,
+        determinism: Determinism,
+    ) -> Result<RunResult, RunError> {
+        let skill = match self.store.latest(tenant, name).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound(n)) => return Err(RunError::NotFound(n)),
+            Err(e) => return Err(RunError::Store(e)),
+        };
+        if skill.status != Status::Published {
+            return Err(RunError::NotPublished {
+                name: name.to_owned(),
+                status: skill.status,
+            });
+        }
+        let m = &skill.manifest;
+        InputValidator::new(&m.input_schema)
+            .map(|v| v.validate(input))
+            .map_err(|e| CallError::Host(e.to_string()))?
+            .map_err(CallError::BadInput)?;
+
+        let sandbox = self.sandbox.clone();
+        let (source, entry, skill_name, input_json) = (
+            m.source.clone(),
+            m.entry.clone(),
+            m.name.clone(),
+            input.to_string(),
+        );
+        let output = off_io(async move {
+            let code = SkillCode {
+                name: &skill_name,
+                source: &source,
+                entry: &entry,
+            };
+            sandbox.run(code, &input_json, &limits, determinism).await
+        })
+        .await
+        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))??;
+
+        let value: serde_json::Value = serde_json::from_str(&output.json)
+            .map_err(|e| CallError::Host(format!("guest returned invalid JSON: {e}")))?;
+        if let Some(schema) = &m.output_schema {
+            InputValidator::new(schema)
+                .map(|v| v.validate(&value))
+                .map_err(|e| CallError::Host(e.to_string()))?
+                .map_err(|e| {
+                    CallError::Guest(crate::sandbox::GuestFault {
+                        kind: crate::sandbox::ErrorKind::BadOutput,
+                        error_type: "OutputSchemaError".into(),
+                        message: format!("the result does not fit the output schema: {e}"),
+                        traceback: String::new(),
+                        line: 0,
+                    })
+                })?;
+        }
+        Ok(RunResult {
+            skill,
+            output,
+            value,
+        })
+    }
+}
+
+/// Run sandbox work on a blocking-pool thread, so wasm compute between
+/// awaits never stalls the runtime's I/O workers (and so other requests).
+async fn off_io<F>(work: F) -> Result<F::Output, tokio::task::JoinError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(work)).await
+}

@@ -1,0 +1,244 @@
+//! Benchmarks. Speed is reported as ratios against a baseline measured in
+//! the same run on the same machine, never as absolute promises: the
+//! baseline here is a native `python3` subprocess doing the same work, which
+//! is what a tool without AutoLearn would spawn.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::config::Paths;
+use crate::sandbox::{Determinism, ResourceLimits, Sandbox, SandboxConfig, SkillCode};
+
+/// The workload: small, real text processing, typical of a learned skill.
+const SOURCE: &str = r#"import re
+from collections import Counter
+
+def summarize(text):
+    """Count words and name the most common one."""
+    words = re.findall(r"[a-z']+", text.lower())
+    top = Counter(words).most_common(1)
+    return {"words": len(words), "top": top[0][0] if top else None}
+"#;
+const INPUT: &str = r#"{"text": "the quick brown fox jumps over the lazy dog and the cat"}"#;
+
+/// Flags of `autolearn bench sandbox`.
+#[derive(Debug, clap::Args)]
+pub struct SandboxBenchArgs {
+    /// Sandboxed calls to time.
+    #[arg(long, default_value_t = 2000)]
+    pub calls: usize,
+    /// Threads making calls at once.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// python3 subprocess calls to time for the baseline.
+    #[arg(long, default_value_t = 40)]
+    pub baseline_calls: usize,
+    /// Print a JSON object as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Latency percentiles of a sample, in milliseconds.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+impl Percentiles {
+    /// Percentiles of `samples` (sorted in place).
+    pub fn of(samples: &mut [Duration]) -> Self {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            if samples.is_empty() {
+                return 0.0;
+            }
+            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples[i].as_secs_f64() * 1e3
+        };
+        Self {
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+        }
+    }
+}
+
+/// `autolearn bench sandbox`.
+pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<()> {
+    let threads = args.threads.max(1);
+    let config = SandboxConfig {
+        max_concurrency: u32::try_from(threads).unwrap_or(u32::MAX).max(2),
+        ..SandboxConfig::new(&paths.artifact, paths.cache_dir())
+    };
+    let sandbox = Arc::new(tokio::task::spawn_blocking(move || Sandbox::new(&config)).await??);
+    let info = sandbox.artifact().clone();
+
+    let baseline = tokio::task::spawn_blocking({
+        let n = args.baseline_calls.max(5);
+        move || python3_baseline(n)
+    })
+    .await??;
+
+    let calls = args.calls.max(threads);
+    let sb = sandbox.clone();
+    let (mut samples, wall) =
+        tokio::task::spawn_blocking(move || run_sandboxed(&sb, calls, threads)).await??;
+    let sandboxed = Percentiles::of(&mut samples);
+    let calls_per_s = calls as f64 / wall.as_secs_f64();
+    let mut base = baseline;
+    let base_p = Percentiles::of(&mut base);
+    let speedup = base_p.p50 / sandboxed.p50;
+
+    println!("sandbox bench: {calls} calls on {threads} thread(s), a fresh instance per call");
+    println!(
+        "  artifact sha256 {} (loaded in {:.1?}{})",
+        &info.sha256[..16],
+        info.load_time,
+        if info.compiled_now {
+            ", precompiled now"
+        } else {
+            ", from cache"
+        }
+    );
+    println!(
+        "  {:<22} {:>9} {:>9} {:>9}",
+        "", "p50 ms", "p95 ms", "p99 ms"
+    );
+    println!(
+        "  {:<22} {:>9.3} {:>9.3} {:>9.3}",
+        "sandbox (wasmtime)", sandboxed.p50, sandboxed.p95, sandboxed.p99
+    );
+    println!(
+        "  {:<22} {:>9.3} {:>9.3} {:>9.3}",
+        "python3 subprocess", base_p.p50, base_p.p95, base_p.p99
+    );
+    println!(
+        "  throughput {calls_per_s:.0} calls/s; sandbox is {speedup:.1}x faster than python3 at p50"
+    );
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "calls": calls,
+                "threads": threads,
+                "p50_ms": sandboxed.p50,
+                "p95_ms": sandboxed.p95,
+                "p99_ms": sandboxed.p99,
+                "calls_per_s": calls_per_s,
+                "baseline_python3_p50_ms": base_p.p50,
+                "baseline_python3_p95_ms": base_p.p95,
+                "speedup_vs_python3": speedup,
+                "artifact_sha256": info.sha256,
+                "artifact_load_ms": info.load_time.as_secs_f64() * 1e3,
+            })
+        );
+    }
+    Ok(())
+}
+
+/// Each bench thread drives its calls with its own single-threaded runtime,
+/// so `threads` is exactly the number of cores doing sandbox work.
+fn block_on<F: Future>(f: F) -> anyhow::Result<F::Output> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?
+        .block_on(f))
+}
+
+fn run_sandboxed(
+    sandbox: &Sandbox,
+    calls: usize,
+    threads: usize,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let code = SkillCode {
+        name: "summarize",
+        source: SOURCE,
+        entry: "summarize",
+    };
+    let limits = ResourceLimits::default();
+    // Warm up: first-touch page faults and lazy init are not the steady state.
+    let expected = block_on(async {
+        for _ in 0..20 {
+            sandbox.run(code, INPUT, &limits, Determinism::Live).await?;
+        }
+        anyhow::Ok(
+            sandbox
+                .run(code, INPUT, &limits, Determinism::Live)
+                .await?
+                .json,
+        )
+    })??;
+    let started = Instant::now();
+    let per_thread = calls.div_ceil(threads);
+    let results: Vec<anyhow::Result<Vec<Duration>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let n = per_thread.min(calls.saturating_sub(t * per_thread));
+                let expected = &expected;
+                let limits = &limits;
+                s.spawn(move || {
+                    block_on(async {
+                        let mut out = Vec::with_capacity(n);
+                        for _ in 0..n {
+                            let t0 = Instant::now();
+                            let r = sandbox.run(code, INPUT, limits, Determinism::Live).await?;
+                            out.push(t0.elapsed());
+                            anyhow::ensure!(
+                                &r.json == expected,
+                                "sandbox gave {} not {expected}",
+                                r.json
+                            );
+                        }
+                        Ok(out)
+                    })?
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("bench thread panicked")))
+            })
+            .collect()
+    });
+    let wall = started.elapsed();
+    let mut samples = Vec::with_capacity(calls);
+    for r in results {
+        samples.extend(r?);
+    }
+    Ok((samples, wall))
+}
+
+/// Time `python3 -c` running the same function on the same input.
+fn python3_baseline(n: usize) -> anyhow::Result<Vec<Duration>> {
+    let program = format!(
+        "{SOURCE}\nimport json, sys\nprint(json.dumps(summarize(**json.loads(sys.argv[1])), ensure_ascii=False))"
+    );
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(&program)
+            .arg(INPUT)
+            .output()
+            .context("running python3 for the baseline")?;
+        samples.push(t0.elapsed());
+        anyhow::ensure!(
+            out.status.success(),
+            "python3 baseline failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(samples)
+}

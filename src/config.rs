@@ -1,0 +1,60 @@
+//! Where AutoLearn keeps things. Resolved once from flags and environment
+//! (clap handles both), with no I/O here: the callers create what they need.
+
+use std::path::PathBuf;
+
+/// Resolved paths.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Root of everything AutoLearn writes.
+    pub data_dir: PathBuf,
+    /// The sandbox artifact (`runtime.wasm`, with `runtime.json` beside it).
+    pub artifact: PathBuf,
+    /// Precompiled `.cwasm` files; `DATA_DIR/cache` unless set.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Paths {
+    /// Resolve the data dir (given, or the default) and the artifact.
+    pub fn resolve(
+        data_dir: Option<PathBuf>,
+        artifact: Option<PathBuf>,
+        cache_dir: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            data_dir: data_dir.unwrap_or_else(default_data_dir),
+            artifact: artifact.unwrap_or_else(default_artifact),
+            cache_dir,
+        }
+    }
+
+    /// The SQLite database.
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("autolearn.db")
+    }
+
+    /// Precompiled `.cwasm` files.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
+    }
+}
+
+/// `$XDG_DATA_HOME/autolearn`, else `~/.local/share/autolearn`, else
+/// `./.autolearn`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("autolearn");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home).join(".local/share/autolearn");
+    }
+    PathBuf::from(".autolearn")
+}
+
+/// Where `make artifact` puts the artifact: `target/python-wasm/` of the
+/// source tree this binary was built from.
+pub fn default_artifact() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/python-wasm/runtime.wasm")
+}

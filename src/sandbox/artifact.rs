@@ -1,0 +1,140 @@
+//! Loading the Python-on-WASI artifact, through a precompile cache.
+//!
+//! Compiling the ~20 MB CPython component takes seconds, so it is never done
+//! on the request path. The first load precompiles it into a `.cwasm` under
+//! the cache directory; later loads mmap that file in milliseconds.
+//!
+//! The cache key carries everything that makes a `.cwasm` valid: the
+//! artifact's sha256 (builds are not byte-reproducible, so nothing else
+//! identifies one), this crate's engine-config version, and wasmtime's own
+//! compatibility hash of the engine settings.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use super::SandboxError;
+
+/// Bump when the engine configuration in `engine.rs` changes meaning.
+const ENGINE_CONFIG_VERSION: u32 = 1;
+
+/// What `python-wasm/build.sh` records next to the artifact.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct ArtifactManifest {
+    /// sha256 of the `.wasm` file, hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The componentize-py version that built it.
+    pub componentize_py: String,
+}
+
+/// A loaded, compiled artifact.
+pub struct LoadedArtifact {
+    /// The compiled component.
+    pub component: Component,
+    /// sha256 of the artifact file.
+    pub sha256: String,
+    /// Key of the `.cwasm` in the cache.
+    pub cache_key: String,
+    /// Whether this load had to precompile (a cache miss).
+    pub compiled_now: bool,
+}
+
+/// The manifest path for an artifact: `runtime.wasm` → `runtime.json`.
+pub fn manifest_path(artifact: &Path) -> PathBuf {
+    artifact.with_extension("json")
+}
+
+/// Read, verify and compile (or load from cache) the artifact.
+pub fn load(
+    engine: &Engine,
+    artifact: &Path,
+    cache_dir: &Path,
+) -> Result<LoadedArtifact, SandboxError> {
+    let bytes = std::fs::read(artifact).map_err(|source| SandboxError::ArtifactMissing {
+        path: artifact.to_owned(),
+        source,
+    })?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    verify_manifest(artifact, &sha256)?;
+
+    let cache_key = cache_key(engine, &sha256);
+    let cwasm = cache_dir.join(format!("{cache_key}.cwasm"));
+    if cwasm.exists() {
+        // SAFETY: the file is our own precompile output, written atomically
+        // below into the data dir and named by a key that pins the engine.
+        match unsafe { Component::deserialize_file(engine, &cwasm) } {
+            Ok(component) => {
+                return Ok(LoadedArtifact {
+                    component,
+                    sha256,
+                    cache_key,
+                    compiled_now: false,
+                });
+            }
+            Err(e) => {
+                tracing::warn!(path = %cwasm.display(), "stale precompile cache, rebuilding: {e:#}")
+            }
+        }
+    }
+
+    tracing::info!(artifact = %artifact.display(), "precompiling the sandbox artifact (once per build)");
+    let compiled = engine.precompile_component(&bytes)?;
+    write_atomically(&cwasm, &compiled)?;
+    // SAFETY: as above; we just wrote it.
+    let component = unsafe { Component::deserialize_file(engine, &cwasm) }?;
+    Ok(LoadedArtifact {
+        component,
+        sha256,
+        cache_key,
+        compiled_now: true,
+    })
+}
+
+fn verify_manifest(artifact: &Path, actual: &str) -> Result<(), SandboxError> {
+    let path = manifest_path(artifact);
+    let text = std::fs::read_to_string(&path).map_err(|source| SandboxError::ArtifactMissing {
+        path: path.clone(),
+        source,
+    })?;
+    let manifest: ArtifactManifest =
+        serde_json::from_str(&text).map_err(|e| SandboxError::ArtifactMissing {
+            path: path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })?;
+    if manifest.sha256 != actual {
+        return Err(SandboxError::ArtifactTampered {
+            path: artifact.to_owned(),
+            expected: manifest.sha256,
+            actual: actual.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The precompile cache key for this artifact on this engine.
+pub fn cache_key(engine: &Engine, artifact_sha256: &str) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let engine_hash = h.finish();
+    let key =
+        format!("{artifact_sha256}:engine-config-v{ENGINE_CONFIG_VERSION}:{engine_hash:016x}");
+    hex::encode(&Sha256::digest(key.as_bytes())[..16])
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SandboxError> {
+    let err = |source| SandboxError::Cache {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}

@@ -1,0 +1,504 @@
+//! The sandbox: CPython on WASI under wasmtime, one fresh instance per call.
+//!
+//! This module knows nothing of skills, SQL, HTTP or MCP. It takes Python
+//! source, an entry function and JSON, and gives back JSON or a typed
+//! [`CallError`]. Every call gets a new `Store` instantiated from one
+//! `InstancePre`, with fuel, an epoch deadline, a memory cap, capped
+//! stdout/stderr, no preopened directories, no environment and no network
+//! (the `WasiCtxBuilder` defaults, which we never loosen). A hostile skill
+//! can waste only its own budget.
+
+mod artifact;
+mod bindings;
+mod engine;
+mod error;
+mod limits;
+mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use wasmtime::component::Linker;
+use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, I32Exit, ResourceTable, WasiCtxBuilder};
+
+pub use artifact::{ArtifactManifest, manifest_path};
+pub use error::{CallError, ErrorKind, GuestFault, SandboxError};
+pub use limits::{Determinism, ResourceLimits};
+
+use bindings::{SkillRuntime, SkillRuntimePre};
+use state::{CallState, RecordingLimiter};
+
+/// How to build a [`Sandbox`].
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The componentized runtime (`runtime.wasm`), with its `runtime.json`
+    /// manifest beside it.
+    pub artifact: PathBuf,
+    /// Where precompiled `.cwasm` files are cached.
+    pub cache_dir: PathBuf,
+    /// Instances that may run at once; further calls wait. Default: 16.
+    pub max_concurrency: u32,
+    /// The largest per-call memory cap allowed. Default: 1 GiB.
+    pub max_memory_bytes: u64,
+}
+
+impl SandboxConfig {
+    /// Defaults for an artifact and cache directory.
+    pub fn new(artifact: impl Into<PathBuf>, cache_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            artifact: artifact.into(),
+            cache_dir: cache_dir.into(),
+            max_concurrency: 16,
+            max_memory_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Facts about the loaded artifact, for logs and benchmarks.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactInfo {
+    /// sha256 of the `.wasm`.
+    pub sha256: String,
+    /// The precompile cache key.
+    pub cache_key: String,
+    /// Whether this start had to precompile.
+    pub compiled_now: bool,
+    /// How long loading took (including any precompile).
+    pub load_time: Duration,
+}
+
+/// The code of one skill, as the sandbox sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct SkillCode<'a> {
+    /// Used in tracebacks as `<skill:NAME>`.
+    pub name: &'a str,
+    /// Python source.
+    pub source: &'a str,
+    /// The function called with the input's fields as keyword arguments.
+    pub entry: &'a str,
+}
+
+/// A successful call.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOutput {
+    /// The result as JSON text, exactly as the skill produced it.
+    pub json: String,
+    /// What the skill printed.
+    pub stdout: String,
+    /// What the skill wrote to stderr.
+    pub stderr: String,
+    /// Fuel the call used (instantiation included).
+    pub fuel_used: u64,
+    /// Wall time of the call, instantiation included.
+    pub elapsed: Duration,
+}
+
+/// One finding of the in-sandbox static check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// 1-based line.
+    pub line: u32,
+    /// 0-based column.
+    pub col: u32,
+    /// A short code: `E999` syntax, `F821` undefined name, `S00x` forbidden
+    /// construct, `W00x` warning, `D100` documentation.
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+    /// `error`, `warning` or `info`.
+    pub severity: String,
+}
+
+/// One test case: an input and, optionally, the output it must give.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    /// Keyword arguments for the entry function.
+    pub input: serde_json::Value,
+    /// The expected result; without it the case only has to run cleanly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<serde_json::Value>,
+}
+
+/// What a test run found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestReport {
+    /// One result per case, in order.
+    pub cases: Vec<serde_json::Value>,
+    /// Cases that passed.
+    pub passed: u32,
+    /// Cases that failed.
+    pub failed: u32,
+    /// Line coverage of the skill's source.
+    pub coverage: Coverage,
+    /// Set when the module itself failed to load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_error: Option<serde_json::Value>,
+}
+
+/// Line coverage of a test run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Lines with code on them.
+    pub executable: u32,
+    /// Of those, lines that ran.
+    pub hit: u32,
+    /// `hit / executable` in percent.
+    pub percent: f64,
+    /// Lines that never ran.
+    pub missed: Vec<u32>,
+}
+
+/// A pool of sandboxed CPython instances. `Send + Sync`; every method takes
+/// `&self`. Calls are async and do CPU work between awaits: a server should
+/// run them off its I/O threads (see `App::run_skill`).
+pub struct Sandbox {
+    engine: Engine,
+    pre: SkillRuntimePre<CallState>,
+    /// One permit per pooled instance slot: callers queue here rather than
+    /// fail to instantiate (the back-pressure wasmtime recommends).
+    slots: Arc<Semaphore>,
+    max_memory_bytes: u64,
+    info: ArtifactInfo,
+    _ticker: engine::EpochTicker,
+}
+
+impl Sandbox {
+    /// Build the engine and load the artifact, precompiling it on a cache
+    /// miss (seconds) or mapping the cached `.cwasm` (milliseconds).
+    pub fn new(config: &SandboxConfig) -> Result<Self, SandboxError> {
+        let started = Instant::now();
+        if config.max_concurrency == 0 {
+            return Err(SandboxError::InvalidLimits(
+                "max_concurrency must be at least 1".into(),
+            ));
+        }
+        let engine = engine::build(config.max_concurrency, config.max_memory_bytes)?;
+        let loaded = artifact::load(&engine, &config.artifact, &config.cache_dir)?;
+        let mut linker = Linker::<CallState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        let pre = SkillRuntimePre::new(linker.instantiate_pre(&loaded.component)?)?;
+        let ticker = engine::EpochTicker::start(engine.clone()).map_err(|e| {
+            SandboxError::InvalidLimits(format!("cannot start the epoch ticker: {e}"))
+        })?;
+        Ok(Self {
+            engine,
+            pre,
+            slots: Arc::new(Semaphore::new(config.max_concurrency as usize)),
+            max_memory_bytes: config.max_memory_bytes,
+            info: ArtifactInfo {
+                sha256: loaded.sha256,
+                cache_key: loaded.cache_key,
+                compiled_now: loaded.compiled_now,
+                load_time: started.elapsed(),
+            },
+            _ticker: ticker,
+        })
+    }
+
+    /// Facts about the loaded artifact.
+    pub fn artifact(&self) -> &ArtifactInfo {
+        &self.info
+    }
+
+    /// Call `code.entry(**input)`; `input_json` must be a JSON object.
+    pub async fn run(
+        &self,
+        code: SkillCode<'_>,
+        input_json: &str,
+        limits: &ResourceLimits,
+        determinism: Determinism,
+    ) -> Result<RunOutput, CallError> {
+        let started = Instant::now();
+        let (result, call) = self
+            .call(limits, determinism, async |rt, store| {
+                rt.call_run(store, code.name, code.source, code.entry, input_json)
+                    .await
+            })
+            .await?;
+        let json = result.map_err(|f| {
+            call.output_limit(limits)
+                .unwrap_or_else(|| CallError::Guest(guest_fault(f)))
+        })?;
+        if json.len() > limits.result_bytes {
+            return Err(CallError::ResultTooLarge {
+                size: json.len(),
+                limit: limits.result_bytes,
+            });
+        }
+        Ok(RunOutput {
+            json,
+            stdout: call.stdout,
+            stderr: call.stderr,
+            fuel_used: call.fuel_used,
+            elapsed: started.elapsed(),
+        })
+        .and_then(|out| {
+            // The guest is untrusted: its "JSON" is checked, not assumed.
+            match serde_json::from_str::<serde::de::IgnoredAny>(&out.json) {
+                Ok(_) => Ok(out),
+                Err(e) => Err(CallError::Guest(GuestFault {
+                    kind: ErrorKind::BadOutput,
+                    error_type: "InvalidJson".into(),
+                    message: format!("the sandbox returned text that is not JSON: {e}"),
+                    traceback: String::new(),
+                    line: 0,
+                })),
+            }
+        })
+    }
+
+    /// Static analysis of `source` inside the sandbox.
+    pub async fn check(&self, name: &str, source: &str) -> Result<Vec<Finding>, CallError> {
+        let (json, _) = self
+            .call(
+                &ResourceLimits::generous(),
+                Determinism::Seeded(0),
+                async |rt, store| rt.call_check(store, name, source).await,
+            )
+            .await?;
+        serde_json::from_str(&json).map_err(|e| CallError::Host(format!("check report: {e}")))
+    }
+
+    /// Run `cases` against the skill with line coverage on, in one instance.
+    pub async fn test(
+        &self,
+        code: SkillCode<'_>,
+        cases: &[TestCase],
+        limits: &ResourceLimits,
+        determinism: Determinism,
+    ) -> Result<TestReport, CallError> {
+        let cases_json =
+            serde_json::to_string(cases).map_err(|e| CallError::BadInput(e.to_string()))?;
+        let (json, _) = self
+            .call(limits, determinism, async |rt, store| {
+                rt.call_test(store, code.name, code.source, code.entry, &cases_json)
+                    .await
+            })
+            .await?;
+        serde_json::from_str(&json).map_err(|e| CallError::Host(format!("test report: {e}")))
+    }
+
+    /// Instantiate a fresh instance under `limits`, run `f`, and turn traps
+    /// into typed errors. The epoch interrupt stops runaway wasm; the tokio
+    /// timeout stops a call parked in a host future (a sleep, a poll).
+    async fn call<R>(
+        &self,
+        limits: &ResourceLimits,
+        determinism: Determinism,
+        f: impl AsyncFnOnce(&SkillRuntime, &mut Store<CallState>) -> wasmtime::Result<R>,
+    ) -> Result<(R, CallMeta), CallError> {
+        if limits.memory_bytes > self.max_memory_bytes {
+            return Err(CallError::Host(format!(
+                "memory cap {} exceeds the sandbox maximum {}",
+                limits.memory_bytes, self.max_memory_bytes
+            )));
+        }
+        let stdout = MemoryOutputPipe::new(limits.output_bytes);
+        let stderr = MemoryOutputPipe::new(limits.output_bytes);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone()).stderr(stderr.clone());
+        if let Determinism::Seeded(seed) = determinism {
+            wasi.secure_random(StdRng::seed_from_u64(seed))
+                .insecure_random(StdRng::seed_from_u64(seed.rotate_left(32)))
+                .insecure_random_seed(u128::from(seed))
+                .wall_clock(FrozenClock)
+                .monotonic_clock(FrozenClock);
+        }
+        let memory_cap = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
+        let state = CallState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limiter: RecordingLimiter {
+                inner: StoreLimitsBuilder::new()
+                    .memory_size(memory_cap)
+                    .trap_on_grow_failure(false)
+                    .build(),
+                memory_refused: false,
+            },
+        };
+
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| CallError::Host("the sandbox is shutting down".into()))?;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store
+            .set_fuel(limits.fuel)
+            .map_err(|e| CallError::Host(format!("{e:#}")))?;
+        store.set_epoch_deadline(engine::deadline_ticks(limits.deadline));
+
+        let run = async {
+            let rt = self.pre.instantiate_async(&mut store).await?;
+            f(&rt, &mut store).await
+        };
+        let outcome = match tokio::time::timeout(limits.deadline, run).await {
+            Ok(outcome) => outcome,
+            Err(_elapsed) => {
+                return Err(CallError::Timeout {
+                    limit: limits.deadline,
+                });
+            }
+        };
+        let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        match outcome {
+            Ok(r) => Ok((
+                r,
+                CallMeta {
+                    stdout: lossy(&stdout),
+                    stderr: lossy(&stderr),
+                    fuel_used,
+                    overflowed: overflowed(limits, &stdout, &stderr),
+                },
+            )),
+            Err(e) => Err(classify_trap(&e, limits, &store, &stdout, &stderr)),
+        }
+    }
+}
+
+struct CallMeta {
+    stdout: String,
+    stderr: String,
+    fuel_used: u64,
+    /// The stream that reached its cap, if any.
+    overflowed: Option<&'static str>,
+}
+
+impl CallMeta {
+    /// A failure after a stream hit its cap is the cap's doing: the guest
+    /// saw its stdout closed (EPIPE) and gave up.
+    fn output_limit(&self, limits: &ResourceLimits) -> Option<CallError> {
+        self.overflowed.map(|stream| CallError::OutputLimit {
+            stream,
+            limit_bytes: limits.output_bytes,
+        })
+    }
+}
+
+/// `MemoryOutputPipe` lets the guest write only what `check_write` permits,
+/// then reports the stream closed: so a full pipe means the cap was hit.
+fn overflowed(
+    limits: &ResourceLimits,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> Option<&'static str> {
+    if stdout.contents().len() >= limits.output_bytes {
+        Some("stdout")
+    } else if stderr.contents().len() >= limits.output_bytes {
+        Some("stderr")
+    } else {
+        None
+    }
+}
+
+fn lossy(pipe: &MemoryOutputPipe) -> String {
+    String::from_utf8_lossy(&pipe.contents()).into_owned()
+}
+
+fn classify_trap(
+    e: &wasmtime::Error,
+    limits: &ResourceLimits,
+    store: &Store<CallState>,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> CallError {
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        match trap {
+            Trap::OutOfFuel => return CallError::OutOfFuel { limit: limits.fuel },
+            Trap::Interrupt => {
+                return CallError::Timeout {
+                    limit: limits.deadline,
+                };
+            }
+            Trap::StackOverflow => return CallError::StackOverflow,
+            _ => {}
+        }
+    }
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        return CallError::Guest(GuestFault {
+            kind: ErrorKind::Exit,
+            error_type: "SystemExit".into(),
+            message: format!("the skill exited the process with status {}", exit.0),
+            traceback: String::new(),
+            line: 0,
+        });
+    }
+    let text = format!("{e:#}");
+    if let Some(stream) = overflowed(limits, stdout, stderr) {
+        return CallError::OutputLimit {
+            stream,
+            limit_bytes: limits.output_bytes,
+        };
+    }
+    // MemoryOutputPipe traps a single write that would pass its cap.
+    if text.contains("beyond capacity of MemoryOutputPipe") {
+        let stream = if stderr.contents().len() > stdout.contents().len() {
+            "stderr"
+        } else {
+            "stdout"
+        };
+        return CallError::OutputLimit {
+            stream,
+            limit_bytes: limits.output_bytes,
+        };
+    }
+    if store.data().limiter.memory_refused {
+        return CallError::MemoryLimit {
+            limit_bytes: limits.memory_bytes,
+        };
+    }
+    CallError::Crash(text)
+}
+
+fn guest_fault(f: bindings::Fault) -> GuestFault {
+    use bindings::FaultKind as K;
+    let kind = match f.kind {
+        K::Syntax => ErrorKind::Syntax,
+        K::MissingEntry => ErrorKind::MissingEntry,
+        K::BadInput => ErrorKind::BadInput,
+        K::Exception => ErrorKind::Exception,
+        K::Memory => ErrorKind::MemoryLimit,
+        K::Recursion => ErrorKind::Recursion,
+        K::Exit => ErrorKind::Exit,
+        K::BadOutput => ErrorKind::BadOutput,
+        K::ForbiddenImport => ErrorKind::ForbiddenImport,
+    };
+    GuestFault {
+        kind,
+        error_type: f.error_type,
+        message: f.message,
+        traceback: f.traceback,
+        line: f.line,
+    }
+}
+
+/// Clocks stopped at 2025-01-01T00:00:00Z, for deterministic runs.
+struct FrozenClock;
+
+const FROZEN_EPOCH_SECS: u64 = 1_735_689_600;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::from_secs(FROZEN_EPOCH_SECS)
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}

@@ -1,0 +1,278 @@
+//! The skill model: what a skill is, and the content hash that names it.
+//!
+//! Pure: no I/O, no wasmtime, no sqlx. A skill's id is the sha256 of a
+//! canonical serialization of everything that defines its behaviour (name,
+//! description, schemas, source, entry, examples). Mutable facts about a
+//! skill (status, KPIs, trust, lineage) live beside it, not in the hash, so
+//! that re-publishing identical code is recognisably the same skill.
+
+mod id;
+mod schema;
+
+use serde::{Deserialize, Serialize};
+
+pub use id::{SkillId, SkillIdError};
+pub use schema::{InputValidator, SchemaError, infer_input_schema};
+
+/// The tenant every skill belongs to when none is given.
+pub const DEFAULT_TENANT: &str = "local";
+
+/// A worked example: an input and the output it must produce.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// Keyword arguments for the entry function.
+    pub input: serde_json::Value,
+    /// The result the skill must return for `input`.
+    #[serde(alias = "expected")]
+    pub output: serde_json::Value,
+}
+
+/// Everything that defines a skill's behaviour; hashed into its [`SkillId`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkillManifest {
+    /// Tool name: `[A-Za-z][A-Za-z0-9_-]{0,63}`.
+    pub name: String,
+    /// What the skill does, for people and for the LLM choosing tools.
+    pub description: String,
+    /// JSON Schema of the input object (the entry's keyword arguments).
+    pub input_schema: serde_json::Value,
+    /// JSON Schema of the result, if known.
+    #[serde(default)]
+    pub output_schema: Option<serde_json::Value>,
+    /// Python source.
+    pub source: String,
+    /// The function to call.
+    pub entry: String,
+    /// Worked examples; they double as the skill's first tests.
+    #[serde(default)]
+    pub examples: Vec<Example>,
+}
+
+impl SkillManifest {
+    /// The content hash of this manifest.
+    pub fn id(&self) -> SkillId {
+        SkillId::of_canonical(&self.canonical_json())
+    }
+
+    /// The canonical serialization: JSON with sorted keys and no spaces.
+    /// serde_json's default map is ordered, so this is stable.
+    pub fn canonical_json(&self) -> String {
+        // A Value round-trip sorts keys at every depth, schemas included.
+        let value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        value.to_string()
+    }
+
+    /// Check the fields a store or tool registry relies on.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        if !valid_name(&self.name) {
+            return Err(ManifestError::Name(self.name.clone()));
+        }
+        if !is_identifier(&self.entry) {
+            return Err(ManifestError::Entry(self.entry.clone()));
+        }
+        if self.source.trim().is_empty() {
+            return Err(ManifestError::EmptySource);
+        }
+        if self.source.len() > MAX_SOURCE_BYTES {
+            return Err(ManifestError::SourceTooLarge(self.source.len()));
+        }
+        InputValidator::new(&self.input_schema).map_err(ManifestError::Schema)?;
+        if self.input_schema.get("type").and_then(|t| t.as_str()) != Some("object") {
+            return Err(ManifestError::Schema(SchemaError::NotObject));
+        }
+        if let Some(out) = &self.output_schema {
+            InputValidator::new(out).map_err(ManifestError::Schema)?;
+        }
+        Ok(())
+    }
+}
+
+/// Largest skill source accepted.
+pub const MAX_SOURCE_BYTES: usize = 256 << 10;
+
+/// A manifest that cannot be stored.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// The name cannot be a tool name.
+    #[error(
+        "invalid skill name {0:?}: use a letter, then letters, digits, '_' or '-', at most 64 characters"
+    )]
+    Name(String),
+    /// The entry is not a Python identifier.
+    #[error("invalid entry {0:?}: must be a Python function name")]
+    Entry(String),
+    /// No source.
+    #[error("the skill has no source")]
+    EmptySource,
+    /// Source over [`MAX_SOURCE_BYTES`].
+    #[error("the source is {0} bytes, over the {MAX_SOURCE_BYTES} byte limit")]
+    SourceTooLarge(usize),
+    /// A schema is not valid JSON Schema.
+    #[error(transparent)]
+    Schema(SchemaError),
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 128
+}
+
+/// Where a skill came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// Written by a person or an agent and handed in as code.
+    Authored,
+    /// Written by an LLM in the practice loop.
+    Generated,
+    /// Built from an agent's trace of `run_python` steps.
+    Crystallized,
+}
+
+/// Where a skill is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Stored, not offered as a tool.
+    Draft,
+    /// Offered as a tool.
+    Published,
+    /// Withdrawn.
+    Retired,
+}
+
+macro_rules! str_enum {
+    ($t:ty { $($v:ident => $s:literal),* $(,)? }) => {
+        impl $t {
+            /// The name stored in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s { $($s => Ok(Self::$v),)* other => Err(format!("unknown {}: {other:?}", stringify!($t))) }
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+str_enum!(Provenance { Authored => "authored", Generated => "generated", Crystallized => "crystallized" });
+str_enum!(Status { Draft => "draft", Published => "published", Retired => "retired" });
+
+/// What verification measured about a skill version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Kpis {
+    /// Example cases that passed.
+    pub tests_passed: u32,
+    /// Example cases run.
+    pub tests_total: u32,
+    /// Line coverage of the examples, percent.
+    pub coverage_percent: f64,
+    /// Static-analysis findings of severity `error`.
+    pub findings_errors: u32,
+    /// Static-analysis findings of severity `warning`.
+    pub findings_warnings: u32,
+    /// Mean fuel per example call.
+    pub fuel_per_call: u64,
+    /// Whether the skill documents itself (a docstring and a description).
+    pub documented: bool,
+}
+
+/// A stored skill version: the manifest plus what we know about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skill {
+    /// Content hash of `manifest`.
+    pub id: SkillId,
+    /// Owner.
+    pub tenant: String,
+    /// 1 for the first version of a name, then 2, 3, ...
+    pub version: u32,
+    /// The version this one replaced.
+    pub parent: Option<SkillId>,
+    /// The hashed, behaviour-defining part.
+    pub manifest: SkillManifest,
+    /// Where it came from.
+    pub provenance: Provenance,
+    /// Draft, published or retired.
+    pub status: Status,
+    /// Verification measurements.
+    pub kpis: Kpis,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use serde_json::json;
+
+    fn manifest() -> SkillManifest {
+        SkillManifest {
+            name: "double".into(),
+            description: "Double a number.".into(),
+            input_schema: json!({"type": "object", "properties": {"x": {"type": "number"}}}),
+            output_schema: None,
+            source: "def f(x):\n    return 2 * x\n".into(),
+            entry: "f".into(),
+            examples: vec![Example {
+                input: json!({"x": 2}),
+                output: json!(4),
+            }],
+        }
+    }
+
+    #[test]
+    fn id_ignores_key_order_in_schemas() {
+        let a = manifest();
+        let mut b = manifest();
+        b.input_schema =
+            serde_json::from_str(r#"{"properties": {"x": {"type": "number"}}, "type": "object"}"#)
+                .unwrap();
+        assert_eq!(a.id(), b.id());
+    }
+
+    #[test]
+    fn id_changes_with_any_behavioural_field() {
+        let base = manifest().id();
+        let mut m = manifest();
+        m.source.push(' ');
+        assert_ne!(m.id(), base);
+        let mut m = manifest();
+        m.entry = "g".into();
+        assert_ne!(m.id(), base);
+        let mut m = manifest();
+        m.examples[0].output = json!(5);
+        assert_ne!(m.id(), base);
+    }
+
+    #[test]
+    fn validate_rejects_bad_names_and_entries() {
+        let mut m = manifest();
+        m.name = "1bad".into();
+        assert!(matches!(m.validate(), Err(ManifestError::Name(_))));
+        let mut m = manifest();
+        m.entry = "f()".into();
+        assert!(matches!(m.validate(), Err(ManifestError::Entry(_))));
+        let mut m = manifest();
+        m.input_schema = json!({"type": "array"});
+        assert!(m.validate().is_err());
+        assert!(manifest().validate().is_ok());
+    }
+}

@@ -1,0 +1,292 @@
+//! The skill store: skill versions in SQLite (WAL) through sqlx.
+//!
+//! One function per query. Rows are content-addressed: the canonical
+//! manifest is stored as text, and every load recomputes its hash. A row
+//! whose hash does not match is reported as [`StoreError::Tampered`] and
+//! never handed out, so it can never be run.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use tracing::instrument;
+
+use crate::skills::{Kpis, Provenance, Skill, SkillId, SkillManifest, Status};
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored row does not hash to its id.
+    #[error(
+        "skill {name:?} (id {id}) failed its integrity check: the stored manifest hashes to {actual}; refusing to use it"
+    )]
+    Tampered {
+        /// The row's name column.
+        name: String,
+        /// The row's id column.
+        id: String,
+        /// What the manifest hashes to.
+        actual: String,
+    },
+    /// A stored row cannot be decoded.
+    #[error("skill {name:?} has a corrupt row: {reason}")]
+    Corrupt {
+        /// The row's name column.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No skill by that name.
+    #[error("no skill named {0:?}")]
+    NotFound(String),
+}
+
+/// Skills of every tenant, in one SQLite database.
+#[derive(Clone, Debug)]
+pub struct SkillStore {
+    pool: SqlitePool,
+}
+
+/// Outcome of [`SkillStore::insert`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted {
+    /// A new version was stored.
+    New(Skill),
+    /// This exact manifest was already stored for the tenant.
+    Existing(Skill),
+}
+
+impl Inserted {
+    /// The skill, new or not.
+    pub fn skill(&self) -> &Skill {
+        match self {
+            Self::New(s) | Self::Existing(s) => s,
+        }
+    }
+}
+
+impl SkillStore {
+    /// Open (creating if needed) the database at `path`, in WAL mode, and
+    /// apply migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Self::from_pool(pool).await
+    }
+
+    /// A private in-memory database, for tests and benchmarks.
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
+        // One connection: every new in-memory connection is a new database.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Self::from_pool(pool).await
+    }
+
+    /// Use an existing pool (as `#[sqlx::test]` provides); migrates it.
+    pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Store `manifest` as the next version of its name for `tenant`. If the
+    /// tenant already has this exact manifest, returns that skill instead.
+    #[instrument(skip_all, fields(tenant, name = %manifest.name), err)]
+    pub async fn insert(
+        &self,
+        tenant: &str,
+        manifest: &SkillManifest,
+        provenance: Provenance,
+        status: Status,
+        kpis: &Kpis,
+    ) -> Result<Inserted, StoreError> {
+        let id = manifest.id();
+        let mut tx = self.pool.begin().await?;
+        if let Some(row) = sqlx::query(SELECT_BY_ID)
+            .bind(tenant)
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            return Ok(Inserted::Existing(decode(&row)?));
+        }
+        let latest = sqlx::query("SELECT id, version FROM skill_versions WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1")
+            .bind(tenant)
+            .bind(&manifest.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (parent, version): (Option<String>, i64) = match latest {
+            Some(r) => (Some(r.try_get("id")?), r.try_get::<i64, _>("version")? + 1),
+            None => (None, 1),
+        };
+        let kpis_json = serde_json::to_string(kpis).unwrap_or_else(|_| "{}".into());
+        sqlx::query(
+            "INSERT INTO skill_versions (tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        )
+        .bind(tenant)
+        .bind(id.as_str())
+        .bind(&manifest.name)
+        .bind(version)
+        .bind(parent)
+        .bind(manifest.canonical_json())
+        .bind(provenance.as_str())
+        .bind(status.as_str())
+        .bind(kpis_json)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(SELECT_BY_ID)
+            .bind(tenant)
+            .bind(id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Inserted::New(decode(&row)?))
+    }
+
+    /// The newest version of `name`, whatever its status.
+    #[instrument(skip(self), err)]
+    pub async fn latest(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1"
+        ))
+        .bind(tenant)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(name.to_owned()))?;
+        decode(&row)
+    }
+
+    /// The skill with this id.
+    #[instrument(skip(self), err)]
+    pub async fn get(&self, tenant: &str, id: &SkillId) -> Result<Skill, StoreError> {
+        let row = sqlx::query(SELECT_BY_ID)
+            .bind(tenant)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        decode(&row)
+    }
+
+    /// The newest version of every name of `tenant`, by name. A tampered row
+    /// fails the whole listing: a registry with a bad row must be looked at.
+    #[instrument(skip(self), err)]
+    pub async fn list(&self, tenant: &str) -> Result<Vec<Skill>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_COLUMNS} v WHERE tenant = ?1 AND version = \
+             (SELECT MAX(version) FROM skill_versions w WHERE w.tenant = v.tenant AND w.name = v.name) \
+             ORDER BY name"
+        ))
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// Set the status of one version.
+    #[instrument(skip(self), err)]
+    pub async fn set_status(
+        &self,
+        tenant: &str,
+        id: &SkillId,
+        status: Status,
+    ) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE skill_versions SET status = ?3 WHERE tenant = ?1 AND id = ?2")
+                .bind(tenant)
+                .bind(id.as_str())
+                .bind(status.as_str())
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        Ok(())
+    }
+}
+
+const SELECT_COLUMNS: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions";
+const SELECT_BY_ID: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions WHERE tenant = ?1 AND id = ?2";
+
+/// Decode a row, checking its content hash first.
+fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<Skill, StoreError> {
+    let name: String = row.try_get("name")?;
+    let id_text: String = row.try_get("id")?;
+    let manifest_text: String = row.try_get("manifest")?;
+    let actual = SkillId::of_canonical(&manifest_text);
+    if actual.as_str() != id_text {
+        return Err(StoreError::Tampered {
+            name,
+            id: id_text,
+            actual: actual.to_string(),
+        });
+    }
+    let corrupt = |reason: String| StoreError::Corrupt {
+        name: name.clone(),
+        reason,
+    };
+    let manifest: SkillManifest =
+        serde_json::from_str(&manifest_text).map_err(|e| corrupt(e.to_string()))?;
+    // The text hashed right; it must also be the canonical form of what it
+    // decodes to, or two texts could claim one behaviour.
+    if manifest.canonical_json() != manifest_text || manifest.name != name {
+        return Err(StoreError::Tampered {
+            name,
+            id: id_text,
+            actual: manifest.id().to_string(),
+        });
+    }
+    let parent = row
+        .try_get::<Option<String>, _>("parent_id")?
+        .map(|p| p.parse::<SkillId>().map_err(|e| corrupt(e.to_string())))
+        .transpose()?;
+    let version: i64 = row.try_get("version")?;
+    Ok(Skill {
+        id: actual,
+        tenant: row.try_get("tenant")?,
+        version: u32::try_from(version).map_err(|e| corrupt(e.to_string()))?,
+        parent,
+        provenance: row
+            .try_get::<String, _>("provenance")?
+            .parse()
+            .map_err(corrupt)?,
+        status: row
+            .try_get::<String, _>("status")?
+            .parse()
+            .map_err(corrupt)?,
+        kpis: serde_json::from_str(&row.try_get::<String, _>("kpis")?)
+            .map_err(|e| corrupt(e.to_string()))?,
+        created_at: row.try_get("created_at")?,
+        manifest,
+    })
+}

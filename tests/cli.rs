@@ -1,0 +1,263 @@
+//! The real `autolearn` binary, in a fresh data dir per test: the exact CLI
+//! shape, exit codes 0/1/2, JSON errors on stdout, and persistence across
+//! separate processes (each invocation is a restart).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        Self {
+            dir: crate::util::data_dir(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_autolearn"))
+            .args(args)
+            .env("AUTOLEARN_DATA_DIR", self.dir.path())
+            .env("AUTOLEARN_ARTIFACT", crate::util::artifact())
+            .env("AUTOLEARN_CACHE_DIR", crate::util::cache_dir())
+            .output()
+            .unwrap()
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+
+    fn add_word_count(&self) -> Output {
+        let f = self.file("wc.py", "def count(text):\n    \"\"\"Count words.\"\"\"\n    return {\"words\": len(text.split())}\n");
+        self.run(&[
+            "skill",
+            "add",
+            &f,
+            "--name",
+            "word_count",
+            "--entry",
+            "count",
+            "--description",
+            "Count the words in a text.",
+            "--examples",
+            r#"[{"input": {"text": "a b c"}, "output": {"words": 3}}]"#,
+        ])
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn error_of(o: &Output) -> Value {
+    let v: Value = serde_json::from_str(stdout(o).lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)));
+    v["error"].clone()
+}
+
+#[test]
+fn add_prints_the_id_and_run_prints_the_result() {
+    let cli = Cli::new();
+    let add = cli.add_word_count();
+    assert_eq!(
+        add.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let id = stdout(&add);
+    assert!(
+        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+
+    let run = cli.run(&[
+        "skill",
+        "run",
+        "word_count",
+        "--input",
+        r#"{"text": "one two three four"}"#,
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(stdout(&run), r#"{"words": 4}"#);
+}
+
+#[test]
+fn a_skill_error_exits_1_with_a_json_error() {
+    let cli = Cli::new();
+    let f = cli.file(
+        "div.py",
+        "def div(a, b):\n    \"\"\"Divide.\"\"\"\n    return a / b\n",
+    );
+    let add = cli.run(&[
+        "skill",
+        "add",
+        &f,
+        "--name",
+        "div",
+        "--entry",
+        "div",
+        "--examples",
+        r#"[{"input": {"a": 6, "b": 3}, "output": 2.0}]"#,
+    ]);
+    assert_eq!(add.status.code(), Some(0), "{}", stdout(&add));
+    let run = cli.run(&["skill", "run", "div", "--input", r#"{"a": 1, "b": 0}"#]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = error_of(&run);
+    assert_eq!(err["kind"], "exception");
+    assert_eq!(err["error_type"], "ZeroDivisionError");
+    assert!(err["traceback"].as_str().unwrap().contains("return a / b"));
+}
+
+#[test]
+fn input_against_the_schema_is_rejected_before_it_runs() {
+    let cli = Cli::new();
+    assert_eq!(cli.add_word_count().status.code(), Some(0));
+    let run = cli.run(&["skill", "run", "word_count", "--input", r#"{"text": 42}"#]);
+    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(error_of(&run)["kind"], "bad_input");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cli = Cli::new();
+    assert_eq!(cli.add_word_count().status.code(), Some(0));
+    let bad_json = cli.run(&["skill", "run", "word_count", "--input", "{not json"]);
+    assert_eq!(bad_json.status.code(), Some(2));
+    assert_eq!(error_of(&bad_json)["kind"], "usage");
+    let unknown = cli.run(&["skill", "run", "nope", "--input", "{}"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(error_of(&unknown)["kind"], "not_found");
+    assert_eq!(
+        cli.run(&["skill", "run", "word_count"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(cli.run(&["skill", "frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_skill_failing_its_examples_is_not_stored() {
+    let cli = Cli::new();
+    let f = cli.file(
+        "bad.py",
+        "def inc(x):\n    \"\"\"Off by one.\"\"\"\n    return x + 2\n",
+    );
+    let add = cli.run(&[
+        "skill",
+        "add",
+        &f,
+        "--name",
+        "inc",
+        "--entry",
+        "inc",
+        "--examples",
+        r#"[{"input": {"x": 1}, "output": 2}]"#,
+    ]);
+    assert_eq!(add.status.code(), Some(1));
+    let err = error_of(&add);
+    assert_eq!(err["kind"], "verification_failed");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected 2 but got 3"),
+        "{err}"
+    );
+    assert_eq!(stdout(&cli.run(&["skill", "list", "--json"])), "[]");
+}
+
+#[test]
+fn list_and_show_describe_stored_skills() {
+    let cli = Cli::new();
+    let id = stdout(&cli.add_word_count());
+    let list: Value =
+        serde_json::from_str(&stdout(&cli.run(&["skill", "list", "--json"]))).unwrap();
+    assert_eq!(list[0]["name"], "word_count");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["status"], "published");
+    assert_eq!(list[0]["kpis"]["tests_passed"], 1);
+    assert!(list[0]["kpis"]["fuel_per_call"].as_u64().unwrap() > 0);
+    let show: Value =
+        serde_json::from_str(&stdout(&cli.run(&["skill", "show", "word_count"]))).unwrap();
+    assert_eq!(show["manifest"]["entry"], "count");
+    assert_eq!(
+        show["manifest"]["input_schema"]["properties"]["text"]["type"],
+        "string"
+    );
+    assert!(stdout(&cli.run(&["skill", "list"])).contains("word_count"));
+}
+
+#[tokio::test]
+async fn a_tampered_skill_is_refused_by_the_cli() {
+    let cli = Cli::new();
+    assert_eq!(cli.add_word_count().status.code(), Some(0));
+    tamper(&cli.dir.path().join("autolearn.db")).await;
+    let run = cli.run(&["skill", "run", "word_count", "--input", r#"{"text": "a"}"#]);
+    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(error_of(&run)["kind"], "tampered");
+}
+
+async fn tamper(db: &Path) {
+    let store = autolearn::store::SkillStore::open(db).await.unwrap();
+    sqlx::query(
+        "UPDATE skill_versions SET manifest = replace(manifest, 'len(text.split())', '666')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    store.pool().close().await;
+}
+
+#[test]
+fn seeded_runs_are_repeatable_from_the_cli() {
+    let cli = Cli::new();
+    let f = cli.file("r.py", "import random\n\ndef roll(n):\n    \"\"\"Roll dice.\"\"\"\n    return [random.randint(1, 6) for _ in range(n)]\n");
+    assert_eq!(
+        cli.run(&[
+            "skill",
+            "add",
+            &f,
+            "--name",
+            "roll",
+            "--entry",
+            "roll",
+            "--input-schema",
+            r#"{"type": "object", "properties": {"n": {"type": "integer"}}}"#
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let a = stdout(&cli.run(&[
+        "skill",
+        "run",
+        "roll",
+        "--input",
+        r#"{"n": 20}"#,
+        "--seed",
+        "9",
+    ]));
+    let b = stdout(&cli.run(&[
+        "skill",
+        "run",
+        "roll",
+        "--input",
+        r#"{"n": 20}"#,
+        "--seed",
+        "9",
+    ]));
+    assert_eq!(a, b);
+    assert!(a.starts_with('['), "{a}");
+}

@@ -1,0 +1,172 @@
+//! The content-hashed store: lineage, dedup, tenants, persistence, tamper
+//! detection.
+
+use autolearn::skills::{Example, Kpis, Provenance, SkillManifest, Status};
+use autolearn::store::{Inserted, SkillStore, StoreError};
+use serde_json::json;
+
+fn manifest(name: &str, body: &str) -> SkillManifest {
+    SkillManifest {
+        name: name.into(),
+        description: "test skill".into(),
+        input_schema: json!({"type": "object", "properties": {"x": {"type": "integer"}}}),
+        output_schema: None,
+        source: format!("def f(x):\n    return {body}\n"),
+        entry: "f".into(),
+        examples: vec![Example {
+            input: json!({"x": 1}),
+            output: json!(2),
+        }],
+    }
+}
+
+async fn put(store: &SkillStore, tenant: &str, m: &SkillManifest) -> Inserted {
+    store
+        .insert(
+            tenant,
+            m,
+            Provenance::Authored,
+            Status::Published,
+            &Kpis::default(),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn versions_form_a_lineage() {
+    let store = SkillStore::in_memory().await.unwrap();
+    let v1 = put(&store, "local", &manifest("inc", "x + 1")).await;
+    let v2 = put(&store, "local", &manifest("inc", "1 + x")).await;
+    let (Inserted::New(v1), Inserted::New(v2)) = (v1, v2) else {
+        panic!("expected new versions")
+    };
+    assert_eq!((v1.version, v2.version), (1, 2));
+    assert_eq!(v2.parent.as_ref(), Some(&v1.id));
+    assert_eq!(store.latest("local", "inc").await.unwrap().id, v2.id);
+    assert_eq!(
+        store.get("local", &v1.id).await.unwrap().manifest.source,
+        v1.manifest.source
+    );
+}
+
+#[tokio::test]
+async fn identical_content_is_stored_once() {
+    let store = SkillStore::in_memory().await.unwrap();
+    let a = put(&store, "local", &manifest("inc", "x + 1")).await;
+    let b = put(&store, "local", &manifest("inc", "x + 1")).await;
+    assert!(matches!(b, Inserted::Existing(_)));
+    assert_eq!(a.skill().id, b.skill().id);
+    assert_eq!(store.list("local").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn tenants_see_only_their_own_skills() {
+    let store = SkillStore::in_memory().await.unwrap();
+    put(&store, "acme", &manifest("inc", "x + 1")).await;
+    assert!(matches!(
+        store.latest("globex", "inc").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.list("globex").await.unwrap().is_empty());
+    assert_eq!(store.list("acme").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn skills_survive_a_restart_and_the_database_is_in_wal_mode() {
+    let dir = crate::util::data_dir();
+    let path = dir.path().join("db/autolearn.db");
+    let id = {
+        let store = SkillStore::open(&path).await.unwrap();
+        let id = put(&store, "local", &manifest("inc", "x + 1"))
+            .await
+            .skill()
+            .id
+            .clone();
+        store.pool().close().await;
+        id
+    };
+    let store = SkillStore::open(&path).await.unwrap();
+    assert_eq!(store.latest("local", "inc").await.unwrap().id, id);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn a_tampered_manifest_is_reported_never_returned() {
+    let store = SkillStore::in_memory().await.unwrap();
+    put(&store, "local", &manifest("inc", "x + 1")).await;
+    sqlx::query(
+        "UPDATE skill_versions SET manifest = replace(manifest, 'x + 1', '__import__(''os'')')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    assert!(matches!(
+        store.latest("local", "inc").await,
+        Err(StoreError::Tampered { .. })
+    ));
+    assert!(matches!(
+        store.list("local").await,
+        Err(StoreError::Tampered { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_row_renamed_behind_the_stores_back_is_tampered() {
+    let store = SkillStore::in_memory().await.unwrap();
+    put(&store, "local", &manifest("inc", "x + 1")).await;
+    sqlx::query("UPDATE skill_versions SET name = 'other'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.latest("local", "other").await,
+        Err(StoreError::Tampered { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_rehashed_but_non_canonical_manifest_is_tampered() {
+    // An attacker who recomputes the hash still cannot smuggle in a
+    // manifest whose text differs from its canonical form.
+    let store = SkillStore::in_memory().await.unwrap();
+    put(&store, "local", &manifest("inc", "x + 1")).await;
+    let text: String = sqlx::query_scalar("SELECT manifest FROM skill_versions")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let spaced = text.replacen('{', "{ ", 1);
+    let id = autolearn::skills::SkillId::of_canonical(&spaced);
+    sqlx::query("UPDATE skill_versions SET manifest = ?1, id = ?2")
+        .bind(&spaced)
+        .bind(id.as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.latest("local", "inc").await,
+        Err(StoreError::Tampered { .. })
+    ));
+}
+
+#[tokio::test]
+async fn status_changes_are_stored() {
+    let store = SkillStore::in_memory().await.unwrap();
+    let id = put(&store, "local", &manifest("inc", "x + 1"))
+        .await
+        .skill()
+        .id
+        .clone();
+    store
+        .set_status("local", &id, Status::Retired)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.latest("local", "inc").await.unwrap().status,
+        Status::Retired
+    );
+}

@@ -1,0 +1,25 @@
+//! The one integration-test binary (one link, shared sandbox). Each module
+//! is one concern.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "tests"
+)]
+
+mod util;
+
+// Typed errors for each limit, and that the host survives each.
+mod sandbox_limits;
+// A stranger's skill probing for a way out: files, network, processes, state.
+mod sandbox_escape_security;
+// Every module the snapshot promises really works inside the sandbox.
+mod sandbox_stdlib;
+// Seeded randomness and a frozen clock give byte-identical output.
+mod determinism;
+// In-sandbox static check, tests and coverage.
+mod verification;
+// Content-hashed store: persistence, lineage, tamper detection.
+mod store;
+// The real binary: exit codes, JSON errors, restart persistence.
+mod cli;

@@ -1,0 +1,74 @@
+//! Shared helpers: one sandbox for the whole binary (loading it maps a
+//! 40 MB precompiled image; tests should not each pay for it).
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use autolearn::sandbox::{
+    CallError, Determinism, ErrorKind, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SkillCode,
+};
+
+pub fn artifact() -> PathBuf {
+    std::env::var_os("AUTOLEARN_ARTIFACT")
+        .map(PathBuf::from)
+        .unwrap_or_else(autolearn::config::default_artifact)
+}
+
+pub fn cache_dir() -> PathBuf {
+    artifact().parent().unwrap().join("cache")
+}
+
+pub fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        let path = artifact();
+        assert!(
+            path.exists(),
+            "sandbox artifact {} is missing: run `make artifact`",
+            path.display()
+        );
+        Sandbox::new(&SandboxConfig::new(path, cache_dir())).expect("sandbox loads")
+    })
+}
+
+pub async fn run_with(
+    source: &str,
+    entry: &str,
+    input: &str,
+    limits: &ResourceLimits,
+) -> Result<RunOutput, CallError> {
+    let code = SkillCode {
+        name: "t",
+        source,
+        entry,
+    };
+    sandbox().run(code, input, limits, Determinism::Live).await
+}
+
+pub async fn run(source: &str, input: &str) -> Result<RunOutput, CallError> {
+    run_with(source, "f", input, &ResourceLimits::default()).await
+}
+
+/// Assert a call fails with `kind`, then that a healthy call right after
+/// still works: a hostile skill must never hurt the next call.
+pub async fn expect_kind(source: &str, input: &str, kind: ErrorKind) -> CallError {
+    let err = match run(source, input).await {
+        Ok(out) => panic!("expected {kind}, got success: {}", out.json),
+        Err(e) => e,
+    };
+    assert_eq!(err.kind(), kind, "wrong kind for error: {err:?}");
+    assert_healthy().await;
+    err
+}
+
+pub async fn assert_healthy() {
+    let out = run("def f(x):\n    return x + 1\n", r#"{"x": 41}"#)
+        .await
+        .expect("healthy call");
+    assert_eq!(out.json, "42");
+}
+
+/// A temporary data dir for tests that touch the store or the binary.
+pub fn data_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
