@@ -138,6 +138,7 @@ pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<(
                 "baseline_python3_p95_ms": base_p.p95,
                 "speedup_vs_python3": speedup,
                 "artifact_sha256": info.sha256,
+            "precompile_cache_key": info.cache_key,
                 "artifact_load_ms": info.load_time.as_secs_f64() * 1e3,
             })
         );
@@ -219,15 +220,32 @@ fn run_sandboxed(
     Ok((samples, wall))
 }
 
+/// The interpreter `python3` really is. Version managers such as pyenv put
+/// a shell-script shim on PATH that costs more than Python's own start-up;
+/// timing the shim would flatter the sandbox.
+fn real_python3() -> anyhow::Result<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .context("running python3 for the baseline (is it installed?)")?;
+    let path = String::from_utf8(out.stdout)?.trim().to_owned();
+    anyhow::ensure!(
+        out.status.success() && !path.is_empty(),
+        "python3 did not report its executable"
+    );
+    Ok(path)
+}
+
 /// Time `python3 -c` running the same function on the same input.
 fn python3_baseline(n: usize) -> anyhow::Result<Vec<Duration>> {
+    let python = real_python3()?;
     let program = format!(
         "{SOURCE}\nimport json, sys\nprint(json.dumps(summarize(**json.loads(sys.argv[1])), ensure_ascii=False))"
     );
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let t0 = Instant::now();
-        let out = Command::new("python3")
+        let out = Command::new(&python)
             .arg("-c")
             .arg(&program)
             .arg(INPUT)

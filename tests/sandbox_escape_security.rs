@@ -239,7 +239,7 @@ async fn catching_base_exception_cannot_swallow_the_fuel_limit() {
     expect_kind(src, "{}", ErrorKind::OutOfFuel).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hostile_calls_running_at_once_each_get_their_own_error() {
     let cases: Vec<(&str, ErrorKind)> = vec![
         ("def f():\n    while True: pass\n", ErrorKind::OutOfFuel),
