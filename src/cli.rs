@@ -194,6 +194,13 @@ async fn open(paths: &Paths) -> Result<App, Failure> {
         .map_err(|e| Failure::failed("host", e.to_string()))
 }
 
+/// The store alone: listing and showing need no sandbox.
+async fn open_store(paths: &Paths) -> Result<crate::store::SkillStore, Failure> {
+    crate::store::SkillStore::open(&paths.database())
+        .await
+        .map_err(|e| Failure::failed("store", e.to_string()))
+}
+
 fn parse_json(flag: &str, text: &str) -> Result<Value, Failure> {
     serde_json::from_str(text)
         .map_err(|e| Failure::usage("usage", format!("{flag} is not valid JSON: {e}")))
@@ -293,9 +300,7 @@ async fn skill(paths: &Paths, cmd: SkillCommand) -> Result<(), Failure> {
             }
         }
         SkillCommand::List { json } => {
-            let store = crate::store::SkillStore::open(&paths.database())
-                .await
-                .map_err(|e| Failure::failed("store", e.to_string()))?;
+            let store = open_store(paths).await?;
             let skills = store
                 .list(DEFAULT_TENANT)
                 .await
@@ -326,9 +331,7 @@ async fn skill(paths: &Paths, cmd: SkillCommand) -> Result<(), Failure> {
             Ok(())
         }
         SkillCommand::Show { name } => {
-            let store = crate::store::SkillStore::open(&paths.database())
-                .await
-                .map_err(|e| Failure::failed("store", e.to_string()))?;
+            let store = open_store(paths).await?;
             match store.latest(DEFAULT_TENANT, &name).await {
                 Ok(s) => {
                     let text = serde_json::to_string_pretty(&s).unwrap_or_default();

@@ -3,8 +3,12 @@
 //!
 //! DESIGN.md has the measurements behind each knob: the pooling allocator
 //! with copy-on-write memory images makes instantiation ~0.5 ms, and keeping
-//! 64 MiB of each pooled memory resident avoids the cross-CPU TLB flushes
+//! part of each pooled memory resident avoids the cross-CPU TLB flushes
 //! that halve throughput when two threads fault in copy-on-write pages.
+//! The resident part is reset by memset, so bigger is not better: measured
+//! with `autolearn bench sandbox` (release, 2 cores), p50 / 2-thread calls/s
+//! were 3.9 ms / 167 at 0, 2.5 ms / 694 at 16 MiB, 2.2 ms / 746 at 32 MiB,
+//! 2.8 ms / 719 at 64 MiB and 3.0 ms / 624 at 128 MiB.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +33,7 @@ pub fn build(slots: u32, max_memory_bytes: u64) -> wasmtime::Result<Engine> {
         .max_memories_per_component(4)
         .max_tables_per_component(16)
         .max_memory_size(usize::try_from(max_memory_bytes).unwrap_or(usize::MAX))
-        .linear_memory_keep_resident(64 << 20)
+        .linear_memory_keep_resident(32 << 20)
         .table_keep_resident(1 << 20);
 
     let mut config = Config::new();
