@@ -8,7 +8,7 @@ RUNTIME_SRC := $(wildcard runtime/wit/*.wit runtime/python/*.py) python-wasm/bui
 
 export AUTOLEARN_ARTIFACT := $(CURDIR)/$(ARTIFACT)
 
-.PHONY: run test artifact build lint bench clean
+.PHONY: run test test-rust test-clients artifact build lint bench clean clients
 
 ## Build the pre-initialized CPython component (pinned componentize-py).
 artifact: $(ARTIFACT)
@@ -21,18 +21,27 @@ build: $(ARTIFACT)
 DEMO_EXAMPLES := [{"input": {"text": "the cat and the hat"}, "output": {"words": 5, "unique": 4, "top": ["the", "cat", "and"]}}]
 
 ## Run AutoLearn with its defaults (SQLite under ~/.local/share/autolearn):
-## verify and store the demo skill, call it, and list the registry.
+## store the demo skill, then serve MCP at http://127.0.0.1:8765/mcp.
 run: build
 	./target/release/autolearn skill add examples/skills/word_stats.py --name word_stats --entry word_stats \
 	  --description "Count the words in a text and list the most common ones." --examples '$(DEMO_EXAMPLES)'
-	./target/release/autolearn skill run word_stats --input '{"text": "a rose is a rose is a rose", "top": 2}'
-	./target/release/autolearn skill list
+	./target/release/autolearn serve
 
-## Every test: unit, integration, hostile-skill suite, CLI.
-test: $(ARTIFACT)
+## Every test: unit, integration, hostile-skill suite, CLI, real MCP clients.
+test: test-rust test-clients lint
+
+test-rust: $(ARTIFACT)
 	$(CARGO) test --all-targets
-	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+
+## The official MCP Python SDK against the real binary (HTTP and stdio).
+test-clients: $(ARTIFACT) clients
+	$(CARGO) build
+	.venv/bin/python -m pytest -q tests/clients
+
+clients: .venv/.clients-installed
+.venv/.clients-installed: tests/clients/requirements.txt $(ARTIFACT)
+	.venv/bin/pip install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
+	touch $@
 
 lint:
 	$(CARGO) fmt --check

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::config::Paths;
+use crate::learn::crystallize::fingerprint;
 use crate::learn::{Verification, verify};
 use crate::sandbox::{
     CallError, Determinism, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError,
@@ -20,6 +21,38 @@ pub struct App {
     pub store: SkillStore,
     /// Where they run.
     pub sandbox: Arc<Sandbox>,
+    /// Skill changes, for live tool lists and UIs.
+    pub events: tokio::sync::broadcast::Sender<SkillEvent>,
+}
+
+/// A tenant's set of skills changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkillEvent {
+    /// Whose skills.
+    pub tenant: String,
+    /// The skill that was published, changed or retired.
+    pub name: String,
+}
+
+/// The outcome of crystallizing a trace.
+#[derive(Debug, Clone)]
+pub enum Crystallized {
+    /// A new skill was verified and published.
+    Published(Skill),
+    /// A skill with the same code already existed; no duplicate was made.
+    Existing(Skill),
+}
+
+/// Crystallizing failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrystallizeError {
+    /// The trace is not worth a skill, and why.
+    #[error(transparent)]
+    Refused(#[from] crate::learn::crystallize::Refusal),
+    /// The composed skill could not be added.
+    #[error(transparent)]
+    Add(#[from] AddError),
 }
 
 /// Opening the app failed.
@@ -91,10 +124,101 @@ impl App {
         let sandbox = tokio::task::spawn_blocking(move || Sandbox::new(&config))
             .await
             .map_err(|e| SandboxError::InvalidLimits(format!("sandbox loader panicked: {e}")))??;
-        Ok(Self {
+        Ok(Self::new(store, Arc::new(sandbox)))
+    }
+
+    /// Compose an app from parts.
+    pub fn new(store: SkillStore, sandbox: Arc<Sandbox>) -> Self {
+        let (events, _) = tokio::sync::broadcast::channel(256);
+        Self {
             store,
-            sandbox: Arc::new(sandbox),
+            sandbox,
+            events,
+        }
+    }
+
+    fn announce(&self, tenant: &str, name: &str) {
+        // No receivers is fine: nobody is listening yet.
+        let _ = self.events.send(SkillEvent {
+            tenant: tenant.to_owned(),
+            name: name.to_owned(),
+        });
+    }
+
+    /// Run a code cell with `inputs` bound as variables (the `run_python`
+    /// tool). Returns the sandbox output; its JSON is `{"value", "names"}`.
+    pub async fn run_python(
+        &self,
+        code: &str,
+        inputs: &serde_json::Value,
+        limits: ResourceLimits,
+    ) -> Result<RunOutput, CallError> {
+        let sandbox = self.sandbox.clone();
+        let (code, inputs) = (code.to_owned(), inputs.to_string());
+        off_io(async move {
+            sandbox
+                .exec(&code, &inputs, &limits, Determinism::Live)
+                .await
         })
+        .await
+        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?
+    }
+
+    /// Turn a trace into a published skill, or say why not. If the tenant
+    /// already has a published skill with the same code, return it.
+    pub async fn crystallize(
+        &self,
+        tenant: &str,
+        request: &str,
+        steps: &[crate::learn::crystallize::Step],
+        final_result: Option<&serde_json::Value>,
+        name: Option<&str>,
+    ) -> Result<Crystallized, CrystallizeError> {
+        let sandbox = self.sandbox.clone();
+        let (request, steps, final_result, name) = (
+            request.to_owned(),
+            steps.to_vec(),
+            final_result.cloned(),
+            name.map(str::to_owned),
+        );
+        let manifest = off_io(async move {
+            crate::learn::crystallize::prepare(
+                &sandbox,
+                &request,
+                &steps,
+                final_result.as_ref(),
+                name.as_deref(),
+            )
+            .await
+        })
+        .await
+        .map_err(|e| crate::learn::crystallize::Refusal::Fails(e.to_string()))??;
+
+        let existing = self.store.list(tenant).await.map_err(AddError::Store)?;
+        let wanted = fingerprint(&manifest.source, &manifest.entry);
+        if let Some(same) = existing.into_iter().find(|s| {
+            s.status == Status::Published
+                && fingerprint(&s.manifest.source, &s.manifest.entry) == wanted
+        }) {
+            return Ok(Crystallized::Existing(same));
+        }
+        let (inserted, _) = self
+            .add_skill(tenant, manifest, Provenance::Crystallized)
+            .await?;
+        Ok(match inserted {
+            Inserted::New(s) => Crystallized::Published(s),
+            Inserted::Existing(s) => Crystallized::Existing(s),
+        })
+    }
+
+    /// Retire the newest version of `name`; it stops being a tool.
+    pub async fn retire_skill(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
+        let skill = self.store.latest(tenant, name).await?;
+        self.store
+            .set_status(tenant, &skill.id, Status::Retired)
+            .await?;
+        self.announce(tenant, name);
+        self.store.latest(tenant, name).await
     }
 
     /// Verify `manifest` in the sandbox, then store it as published. Storing
@@ -127,6 +251,9 @@ impl App {
                 &verification.kpis,
             )
             .await?;
+        if matches!(inserted, Inserted::New(_)) {
+            self.announce(tenant, &manifest.name);
+        }
         Ok((inserted, verification))
     }
 

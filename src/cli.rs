@@ -45,6 +45,30 @@ pub enum Command {
     /// Benchmarks, reported as ratios against a baseline run alongside.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Serve MCP over Streamable HTTP at /mcp (and /healthz).
+    Serve {
+        /// Address to listen on. Loopback needs no auth until a tenant exists.
+        #[arg(long, env = "AUTOLEARN_ADDR", default_value = "127.0.0.1:8765")]
+        addr: std::net::SocketAddr,
+        /// Extra Host header values to accept (public names behind a proxy).
+        #[arg(long = "allowed-host")]
+        allowed_hosts: Vec<String>,
+    },
+    /// Serve MCP over stdio, for desktop clients (the `local` tenant).
+    Mcp,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+/// `autolearn tenant ...`
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant; prints its API key once (only its hash is stored).
+    Create {
+        /// Tenant name.
+        name: String,
+    },
 }
 
 /// `autolearn skill ...`
@@ -185,7 +209,71 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench(BenchCommand::Sandbox(args)) => crate::bench::sandbox(&paths, &args)
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),
+        Command::Serve {
+            addr,
+            allowed_hosts,
+        } => serve(&paths, addr, allowed_hosts).await,
+        Command::Mcp => {
+            use rmcp::ServiceExt;
+            let app = open(&paths).await?;
+            let server = crate::mcp::McpServer::for_tenant(app, DEFAULT_TENANT)
+                .serve(rmcp::transport::stdio())
+                .await
+                .map_err(|e| Failure::failed("host", e.to_string()))?;
+            server
+                .waiting()
+                .await
+                .map_err(|e| Failure::failed("host", e.to_string()))?;
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create { name }) => {
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                || name.is_empty()
+            {
+                return Err(Failure::usage(
+                    "usage",
+                    "tenant names use letters, digits, '_' and '-'",
+                ));
+            }
+            let store = open_store(&paths).await?;
+            match store.create_tenant(&name).await {
+                Ok(key) => {
+                    println!("{key}");
+                    eprintln!(
+                        "autolearn: created tenant {name:?}; this key is shown once, keep it secret"
+                    );
+                    Ok(())
+                }
+                Err(crate::store::StoreError::Conflict(m)) => Err(Failure::usage("conflict", m)),
+                Err(e) => Err(Failure::failed("store", e.to_string())),
+            }
+        }
     }
+}
+
+async fn serve(
+    paths: &Paths,
+    addr: std::net::SocketAddr,
+    allowed_hosts: Vec<String>,
+) -> Result<(), Failure> {
+    let app = open(paths).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::failed("host", format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::failed("host", e.to_string()))?;
+    let options = crate::api::ServeOptions {
+        addr: local,
+        allowed_hosts,
+    };
+    // Tests and scripts read this line to find the port when given :0.
+    println!("autolearn listening on http://{local}/mcp");
+    crate::api::run(app, listener, options, crate::api::shutdown_signal())
+        .await
+        .map_err(|e| Failure::failed("host", e.to_string()))
 }
 
 async fn open(paths: &Paths) -> Result<App, Failure> {

@@ -9,11 +9,13 @@
 //! - [`cli`]: the `autolearn` command line.
 //! - [`bench`]: benchmarks that report ratios against a baseline.
 
+pub mod api;
 pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod learn;
+pub mod mcp;
 pub mod sandbox;
 pub mod skills;
 pub mod store;

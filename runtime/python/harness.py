@@ -50,6 +50,7 @@ import zlib
 
 # --- Used by the harness itself; skills may not import these.
 import ast
+import _ast_unparse  # noqa: F401 - ast.unparse imports it lazily (compose needs it)
 import builtins
 import inspect
 import linecache
@@ -231,6 +232,63 @@ def _run(name, source, entry, input_json):
     return _to_json(_call(fn, args))
 
 
+CELL = "cell"
+
+
+def _exec(code, inputs_json):
+    """Run a notebook-style cell: the last expression is its value."""
+    inputs = _json_loads(inputs_json)
+    if not isinstance(inputs, dict):
+        raise _BadInput("inputs must be a JSON object")
+    filename = _skill_filename(CELL)
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    tree = ast.parse(code, filename)
+    tail = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        tail = ast.Expression(tree.body.pop().value)
+    skill_builtins = dict(builtins.__dict__)
+    skill_builtins["__import__"] = _guarded_import
+    namespace = {"__name__": "cell", "__builtins__": skill_builtins}
+    namespace.update(inputs)
+    _reseed()
+    exec(compile(tree, filename, "exec", dont_inherit=True), namespace)
+    if tail is not None:
+        value = eval(compile(tail, filename, "eval", dont_inherit=True), namespace)
+    else:
+        value = namespace.get("result")
+    names = sorted(k for k in namespace if not k.startswith("__") and k not in inputs)
+    return _to_json({"value": _json_loads(_to_json(value)), "names": names})
+
+
+def _compose(cells_json, params_json, name, doc):
+    cells = _json_loads(cells_json)
+    params = _json_loads(params_json)
+    if not cells:
+        raise _BadInput("there are no cells to compose")
+    body = []
+    for i, code in enumerate(cells):
+        stmts = ast.parse(code, _skill_filename(f"cell{i + 1}")).body
+        if i == len(cells) - 1:
+            if stmts and isinstance(stmts[-1], ast.Expr):
+                stmts[-1] = ast.Return(stmts[-1].value)
+            else:
+                stmts.append(ast.Return(ast.Name("result", ast.Load())))
+        body.extend(stmts)
+    imports = [s for s in body if isinstance(s, (ast.Import, ast.ImportFrom))]
+    body = [s for s in body if not isinstance(s, (ast.Import, ast.ImportFrom))]
+    fn = ast.FunctionDef(
+        name=name,
+        args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=[ast.Expr(ast.Constant(doc))] + body,
+        decorator_list=[],
+        returns=None,
+        type_params=[],
+    )
+    module = ast.Module(body=imports + [fn], type_ignores=[])
+    ast.fix_missing_locations(module)
+    return ast.unparse(module) + "\n"
+
+
 # --- Static analysis ---------------------------------------------------------
 
 
@@ -392,6 +450,20 @@ class WitWorld(wit_world.WitWorld):
             raise Err(_fault(e, name))
         sys.stdout.flush()
         return result
+
+    def exec(self, code, inputs):
+        try:
+            result = _exec(code, inputs)
+        except BaseException as e:  # noqa: BLE001 - SystemExit and MemoryError too
+            raise Err(_fault(e, CELL))
+        sys.stdout.flush()
+        return result
+
+    def compose(self, cells, params, name, doc):
+        try:
+            return _compose(cells, params, name, doc)
+        except BaseException as e:  # noqa: BLE001 - reported, never raised across
+            raise Err(_fault(e, "compose"))
 
     def check(self, name, source):
         return _json_dumps(_check(name, source))

@@ -1,6 +1,8 @@
-//! Learning: turning code into trusted skills. For now, verification: the
-//! gate every skill passes before it is published.
+//! Learning: turning code into trusted skills. Verification is the gate
+//! every skill passes before it is published; crystallization builds a
+//! skill from an agent's trace of `run_python` steps.
 
+pub mod crystallize;
 mod verify;
 
 pub use verify::{Verification, verify};

@@ -222,36 +222,46 @@ impl Sandbox {
                     .await
             })
             .await?;
-        let json = result.map_err(|f| {
-            call.output_limit(limits)
-                .unwrap_or_else(|| CallError::Guest(guest_fault(f)))
-        })?;
-        if json.len() > limits.result_bytes {
-            return Err(CallError::ResultTooLarge {
-                size: json.len(),
-                limit: limits.result_bytes,
-            });
-        }
-        Ok(RunOutput {
-            json,
-            stdout: call.stdout,
-            stderr: call.stderr,
-            fuel_used: call.fuel_used,
-            elapsed: started.elapsed(),
-        })
-        .and_then(|out| {
-            // The guest is untrusted: its "JSON" is checked, not assumed.
-            match serde_json::from_str::<serde::de::IgnoredAny>(&out.json) {
-                Ok(_) => Ok(out),
-                Err(e) => Err(CallError::Guest(GuestFault {
-                    kind: ErrorKind::BadOutput,
-                    error_type: "InvalidJson".into(),
-                    message: format!("the sandbox returned text that is not JSON: {e}"),
-                    traceback: String::new(),
-                    line: 0,
-                })),
-            }
-        })
+        finish(result, call, limits, started)
+    }
+
+    /// Run a code cell with `inputs_json` (an object) bound as variables;
+    /// the output is `{"value": ..., "names": [...]}` (see the WIT world).
+    pub async fn exec(
+        &self,
+        code: &str,
+        inputs_json: &str,
+        limits: &ResourceLimits,
+        determinism: Determinism,
+    ) -> Result<RunOutput, CallError> {
+        let started = Instant::now();
+        let (result, call) = self
+            .call(limits, determinism, async |rt, store| {
+                rt.call_exec(store, code, inputs_json).await
+            })
+            .await?;
+        finish(result, call, limits, started)
+    }
+
+    /// Compose code cells into one skill module (see the WIT world).
+    pub async fn compose(
+        &self,
+        cells: &[String],
+        params: &[String],
+        name: &str,
+        doc: &str,
+    ) -> Result<String, CallError> {
+        let cells = serde_json::to_string(cells).map_err(|e| CallError::BadInput(e.to_string()))?;
+        let params =
+            serde_json::to_string(params).map_err(|e| CallError::BadInput(e.to_string()))?;
+        let (result, _) = self
+            .call(
+                &ResourceLimits::generous(),
+                Determinism::Seeded(0),
+                async |rt, store| rt.call_compose(store, &cells, &params, name, doc).await,
+            )
+            .await?;
+        result.map_err(|f| CallError::Guest(guest_fault(f)))
     }
 
     /// Static analysis of `source` inside the sandbox.
@@ -362,6 +372,43 @@ impl Sandbox {
             Err(e) => Err(classify_trap(&e, limits, &store, &stdout, &stderr)),
         }
     }
+}
+
+/// Check a guest result the same way for every entry point: a fault after
+/// a stream hit its cap is the cap's doing; the result must fit its cap and
+/// be JSON (the guest is untrusted, so its "JSON" is checked, not assumed).
+fn finish(
+    result: Result<String, bindings::Fault>,
+    call: CallMeta,
+    limits: &ResourceLimits,
+    started: Instant,
+) -> Result<RunOutput, CallError> {
+    let json = result.map_err(|f| {
+        call.output_limit(limits)
+            .unwrap_or_else(|| CallError::Guest(guest_fault(f)))
+    })?;
+    if json.len() > limits.result_bytes {
+        return Err(CallError::ResultTooLarge {
+            size: json.len(),
+            limit: limits.result_bytes,
+        });
+    }
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&json) {
+        return Err(CallError::Guest(GuestFault {
+            kind: ErrorKind::BadOutput,
+            error_type: "InvalidJson".into(),
+            message: format!("the sandbox returned text that is not JSON: {e}"),
+            traceback: String::new(),
+            line: 0,
+        }));
+    }
+    Ok(RunOutput {
+        json,
+        stdout: call.stdout,
+        stderr: call.stderr,
+        fuel_used: call.fuel_used,
+        elapsed: started.elapsed(),
+    })
 }
 
 struct CallMeta {

@@ -15,6 +15,8 @@ use tracing::instrument;
 
 use crate::skills::{Kpis, Provenance, Skill, SkillId, SkillManifest, Status};
 
+mod tenants;
+
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -48,6 +50,9 @@ pub enum StoreError {
     /// No skill by that name.
     #[error("no skill named {0:?}")]
     NotFound(String),
+    /// The row already exists.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Skills of every tenant, in one SQLite database.

@@ -1,0 +1,271 @@
+//! Crystallization without an LLM: turn an agent's recorded `run_python`
+//! steps into a parameterized skill.
+//!
+//! The step inputs that no earlier cell bound become the parameters; the
+//! cells are composed (in the sandbox, with Python's own `ast`) into one
+//! function whose return value is the last cell's value. Before anything is
+//! stored, the composed skill must reproduce the recorded result for the
+//! recorded inputs, twice, with fresh entropy and the real clock each time:
+//! a trace whose result depends on chance or time is not worth a skill.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::sandbox::{CallError, Determinism, ResourceLimits, Sandbox, SkillCode};
+use crate::skills::{Example, SkillManifest, infer_input_schema};
+
+/// One `run_python` step of a trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// The cell's code.
+    pub code: String,
+    /// Variables bound before it ran.
+    #[serde(default)]
+    pub inputs: Map<String, Value>,
+    /// Its value (last expression or `result`), when it succeeded.
+    #[serde(default)]
+    pub value: Option<Value>,
+    /// Names the cell bound (so later cells' inputs can be told apart).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// The error, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Why a trace was not turned into a skill.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Nothing ran.
+    #[error("the trace has no code: run the work with run_python first, or pass steps")]
+    NoCode,
+    /// A step failed; a skill must come from a run that worked.
+    #[error("step {step} failed ({error}); crystallize only a trace whose steps all succeeded")]
+    FailedStep {
+        /// 1-based step number.
+        step: usize,
+        /// Its error.
+        error: String,
+    },
+    /// No result to reproduce.
+    #[error(
+        "the trace produced no result (null); the last step should end in an expression or set `result`"
+    )]
+    NoResult,
+    /// The composed skill gives something else.
+    #[error("the composed skill does not reproduce the trace: expected {expected}, got {got}")]
+    DoesNotReproduce {
+        /// Recorded.
+        expected: String,
+        /// Produced.
+        got: String,
+    },
+    /// Two runs disagreed.
+    #[error(
+        "the result is not deterministic (two runs gave {first} and {second}); it depends on chance or time"
+    )]
+    NonDeterministic {
+        /// First run.
+        first: String,
+        /// Second run.
+        second: String,
+    },
+    /// The composed skill failed to run.
+    #[error("the composed skill fails: {0}")]
+    Fails(String),
+    /// The name cannot be a tool name.
+    #[error("cannot derive a skill name from the request; pass `name`")]
+    NoName,
+}
+
+/// Build a skill manifest from a trace. Nothing is stored here.
+pub async fn prepare(
+    sandbox: &Sandbox,
+    request: &str,
+    steps: &[Step],
+    final_result: Option<&Value>,
+    name: Option<&str>,
+) -> Result<SkillManifest, Refusal> {
+    if steps.is_empty() || steps.iter().all(|s| s.code.trim().is_empty()) {
+        return Err(Refusal::NoCode);
+    }
+    if let Some((i, s)) = steps.iter().enumerate().find(|(_, s)| s.error.is_some()) {
+        return Err(Refusal::FailedStep {
+            step: i + 1,
+            error: s.error.clone().unwrap_or_default(),
+        });
+    }
+    let expected = final_result
+        .or_else(|| steps.last().and_then(|s| s.value.as_ref()))
+        .filter(|v| !v.is_null())
+        .cloned()
+        .ok_or(Refusal::NoResult)?;
+
+    let (params, input) = parameters(steps);
+    let name = match name {
+        Some(n) => n.to_owned(),
+        None => slug(request).ok_or(Refusal::NoName)?,
+    };
+    let entry = name.replace('-', "_");
+    let cells: Vec<String> = steps.iter().map(|s| s.code.clone()).collect();
+    // One line, so the docstring is one line of the composed source.
+    let doc = request.split_whitespace().collect::<Vec<_>>().join(" ");
+    let source = sandbox
+        .compose(&cells, &params, &entry, &doc)
+        .await
+        .map_err(|e| Refusal::Fails(e.to_string()))?;
+
+    let input_value = Value::Object(input);
+    let first = run_once(sandbox, &name, &source, &entry, &input_value).await?;
+    let second = run_once(sandbox, &name, &source, &entry, &input_value).await?;
+    if first != second {
+        return Err(Refusal::NonDeterministic {
+            first: first.to_string(),
+            second: second.to_string(),
+        });
+    }
+    if first != expected {
+        return Err(Refusal::DoesNotReproduce {
+            expected: expected.to_string(),
+            got: first.to_string(),
+        });
+    }
+    Ok(SkillManifest {
+        name,
+        description: doc,
+        input_schema: infer_input_schema([&input_value]),
+        output_schema: None,
+        source,
+        entry,
+        examples: vec![Example {
+            input: input_value,
+            output: expected,
+        }],
+    })
+}
+
+/// Inputs no earlier cell bound, in first-seen order, with their values.
+fn parameters(steps: &[Step]) -> (Vec<String>, Map<String, Value>) {
+    let mut bound = std::collections::HashSet::new();
+    let mut params = Vec::new();
+    let mut values = Map::new();
+    for step in steps {
+        for (k, v) in &step.inputs {
+            if !bound.contains(k) && !values.contains_key(k) {
+                params.push(k.clone());
+                values.insert(k.clone(), v.clone());
+            }
+        }
+        bound.extend(step.names.iter().cloned());
+    }
+    (params, values)
+}
+
+async fn run_once(
+    sandbox: &Sandbox,
+    name: &str,
+    source: &str,
+    entry: &str,
+    input: &Value,
+) -> Result<Value, Refusal> {
+    let code = SkillCode {
+        name,
+        source,
+        entry,
+    };
+    let out = sandbox
+        .run(
+            code,
+            &input.to_string(),
+            &ResourceLimits::default(),
+            Determinism::Live,
+        )
+        .await
+        .map_err(|e: CallError| Refusal::Fails(format!("{e} ({})", e.kind())))?;
+    serde_json::from_str(&out.json).map_err(|e| Refusal::Fails(e.to_string()))
+}
+
+/// The composed source without what does not change behaviour: the
+/// function's name and its (one-line) docstring. Two crystallizations of the
+/// same trace under different names or wordings have the same fingerprint.
+pub fn fingerprint(source: &str, entry: &str) -> String {
+    let def = format!("def {entry}(");
+    let mut out = Vec::new();
+    let mut lines = source.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with(&def) {
+            out.push(line.replacen(&def, "def _(", 1));
+            if let Some(next) = lines.peek() {
+                let t = next.trim_start();
+                if t.starts_with('"') || t.starts_with('\'') {
+                    lines.next();
+                }
+            }
+        } else {
+            out.push(line.to_owned());
+        }
+    }
+    out.join("\n")
+}
+
+/// `"Count the vowels in a text!"` → `count_the_vowels_in_a_text`.
+pub fn slug(request: &str) -> Option<String> {
+    let words: Vec<String> = request
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .take(6)
+        .collect();
+    let mut s = words.join("_");
+    s.truncate(48);
+    let s = s.trim_end_matches('_').to_owned();
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        .then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn step(code: &str, inputs: Value, names: &[&str]) -> Step {
+        Step {
+            code: code.into(),
+            inputs: inputs.as_object().cloned().unwrap_or_default(),
+            value: None,
+            names: names.iter().map(|s| s.to_string()).collect(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn parameters_are_inputs_no_earlier_cell_bound() {
+        let steps = [
+            step("words = text.split()", json!({"text": "a b"}), &["words"]),
+            step("len(words) * k", json!({"words": ["a", "b"], "k": 2}), &[]),
+        ];
+        let (params, values) = parameters(&steps);
+        assert_eq!(params, vec!["text", "k"]);
+        assert_eq!(values["k"], 2);
+    }
+
+    #[test]
+    fn fingerprints_ignore_the_name_and_docstring_only() {
+        let a = "import re\n\ndef alpha(text):\n    \"\"\"Count.\"\"\"\n    return len(text)\n";
+        let b = "import re\n\ndef beta(text):\n    'Other words.'\n    return len(text)\n";
+        let c = "import re\n\ndef beta(text):\n    'Other words.'\n    return len(text) + 1\n";
+        assert_eq!(fingerprint(a, "alpha"), fingerprint(b, "beta"));
+        assert_ne!(fingerprint(a, "alpha"), fingerprint(c, "beta"));
+    }
+
+    #[test]
+    fn slugs_are_tool_names() {
+        assert_eq!(
+            slug("Count the vowels in a text!").as_deref(),
+            Some("count_the_vowels_in_a_text")
+        );
+        assert_eq!(slug("42 things"), None);
+        assert_eq!(slug("   "), None);
+    }
+}

@@ -1,0 +1,125 @@
+//! The built-in tools: their names, the descriptions an LLM reads to use
+//! them well, and their input schemas.
+
+use std::sync::Arc;
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use serde_json::json;
+
+pub const RUN_PYTHON: &str = "run_python";
+pub const CREATE_SKILL: &str = "create_skill";
+pub const CRYSTALLIZE: &str = "crystallize";
+pub const SEARCH_SKILLS: &str = "search_skills";
+pub const GET_SKILL: &str = "get_skill";
+pub const RETIRE_SKILL: &str = "retire_skill";
+
+/// Whether a name belongs to a built-in (skills may not take these).
+pub fn is_builtin(name: &str) -> bool {
+    [
+        RUN_PYTHON,
+        CREATE_SKILL,
+        CRYSTALLIZE,
+        SEARCH_SKILLS,
+        GET_SKILL,
+        RETIRE_SKILL,
+    ]
+    .contains(&name)
+}
+
+fn schema(v: serde_json::Value) -> Arc<JsonObject> {
+    Arc::new(v.as_object().cloned().unwrap_or_default())
+}
+
+/// Every built-in tool, in the order `tools/list` shows them.
+pub fn tools() -> Vec<Tool> {
+    vec![
+        Tool::new(
+            RUN_PYTHON,
+            "Run a Python cell in an isolated sandbox (CPython 3.14 on WebAssembly: no files, no network, \
+             standard library only: json, re, math, statistics, datetime, decimal, fractions, collections, \
+             itertools, functools, heapq, bisect, string, textwrap, unicodedata, csv, io, hashlib, base64, \
+             random, dataclasses, typing, difflib, html, urllib.parse and a few more). Each entry of `inputs` \
+             is bound as a variable before the code runs; pass the data you work on through `inputs` rather \
+             than pasting it into the code, so the step can later become a reusable skill. Returns the value \
+             of the last expression (or of a variable named `result`) and what the code printed. Every call \
+             is recorded in this session's trace; when the work is done, call `crystallize` to turn the trace \
+             into a skill you can call directly next time.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string", "description": "Python code; the last expression is the result."},
+                    "inputs": {"type": "object", "description": "Variables to bind before running, by name.", "additionalProperties": true}
+                },
+                "required": ["code"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).destructive(false).idempotent(false).open_world(false)),
+        Tool::new(
+            CREATE_SKILL,
+            "Create a skill from Python code you wrote: a module defining the function `entry`, whose keyword \
+             arguments are the tool's input. AutoLearn checks it statically, runs the examples in the sandbox \
+             and publishes it as a new tool only if every example returns its expected output; otherwise it \
+             explains exactly what failed. The input schema is inferred from the examples when not given.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "Tool name: a letter, then letters, digits, '_' or '-'."},
+                    "description": {"type": "string", "description": "What the skill does, for the agents that will call it."},
+                    "code": {"type": "string", "description": "Python source defining the entry function."},
+                    "entry": {"type": "string", "description": "Name of the function to call."},
+                    "input_schema": {"type": "object", "description": "JSON Schema of the input object (optional)."},
+                    "examples": {
+                        "type": "array",
+                        "description": "Worked examples: each an input object and the exact output expected.",
+                        "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}}, "required": ["input", "output"]}
+                    }
+                },
+                "required": ["name", "description", "code", "entry", "examples"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(false).destructive(false).idempotent(true).open_world(false)),
+        Tool::new(
+            CRYSTALLIZE,
+            "Turn the work you just did with run_python into a reusable, verified skill. By default it uses \
+             this session's recorded run_python steps; or pass `steps` explicitly. The inputs of the steps \
+             become the skill's parameters and the cells become one function. The skill is published (and \
+             appears in tools/list) only if it reproduces the recorded result for the recorded inputs, \
+             deterministically. It refuses traces that are not worth a skill (no code, a failed step, a \
+             result that depends on chance or time) and says why. If the same skill already exists, it \
+             returns that one instead of a duplicate.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "request": {"type": "string", "description": "The task in one sentence; becomes the skill's description."},
+                    "name": {"type": "string", "description": "Tool name for the skill (derived from the request if absent)."},
+                    "final_result": {"description": "The result the skill must reproduce (default: the last step's value)."},
+                    "steps": {
+                        "type": "array",
+                        "description": "Explicit steps instead of the session's trace.",
+                        "items": {"type": "object", "properties": {"code": {"type": "string"}, "inputs": {"type": "object"}}, "required": ["code"]}
+                    }
+                },
+                "required": ["request"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(false).destructive(false).idempotent(true).open_world(false)),
+        Tool::new(
+            SEARCH_SKILLS,
+            "Find published skills whose name or description matches the query words.",
+            schema(json!({"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]})),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).destructive(false).idempotent(true).open_world(false)),
+        Tool::new(
+            GET_SKILL,
+            "Show a skill: its source, schemas, examples, version, lineage, status and measured KPIs.",
+            schema(json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]})),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).destructive(false).idempotent(true).open_world(false)),
+        Tool::new(
+            RETIRE_SKILL,
+            "Retire a skill: it stops being offered as a tool. Its versions stay stored.",
+            schema(json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]})),
+        )
+        .annotate(ToolAnnotations::new().read_only(false).destructive(true).idempotent(true).open_world(false)),
+    ]
+}

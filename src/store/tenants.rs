@@ -1,0 +1,56 @@
+//! Tenants and API keys. A key is 32 random bytes, shown once; the store
+//! keeps only its sha256, so a leaked database leaks no usable key.
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use tracing::instrument;
+
+use super::{SkillStore, StoreError};
+
+/// Prefix that makes AutoLearn keys recognisable (e.g. to secret scanners).
+const KEY_PREFIX: &str = "alk_";
+
+fn key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+impl SkillStore {
+    /// Create a tenant; returns its API key, which is not stored.
+    #[instrument(skip(self), err)]
+    pub async fn create_tenant(&self, name: &str) -> Result<String, StoreError> {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let key = format!("{KEY_PREFIX}{}", hex::encode(bytes));
+        let done = sqlx::query(
+            "INSERT INTO tenants (name, key_sha256, created_at) VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(key_hash(&key))
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "tenant {name:?} already exists"
+            )));
+        }
+        Ok(key)
+    }
+
+    /// The tenant a key belongs to, if any.
+    #[instrument(skip_all, err)]
+    pub async fn tenant_for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM tenants WHERE key_sha256 = ?1")
+                .bind(key_hash(key))
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// How many tenants are configured.
+    pub async fn tenant_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(self.pool())
+            .await?)
+    }
+}

@@ -1,0 +1,72 @@
+"""Start the real `autolearn` binary for the client tests.
+
+Each test gets a fresh data dir (so a fresh registry), the shared artifact
+and precompile cache, and a server on an ephemeral port.
+"""
+
+import os
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("AUTOLEARN_BIN", ROOT / "target/debug/autolearn"))
+ARTIFACT = Path(os.environ.get("AUTOLEARN_ARTIFACT", ROOT / "target/python-wasm/runtime.wasm"))
+
+
+def server_env(data_dir):
+    env = dict(os.environ)
+    env.update(
+        AUTOLEARN_DATA_DIR=str(data_dir),
+        AUTOLEARN_ARTIFACT=str(ARTIFACT),
+        AUTOLEARN_CACHE_DIR=str(ARTIFACT.parent / "cache"),
+    )
+    return env
+
+
+class Server:
+    def __init__(self, data_dir, extra_args=()):
+        self.data_dir = data_dir
+        self.proc = subprocess.Popen(
+            [str(BIN), "serve", "--addr", "127.0.0.1:0", *extra_args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=server_env(data_dir),
+            text=True,
+        )
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line!r} {self.proc.stderr.read()}")
+        self.url = line.strip().split()[-1]
+
+    def stop(self):
+        """SIGTERM, as a service manager would; it must exit cleanly."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def data_dir():
+    with tempfile.TemporaryDirectory() as d:
+        yield Path(d)
+
+
+@pytest.fixture
+def server(data_dir):
+    s = Server(data_dir)
+    yield s
+    if s.proc.poll() is None:
+        s.proc.kill()
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def cli(data_dir, *args):
+    return subprocess.run([str(BIN), *args], env=server_env(data_dir), capture_output=True, text=True, timeout=60)

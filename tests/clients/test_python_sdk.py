@@ -1,0 +1,190 @@
+"""AutoLearn through the official MCP Python SDK (`mcp` on PyPI)."""
+
+import json
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from conftest import BIN, Server, cli, server_env
+
+pytestmark = pytest.mark.anyio
+
+TEXT = "the quick brown fox jumps over the lazy dog"
+
+
+def structured(result):
+    assert result.structured_content is not None, result
+    return result.structured_content
+
+
+class Notifications:
+    """Collects what the server sends on its own initiative."""
+
+    def __init__(self):
+        self.seen = []
+
+    async def __call__(self, message):
+        self.seen.append(repr(message))
+
+    def tools_changed(self):
+        return sum("tools/list_changed" in m or "ToolListChanged" in m for m in self.seen)
+
+
+async def solve_by_hand(client):
+    """The agent works the task out step by step with run_python."""
+    r1 = await client.call_tool("run_python", {"code": "words = text.split()\nwords", "inputs": {"text": TEXT}})
+    assert not r1.is_error, r1
+    words = structured(r1)["value"]
+    assert words == TEXT.split()
+    r2 = await client.call_tool(
+        "run_python",
+        {"code": "lengths = [len(w) for w in words]\nround(sum(lengths) / len(lengths), 3)", "inputs": {"words": words}},
+    )
+    assert not r2.is_error, r2
+    return structured(r2)["value"]
+
+
+async def test_the_seed_demo_run_python_then_crystallize_then_call(server):
+    notes = Notifications()
+    async with Client(server.url, mode="legacy", message_handler=notes) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {"run_python", "create_skill", "crystallize", "search_skills", "get_skill", "retire_skill"} <= names
+
+        value = await solve_by_hand(client)
+        assert value == 3.889
+
+        r = await client.call_tool("crystallize", {"request": "Average word length of a text", "name": "avg_word_length"})
+        assert not r.is_error, r.content
+        assert structured(r)["published"] is True
+
+        with anyio.fail_after(10):
+            while notes.tools_changed() == 0:
+                await anyio.sleep(0.05)
+
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        tool = tools["avg_word_length"]
+        assert tool.input_schema["properties"]["text"]["type"] == "string"
+        assert tool.annotations.read_only_hint is True
+
+        outputs = set()
+        for _ in range(20):
+            r = await client.call_tool("avg_word_length", {"text": "a bb ccc dddd"})
+            assert not r.is_error, r.content
+            outputs.add(json.dumps(structured(r), sort_keys=True))
+        assert outputs == {json.dumps({"result": 2.5})}
+
+
+async def test_crystallizing_the_same_trace_twice_returns_the_existing_skill(server):
+    async with Client(server.url, mode="legacy") as client:
+        await solve_by_hand(client)
+        first = structured(await client.call_tool("crystallize", {"request": "Average word length", "name": "awl"}))
+        again = structured(await client.call_tool("crystallize", {"request": "Average word length", "name": "awl2"}))
+        assert first["published"] is True
+        assert again["existing"] is True and again["skill"]["name"] == "awl"
+
+
+async def test_crystallize_refuses_traces_not_worth_a_skill(server):
+    async with Client(server.url, mode="legacy") as client:
+        r = await client.call_tool("crystallize", {"request": "nothing done yet"})
+        assert r.is_error and "no code" in r.content[0].text
+        await client.call_tool("run_python", {"code": "import random\nrandom.random()", "inputs": {}})
+        r = await client.call_tool("crystallize", {"request": "a random number"})
+        assert r.is_error and "not deterministic" in r.content[0].text
+        await client.call_tool("run_python", {"code": "1 / 0"})
+        r = await client.call_tool("crystallize", {"request": "divide"})
+        assert r.is_error and "failed" in r.content[0].text
+
+
+async def test_create_skill_publishes_or_explains(server):
+    async with Client(server.url, mode="legacy") as client:
+        bad = await client.call_tool("create_skill", {
+            "name": "inc", "description": "Add one.", "entry": "inc",
+            "code": "def inc(x):\n    \"\"\"Add one.\"\"\"\n    return x + 2\n",
+            "examples": [{"input": {"x": 1}, "output": 2}],
+        })
+        assert bad.is_error and "expected 2 but got 3" in bad.content[0].text
+        good = await client.call_tool("create_skill", {
+            "name": "inc", "description": "Add one.", "entry": "inc",
+            "code": "def inc(x):\n    \"\"\"Add one.\"\"\"\n    return x + 1\n",
+            "examples": [{"input": {"x": 1}, "output": 2}],
+        })
+        assert not good.is_error, good.content
+        r = await client.call_tool("inc", {"x": 41})
+        assert structured(r) == {"result": 42}
+        found = structured(await client.call_tool("search_skills", {"query": "add"}))
+        assert [s["name"] for s in found["skills"]] == ["inc"]
+        shown = structured(await client.call_tool("get_skill", {"name": "inc"}))
+        assert shown["manifest"]["entry"] == "inc" and shown["kpis"]["tests_passed"] == 1
+        retired = await client.call_tool("retire_skill", {"name": "inc"})
+        assert not retired.is_error
+        assert "inc" not in {t.name for t in (await client.list_tools()).tools}
+
+
+async def test_skill_failures_are_tool_errors_with_kind_and_traceback(server):
+    async with Client(server.url, mode="legacy") as client:
+        r = await client.call_tool("create_skill", {
+            "name": "div", "description": "Divide.", "entry": "div",
+            "code": "def div(a, b):\n    \"\"\"Divide.\"\"\"\n    return a / b\n",
+            "examples": [{"input": {"a": 6, "b": 3}, "output": 2.0}],
+        })
+        assert not r.is_error, r.content
+        r = await client.call_tool("div", {"a": 1, "b": 0})
+        assert r.is_error
+        err = structured(r)["error"]
+        assert err["kind"] == "exception" and err["error_type"] == "ZeroDivisionError"
+        assert "return a / b" in r.content[0].text
+        r = await client.call_tool("div", {"a": "x"})
+        assert r.is_error and structured(r)["error"]["kind"] == "bad_input"
+        r = await client.call_tool("run_python", {"code": "while True: pass"})
+        assert r.is_error and structured(r)["error"]["kind"] == "out_of_fuel"
+
+
+async def test_unknown_tool_is_a_protocol_error(server):
+    async with Client(server.url, mode="legacy") as client:
+        with pytest.raises(Exception) as e:
+            await client.call_tool("no_such_tool", {})
+        assert "unknown tool" in str(e.value).lower()
+
+
+async def test_the_modern_protocol_works_too(server):
+    async with Client(server.url) as client:
+        assert client.protocol_version
+        r = await client.call_tool("run_python", {"code": "sum(xs)", "inputs": {"xs": [1, 2, 3]}})
+        assert structured(r)["value"] == 6
+        assert "run_python" in {t.name for t in (await client.list_tools()).tools}
+
+
+async def test_stdio_transport(data_dir):
+    params = StdioServerParameters(command=str(BIN), args=["mcp"], env=server_env(data_dir))
+    async with Client(params, mode="legacy") as client:
+        r = await client.call_tool("run_python", {"code": "x * 2", "inputs": {"x": 21}})
+        assert structured(r)["value"] == 42
+        assert "run_python" in {t.name for t in (await client.list_tools()).tools}
+
+
+async def test_tenants_are_isolated_and_keys_required(data_dir):
+    key_a = cli(data_dir, "tenant", "create", "acme").stdout.strip()
+    key_b = cli(data_dir, "tenant", "create", "globex").stdout.strip()
+    assert key_a.startswith("alk_") and key_a != key_b
+    s = Server(data_dir)
+    try:
+        def auth(key):
+            client = httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30)
+            return streamable_http_client(s.url, http_client=client)
+
+        async with Client(auth(key_a), mode="legacy") as a:
+            r = await a.call_tool("create_skill", {
+                "name": "secret", "description": "Acme only.", "entry": "f",
+                "code": "def f():\n    \"\"\"Doc.\"\"\"\n    return 'acme'\n", "examples": [{"input": {}, "output": "acme"}],
+            })
+            assert not r.is_error, r.content
+        async with Client(auth(key_b), mode="legacy") as b:
+            assert "secret" not in {t.name for t in (await b.list_tools()).tools}
+        async with httpx2.AsyncClient() as raw:
+            r = await raw.post(s.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+            assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    finally:
+        assert s.stop() == 0
