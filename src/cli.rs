@@ -53,6 +53,9 @@ pub enum Command {
         /// Extra Host header values to accept (public names behind a proxy).
         #[arg(long = "allowed-host")]
         allowed_hosts: Vec<String>,
+        /// Also serve the fixtures of the official MCP conformance suite.
+        #[arg(long)]
+        conformance: bool,
     },
     /// Serve MCP over stdio, for desktop clients (the `local` tenant).
     Mcp,
@@ -212,7 +215,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve {
             addr,
             allowed_hosts,
-        } => serve(&paths, addr, allowed_hosts).await,
+            conformance,
+        } => serve(&paths, addr, allowed_hosts, conformance).await,
         Command::Mcp => {
             use rmcp::ServiceExt;
             let app = open(&paths).await?;
@@ -257,6 +261,7 @@ async fn serve(
     paths: &Paths,
     addr: std::net::SocketAddr,
     allowed_hosts: Vec<String>,
+    conformance: bool,
 ) -> Result<(), Failure> {
     let app = open(paths).await?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -268,6 +273,7 @@ async fn serve(
     let options = crate::api::ServeOptions {
         addr: local,
         allowed_hosts,
+        conformance,
     };
     // Tests and scripts read this line to find the port when given :0.
     println!("autolearn listening on http://{local}/mcp");

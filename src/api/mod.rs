@@ -32,6 +32,8 @@ pub struct ServeOptions {
     pub addr: SocketAddr,
     /// Extra `Host` values to accept (public names behind a proxy).
     pub allowed_hosts: Vec<String>,
+    /// Serve the MCP conformance suite's fixtures too.
+    pub conformance: bool,
 }
 
 /// Starting the server failed.
@@ -81,7 +83,10 @@ pub fn router(app: App, auth: AuthMode, options: &ServeOptions, ct: Cancellation
     config.sse_keep_alive = Some(Duration::from_secs(15));
     let mcp_app = app.clone();
     let mcp = StreamableHttpService::new(
-        move || Ok(McpServer::per_request(mcp_app.clone())),
+        {
+            let conformance = options.conformance;
+            move || Ok(McpServer::per_request(mcp_app.clone()).with_conformance(conformance))
+        },
         Arc::new(LocalSessionManager::default()),
         config,
     );

@@ -7,13 +7,23 @@
 //! and traceback; JSON-RPC errors are kept for unroutable requests.
 
 mod builtin;
+mod conformance;
+mod prompts;
+mod resources;
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
     ToolAnnotations,
+};
+use rmcp::model::{
+    CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
+    GetPromptResponse, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, SubscribeRequestParams,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -42,6 +52,10 @@ pub struct McpServer {
     /// Set for stdio (one local user); HTTP reads it from each request.
     fixed_tenant: Option<String>,
     trace: Arc<Mutex<Vec<Step>>>,
+    /// Resource URIs this session subscribed to.
+    subscriptions: Arc<Mutex<HashSet<String>>>,
+    /// Serve the conformance suite's fixtures too.
+    conformance: bool,
 }
 
 impl McpServer {
@@ -51,16 +65,44 @@ impl McpServer {
             app,
             fixed_tenant: None,
             trace: Arc::default(),
+            subscriptions: Arc::default(),
+            conformance: false,
         }
     }
 
     /// A handler serving one tenant (stdio).
     pub fn for_tenant(app: App, tenant: &str) -> Self {
         Self {
-            app,
             fixed_tenant: Some(tenant.to_owned()),
-            trace: Arc::default(),
+            ..Self::per_request(app)
         }
+    }
+
+    /// Also serve the MCP conformance suite's fixture tools, resources and
+    /// prompts (`serve --conformance`).
+    pub fn with_conformance(mut self, on: bool) -> Self {
+        self.conformance = on;
+        self
+    }
+
+    async fn published(&self, tenant: &str) -> Result<Vec<Skill>, McpError> {
+        let skills = self.app.store.list(tenant).await.map_err(internal)?;
+        Ok(skills
+            .into_iter()
+            .filter(|s| s.status == Status::Published)
+            .collect())
+    }
+
+    async fn conformance_call(
+        &self,
+        name: &str,
+        args: &JsonObject,
+        context: &RequestContext<RoleServer>,
+    ) -> Option<CallToolResult> {
+        if !self.conformance {
+            return None;
+        }
+        conformance::call(name, args, context).await
     }
 
     fn tenant(&self, extensions: &rmcp::model::Extensions) -> Result<String, McpError> {
@@ -75,10 +117,10 @@ impl McpServer {
     }
 
     async fn skill_tools(&self, tenant: &str) -> Result<Vec<Tool>, McpError> {
-        let skills = self.app.store.list(tenant).await.map_err(internal)?;
-        Ok(skills
+        Ok(self
+            .published(tenant)
+            .await?
             .iter()
-            .filter(|s| s.status == Status::Published)
             .map(skill_tool)
             .collect())
     }
@@ -265,9 +307,22 @@ impl McpServer {
 }
 
 impl ServerHandler for McpServer {
+    #[allow(
+        deprecated,
+        reason = "logging is deprecated by SEP-2577 but still part of the 2025 protocol clients speak"
+    )]
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
-            ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build(),
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .enable_resources()
+                .enable_resources_subscribe()
+                .enable_resources_list_changed()
+                .enable_prompts()
+                .enable_completions()
+                .enable_logging()
+                .build(),
         )
         .with_server_info(Implementation::new("autolearn", env!("CARGO_PKG_VERSION")))
         .with_instructions(
@@ -284,6 +339,9 @@ impl ServerHandler for McpServer {
     ) -> Result<ListToolsResult, McpError> {
         let tenant = self.tenant(&context.extensions)?;
         let mut tools = builtin::tools();
+        if self.conformance {
+            tools.extend(conformance::tools());
+        }
         tools.extend(self.skill_tools(&tenant).await?);
         let start = match request.and_then(|r| r.cursor) {
             Some(c) => c
@@ -350,9 +408,165 @@ impl ServerHandler for McpServer {
                 ),
                 Err(e) => text_error(e.to_string()),
             },
-            name => self.call_skill(&tenant, name, args).await?,
+            name => match self.conformance_call(name, &args, &context).await {
+                Some(r) => r,
+                None => self.call_skill(&tenant, name, args).await?,
+            },
         };
         Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let tenant = self.tenant(&context.extensions)?;
+        let mut list: Vec<_> = self
+            .published(&tenant)
+            .await?
+            .iter()
+            .flat_map(resources::of)
+            .collect();
+        if self.conformance {
+            list.extend(conformance::resources());
+        }
+        Ok(ListResourcesResult {
+            resources: list,
+            ..Default::default()
+        })
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        let mut list = resources::templates();
+        if self.conformance {
+            list.extend(conformance::resource_templates());
+        }
+        Ok(ListResourceTemplatesResult {
+            resource_templates: list,
+            ..Default::default()
+        })
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let uri = request.uri.as_str();
+        if self.conformance
+            && let Some(contents) = conformance::read(uri)
+        {
+            return Ok(ReadResourceResult::new(contents).into());
+        }
+        let tenant = self.tenant(&context.extensions)?;
+        let not_found = || {
+            McpError::resource_not_found(format!("no resource {uri}"), Some(json!({"uri": uri})))
+        };
+        let (name, part) = resources::parse(uri).ok_or_else(not_found)?;
+        let skill = match self.app.store.latest(&tenant, name).await {
+            Ok(s) if s.status == Status::Published => s,
+            Ok(_) | Err(crate::store::StoreError::NotFound(_)) => return Err(not_found()),
+            Err(e) => return Err(internal(e)),
+        };
+        Ok(ReadResourceResult::new(vec![resources::read(uri, &skill, &part)]).into())
+    }
+
+    #[allow(
+        deprecated,
+        reason = "legacy sessions (2025-11-25 and older) subscribe this way"
+    )]
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(request.uri.to_string());
+        Ok(())
+    }
+
+    #[allow(
+        deprecated,
+        reason = "legacy sessions (2025-11-25 and older) unsubscribe this way"
+    )]
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(request.uri.as_str());
+        Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        let mut list = prompts::list();
+        if self.conformance {
+            list.extend(conformance::prompts());
+        }
+        Ok(ListPromptsResult {
+            prompts: list,
+            ..Default::default()
+        })
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        if request.name == prompts::LEARN {
+            return Ok(prompts::learn(request.arguments.as_ref()).into());
+        }
+        if self.conformance
+            && let Some(p) = conformance::prompt(&request.name, request.arguments.as_ref())
+        {
+            return Ok(p.into());
+        }
+        Err(McpError::invalid_params(
+            format!("unknown prompt: {}", request.name),
+            None,
+        ))
+    }
+
+    /// Log level requests are accepted; AutoLearn sends no log messages
+    /// outside the conformance fixtures, whose level is fixed at info.
+    #[allow(
+        deprecated,
+        reason = "logging is deprecated by SEP-2577 but still part of the 2025 protocol"
+    )]
+    async fn set_level(
+        &self,
+        _request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        let info = if self.conformance {
+            conformance::complete(&request)?
+        } else {
+            CompletionInfo::default()
+        };
+        Ok(CompleteResult::new(info))
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
@@ -361,13 +575,35 @@ impl ServerHandler for McpServer {
         };
         let mut events = self.app.events.subscribe();
         let peer = context.peer;
+        let subscriptions = self.subscriptions.clone();
         // Tell this session whenever its tenant's skills change; stop when
         // the session is gone (the send fails).
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
                     Ok(ev) if ev.tenant != tenant => continue,
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    Ok(ev) => {
+                        if peer.notify_tool_list_changed().await.is_err()
+                            || peer.notify_resource_list_changed().await.is_err()
+                        {
+                            break;
+                        }
+                        let subscribed: Vec<String> = {
+                            let subs = subscriptions.lock().unwrap_or_else(|p| p.into_inner());
+                            resources::uris(&ev.name)
+                                .into_iter()
+                                .filter(|u| subs.contains(u))
+                                .collect()
+                        };
+                        for uri in subscribed {
+                            let _ = peer
+                                .notify_resource_updated(
+                                    rmcp::model::ResourceUpdatedNotificationParam::new(uri),
+                                )
+                                .await;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         if peer.notify_tool_list_changed().await.is_err() {
                             break;
                         }

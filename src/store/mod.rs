@@ -178,7 +178,8 @@ impl SkillStore {
     }
 
     /// The newest version of `name`, whatever its status.
-    #[instrument(skip(self), err)]
+    // Not-found is a caller's question, not a fault: log errors at debug.
+    #[instrument(skip(self), err(level = "debug"))]
     pub async fn latest(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
         let row = sqlx::query(&format!(
             "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1"
@@ -192,7 +193,7 @@ impl SkillStore {
     }
 
     /// The skill with this id.
-    #[instrument(skip(self), err)]
+    #[instrument(skip(self), err(level = "debug"))]
     pub async fn get(&self, tenant: &str, id: &SkillId) -> Result<Skill, StoreError> {
         let row = sqlx::query(SELECT_BY_ID)
             .bind(tenant)

@@ -1,0 +1,106 @@
+//! Each skill's source and documentation as MCP resources:
+//! `skill://NAME/source` (Python) and `skill://NAME/doc` (Markdown).
+
+use rmcp::model::{Resource, ResourceContents, ResourceTemplate};
+use serde_json::Value;
+
+use crate::skills::Skill;
+
+/// The two resources of a skill.
+pub fn of(skill: &Skill) -> [Resource; 2] {
+    let name = &skill.manifest.name;
+    [
+        Resource::new(format!("skill://{name}/source"), format!("{name} source"))
+            .with_description(format!(
+                "Python source of the skill {name}, v{}",
+                skill.version
+            ))
+            .with_mime_type("text/x-python"),
+        Resource::new(
+            format!("skill://{name}/doc"),
+            format!("{name} documentation"),
+        )
+        .with_description(format!("What {name} does, its schema, examples and KPIs"))
+        .with_mime_type("text/markdown"),
+    ]
+}
+
+/// URI templates for skill resources.
+pub fn templates() -> Vec<ResourceTemplate> {
+    vec![
+        ResourceTemplate::new("skill://{name}/source", "Skill source")
+            .with_mime_type("text/x-python"),
+        ResourceTemplate::new("skill://{name}/doc", "Skill documentation")
+            .with_mime_type("text/markdown"),
+    ]
+}
+
+/// What a skill URI names.
+pub enum Part {
+    /// The Python source.
+    Source,
+    /// The Markdown documentation.
+    Doc,
+}
+
+/// `skill://NAME/source` → (`NAME`, Source).
+pub fn parse(uri: &str) -> Option<(&str, Part)> {
+    let rest = uri.strip_prefix("skill://")?;
+    let (name, part) = rest.rsplit_once('/')?;
+    let part = match part {
+        "source" => Part::Source,
+        "doc" => Part::Doc,
+        _ => return None,
+    };
+    (!name.is_empty()).then_some((name, part))
+}
+
+/// The URIs of a skill, for update notifications.
+pub fn uris(name: &str) -> [String; 2] {
+    [
+        format!("skill://{name}/source"),
+        format!("skill://{name}/doc"),
+    ]
+}
+
+/// Read a part of a skill.
+pub fn read(uri: &str, skill: &Skill, part: &Part) -> ResourceContents {
+    let (mime, text) = match part {
+        Part::Source => ("text/x-python", skill.manifest.source.clone()),
+        Part::Doc => ("text/markdown", doc(skill)),
+    };
+    ResourceContents::TextResourceContents {
+        uri: uri.into(),
+        mime_type: Some(mime.into()),
+        text,
+        meta: None,
+    }
+}
+
+fn doc(s: &Skill) -> String {
+    let m = &s.manifest;
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut out = format!(
+        "# {}\n\n{}\n\n- version {} ({}), id `{}`\n- status: {}\n- entry: `{}`\n\n## Input schema\n\n```json\n{}\n```\n",
+        m.name,
+        m.description,
+        s.version,
+        s.provenance,
+        s.id,
+        s.status,
+        m.entry,
+        pretty(&m.input_schema)
+    );
+    if !m.examples.is_empty() {
+        out.push_str("\n## Examples\n\n");
+        for e in &m.examples {
+            out.push_str(&format!("- `{}` → `{}`\n", e.input, e.output));
+        }
+    }
+    let k = &s.kpis;
+    out.push_str(&format!(
+        "\n## KPIs\n\n- tests passed: {}/{}\n- line coverage: {:.1} %\n- static findings: {} errors, {} warnings\n- fuel per call: {}\n- documented: {}\n",
+        k.tests_passed, k.tests_total, k.coverage_percent, k.findings_errors, k.findings_warnings, k.fuel_per_call, k.documented
+    ));
+    out
+}

@@ -1,0 +1,114 @@
+// AutoLearn through the official MCP TypeScript SDK (@modelcontextprotocol/sdk),
+// over Streamable HTTP and stdio, against the real binary.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = process.env.AUTOLEARN_BIN ?? join(root, "target/debug/autolearn");
+const artifact = process.env.AUTOLEARN_ARTIFACT ?? join(root, "target/python-wasm/runtime.wasm");
+const dataDir = mkdtempSync(join(tmpdir(), "autolearn-ts-"));
+const env = { ...process.env, AUTOLEARN_DATA_DIR: dataDir, AUTOLEARN_ARTIFACT: artifact, AUTOLEARN_CACHE_DIR: join(dirname(artifact), "cache") };
+let server;
+let url;
+
+before(async () => {
+  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  url = await new Promise((ok, fail) => {
+    let seen = "";
+    server.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const m = seen.match(/listening on (\S+)/);
+      if (m) ok(m[1]);
+    });
+    server.on("exit", (code) => fail(new Error(`server exited ${code}`)));
+  });
+});
+
+after(() => {
+  server?.kill("SIGTERM");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function connect() {
+  const client = new Client({ name: "autolearn-ts-test", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+test("run_python returns the value and records the step", async () => {
+  const client = await connect();
+  const r = await client.callTool({ name: "run_python", arguments: { code: "sorted(set(xs))", inputs: { xs: [3, 1, 3, 2] } } });
+  assert.equal(r.isError ?? false, false);
+  assert.deepEqual(r.structuredContent.value, [1, 2, 3]);
+  assert.equal(r.structuredContent.step, 1);
+  await client.close();
+});
+
+test("a published skill appears live, as a tool and as resources", async () => {
+  const client = await connect();
+  let changed = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed += 1; });
+  const created = await client.callTool({
+    name: "create_skill",
+    arguments: {
+      name: "title_case",
+      description: "Title-case every word of a text.",
+      entry: "title_case",
+      code: "def title_case(text):\n    \"\"\"Title-case every word.\"\"\"\n    return ' '.join(w.capitalize() for w in text.split())\n",
+      examples: [{ input: { text: "hello big world" }, output: "Hello Big World" }],
+    },
+  });
+  assert.equal(created.isError ?? false, false, JSON.stringify(created.content));
+  for (let i = 0; i < 100 && changed === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(changed > 0, "no notifications/tools/list_changed after publishing");
+
+  const { tools } = await client.listTools();
+  const tool = tools.find((t) => t.name === "title_case");
+  assert.ok(tool, "new tool not listed");
+  assert.equal(tool.annotations.readOnlyHint, true);
+  const r = await client.callTool({ name: "title_case", arguments: { text: "learned once, called often" } });
+  assert.deepEqual(r.structuredContent, { result: "Learned Once, Called Often" });
+
+  const src = await client.readResource({ uri: "skill://title_case/source" });
+  assert.match(src.contents[0].text, /def title_case/);
+  const doc = await client.readResource({ uri: "skill://title_case/doc" });
+  assert.match(doc.contents[0].text, /tests passed: 1\/1/);
+  await client.close();
+});
+
+test("errors: a skill failure is isError, an unknown tool a protocol error", async () => {
+  const client = await connect();
+  const r = await client.callTool({ name: "run_python", arguments: { code: "[][1]" } });
+  assert.equal(r.isError, true);
+  assert.equal(r.structuredContent.error.kind, "exception");
+  assert.equal(r.structuredContent.error.error_type, "IndexError");
+  await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }), /unknown tool/i);
+  await assert.rejects(client.readResource({ uri: "skill://nope/source" }));
+  await client.close();
+});
+
+test("the workflow prompt", async () => {
+  const client = await connect();
+  const { prompts } = await client.listPrompts();
+  assert.ok(prompts.some((p) => p.name === "learn_skill"));
+  const p = await client.getPrompt({ name: "learn_skill", arguments: { task: "sum a list" } });
+  assert.match(p.messages[0].content.text, /crystallize/);
+  await client.close();
+});
+
+test("stdio transport", async () => {
+  const client = new Client({ name: "autolearn-ts-stdio", version: "1.0.0" });
+  await client.connect(new StdioClientTransport({ command: bin, args: ["mcp"], env }));
+  const r = await client.callTool({ name: "run_python", arguments: { code: "n ** 2", inputs: { n: 12 } } });
+  assert.equal(r.structuredContent.value, 144);
+  await client.close();
+});
