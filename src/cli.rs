@@ -160,6 +160,9 @@ pub enum BenchCommand {
     /// Per-call latency and throughput of a fresh sandbox per call, against
     /// a native `python3` subprocess doing the same work.
     Sandbox(crate::bench::SandboxBenchArgs),
+    /// tools/call over Streamable HTTP end to end, against the sandbox alone
+    /// and a python3 subprocess in the same run.
+    Mcp(crate::bench::McpBenchArgs),
 }
 
 /// A failure the CLI reports: exit code plus JSON error.
@@ -210,6 +213,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Skill(cmd) => skill(&paths, cmd).await,
         Command::Bench(BenchCommand::Sandbox(args)) => crate::bench::sandbox(&paths, &args)
+            .await
+            .map_err(|e| Failure::failed("host", format!("{e:#}"))),
+        Command::Bench(BenchCommand::Mcp(args)) => crate::bench::mcp(&paths, &args)
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),
         Command::Serve {

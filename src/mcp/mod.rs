@@ -14,6 +14,7 @@ mod resources;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -25,7 +26,7 @@ use rmcp::model::{
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, SubscribeRequestParams,
     UnsubscribeRequestParams,
 };
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
@@ -567,6 +568,54 @@ impl ServerHandler for McpServer {
             CompletionInfo::default()
         };
         Ok(CompleteResult::new(info))
+    }
+
+    /// 2026-07-28 clients ask for change events through
+    /// `subscriptions/listen`; every category we advertise is offered.
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.clone())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let tenant = self.tenant(&context.request_context().extensions)?;
+        let accepted = context.accepted().clone();
+        let mut events = self.app.events.subscribe();
+        loop {
+            let event = tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                event = events.recv() => event,
+            };
+            let name = match event {
+                Ok(ev) if ev.tenant != tenant => continue,
+                Ok(ev) => Some(ev.name),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            };
+            let sink = context.sink();
+            // A failed send means the listener is gone; end quietly.
+            if accepted.tools_list_changed == Some(true)
+                && sink.notify_tool_list_changed().await.is_err()
+            {
+                return Ok(());
+            }
+            if accepted.resources_list_changed == Some(true)
+                && sink.notify_resource_list_changed().await.is_err()
+            {
+                return Ok(());
+            }
+            let wanted = accepted
+                .resource_subscriptions
+                .as_deref()
+                .unwrap_or_default();
+            for uri in name.iter().flat_map(|n| resources::uris(n)) {
+                if wanted.contains(&uri) && sink.notify_resource_updated(uri).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {

@@ -188,3 +188,24 @@ async def test_tenants_are_isolated_and_keys_required(data_dir):
             assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     finally:
         assert s.stop() == 0
+
+
+async def test_modern_clients_hear_of_new_skills_through_listen(server):
+    """2026-07-28 is stateless: change events come via subscriptions/listen."""
+    async with Client(server.url) as watcher, Client(server.url) as author:
+        async with watcher.listen(tools_list_changed=True, resource_subscriptions=["skill://shout/source"]) as sub:
+            r = await author.call_tool("create_skill", {
+                "name": "shout", "description": "Upper-case a text.", "entry": "shout",
+                "code": "def shout(text):\n    \"\"\"Upper-case.\"\"\"\n    return text.upper()\n",
+                "examples": [{"input": {"text": "hi"}, "output": "HI"}],
+            })
+            assert not r.is_error, r.content
+            kinds = []
+            with anyio.fail_after(10):
+                async for event in sub:
+                    kinds.append(type(event).__name__)
+                    if len(kinds) >= 2:
+                        break
+            assert any("Tool" in k for k in kinds), kinds
+            assert any("Resource" in k for k in kinds), kinds
+        assert "shout" in {t.name for t in (await watcher.list_tools()).tools}

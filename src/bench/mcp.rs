@@ -1,0 +1,213 @@
+//! `autolearn bench mcp`: `tools/call` end to end over Streamable HTTP,
+//! through rmcp's own client, against two baselines from the same run: the
+//! sandbox alone (what MCP and HTTP add on top) and a native `python3`
+//! subprocess (what the agent would do without AutoLearn).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Value, json};
+
+use super::{INPUT, Percentiles, SOURCE, python3_baseline, sandbox::run_sandboxed};
+use crate::app::App;
+use crate::config::Paths;
+
+const SKILL: &str = "bench_summarize";
+
+/// Flags of `autolearn bench mcp`.
+#[derive(Debug, clap::Args)]
+pub struct McpBenchArgs {
+    /// The server's /mcp URL; without it, one is started in-process on a
+    /// free port with a throwaway registry.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// API key for `--url`, when it requires one.
+    #[arg(long, env = "AUTOLEARN_KEY")]
+    pub key: Option<String>,
+    /// tools/call requests to time.
+    #[arg(long, default_value_t = 1000)]
+    pub calls: usize,
+    /// Clients (MCP sessions) calling at once.
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+    /// python3 subprocess calls for the baseline.
+    #[arg(long, default_value_t = 30)]
+    pub baseline_calls: usize,
+    /// Print a JSON object as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `autolearn bench mcp`.
+pub async fn mcp(paths: &Paths, args: &McpBenchArgs) -> anyhow::Result<()> {
+    let concurrency = args.concurrency.max(1);
+    // A throwaway data dir: the benchmark skill must not land in the user's
+    // registry. The precompile cache is shared, so no recompilation.
+    let scratch = std::env::temp_dir().join(format!("autolearn-bench-{}", std::process::id()));
+    let local = Paths {
+        data_dir: scratch.clone(),
+        artifact: paths.artifact.clone(),
+        cache_dir: Some(paths.cache_dir()),
+    };
+    let app = App::open(&local)
+        .await
+        .context("opening a scratch AutoLearn for the benchmark")?;
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (url, server) = match &args.url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let options = crate::api::ServeOptions {
+                addr,
+                allowed_hosts: vec![],
+                conformance: false,
+            };
+            let server = tokio::spawn(crate::api::run(app.clone(), listener, options, async {
+                let _ = stopped.await;
+            }));
+            (format!("http://{addr}/mcp"), Some(server))
+        }
+    };
+
+    let result = measure(&app, &url, args, concurrency).await;
+    let _ = stop.send(());
+    if let Some(s) = server {
+        let _ = s.await;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+async fn measure(
+    app: &App,
+    url: &str,
+    args: &McpBenchArgs,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    let mut clients = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+        config.auth_header = args.key.clone();
+        clients.push(Arc::new(
+            ().serve(StreamableHttpClientTransport::from_config(config))
+                .await
+                .with_context(|| format!("connecting to {url}"))?,
+        ));
+    }
+    let create = json!({
+        "name": SKILL,
+        "description": "Count words and name the most common one (benchmark workload).",
+        "code": SOURCE,
+        "entry": "summarize",
+        "examples": [{"input": serde_json::from_str::<Value>(INPUT)?, "output": {"words": 12, "top": "the"}}],
+    });
+    let created = clients[0]
+        .call_tool(CallToolRequestParams::new("create_skill").with_arguments(object(create)))
+        .await?;
+    anyhow::ensure!(
+        created.is_error != Some(true),
+        "could not create the benchmark skill: {:?}",
+        created.content
+    );
+
+    let input = object(serde_json::from_str(INPUT)?);
+    let call = CallToolRequestParams::new(SKILL).with_arguments(input);
+    for _ in 0..20 {
+        clients[0].call_tool(call.clone()).await?;
+    }
+    let per_client = args.calls.max(concurrency).div_ceil(concurrency);
+    let started = Instant::now();
+    let tasks: Vec<_> = clients
+        .iter()
+        .map(|c| {
+            let (client, call) = (c.clone(), call.clone());
+            tokio::spawn(async move {
+                let mut samples = Vec::with_capacity(per_client);
+                for _ in 0..per_client {
+                    let t0 = Instant::now();
+                    let r = client.call_tool(call.clone()).await?;
+                    samples.push(t0.elapsed());
+                    anyhow::ensure!(
+                        r.is_error != Some(true),
+                        "tools/call failed: {:?}",
+                        r.content
+                    );
+                }
+                anyhow::Ok(samples)
+            })
+        })
+        .collect();
+    let mut samples: Vec<Duration> = Vec::new();
+    for t in tasks {
+        samples.extend(t.await??);
+    }
+    let wall = started.elapsed();
+    let calls = samples.len();
+    let over_mcp = Percentiles::of(&mut samples);
+    let calls_per_s = calls as f64 / wall.as_secs_f64();
+
+    let sandbox = app.sandbox.clone();
+    let (mut direct, _) =
+        tokio::task::spawn_blocking(move || run_sandboxed(&sandbox, 300, 1)).await??;
+    let direct = Percentiles::of(&mut direct);
+    let n = args.baseline_calls.max(5);
+    let mut base = tokio::task::spawn_blocking(move || python3_baseline(n)).await??;
+    let base = Percentiles::of(&mut base);
+    let speedup = base.p50 / over_mcp.p50;
+
+    println!("mcp bench: {calls} tools/call over Streamable HTTP, {concurrency} client(s), {url}");
+    println!(
+        "  {:<26} {:>9} {:>9} {:>9}",
+        "", "p50 ms", "p95 ms", "p99 ms"
+    );
+    println!(
+        "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
+        "MCP tools/call (HTTP)", over_mcp.p50, over_mcp.p95, over_mcp.p99
+    );
+    println!(
+        "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
+        "sandbox only", direct.p50, direct.p95, direct.p99
+    );
+    println!(
+        "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
+        "python3 subprocess", base.p50, base.p95, base.p99
+    );
+    println!(
+        "  throughput {calls_per_s:.0} calls/s; MCP adds {:.3} ms at p50; {speedup:.1}x faster than python3",
+        over_mcp.p50 - direct.p50
+    );
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "calls": calls,
+                "concurrency": concurrency,
+                "p50_ms": over_mcp.p50,
+                "p95_ms": over_mcp.p95,
+                "p99_ms": over_mcp.p99,
+                "calls_per_s": calls_per_s,
+                "sandbox_p50_ms": direct.p50,
+                "mcp_overhead_p50_ms": over_mcp.p50 - direct.p50,
+                "baseline_python3_p50_ms": base.p50,
+                "speedup_vs_python3": speedup,
+            })
+        );
+    }
+    for c in clients {
+        if let Ok(c) = Arc::try_unwrap(c) {
+            let _ = c.cancel().await;
+        }
+    }
+    Ok(())
+}
+
+fn object(v: Value) -> serde_json::Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}

@@ -1,0 +1,108 @@
+//! Benchmarks. Speed is reported as ratios against a baseline measured in
+//! the same run on the same machine, never as absolute promises: the
+//! baseline is a native `python3` subprocess doing the same work, which is
+//! what a tool without AutoLearn would spawn.
+
+mod mcp;
+mod sandbox;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+pub use mcp::{McpBenchArgs, mcp};
+pub use sandbox::{SandboxBenchArgs, sandbox};
+
+/// The workload: small, real text processing, typical of a learned skill.
+pub(crate) const SOURCE: &str = r#"import re
+from collections import Counter
+
+def summarize(text):
+    """Count words and name the most common one."""
+    words = re.findall(r"[a-z']+", text.lower())
+    top = Counter(words).most_common(1)
+    return {"words": len(words), "top": top[0][0] if top else None}
+"#;
+pub(crate) const INPUT: &str =
+    r#"{"text": "the quick brown fox jumps over the lazy dog and the cat"}"#;
+
+/// Latency percentiles of a sample, in milliseconds.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+impl Percentiles {
+    /// Percentiles of `samples` (sorted in place).
+    pub fn of(samples: &mut [Duration]) -> Self {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            if samples.is_empty() {
+                return 0.0;
+            }
+            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples[i].as_secs_f64() * 1e3
+        };
+        Self {
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+        }
+    }
+}
+
+/// Each bench thread drives its calls with its own single-threaded runtime,
+/// so `threads` is exactly the number of cores doing sandbox work.
+pub(crate) fn block_on<F: Future>(f: F) -> anyhow::Result<F::Output> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?
+        .block_on(f))
+}
+
+/// The interpreter `python3` really is. Version managers such as pyenv put
+/// a shell-script shim on PATH that costs more than Python's own start-up;
+/// timing the shim would flatter the sandbox.
+fn real_python3() -> anyhow::Result<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .context("running python3 for the baseline (is it installed?)")?;
+    let path = String::from_utf8(out.stdout)?.trim().to_owned();
+    anyhow::ensure!(
+        out.status.success() && !path.is_empty(),
+        "python3 did not report its executable"
+    );
+    Ok(path)
+}
+
+/// Time `python3 -c` running the same function on the same input.
+pub(crate) fn python3_baseline(n: usize) -> anyhow::Result<Vec<Duration>> {
+    let python = real_python3()?;
+    let program = format!(
+        "{SOURCE}\nimport json, sys\nprint(json.dumps(summarize(**json.loads(sys.argv[1])), ensure_ascii=False))"
+    );
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let out = Command::new(&python)
+            .arg("-c")
+            .arg(&program)
+            .arg(INPUT)
+            .output()
+            .context("running python3 for the baseline")?;
+        samples.push(t0.elapsed());
+        anyhow::ensure!(
+            out.status.success(),
+            "python3 baseline failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(samples)
+}
