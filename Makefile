@@ -59,6 +59,8 @@ lint:
 bench: build
 	./target/release/autolearn bench sandbox --calls 2000 --threads 1 --json
 	./target/release/autolearn bench sandbox --calls 2000 --threads 2 --json
+	./target/release/autolearn bench mcp --calls 2000 --concurrency 1 --json
+	./target/release/autolearn bench mcp --calls 2000 --concurrency 4 --json
 
 clean:
 	rm -rf $(ARTIFACT_DIR)

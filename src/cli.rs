@@ -406,7 +406,7 @@ async fn skill(paths: &Paths, cmd: SkillCommand) -> Result<(), Failure> {
                 .await
                 .map_err(|e| Failure::failed(store_kind(&e), e.to_string()))?;
             if json {
-                let rows: Vec<Value> = skills.iter().map(summary).collect();
+                let rows: Vec<Value> = skills.iter().map(crate::skills::Skill::summary).collect();
                 println!("{}", Value::Array(rows));
             } else if skills.is_empty() {
                 println!(
@@ -452,16 +452,4 @@ fn store_kind(e: &crate::store::StoreError) -> &'static str {
         crate::store::StoreError::Tampered { .. } => "tampered",
         _ => "store",
     }
-}
-
-fn summary(s: &crate::skills::Skill) -> Value {
-    json!({
-        "name": s.manifest.name,
-        "id": s.id,
-        "version": s.version,
-        "status": s.status,
-        "provenance": s.provenance,
-        "description": s.manifest.description,
-        "kpis": s.kpis,
-    })
 }

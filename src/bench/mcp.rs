@@ -157,6 +157,25 @@ async fn measure(
     let (mut direct, _) =
         tokio::task::spawn_blocking(move || run_sandboxed(&sandbox, 300, 1)).await??;
     let direct = Percentiles::of(&mut direct);
+    // The layer in between: store lookup, hash check, schema validation and
+    // the hop off the I/O threads, without MCP or HTTP.
+    let input_value: Value = serde_json::from_str(INPUT)?;
+    let mut in_app = Vec::with_capacity(300);
+    if args.url.is_none() {
+        for _ in 0..300 {
+            let t0 = Instant::now();
+            app.run_skill(
+                crate::skills::DEFAULT_TENANT,
+                SKILL,
+                &input_value,
+                Default::default(),
+                crate::sandbox::Determinism::Live,
+            )
+            .await?;
+            in_app.push(t0.elapsed());
+        }
+    }
+    let in_app = Percentiles::of(&mut in_app);
     let n = args.baseline_calls.max(5);
     let mut base = tokio::task::spawn_blocking(move || python3_baseline(n)).await??;
     let base = Percentiles::of(&mut base);
@@ -171,6 +190,12 @@ async fn measure(
         "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
         "MCP tools/call (HTTP)", over_mcp.p50, over_mcp.p95, over_mcp.p99
     );
+    if args.url.is_none() {
+        println!(
+            "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
+            "app (store + sandbox)", in_app.p50, in_app.p95, in_app.p99
+        );
+    }
     println!(
         "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
         "sandbox only", direct.p50, direct.p95, direct.p99
@@ -194,6 +219,8 @@ async fn measure(
                 "p99_ms": over_mcp.p99,
                 "calls_per_s": calls_per_s,
                 "sandbox_p50_ms": direct.p50,
+                "app_p50_ms": args.url.is_none().then_some(in_app.p50),
+            "app_p50_ms": (args.url.is_none()).then_some(in_app.p50),
                 "mcp_overhead_p50_ms": over_mcp.p50 - direct.p50,
                 "baseline_python3_p50_ms": base.p50,
                 "speedup_vs_python3": speedup,

@@ -255,11 +255,11 @@ impl McpServer {
             .await
         {
             Ok(Crystallized::Published(s)) => Ok(structured_result(
-                json!({"published": true, "skill": summary(&s)}),
+                json!({"published": true, "skill": s.summary()}),
                 false,
             )),
             Ok(Crystallized::Existing(s)) => Ok(structured_result(
-                json!({"published": false, "existing": true, "skill": summary(&s)}),
+                json!({"published": false, "existing": true, "skill": s.summary()}),
                 false,
             )),
             Err(e) => Ok(structured_result(
@@ -385,7 +385,7 @@ impl ServerHandler for McpServer {
                             .to_lowercase();
                         words.iter().any(|w| hay.contains(w))
                     })
-                    .map(summary)
+                    .map(Skill::summary)
                     .collect();
                 structured_result(json!({"skills": hits}), false)
             }
@@ -688,19 +688,6 @@ fn skill_tool(s: &Skill) -> Tool {
         tool = tool.with_raw_output_schema(Arc::new(out.clone()));
     }
     tool
-}
-
-fn summary(s: &Skill) -> Value {
-    json!({
-        "name": s.manifest.name,
-        "id": s.id,
-        "version": s.version,
-        "status": s.status,
-        "provenance": s.provenance,
-        "description": s.manifest.description,
-        "input_schema": s.manifest.input_schema,
-        "kpis": s.kpis,
-    })
 }
 
 fn str_arg<'a>(args: &'a JsonObject, key: &str) -> Result<&'a str, McpError> {

@@ -217,6 +217,22 @@ pub struct Skill {
     pub created_at: String,
 }
 
+impl Skill {
+    /// The short JSON description listings show (no source).
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.manifest.name,
+            "id": self.id,
+            "version": self.version,
+            "status": self.status,
+            "provenance": self.provenance,
+            "description": self.manifest.description,
+            "input_schema": self.manifest.input_schema,
+            "kpis": self.kpis,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
