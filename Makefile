@@ -7,6 +7,9 @@ ARTIFACT    := $(ARTIFACT_DIR)/runtime.wasm
 RUNTIME_SRC := $(wildcard runtime/wit/*.wit runtime/python/*.py) python-wasm/build.sh python-wasm/requirements.txt
 
 export AUTOLEARN_ARTIFACT := $(CURDIR)/$(ARTIFACT)
+# The client tests drive the real binary, wherever cargo puts it.
+TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
+export AUTOLEARN_BIN := $(abspath $(TARGET_DIR))/debug/autolearn
 
 .PHONY: run test test-rust test-clients artifact build lint bench clean clients
 
