@@ -32,6 +32,9 @@ class Notifications:
     def tools_changed(self):
         return sum("tools/list_changed" in m or "ToolListChanged" in m for m in self.seen)
 
+    def updated(self, uri):
+        return any(uri in m and ("updated" in m or "Updated" in m) for m in self.seen)
+
 
 async def solve_by_hand(client):
     """The agent works the task out step by step with run_python."""
@@ -181,8 +184,27 @@ async def test_tenants_are_isolated_and_keys_required(data_dir):
                 "code": "def f():\n    \"\"\"Doc.\"\"\"\n    return 'acme'\n", "examples": [{"input": {}, "output": "acme"}],
             })
             assert not r.is_error, r.content
-        async with Client(auth(key_b), mode="legacy") as b:
+        notes_b = Notifications()
+        async with Client(auth(key_a), mode="legacy") as a, Client(auth(key_b), mode="legacy", message_handler=notes_b) as b:
             assert "secret" not in {t.name for t in (await b.list_tools()).tools}
+            # resources/updated names its skill, so B can tell its own event.
+            await b.subscribe_resource("skill://mine/source")
+            r = await a.call_tool("create_skill", {
+                "name": "secret2", "description": "Acme only.", "entry": "f",
+                "code": "def f():\n    \"\"\"Doc.\"\"\"\n    return 2\n", "examples": [{"input": {}, "output": 2}],
+            })
+            assert not r.is_error, r.content
+            r = await b.call_tool("create_skill", {
+                "name": "mine", "description": "Globex's.", "entry": "f",
+                "code": "def f():\n    \"\"\"Doc.\"\"\"\n    return 3\n", "examples": [{"input": {}, "output": 3}],
+            })
+            assert not r.is_error, r.content
+            with anyio.fail_after(10):
+                while not notes_b.updated("skill://mine/source"):
+                    await anyio.sleep(0.05)
+            # Notifications arrive in event order: had Acme's publish leaked,
+            # it would be here already, before B's own.
+            assert notes_b.tools_changed() == 1, notes_b.seen
         async with httpx2.AsyncClient() as raw:
             r = await raw.post(s.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
             assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
@@ -209,3 +231,25 @@ async def test_modern_clients_hear_of_new_skills_through_listen(server):
             assert any("Tool" in k for k in kinds), kinds
             assert any("Resource" in k for k in kinds), kinds
         assert "shout" in {t.name for t in (await watcher.list_tools()).tools}
+
+
+async def test_tools_list_pages_through_a_large_registry(server):
+    async with Client(server.url, mode="legacy") as client:
+        for i in range(60):
+            r = await client.call_tool("create_skill", {
+                "name": f"add_{i:02d}", "description": f"Add {i}.", "entry": "f",
+                "code": f"def f(x):\n    \"\"\"Add {i}.\"\"\"\n    return x + {i}\n",
+                "examples": [{"input": {"x": 1}, "output": 1 + i}],
+            })
+            assert not r.is_error, r.content
+        names, cursor, pages = [], None, 0
+        while True:
+            page = await client.list_tools(cursor=cursor)
+            pages += 1
+            names += [t.name for t in page.tools]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        assert pages >= 2
+        assert len(names) == len(set(names)) == 66
+        assert {f"add_{i:02d}" for i in range(60)} <= set(names)
