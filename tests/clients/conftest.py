@@ -30,23 +30,36 @@ def server_env(data_dir):
 class Server:
     def __init__(self, data_dir, extra_args=()):
         self.data_dir = data_dir
+        # Logs go to a file: an unread stderr pipe would block a chatty server.
+        self.log = open(Path(data_dir) / "server.log", "w+")
         self.proc = subprocess.Popen(
             [str(BIN), "serve", "--addr", "127.0.0.1:0", *extra_args],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             env=server_env(data_dir),
             text=True,
         )
         line = self.proc.stdout.readline()
         if "listening on" not in line:
             self.proc.kill()
-            raise RuntimeError(f"server did not start: {line!r} {self.proc.stderr.read()}")
+            self.log.seek(0)
+            raise RuntimeError(f"server did not start: {line!r} {self.log.read()}")
         self.url = line.strip().split()[-1]
 
     def stop(self):
         """SIGTERM, as a service manager would; it must exit cleanly."""
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=20)
+        try:
+            return self.proc.wait(timeout=20)
+        finally:
+            self.close()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+        self.proc.stdout.close()
+        self.log.close()
 
 
 @pytest.fixture
@@ -59,8 +72,7 @@ def data_dir():
 def server(data_dir):
     s = Server(data_dir)
     yield s
-    if s.proc.poll() is None:
-        s.proc.kill()
+    s.close()
 
 
 @pytest.fixture
