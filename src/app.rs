@@ -23,6 +23,38 @@ pub struct App {
     pub sandbox: Arc<Sandbox>,
     /// Skill changes, for live tool lists and UIs.
     pub events: tokio::sync::broadcast::Sender<SkillEvent>,
+    verified: VerifiedSkills,
+}
+
+/// A skill as loaded and hash-checked, with its schemas compiled.
+struct Verified {
+    skill: Arc<Skill>,
+    input: InputValidator,
+    output: Option<InputValidator>,
+}
+
+/// Verified skills by (tenant, name), so a call skips decoding, the hash
+/// check and schema compilation. Every call still asks the store for the
+/// newest id and status (one indexed lookup), so a new version, a retirement
+/// or a write by another process is seen at once; and what runs is always
+/// content that was verified when it was loaded.
+#[derive(Clone, Default)]
+struct VerifiedSkills(
+    Arc<std::sync::RwLock<std::collections::HashMap<(String, String), Arc<Verified>>>>,
+);
+
+impl VerifiedSkills {
+    fn get(&self, tenant: &str, name: &str, id: &crate::skills::SkillId) -> Option<Arc<Verified>> {
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        map.get(&(tenant.to_owned(), name.to_owned()))
+            .filter(|v| &v.skill.id == id)
+            .cloned()
+    }
+
+    fn put(&self, tenant: &str, name: &str, v: Arc<Verified>) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        map.insert((tenant.to_owned(), name.to_owned()), v);
+    }
 }
 
 /// A tenant's set of skills changed.
@@ -109,7 +141,7 @@ pub enum RunError {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     /// The skill that ran.
-    pub skill: Skill,
+    pub skill: Arc<Skill>,
     /// The sandbox's output.
     pub output: RunOutput,
     /// The parsed result.
@@ -134,6 +166,7 @@ impl App {
             store,
             sandbox,
             events,
+            verified: VerifiedSkills::default(),
         }
     }
 
@@ -257,6 +290,45 @@ impl App {
         Ok((inserted, verification))
     }
 
+    /// The newest version of `name`, published and verified, from the cache
+    /// when its id is unchanged.
+    async fn resolve(&self, tenant: &str, name: &str) -> Result<Arc<Verified>, RunError> {
+        let (id, status) = match self.store.head(tenant, name).await {
+            Ok(Some(head)) => head,
+            Ok(None) => return Err(RunError::NotFound(name.to_owned())),
+            Err(e) => return Err(RunError::Store(e)),
+        };
+        if status != Status::Published {
+            return Err(RunError::NotPublished {
+                name: name.to_owned(),
+                status,
+            });
+        }
+        if let Some(v) = self.verified.get(tenant, name, &id) {
+            return Ok(v);
+        }
+        let skill = match self.store.get(tenant, &id).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound(_)) => return Err(RunError::NotFound(name.to_owned())),
+            Err(e) => return Err(RunError::Store(e)),
+        };
+        let compile = |schema: &serde_json::Value| {
+            InputValidator::new(schema).map_err(|e| CallError::Host(e.to_string()))
+        };
+        let verified = Arc::new(Verified {
+            input: compile(&skill.manifest.input_schema)?,
+            output: skill
+                .manifest
+                .output_schema
+                .as_ref()
+                .map(compile)
+                .transpose()?,
+            skill: Arc::new(skill),
+        });
+        self.verified.put(tenant, name, verified.clone());
+        Ok(verified)
+    }
+
     /// Run the newest version of `name` on `input`, which is checked
     /// against the skill's input schema first and its output schema after.
     pub async fn run_skill(
@@ -267,35 +339,20 @@ impl App {
         limits: ResourceLimits,
         determinism: Determinism,
     ) -> Result<RunResult, RunError> {
-        let skill = match self.store.latest(tenant, name).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound(n)) => return Err(RunError::NotFound(n)),
-            Err(e) => return Err(RunError::Store(e)),
-        };
-        if skill.status != Status::Published {
-            return Err(RunError::NotPublished {
-                name: name.to_owned(),
-                status: skill.status,
-            });
-        }
-        let m = &skill.manifest;
-        InputValidator::new(&m.input_schema)
-            .map(|v| v.validate(input))
-            .map_err(|e| CallError::Host(e.to_string()))?
+        let verified = self.resolve(tenant, name).await?;
+        verified
+            .input
+            .validate(input)
             .map_err(CallError::BadInput)?;
 
         let sandbox = self.sandbox.clone();
-        let (source, entry, skill_name, input_json) = (
-            m.source.clone(),
-            m.entry.clone(),
-            m.name.clone(),
-            input.to_string(),
-        );
+        let (job, input_json) = (verified.clone(), input.to_string());
         let output = off_io(async move {
+            let m = &job.skill.manifest;
             let code = SkillCode {
-                name: &skill_name,
-                source: &source,
-                entry: &entry,
+                name: &m.name,
+                source: &m.source,
+                entry: &m.entry,
             };
             sandbox.run(code, &input_json, &limits, determinism).await
         })
@@ -304,20 +361,18 @@ impl App {
 
         let value: serde_json::Value = serde_json::from_str(&output.json)
             .map_err(|e| CallError::Host(format!("guest returned invalid JSON: {e}")))?;
-        if let Some(schema) = &m.output_schema {
-            InputValidator::new(schema)
-                .map(|v| v.validate(&value))
-                .map_err(|e| CallError::Host(e.to_string()))?
-                .map_err(|e| {
-                    CallError::Guest(crate::sandbox::GuestFault {
-                        kind: crate::sandbox::ErrorKind::BadOutput,
-                        error_type: "OutputSchemaError".into(),
-                        message: format!("the result does not fit the output schema: {e}"),
-                        traceback: String::new(),
-                        line: 0,
-                    })
-                })?;
+        if let Some(schema) = &verified.output {
+            schema.validate(&value).map_err(|e| {
+                CallError::Guest(crate::sandbox::GuestFault {
+                    kind: crate::sandbox::ErrorKind::BadOutput,
+                    error_type: "OutputSchemaError".into(),
+                    message: format!("the result does not fit the output schema: {e}"),
+                    traceback: String::new(),
+                    line: 0,
+                })
+            })?;
         }
+        let skill = verified.skill.clone();
         Ok(RunResult {
             skill,
             output,

@@ -21,5 +21,7 @@ mod determinism;
 mod verification;
 // Content-hashed store: persistence, lineage, tamper detection.
 mod store;
+// The application core: running skills by name, never a stale version.
+mod app;
 // The real binary: exit codes, JSON errors, restart persistence.
 mod cli;

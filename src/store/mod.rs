@@ -192,6 +192,36 @@ impl SkillStore {
         decode(&row)
     }
 
+    /// The id and status of the newest version of `name`: one indexed
+    /// lookup, no decoding (the hot path's freshness check).
+    pub async fn head(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<(SkillId, Status)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, status FROM skill_versions WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            name: name.to_owned(),
+            reason,
+        };
+        let id = row
+            .try_get::<String, _>("id")?
+            .parse::<SkillId>()
+            .map_err(|e| corrupt(e.to_string()))?;
+        let status = row
+            .try_get::<String, _>("status")?
+            .parse()
+            .map_err(corrupt)?;
+        Ok(Some((id, status)))
+    }
+
     /// The skill with this id.
     #[instrument(skip(self), err(level = "debug"))]
     pub async fn get(&self, tenant: &str, id: &SkillId) -> Result<Skill, StoreError> {
