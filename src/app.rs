@@ -39,9 +39,9 @@ struct Verified {
 /// or a write by another process is seen at once; and what runs is always
 /// content that was verified when it was loaded.
 #[derive(Clone, Default)]
-struct VerifiedSkills(
-    Arc<std::sync::RwLock<std::collections::HashMap<(String, String), Arc<Verified>>>>,
-);
+struct VerifiedSkills(Arc<std::sync::RwLock<VerifiedMap>>);
+
+type VerifiedMap = std::collections::HashMap<(String, String), Arc<Verified>>;
 
 impl VerifiedSkills {
     fn get(&self, tenant: &str, name: &str, id: &crate::skills::SkillId) -> Option<Arc<Verified>> {
