@@ -1,6 +1,8 @@
-//! The application core: the store and the sandbox together, with the two
+//! The application core: the store and the sandbox together, with the
 //! operations every front end (CLI, MCP, web) needs: add a verified skill,
-//! and run a skill by name. Front ends only parse and render.
+//! run a skill by name, run a code cell, crystallize a trace, retire a
+//! skill; and the change events that keep tool lists live. Front ends only
+//! parse and render.
 
 use std::sync::Arc;
 

@@ -4,7 +4,11 @@
 //!
 //! - [`sandbox`]: CPython on WASI under wasmtime; runs untrusted code.
 //! - [`skills`]: the skill model and its content hash. Pure.
-//! - [`store`]: skills in SQLite through sqlx, hash-checked on load.
+//! - [`store`]: skills and tenants in SQLite through sqlx, hash-checked on load.
+//! - [`learn`]: verification (the publishing gate) and crystallization.
+//! - [`app`]: store + sandbox + change events; what every front end calls.
+//! - [`mcp`]: the MCP server handler: skills as tools, built-ins, resources.
+//! - [`api`]: HTTP (axum): `/mcp`, `/healthz`, auth, shutdown.
 //! - [`config`]: where data lives, and the defaults.
 //! - [`cli`]: the `autolearn` command line.
 //! - [`bench`]: benchmarks that report ratios against a baseline.

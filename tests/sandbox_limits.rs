@@ -289,3 +289,42 @@ async fn fuel_used_is_reported() {
     .fuel_used;
     assert!(small > 0 && big > small * 2, "fuel small={small} big={big}");
 }
+
+#[test]
+fn sandboxes_loading_at_once_on_a_cold_cache_do_not_corrupt_it() {
+    // Regression: concurrent precompiles in one process once shared a
+    // temporary file, and a reader's mmap died with SIGBUS.
+    let cold = crate::util::data_dir();
+    let loaders: Vec<_> = (0..2)
+        .map(|_| {
+            let dir = cold.path().to_owned();
+            std::thread::spawn(move || {
+                let sb = autolearn::sandbox::Sandbox::new(&autolearn::sandbox::SandboxConfig::new(
+                    crate::util::artifact(),
+                    dir,
+                ))
+                .unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let code = autolearn::sandbox::SkillCode {
+                    name: "t",
+                    source: "def f():\n    return 7\n",
+                    entry: "f",
+                };
+                rt.block_on(sb.run(
+                    code,
+                    "{}",
+                    &ResourceLimits::default(),
+                    autolearn::sandbox::Determinism::Live,
+                ))
+                .unwrap()
+                .json
+            })
+        })
+        .collect();
+    for l in loaders {
+        assert_eq!(l.join().expect("loader thread"), "7");
+    }
+}

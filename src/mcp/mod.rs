@@ -40,6 +40,9 @@ pub use builtin::is_builtin;
 /// Tools per `tools/list` page.
 const PAGE: usize = 50;
 
+/// `run_python` steps kept per session for `crystallize`.
+const MAX_TRACE: usize = 256;
+
 /// The authenticated tenant of a request; the HTTP layer puts it in the
 /// request's extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,8 +129,13 @@ impl McpServer {
             .collect())
     }
 
+    /// Append a step to the session's trace, keeping the newest
+    /// [`MAX_TRACE`] so a looping client cannot grow the server's memory.
     fn record(&self, step: Step) -> usize {
         let mut trace = self.trace.lock().unwrap_or_else(|p| p.into_inner());
+        if trace.len() >= MAX_TRACE {
+            trace.remove(0);
+        }
         trace.push(step);
         trace.len()
     }

@@ -134,7 +134,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SandboxError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(err)?;
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Unique per writer, not just per process: two threads precompiling on a
+    // cold cache must never share (and truncate) one temporary file, or the
+    // first one's mmap of the renamed file dies with SIGBUS.
+    static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}.{n}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(err)?;
     std::fs::rename(&tmp, path).map_err(err)
 }
