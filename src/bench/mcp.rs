@@ -13,7 +13,9 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 
-use super::{INPUT, Percentiles, SOURCE, python3_baseline, sandbox::run_sandboxed};
+use super::{
+    INPUT, Percentiles, SOURCE, print_header, print_row, python3_baseline, sandbox::run_sandboxed,
+};
 use crate::app::App;
 use crate::config::Paths;
 
@@ -182,28 +184,13 @@ async fn measure(
     let speedup = base.p50 / over_mcp.p50;
 
     println!("mcp bench: {calls} tools/call over Streamable HTTP, {concurrency} client(s), {url}");
-    println!(
-        "  {:<26} {:>9} {:>9} {:>9}",
-        "", "p50 ms", "p95 ms", "p99 ms"
-    );
-    println!(
-        "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
-        "MCP tools/call (HTTP)", over_mcp.p50, over_mcp.p95, over_mcp.p99
-    );
+    print_header();
+    print_row("MCP tools/call (HTTP)", &over_mcp);
     if args.url.is_none() {
-        println!(
-            "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
-            "app (store + sandbox)", in_app.p50, in_app.p95, in_app.p99
-        );
+        print_row("app (store + sandbox)", &in_app);
     }
-    println!(
-        "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
-        "sandbox only", direct.p50, direct.p95, direct.p99
-    );
-    println!(
-        "  {:<26} {:>9.3} {:>9.3} {:>9.3}",
-        "python3 subprocess", base.p50, base.p95, base.p99
-    );
+    print_row("sandbox only", &direct);
+    print_row("python3 subprocess", &base);
     println!(
         "  throughput {calls_per_s:.0} calls/s; MCP adds {:.3} ms at p50; {speedup:.1}x faster than python3",
         over_mcp.p50 - direct.p50

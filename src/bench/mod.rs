@@ -38,6 +38,19 @@ pub struct Percentiles {
     pub p99: f64,
 }
 
+/// Print the header of a latency table.
+pub(crate) fn print_header() {
+    println!(
+        "  {:<26} {:>9} {:>9} {:>9}",
+        "", "p50 ms", "p95 ms", "p99 ms"
+    );
+}
+
+/// Print one row of a latency table.
+pub(crate) fn print_row(label: &str, p: &Percentiles) {
+    println!("  {label:<26} {:>9.3} {:>9.3} {:>9.3}", p.p50, p.p95, p.p99);
+}
+
 impl Percentiles {
     /// Percentiles of `samples` (sorted in place).
     pub fn of(samples: &mut [Duration]) -> Self {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{INPUT, Percentiles, SOURCE, block_on, python3_baseline};
+use super::{INPUT, Percentiles, SOURCE, block_on, print_header, print_row, python3_baseline};
 use crate::config::Paths;
 use crate::sandbox::{Determinism, ResourceLimits, Sandbox, SandboxConfig, SkillCode};
 
@@ -64,18 +64,9 @@ pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<(
             ", from cache"
         }
     );
-    println!(
-        "  {:<22} {:>9} {:>9} {:>9}",
-        "", "p50 ms", "p95 ms", "p99 ms"
-    );
-    println!(
-        "  {:<22} {:>9.3} {:>9.3} {:>9.3}",
-        "sandbox (wasmtime)", sandboxed.p50, sandboxed.p95, sandboxed.p99
-    );
-    println!(
-        "  {:<22} {:>9.3} {:>9.3} {:>9.3}",
-        "python3 subprocess", base_p.p50, base_p.p95, base_p.p99
-    );
+    print_header();
+    print_row("sandbox (wasmtime)", &sandboxed);
+    print_row("python3 subprocess", &base_p);
     println!(
         "  throughput {calls_per_s:.0} calls/s; sandbox is {speedup:.1}x faster than python3 at p50"
     );
