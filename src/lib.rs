@@ -10,6 +10,8 @@
 //! - [`mcp`]: the MCP server handler: skills as tools, built-ins, resources.
 //! - [`api`]: HTTP (axum): `/mcp`, `/healthz`, auth, shutdown.
 //! - [`config`]: where data lives, and the defaults.
+//! - [`limits`]: the host's bounds on work driven by untrusted data.
+//! - [`text`]: bounded messages and quotes.
 //! - [`cli`]: the `autolearn` command line.
 //! - [`bench`]: benchmarks that report ratios against a baseline.
 
@@ -19,7 +21,9 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod learn;
+pub mod limits;
 pub mod mcp;
 pub mod sandbox;
 pub mod skills;
 pub mod store;
+pub mod text;

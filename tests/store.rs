@@ -161,12 +161,99 @@ async fn status_changes_are_stored() {
         .skill()
         .id
         .clone();
-    store
-        .set_status("local", &id, Status::Retired)
+    let retired = store
+        .set_status("local", "inc", &id, Status::Retired)
         .await
         .unwrap();
+    assert_eq!(retired.status, Status::Retired);
     assert_eq!(
         store.latest("local", "inc").await.unwrap().status,
         Status::Retired
     );
+}
+
+#[tokio::test]
+async fn a_status_change_never_hits_a_version_published_meanwhile() {
+    let store = SkillStore::in_memory().await.unwrap();
+    let old = put(&store, "local", &manifest("inc", "x + 1"))
+        .await
+        .skill()
+        .id
+        .clone();
+    put(&store, "local", &manifest("inc", "x + 2")).await;
+    let err = store
+        .set_status("local", "inc", &old, Status::Retired)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert_eq!(
+        store.latest("local", "inc").await.unwrap().status,
+        Status::Published
+    );
+}
+
+#[tokio::test]
+async fn republishing_tells_the_truth_about_what_changed() {
+    let store = SkillStore::in_memory().await.unwrap();
+    let v1 = manifest("inc", "x + 1");
+    let v2 = manifest("inc", "x + 2");
+    assert!(matches!(put(&store, "local", &v1).await, Inserted::New(_)));
+    assert!(matches!(
+        put(&store, "local", &v1).await,
+        Inserted::Existing(_)
+    ));
+    assert!(matches!(put(&store, "local", &v2).await, Inserted::New(_)));
+    // An older version comes back as the current one, with a new version
+    // number whose parent is the version it replaces.
+    let Inserted::Restored(back) = put(&store, "local", &v1).await else {
+        panic!("v1 was not restored");
+    };
+    assert_eq!(back.version, 3);
+    assert_eq!(back.id, v1.id());
+    assert_eq!(back.parent, Some(v2.id()));
+    assert_eq!(store.latest("local", "inc").await.unwrap().id, v1.id());
+    // A retired current version is published again.
+    store
+        .set_status("local", "inc", &v1.id(), Status::Retired)
+        .await
+        .unwrap();
+    let Inserted::Restored(again) = put(&store, "local", &v1).await else {
+        panic!("the retired version was not restored");
+    };
+    assert_eq!((again.version, again.status), (3, Status::Published));
+}
+
+#[tokio::test]
+async fn concurrent_writers_on_one_file_all_land() {
+    // Two stores on one file are two processes' worth of connections:
+    // deferred transactions used to fail at once with "database is locked".
+    let dir = crate::util::data_dir();
+    let db = dir.path().join("autolearn.db");
+    let a = SkillStore::open(&db).await.unwrap();
+    let b = SkillStore::open(&db).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let tenant = if i % 2 == 0 { "ta" } else { "tb" };
+        tasks.push(tokio::spawn(async move {
+            let m = manifest(&format!("s{}", i % 5), &format!("x + {i}"));
+            store
+                .insert(
+                    tenant,
+                    &m,
+                    Provenance::Authored,
+                    Status::Published,
+                    &Kpis::default(),
+                )
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().expect("every write lands");
+    }
+    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM skill_versions")
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(versions, 40);
 }

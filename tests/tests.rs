@@ -23,5 +23,7 @@ mod verification;
 mod store;
 // The application core: running skills by name, never a stale version.
 mod app;
+// The host around the sandbox under attack: forged verdicts, floods.
+mod host_security;
 // The real binary: exit codes, JSON errors, restart persistence.
 mod cli;

@@ -7,7 +7,7 @@ use crate::util::sandbox;
 
 async fn codes(src: &str) -> Vec<String> {
     sandbox()
-        .check("t", src)
+        .check("t", src, &ResourceLimits::default())
         .await
         .unwrap()
         .into_iter()
@@ -23,7 +23,10 @@ async fn codes(src: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn check_reports_syntax_errors_with_their_line() {
-    let f = sandbox().check("t", "def f(:\n    pass\n").await.unwrap();
+    let f = sandbox()
+        .check("t", "def f(:\n    pass\n", &ResourceLimits::default())
+        .await
+        .unwrap();
     assert_eq!(f.len(), 1);
     assert_eq!((f[0].code.as_str(), f[0].line), ("E999", 1));
 }
@@ -44,6 +47,19 @@ async fn check_flags_forbidden_constructs() {
     assert!(c.contains(&"S001".to_string()), "{c:?}");
     assert!(c.contains(&"S002".to_string()), "{c:?}");
     assert!(c.contains(&"S003".to_string()), "{c:?}");
+}
+
+#[tokio::test]
+async fn check_flags_module_attributes_that_lead_to_forbidden_modules() {
+    for src in [
+        "import dataclasses\n\ndef f():\n    \"\"\"Doc.\"\"\"\n    return dataclasses.sys.modules\n",
+        "import json\n\ndef f():\n    \"\"\"Doc.\"\"\"\n    return json.decoder.re.os\n",
+        "import typing\n\ndef f():\n    \"\"\"Doc.\"\"\"\n    return getattr(typing, 'sys')\n",
+        "def f():\n    \"\"\"Doc.\"\"\"\n    return getattr((), '__class__')\n",
+    ] {
+        let c = codes(src).await;
+        assert!(c.contains(&"S004".to_string()), "{src}: {c:?}");
+    }
 }
 
 #[tokio::test]

@@ -8,6 +8,15 @@ and tested one by one (tests/sandbox_stdlib.rs). `socket`, `subprocess`,
 
 The host gives every call a fresh instance, so nothing here needs cleaning up
 between calls, and a skill can never see another call's state.
+
+What in here is a boundary and what is not: the import guard and the static
+check give clear, early errors for honest mistakes, but Python has no
+in-process isolation, so a determined skill can get around both (through
+object graphs, or by patching what this harness uses later in the same
+call). Nothing the host relies on is decided here: the boundary is WASI (no
+files, sockets, environment), fuel, memory caps and deadlines; and every
+verdict (did an example pass?) is made on the host from the raw output of a
+call made exactly as a tool call is made.
 """
 
 # --- The stdlib a skill may import (the snapshot). Keep SKILL_MODULES in step.
@@ -84,6 +93,14 @@ FORBIDDEN_CALLS = frozenset(
 # (`__subclasses__`, `__globals__`, `__builtins__`, `__code__`, ...).
 ALLOWED_DUNDERS = frozenset(
     "__init__ __name__ __doc__ __len__ __iter__ __next__ __eq__ __lt__ __le__ __gt__ __ge__ __hash__ __repr__ __str__ __post_init__".split()
+)
+# Attribute names that lead from an allowed module to a forbidden one
+# (`dataclasses.sys`, `json.decoder.re`... `re` is fine, `sys` is not).
+FORBIDDEN_MODULE_ATTRS = frozenset(
+    """sys os posix nt builtins importlib _imp _io _os _sys subprocess socket
+    _socket ctypes gc inspect linecache traceback types marshal pickle
+    threading _thread signal shutil pathlib select selectors asyncio symtable
+    ast wit_world componentize_py_types harness""".split()
 )
 # Modules a skill may refer to when they are not imported at run time.
 _BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__doc__", "__file__"}
@@ -171,8 +188,15 @@ def _to_json(value):
     return text
 
 
+# The host cuts every text it receives to its own byte caps (src/text.rs);
+# cutting here too only saves copying megabytes across the boundary.
+_MAX_TEXT = 16384
+
+
 def _clean(text):
-    """Make text safe to cross the component boundary (valid UTF-8)."""
+    """Make text safe to cross the component boundary (valid UTF-8), and short."""
+    if len(text) > _MAX_TEXT:
+        text = text[:_MAX_TEXT] + f"… [truncated: {len(text) - _MAX_TEXT} more characters]"
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -348,6 +372,25 @@ def _check(name, source):
             findings.append(_finding(line, col, "S002", f"call to {node.func.id}() is not allowed in a skill"))
         elif isinstance(node, ast.Attribute) and node.attr.startswith("__") and node.attr not in ALLOWED_DUNDERS:
             findings.append(_finding(line, col, "S003", f"access to {node.attr} is not allowed in a skill"))
+        elif isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_MODULE_ATTRS:
+            findings.append(
+                _finding(line, col, "S004", f"access to .{node.attr} reaches a module skills may not use")
+            )
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "delattr", "hasattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+            and (
+                node.args[1].value in FORBIDDEN_MODULE_ATTRS
+                or (node.args[1].value.startswith("__") and node.args[1].value not in ALLOWED_DUNDERS)
+            )
+        ):
+            findings.append(
+                _finding(line, col, "S004", f"{node.func.id}(..., {node.args[1].value!r}) is not allowed in a skill")
+            )
         elif isinstance(node, ast.Name) and node.id.startswith("__") and node.id not in _BUILTIN_NAMES:
             findings.append(_finding(line, col, "S003", f"access to {node.id} is not allowed in a skill"))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):

@@ -1,6 +1,8 @@
-//! Who is calling: a bearer key names a tenant. With no tenants configured
-//! on a loopback address, every request is the `local` tenant, so a fresh
-//! `make run` needs no setup.
+//! Who is calling: a bearer key names a tenant. Decided on every request
+//! from the tenants table as it is now: while no tenant exists, a server on
+//! a loopback address serves everyone as the `local` tenant (so a fresh
+//! `make run` needs no setup); the moment one is created, every request
+//! needs a key.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -11,19 +13,11 @@ use crate::app::App;
 use crate::mcp::TenantId;
 use crate::skills::DEFAULT_TENANT;
 
-/// How requests are authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMode {
-    /// Loopback, no tenants: everyone is `local`.
-    OpenLocal,
-    /// `Authorization: Bearer KEY` required.
-    Keys,
-}
-
 #[derive(Clone)]
 pub(super) struct AuthState {
     pub app: App,
-    pub mode: AuthMode,
+    /// Whether the server listens on a loopback address only.
+    pub loopback: bool,
 }
 
 pub(super) async fn require_tenant(
@@ -31,26 +25,29 @@ pub(super) async fn require_tenant(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let tenant = match state.mode {
-        AuthMode::OpenLocal => DEFAULT_TENANT.to_owned(),
-        AuthMode::Keys => {
-            let key = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim);
-            let Some(key) = key else {
-                return unauthorized("missing bearer key: send `Authorization: Bearer KEY`");
-            };
-            match state.app.store.tenant_for_key(key).await {
-                Ok(Some(t)) => t,
-                Ok(None) => return unauthorized("unknown API key"),
-                Err(e) => {
-                    tracing::error!("auth lookup failed: {e}");
-                    return (StatusCode::SERVICE_UNAVAILABLE, "auth unavailable").into_response();
-                }
-            }
+    let key = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let lookup = match key {
+        Some(key) => state.app.store.tenant_for_key(key).await,
+        None if state.loopback => state
+            .app
+            .store
+            .tenant_count()
+            .await
+            .map(|n| (n == 0).then(|| DEFAULT_TENANT.to_owned())),
+        None => Ok(None),
+    };
+    let tenant = match lookup {
+        Ok(Some(t)) => t,
+        Ok(None) if key.is_some() => return unauthorized("unknown API key"),
+        Ok(None) => return unauthorized("missing bearer key: send `Authorization: Bearer KEY`"),
+        Err(e) => {
+            tracing::error!("auth lookup failed: {e}");
+            return (StatusCode::SERVICE_UNAVAILABLE, "auth unavailable").into_response();
         }
     };
     req.extensions_mut().insert(TenantId(tenant));

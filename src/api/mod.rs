@@ -1,10 +1,15 @@
 //! The HTTP face: an axum router with MCP (Streamable HTTP, via rmcp) at
-//! `/mcp` and `/healthz`, bearer-key auth per tenant, and graceful shutdown.
+//! `/mcp` and `/healthz`, bearer-key auth per tenant, sessions bound to
+//! their tenant, bounded bodies and connections, and a shutdown that
+//! drains and then ends.
 //!
 //! `run(listener, shutdown)` lets the caller own the socket and the signal
 //! (tests bind port 0). No business logic lives here.
 
 mod auth;
+mod body;
+mod server;
+mod sessions;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,12 +23,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
+use crate::limits::ServerLimits;
 use crate::mcp::McpServer;
-
-pub use auth::AuthMode;
-
-/// Largest JSON-RPC request body accepted.
-pub const MAX_BODY_BYTES: usize = 4 << 20;
 
 /// How the server is exposed.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub struct ServeOptions {
     pub allowed_hosts: Vec<String>,
     /// Serve the MCP conformance suite's fixtures too.
     pub conformance: bool,
+    /// Connections, sessions, timeouts and the shutdown drain.
+    pub limits: ServerLimits,
 }
 
 /// Starting the server failed.
@@ -53,19 +56,25 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Decide the auth mode for `addr`: open on loopback with no tenants,
-/// keys otherwise; refuse a public address without tenants.
-pub async fn auth_mode(app: &App, addr: SocketAddr) -> Result<AuthMode, ServeError> {
-    let tenants = app.store.tenant_count().await?;
-    match (tenants, addr.ip().is_loopback()) {
-        (0, true) => Ok(AuthMode::OpenLocal),
-        (0, false) => Err(ServeError::NoAuth(addr)),
-        _ => Ok(AuthMode::Keys),
+/// Refuse to serve a non-loopback address while no tenant exists: that
+/// would serve everyone without a key.
+pub async fn check_exposure(app: &App, addr: SocketAddr) -> Result<(), ServeError> {
+    if !addr.ip().is_loopback() && app.store.tenant_count().await? == 0 {
+        return Err(ServeError::NoAuth(addr));
     }
+    Ok(())
 }
 
-/// The router: `/mcp` and `/healthz`.
-pub fn router(app: App, auth: AuthMode, options: &ServeOptions, ct: CancellationToken) -> Router {
+/// The router, and what shutting it down needs.
+pub struct Routes {
+    /// `/mcp` and `/healthz`.
+    pub router: Router,
+    inflight: server::InFlight,
+}
+
+/// The router: `/mcp` and `/healthz`. Cancelling `ct` ends every MCP
+/// session and stream.
+pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes {
     let mut allowed_hosts = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -76,46 +85,80 @@ pub fn router(app: App, auth: AuthMode, options: &ServeOptions, ct: Cancellation
     allowed_hosts.extend(options.allowed_hosts.iter().cloned());
     let mut config = StreamableHttpServerConfig::default();
     config.legacy_session_mode = true;
-    config.cancellation_token = ct.child_token();
+    config.cancellation_token = ct;
     config.allowed_hosts = allowed_hosts;
     config.allowed_origins = vec!["http://localhost:*".into(), "http://127.0.0.1:*".into()];
-    config.max_request_body_bytes = MAX_BODY_BYTES;
+    config.max_request_body_bytes = options.limits.body_bytes;
     config.sse_keep_alive = Some(Duration::from_secs(15));
+    let manager = Arc::new(LocalSessionManager::default());
     let mcp_app = app.clone();
     let mcp = StreamableHttpService::new(
         {
             let conformance = options.conformance;
             move || Ok(McpServer::per_request(mcp_app.clone()).with_conformance(conformance))
         },
-        Arc::new(LocalSessionManager::default()),
+        manager.clone(),
         config,
     );
-    Router::new()
+    let inflight = server::InFlight::default();
+    let sessions = sessions::Sessions::new(manager, app.clone(), options.limits.sessions);
+    let body_limits = body::BodyLimits {
+        bytes: options.limits.body_bytes,
+        timeout: options.limits.body_timeout,
+    };
+    // Layers run outermost last-added: auth, then the whole body is read,
+    // then the request counts as in flight, then its session is checked.
+    let router = Router::new()
         .nest_service("/mcp", mcp)
         .layer(axum::middleware::from_fn_with_state(
-            auth::AuthState { app, mode: auth },
+            sessions,
+            sessions::bind,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            inflight.clone(),
+            server::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limits,
+            body::buffer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            auth::AuthState {
+                app,
+                loopback: options.addr.ip().is_loopback(),
+            },
             auth::require_tenant,
         ))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(|| async { "ok" }));
+    Routes { router, inflight }
 }
 
-/// Serve until `shutdown` resolves, then drain in-flight requests.
+/// Serve until `shutdown` resolves, then drain in-flight requests (up to
+/// the drain deadline) and return.
 pub async fn run(
     app: App,
     listener: TcpListener,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let auth = auth_mode(&app, options.addr).await?;
-    let ct = CancellationToken::new();
-    let router = router(app, auth, &options, ct.clone());
-    let stop = ct.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stop.cancel();
-        })
-        .await?;
+    check_exposure(&app, options.addr).await?;
+    let sessions = CancellationToken::new();
+    let routes = router(app, &options, sessions.child_token());
+    let stop = CancellationToken::new();
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        trigger.cancel();
+    });
+    server::serve(
+        listener,
+        routes.router,
+        &options.limits,
+        stop,
+        routes.inflight,
+        sessions,
+    )
+    .await?;
     Ok(())
 }
 

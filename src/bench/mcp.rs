@@ -70,6 +70,7 @@ pub async fn mcp(paths: &Paths, args: &McpBenchArgs) -> anyhow::Result<()> {
                 addr,
                 allowed_hosts: vec![],
                 conformance: false,
+                limits: crate::limits::ServerLimits::default(),
             };
             let server = tokio::spawn(crate::api::run(app.clone(), listener, options, async {
                 let _ = stopped.await;

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::sandbox::{CallError, Determinism, ResourceLimits, Sandbox, SkillCode};
-use crate::skills::{Example, SkillManifest, infer_input_schema};
+use crate::skills::{Example, SkillManifest, infer_input_schema, is_reserved};
+use crate::text::quote;
 
 /// One `run_python` step of a trace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,13 +80,15 @@ pub enum Refusal {
     NoName,
 }
 
-/// Build a skill manifest from a trace. Nothing is stored here.
+/// Build a skill manifest from a trace, every sandbox call under `limits`.
+/// Nothing is stored here.
 pub async fn prepare(
     sandbox: &Sandbox,
     request: &str,
     steps: &[Step],
     final_result: Option<&Value>,
     name: Option<&str>,
+    limits: &ResourceLimits,
 ) -> Result<SkillManifest, Refusal> {
     if steps.is_empty() || steps.iter().all(|s| s.code.trim().is_empty()) {
         return Err(Refusal::NoCode);
@@ -112,23 +115,23 @@ pub async fn prepare(
     // One line, so the docstring is one line of the composed source.
     let doc = request.split_whitespace().collect::<Vec<_>>().join(" ");
     let source = sandbox
-        .compose(&cells, &params, &entry, &doc)
+        .compose(&cells, &params, &entry, &doc, limits)
         .await
         .map_err(|e| Refusal::Fails(e.to_string()))?;
 
     let input_value = Value::Object(input);
-    let first = run_once(sandbox, &name, &source, &entry, &input_value).await?;
-    let second = run_once(sandbox, &name, &source, &entry, &input_value).await?;
+    let first = run_once(sandbox, &name, &source, &entry, &input_value, limits).await?;
+    let second = run_once(sandbox, &name, &source, &entry, &input_value, limits).await?;
     if first != second {
         return Err(Refusal::NonDeterministic {
-            first: first.to_string(),
-            second: second.to_string(),
+            first: quote(&first),
+            second: quote(&second),
         });
     }
     if first != expected {
         return Err(Refusal::DoesNotReproduce {
-            expected: expected.to_string(),
-            got: first.to_string(),
+            expected: quote(&expected),
+            got: quote(&first),
         });
     }
     Ok(SkillManifest {
@@ -168,6 +171,7 @@ async fn run_once(
     source: &str,
     entry: &str,
     input: &Value,
+    limits: &ResourceLimits,
 ) -> Result<Value, Refusal> {
     let code = SkillCode {
         name,
@@ -175,12 +179,7 @@ async fn run_once(
         entry,
     };
     let out = sandbox
-        .run(
-            code,
-            &input.to_string(),
-            &ResourceLimits::default(),
-            Determinism::Live,
-        )
+        .run(code, &input.to_string(), limits, Determinism::Live)
         .await
         .map_err(|e: CallError| Refusal::Fails(format!("{e} ({})", e.kind())))?;
     serde_json::from_str(&out.json).map_err(|e| Refusal::Fails(e.to_string()))
@@ -209,7 +208,9 @@ pub fn fingerprint(source: &str, entry: &str) -> String {
     out.join("\n")
 }
 
-/// `"Count the vowels in a text!"` → `count_the_vowels_in_a_text`.
+/// `"Count the vowels in a text!"` → `count_the_vowels_in_a_text`. A
+/// slug that would be a built-in's name gets a `_skill` suffix: names are
+/// reserved after derivation, not only when given.
 pub fn slug(request: &str) -> Option<String> {
     let words: Vec<String> = request
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -219,7 +220,10 @@ pub fn slug(request: &str) -> Option<String> {
         .collect();
     let mut s = words.join("_");
     s.truncate(48);
-    let s = s.trim_end_matches('_').to_owned();
+    let mut s = s.trim_end_matches('_').to_owned();
+    if is_reserved(&s) {
+        s.push_str("_skill");
+    }
     s.starts_with(|c: char| c.is_ascii_alphabetic())
         .then_some(s)
 }
@@ -266,6 +270,7 @@ mod tests {
             Some("count_the_vowels_in_a_text")
         );
         assert_eq!(slug("42 things"), None);
+        assert_eq!(slug("Run Python!").as_deref(), Some("run_python_skill"));
         assert_eq!(slug("   "), None);
     }
 }

@@ -1,20 +1,30 @@
 //! Verify a skill in the sandbox before it is stored as published: the
-//! static check, its examples run as tests with line coverage, and the fuel
-//! one call costs. The outcome is a list of problems (empty means it passed)
-//! and the KPIs we measured on the way.
+//! static check, its examples, line coverage, and the fuel one call costs.
+//! The outcome is a list of problems (empty means it passed) and the KPIs
+//! we measured on the way.
+//!
+//! Every verdict is made here, on the host, from the raw output of a call
+//! made exactly as a tool call is made: a fresh instance per example, under
+//! the caller's normal per-call limits (verification gets no extra fuel or
+//! time). Nothing the guest says about itself is trusted: a skill can patch
+//! whatever the harness uses later in the same instance, so a report from
+//! inside could be forged. Coverage comes from a second, instrumented run
+//! per example; it only feeds a KPI, never the verdict.
 
 use crate::sandbox::{
-    CallError, Determinism, Finding, ResourceLimits, Sandbox, SkillCode, TestCase, TestReport,
+    CallError, Coverage, Determinism, Finding, ResourceLimits, Sandbox, SkillCode, TestCase,
 };
 use crate::skills::{InputValidator, Kpis, SkillManifest};
+use crate::text::quote;
 
 /// What verification found.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Verification {
     /// Static-analysis findings, all severities.
     pub findings: Vec<Finding>,
-    /// The examples' test run, if it got that far.
-    pub report: Option<TestReport>,
+    /// One entry per example: `{"ok", "output"}` or `{"ok", "error"}`,
+    /// as decided on the host.
+    pub cases: Vec<serde_json::Value>,
     /// Measurements, for the store.
     pub kpis: Kpis,
     /// Why the skill cannot be published; empty when it can.
@@ -28,14 +38,21 @@ impl Verification {
     }
 }
 
-/// Verify `manifest` in `sandbox`. CPU-bound between awaits: servers should
-/// run it off their I/O threads.
-pub async fn verify(sandbox: &Sandbox, manifest: &SkillManifest) -> Verification {
+/// Verify `manifest` in `sandbox`, each call under `limits`. CPU-bound
+/// between awaits: servers should run it off their I/O threads.
+pub async fn verify(
+    sandbox: &Sandbox,
+    manifest: &SkillManifest,
+    limits: &ResourceLimits,
+) -> Verification {
     let mut problems = Vec::new();
-    let findings = match sandbox.check(&manifest.name, &manifest.source).await {
+    let findings = match sandbox
+        .check(&manifest.name, &manifest.source, limits)
+        .await
+    {
         Ok(f) => f,
         Err(e) => {
-            problems.push(format!("static check failed to run: {e}"));
+            problems.push(format!("static check failed to run: {}", describe(&e)));
             Vec::new()
         }
     };
@@ -53,7 +70,7 @@ pub async fn verify(sandbox: &Sandbox, manifest: &SkillManifest) -> Verification
     if !problems.is_empty() {
         return Verification {
             findings,
-            report: None,
+            cases: Vec::new(),
             kpis,
             problems,
         };
@@ -75,80 +92,105 @@ pub async fn verify(sandbox: &Sandbox, manifest: &SkillManifest) -> Verification
         source: &manifest.source,
         entry: &manifest.entry,
     };
-    let cases: Vec<TestCase> = manifest
-        .examples
-        .iter()
-        .map(|e| TestCase {
-            input: e.input.clone(),
-            expected: Some(e.output.clone()),
-        })
-        .collect();
-    let report = match sandbox
-        .test(
-            code,
-            &cases,
-            &ResourceLimits::generous(),
-            Determinism::Seeded(0),
-        )
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            problems.push(format!("running the examples failed: {}", describe(&e)));
-            return Verification {
-                findings,
-                report: None,
-                kpis,
-                problems,
-            };
-        }
-    };
-    if let Some(err) = &report.load_error {
-        problems.push(format!(
-            "the skill does not load: {}",
-            err["message"].as_str().unwrap_or("?")
-        ));
-    }
-    for (i, (case, result)) in manifest.examples.iter().zip(&report.cases).enumerate() {
-        if result["ok"] != true {
-            let got = match result.get("error") {
-                Some(err) => format!("error {}: {}", err["kind"], err["message"]),
-                None => format!("{}", result["output"]),
-            };
-            problems.push(format!(
-                "example {} failed: input {} expected {} but got {got}",
-                i + 1,
-                case.input,
-                case.output
-            ));
-        }
-    }
-    kpis.tests_passed = report.passed;
-    kpis.coverage_percent = report.coverage.percent;
-
-    // Fuel per call, measured the way a tool call runs: a fresh instance.
+    let mut cases = Vec::new();
     let mut fuel = Vec::new();
-    for ex in manifest.examples.iter().take(3) {
-        if let Ok(out) = sandbox
-            .run(
-                code,
-                &ex.input.to_string(),
-                &ResourceLimits::default(),
-                Determinism::Seeded(0),
-            )
-            .await
-        {
-            fuel.push(out.fuel_used);
+    let mut passed = 0u32;
+    for (i, ex) in manifest.examples.iter().enumerate() {
+        let outcome = sandbox
+            .run(code, &ex.input.to_string(), limits, Determinism::Seeded(0))
+            .await;
+        match outcome {
+            Ok(out) => {
+                fuel.push(out.fuel_used);
+                let got: serde_json::Value = serde_json::from_str(&out.json).unwrap_or_default();
+                if got == ex.output {
+                    passed += 1;
+                    cases.push(serde_json::json!({"ok": true, "output": got}));
+                } else {
+                    problems.push(format!(
+                        "example {} failed: input {} expected {} but got {}",
+                        i + 1,
+                        quote(&ex.input),
+                        quote(&ex.output),
+                        quote(&got)
+                    ));
+                    cases.push(serde_json::json!({"ok": false, "output": got}));
+                }
+            }
+            Err(e) => {
+                problems.push(format!(
+                    "example {} failed: input {} expected {} but got error {}",
+                    i + 1,
+                    quote(&ex.input),
+                    quote(&ex.output),
+                    describe(&e)
+                ));
+                cases.push(serde_json::json!({"ok": false, "error": e.to_json()}));
+            }
         }
     }
+    kpis.tests_passed = passed;
     if !fuel.is_empty() {
         kpis.fuel_per_call = fuel.iter().sum::<u64>() / fuel.len() as u64;
     }
+    if let Some(c) = coverage(sandbox, code, manifest, limits).await {
+        kpis.coverage_percent = c.percent;
+    }
     Verification {
         findings,
-        report: Some(report),
+        cases,
         kpis,
         problems,
+    }
+}
+
+/// Line coverage of all examples together: one instrumented instance per
+/// example (each under the normal limits), lines hit by any of them.
+async fn coverage(
+    sandbox: &Sandbox,
+    code: SkillCode<'_>,
+    manifest: &SkillManifest,
+    limits: &ResourceLimits,
+) -> Option<Coverage> {
+    let mut merged: Option<Coverage> = None;
+    for ex in &manifest.examples {
+        let case = TestCase {
+            input: ex.input.clone(),
+            expected: None,
+        };
+        let Ok(report) = sandbox
+            .test(code, &[case], limits, Determinism::Seeded(0))
+            .await
+        else {
+            continue;
+        };
+        let c = report.coverage;
+        merged = Some(match merged {
+            None => c,
+            Some(m) => {
+                let missed: Vec<u32> = m
+                    .missed
+                    .into_iter()
+                    .filter(|l| c.missed.contains(l))
+                    .collect();
+                let hit = m.executable.saturating_sub(missed.len() as u32);
+                Coverage {
+                    percent: percent(hit, m.executable),
+                    executable: m.executable,
+                    hit,
+                    missed,
+                }
+            }
+        });
+    }
+    merged
+}
+
+fn percent(hit: u32, total: u32) -> f64 {
+    if total == 0 {
+        100.0
+    } else {
+        (10_000.0 * f64::from(hit) / f64::from(total)).round() / 100.0
     }
 }
 

@@ -13,19 +13,6 @@ pub const SEARCH_SKILLS: &str = "search_skills";
 pub const GET_SKILL: &str = "get_skill";
 pub const RETIRE_SKILL: &str = "retire_skill";
 
-/// Whether a name belongs to a built-in (skills may not take these).
-pub fn is_builtin(name: &str) -> bool {
-    [
-        RUN_PYTHON,
-        CREATE_SKILL,
-        CRYSTALLIZE,
-        SEARCH_SKILLS,
-        GET_SKILL,
-        RETIRE_SKILL,
-    ]
-    .contains(&name)
-}
-
 fn schema(v: serde_json::Value) -> Arc<JsonObject> {
     Arc::new(v.as_object().cloned().unwrap_or_default())
 }
@@ -122,4 +109,14 @@ pub fn tools() -> Vec<Tool> {
         )
         .annotate(ToolAnnotations::new().read_only(false).destructive(true).idempotent(true).open_world(false)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_built_in_name_is_reserved_for_skills() {
+        for tool in super::tools() {
+            assert!(crate::skills::is_reserved(&tool.name), "{}", tool.name);
+        }
+    }
 }

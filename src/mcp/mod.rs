@@ -32,16 +32,13 @@ use serde_json::{Value, json};
 
 use crate::app::{AddError, App, Crystallized, RunError};
 use crate::learn::crystallize::Step;
+use crate::limits::Limits;
 use crate::sandbox::{CallError, Determinism, ResourceLimits};
 use crate::skills::{Example, Provenance, Skill, SkillManifest, Status, infer_input_schema};
-
-pub use builtin::is_builtin;
+use crate::store::Inserted;
 
 /// Tools per `tools/list` page.
 const PAGE: usize = 50;
-
-/// `run_python` steps kept per session for `crystallize`.
-const MAX_TRACE: usize = 256;
 
 /// The authenticated tenant of a request; the HTTP layer puts it in the
 /// request's extensions.
@@ -55,7 +52,8 @@ pub struct McpServer {
     app: App,
     /// Set for stdio (one local user); HTTP reads it from each request.
     fixed_tenant: Option<String>,
-    trace: Arc<Mutex<Vec<Step>>>,
+    /// The session's steps and their total size in bytes.
+    trace: Arc<Mutex<(Vec<Step>, usize)>>,
     /// Resource URIs this session subscribed to.
     subscriptions: Arc<Mutex<HashSet<String>>>,
     /// Serve the conformance suite's fixtures too.
@@ -129,27 +127,37 @@ impl McpServer {
             .collect())
     }
 
-    /// Append a step to the session's trace, keeping the newest
-    /// [`MAX_TRACE`] so a looping client cannot grow the server's memory.
-    fn record(&self, step: Step) -> usize {
+    /// Append a step to the session's trace, keeping the newest steps
+    /// within the tenant's step and byte limits, so a looping client cannot
+    /// grow the server's memory. Returns the step's number.
+    fn record(&self, step: Step, limits: &Limits) -> usize {
+        let size = |s: &Step| serde_json::to_string(s).map_or(usize::MAX, |t| t.len());
         let mut trace = self.trace.lock().unwrap_or_else(|p| p.into_inner());
-        if trace.len() >= MAX_TRACE {
-            trace.remove(0);
+        let (steps, bytes) = &mut *trace;
+        *bytes += size(&step);
+        steps.push(step);
+        while steps.len() > limits.trace_steps || (*bytes > limits.trace_bytes && steps.len() > 1) {
+            let old = steps.remove(0);
+            *bytes = bytes.saturating_sub(size(&old));
         }
-        trace.push(step);
-        trace.len()
+        steps.len()
     }
 
-    async fn run_python(&self, args: &JsonObject) -> Result<CallToolResult, McpError> {
+    async fn run_python(
+        &self,
+        tenant: &str,
+        args: &JsonObject,
+    ) -> Result<CallToolResult, McpError> {
         let code = str_arg(args, "code")?;
         let inputs = args.get("inputs").cloned().unwrap_or_else(|| json!({}));
         if !inputs.is_object() {
             return Err(McpError::invalid_params("`inputs` must be an object", None));
         }
+        let limits = self.app.limits(tenant).await;
         let inputs_map = inputs.as_object().cloned().unwrap_or_default();
         match self
             .app
-            .run_python(code, &inputs, ResourceLimits::default())
+            .run_python(tenant, code, &inputs, ResourceLimits::default())
             .await
         {
             Ok(out) => {
@@ -163,24 +171,30 @@ impl McpServer {
                             .collect()
                     })
                     .unwrap_or_default();
-                let step = self.record(Step {
-                    code: code.to_owned(),
-                    inputs: inputs_map,
-                    value: Some(value.clone()),
-                    names,
-                    error: None,
-                });
+                let step = self.record(
+                    Step {
+                        code: code.to_owned(),
+                        inputs: inputs_map,
+                        value: Some(value.clone()),
+                        names,
+                        error: None,
+                    },
+                    &limits,
+                );
                 let structured = json!({"value": value, "stdout": out.stdout, "step": step, "fuel": out.fuel_used});
                 Ok(structured_result(structured, false))
             }
             Err(e) => {
-                let step = self.record(Step {
-                    code: code.to_owned(),
-                    inputs: inputs_map,
-                    value: None,
-                    names: vec![],
-                    error: Some(e.to_string()),
-                });
+                let step = self.record(
+                    Step {
+                        code: code.to_owned(),
+                        inputs: inputs_map,
+                        value: None,
+                        names: vec![],
+                        error: Some(e.to_string()),
+                    },
+                    &limits,
+                );
                 let mut err = e.to_json();
                 err["step"] = step.into();
                 Ok(structured_result(json!({"error": err}), true))
@@ -204,11 +218,6 @@ impl McpServer {
             _ => infer_input_schema(examples.iter().map(|e| &e.input)),
         };
         let name = str_arg(args, "name")?.to_owned();
-        if is_builtin(&name) {
-            return Ok(text_error(format!(
-                "{name:?} is a built-in tool name; choose another"
-            )));
-        }
         let manifest = SkillManifest {
             name,
             description: str_arg(args, "description")?.to_owned(),
@@ -226,7 +235,12 @@ impl McpServer {
             Ok((inserted, v)) => {
                 let s = inserted.skill();
                 Ok(structured_result(
-                    json!({"published": s.manifest.name, "id": s.id, "version": s.version, "kpis": v.kpis, "findings": v.findings}),
+                    json!({
+                        "published": s.manifest.name, "id": s.id, "version": s.version,
+                        "new": matches!(inserted, Inserted::New(_)),
+                        "restored": matches!(inserted, Inserted::Restored(_)),
+                        "kpis": v.kpis, "findings": v.findings,
+                    }),
                     false,
                 ))
             }
@@ -234,7 +248,7 @@ impl McpServer {
                 json!({"error": {"kind": "verification_failed", "problems": v.problems, "findings": v.findings}}),
                 true,
             )),
-            Err(e @ AddError::Manifest(_)) => Ok(text_error(e.to_string())),
+            Err(e @ (AddError::Manifest(_) | AddError::Busy(_))) => Ok(text_error(e.to_string())),
             Err(e) => Err(internal(e)),
         }
     }
@@ -249,14 +263,14 @@ impl McpServer {
             Some(v) if !v.is_null() => serde_json::from_value(v.clone()).map_err(|e| {
                 McpError::invalid_params(format!("`steps` must be [{{code, inputs}}]: {e}"), None)
             })?,
-            _ => self.trace.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            _ => self
+                .trace
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .0
+                .clone(),
         };
         let name = args.get("name").and_then(Value::as_str);
-        if name.is_some_and(is_builtin) {
-            return Ok(text_error(
-                "that name belongs to a built-in tool; choose another".to_owned(),
-            ));
-        }
         match self
             .app
             .crystallize(tenant, request, &steps, args.get("final_result"), name)
@@ -378,11 +392,22 @@ impl ServerHandler for McpServer {
         let tenant = self.tenant(&context.extensions)?;
         let args = request.arguments.unwrap_or_default();
         let result = match request.name.as_ref() {
-            builtin::RUN_PYTHON => self.run_python(&args).await?,
+            builtin::RUN_PYTHON => self.run_python(&tenant, &args).await?,
             builtin::CREATE_SKILL => self.create_skill(&tenant, &args).await?,
             builtin::CRYSTALLIZE => self.crystallize(&tenant, &args).await?,
             builtin::SEARCH_SKILLS => {
-                let query = str_arg(&args, "query")?.to_lowercase();
+                let query = str_arg(&args, "query")?;
+                let max = self.app.limits(&tenant).await.query_bytes;
+                if query.len() > max {
+                    return Err(McpError::invalid_params(
+                        format!(
+                            "the query is {} bytes, over the {max} byte limit",
+                            query.len()
+                        ),
+                        None,
+                    ));
+                }
+                let query = query.to_lowercase();
                 let words: Vec<&str> = query.split_whitespace().collect();
                 let skills = self.app.store.list(&tenant).await.map_err(internal)?;
                 let hits: Vec<Value> = skills

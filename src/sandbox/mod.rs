@@ -32,6 +32,7 @@ pub use artifact::{ArtifactManifest, manifest_path};
 pub use error::{CallError, ErrorKind, GuestFault, SandboxError};
 pub use limits::{Determinism, ResourceLimits};
 
+use crate::text::{MAX_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, truncate};
 use bindings::{SkillRuntime, SkillRuntimePre};
 use state::{CallState, RecordingLimiter};
 
@@ -250,28 +251,30 @@ impl Sandbox {
         params: &[String],
         name: &str,
         doc: &str,
+        limits: &ResourceLimits,
     ) -> Result<String, CallError> {
         let cells = serde_json::to_string(cells).map_err(|e| CallError::BadInput(e.to_string()))?;
         let params =
             serde_json::to_string(params).map_err(|e| CallError::BadInput(e.to_string()))?;
         let (result, _) = self
-            .call(
-                &ResourceLimits::generous(),
-                Determinism::Seeded(0),
-                async |rt, store| rt.call_compose(store, &cells, &params, name, doc).await,
-            )
+            .call(limits, Determinism::Seeded(0), async |rt, store| {
+                rt.call_compose(store, &cells, &params, name, doc).await
+            })
             .await?;
         result.map_err(|f| CallError::Guest(guest_fault(f)))
     }
 
     /// Static analysis of `source` inside the sandbox.
-    pub async fn check(&self, name: &str, source: &str) -> Result<Vec<Finding>, CallError> {
+    pub async fn check(
+        &self,
+        name: &str,
+        source: &str,
+        limits: &ResourceLimits,
+    ) -> Result<Vec<Finding>, CallError> {
         let (json, _) = self
-            .call(
-                &ResourceLimits::generous(),
-                Determinism::Seeded(0),
-                async |rt, store| rt.call_check(store, name, source).await,
-            )
+            .call(limits, Determinism::Seeded(0), async |rt, store| {
+                rt.call_check(store, name, source).await
+            })
             .await?;
         serde_json::from_str(&json).map_err(|e| CallError::Host(format!("check report: {e}")))
     }
@@ -297,7 +300,9 @@ impl Sandbox {
 
     /// Instantiate a fresh instance under `limits`, run `f`, and turn traps
     /// into typed errors. The epoch interrupt stops runaway wasm; the tokio
-    /// timeout stops a call parked in a host future (a sleep, a poll).
+    /// timeout stops a call parked in a host future (a sleep, a poll). Time
+    /// spent waiting for a free slot counts against the deadline: a caller
+    /// queued behind others gets what is left of its time, not more.
     async fn call<R>(
         &self,
         limits: &ResourceLimits,
@@ -334,23 +339,29 @@ impl Sandbox {
             },
         };
 
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| CallError::Host("the sandbox is shutting down".into()))?;
+        let queued = Instant::now();
+        let _slot = match tokio::time::timeout(limits.deadline, self.slots.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(_)) => return Err(CallError::Host("the sandbox is shutting down".into())),
+            Err(_) => {
+                return Err(CallError::Timeout {
+                    limit: limits.deadline,
+                });
+            }
+        };
+        let remaining = limits.deadline.saturating_sub(queued.elapsed());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store
             .set_fuel(limits.fuel)
             .map_err(|e| CallError::Host(format!("{e:#}")))?;
-        store.set_epoch_deadline(engine::deadline_ticks(limits.deadline));
+        store.set_epoch_deadline(engine::deadline_ticks(remaining));
 
         let run = async {
             let rt = self.pre.instantiate_async(&mut store).await?;
             f(&rt, &mut store).await
         };
-        let outcome = match tokio::time::timeout(limits.deadline, run).await {
+        let outcome = match tokio::time::timeout(remaining, run).await {
             Ok(outcome) => outcome,
             Err(_elapsed) => {
                 return Err(CallError::Timeout {
@@ -502,7 +513,7 @@ fn classify_trap(
             limit_bytes: limits.memory_bytes,
         };
     }
-    CallError::Crash(text)
+    CallError::Crash(truncate(&text, MAX_MESSAGE_BYTES))
 }
 
 fn guest_fault(f: bindings::Fault) -> GuestFault {
@@ -518,11 +529,13 @@ fn guest_fault(f: bindings::Fault) -> GuestFault {
         K::BadOutput => ErrorKind::BadOutput,
         K::ForbiddenImport => ErrorKind::ForbiddenImport,
     };
+    // The guest is untrusted: its texts are cut here, so every path (MCP,
+    // CLI, REST, the store) sees bounded ones.
     GuestFault {
         kind,
-        error_type: f.error_type,
-        message: f.message,
-        traceback: f.traceback,
+        error_type: truncate(&f.error_type, 256),
+        message: truncate(&f.message, MAX_MESSAGE_BYTES),
+        traceback: truncate(&f.traceback, MAX_TRACEBACK_BYTES),
         line: f.line,
     }
 }

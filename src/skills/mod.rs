@@ -7,11 +7,13 @@
 //! that re-publishing identical code is recognisably the same skill.
 
 mod id;
+mod limits;
 mod schema;
 
 use serde::{Deserialize, Serialize};
 
 pub use id::{SkillId, SkillIdError};
+pub use limits::{RESERVED_NAMES, SkillLimits, is_reserved};
 pub use schema::{InputValidator, SchemaError, infer_input_schema};
 
 /// The tenant every skill belongs to when none is given.
@@ -62,10 +64,14 @@ impl SkillManifest {
         value.to_string()
     }
 
-    /// Check the fields a store or tool registry relies on.
-    pub fn validate(&self) -> Result<(), ManifestError> {
+    /// Check the fields a store or tool registry relies on, and that
+    /// every field fits `limits`, before any work is done with them.
+    pub fn validate(&self, limits: &SkillLimits) -> Result<(), ManifestError> {
         if !valid_name(&self.name) {
             return Err(ManifestError::Name(self.name.clone()));
+        }
+        if is_reserved(&self.name) {
+            return Err(ManifestError::Reserved(self.name.clone()));
         }
         if !is_identifier(&self.entry) {
             return Err(ManifestError::Entry(self.entry.clone()));
@@ -73,9 +79,7 @@ impl SkillManifest {
         if self.source.trim().is_empty() {
             return Err(ManifestError::EmptySource);
         }
-        if self.source.len() > MAX_SOURCE_BYTES {
-            return Err(ManifestError::SourceTooLarge(self.source.len()));
-        }
+        limits.check(self)?;
         InputValidator::new(&self.input_schema).map_err(ManifestError::Schema)?;
         if self.input_schema.get("type").and_then(|t| t.as_str()) != Some("object") {
             return Err(ManifestError::Schema(SchemaError::NotObject));
@@ -87,9 +91,6 @@ impl SkillManifest {
     }
 }
 
-/// Largest skill source accepted.
-pub const MAX_SOURCE_BYTES: usize = 256 << 10;
-
 /// A manifest that cannot be stored.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
@@ -99,16 +100,34 @@ pub enum ManifestError {
         "invalid skill name {0:?}: use a letter, then letters, digits, '_' or '-', at most 64 characters"
     )]
     Name(String),
+    /// The name belongs to a built-in tool.
+    #[error("{0:?} is the name of a built-in tool; choose another")]
+    Reserved(String),
     /// The entry is not a Python identifier.
     #[error("invalid entry {0:?}: must be a Python function name")]
     Entry(String),
     /// No source.
     #[error("the skill has no source")]
     EmptySource,
-    /// Source over [`MAX_SOURCE_BYTES`].
-    #[error("the source is {0} bytes, over the {MAX_SOURCE_BYTES} byte limit")]
-    SourceTooLarge(usize),
-    /// A schema is not valid JSON Schema.
+    /// A field is over its size limit.
+    #[error("the {field} is {size} bytes, over the {limit} byte limit")]
+    TooLarge {
+        /// Which field.
+        field: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Too many examples.
+    #[error("the skill has {count} examples, over the limit of {limit}")]
+    TooManyExamples {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A schema is not valid JSON Schema, or is too complex.
     #[error(transparent)]
     Schema(SchemaError),
 }
@@ -282,13 +301,19 @@ mod tests {
     fn validate_rejects_bad_names_and_entries() {
         let mut m = manifest();
         m.name = "1bad".into();
-        assert!(matches!(m.validate(), Err(ManifestError::Name(_))));
+        assert!(matches!(
+            m.validate(&SkillLimits::default()),
+            Err(ManifestError::Name(_))
+        ));
         let mut m = manifest();
         m.entry = "f()".into();
-        assert!(matches!(m.validate(), Err(ManifestError::Entry(_))));
+        assert!(matches!(
+            m.validate(&SkillLimits::default()),
+            Err(ManifestError::Entry(_))
+        ));
         let mut m = manifest();
         m.input_schema = json!({"type": "array"});
-        assert!(m.validate().is_err());
-        assert!(manifest().validate().is_ok());
+        assert!(m.validate(&SkillLimits::default()).is_err());
+        assert!(manifest().validate(&SkillLimits::default()).is_ok());
     }
 }

@@ -50,9 +50,12 @@ pub enum StoreError {
     /// No skill by that name.
     #[error("no skill named {0:?}")]
     NotFound(String),
-    /// The row already exists.
+    /// The row already exists, or changed meanwhile.
     #[error("{0}")]
     Conflict(String),
+    /// No tenant by that name.
+    #[error("no tenant named {0:?}")]
+    NoTenant(String),
 }
 
 /// Skills of every tenant, in one SQLite database.
@@ -66,15 +69,18 @@ pub struct SkillStore {
 pub enum Inserted {
     /// A new version was stored.
     New(Skill),
-    /// This exact manifest was already stored for the tenant.
+    /// The current version already had this content and status.
     Existing(Skill),
+    /// Content stored before (an earlier version, or the current one under
+    /// another status) is current again.
+    Restored(Skill),
 }
 
 impl Inserted {
     /// The skill, new or not.
     pub fn skill(&self) -> &Skill {
         match self {
-            Self::New(s) | Self::Existing(s) => s,
+            Self::New(s) | Self::Existing(s) | Self::Restored(s) => s,
         }
     }
 }
@@ -122,8 +128,20 @@ impl SkillStore {
         &self.pool
     }
 
-    /// Store `manifest` as the next version of its name for `tenant`. If the
-    /// tenant already has this exact manifest, returns that skill instead.
+    /// Make `manifest` the current version of its name for `tenant`, with
+    /// `status`, and say truthfully what changed:
+    /// - the current version already has this content and status: nothing
+    ///   ([`Inserted::Existing`]);
+    /// - the current version has this content but another status (it was
+    ///   retired, say): its status is set ([`Inserted::Restored`]);
+    /// - an earlier version has this content: it becomes current again as a
+    ///   new version ([`Inserted::Restored`]);
+    /// - otherwise a new version is stored ([`Inserted::New`]).
+    ///
+    /// Writers are serialized with `BEGIN IMMEDIATE` (a deferred transaction
+    /// that reads, then writes, fails at once with "database is locked"
+    /// when another writer got in between), retried while the database is
+    /// busy.
     #[instrument(skip_all, fields(tenant, name = %manifest.name), err)]
     pub async fn insert(
         &self,
@@ -133,23 +151,82 @@ impl SkillStore {
         status: Status,
         kpis: &Kpis,
     ) -> Result<Inserted, StoreError> {
-        let id = manifest.id();
-        let mut tx = self.pool.begin().await?;
-        if let Some(row) = sqlx::query(SELECT_BY_ID)
-            .bind(tenant)
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-        {
-            return Ok(Inserted::Existing(decode(&row)?));
+        let mut attempt = 0;
+        loop {
+            match self
+                .insert_once(tenant, manifest, provenance, status, kpis)
+                .await
+            {
+                Err(StoreError::Database(e)) if is_busy(&e) && attempt < WRITE_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+                other => return other,
+            }
         }
-        let latest = sqlx::query("SELECT id, version FROM skill_versions WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1")
-            .bind(tenant)
-            .bind(&manifest.name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (parent, version): (Option<String>, i64) = match latest {
-            Some(r) => (Some(r.try_get("id")?), r.try_get::<i64, _>("version")? + 1),
+    }
+
+    async fn insert_once(
+        &self,
+        tenant: &str,
+        manifest: &SkillManifest,
+        provenance: Provenance,
+        status: Status,
+        kpis: &Kpis,
+    ) -> Result<Inserted, StoreError> {
+        let id = manifest.id();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head = sqlx::query(
+            "SELECT id, version, status FROM skill_versions WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(&manifest.name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let head: Option<(String, i64, String)> = head
+            .map(|r| {
+                Ok::<_, sqlx::Error>((
+                    r.try_get("id")?,
+                    r.try_get("version")?,
+                    r.try_get("status")?,
+                ))
+            })
+            .transpose()?;
+        let select_version =
+            format!("{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 AND version = ?3");
+        if let Some((head_id, version, head_status)) = &head
+            && head_id == id.as_str()
+        {
+            let outcome = if head_status == status.as_str() {
+                Inserted::Existing
+            } else {
+                sqlx::query("UPDATE skill_versions SET status = ?4 WHERE tenant = ?1 AND name = ?2 AND version = ?3")
+                    .bind(tenant)
+                    .bind(&manifest.name)
+                    .bind(version)
+                    .bind(status.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                Inserted::Restored
+            };
+            let row = sqlx::query(&select_version)
+                .bind(tenant)
+                .bind(&manifest.name)
+                .bind(version)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(outcome(decode(&row)?));
+        }
+        let seen_before =
+            sqlx::query("SELECT 1 FROM skill_versions WHERE tenant = ?1 AND id = ?2 LIMIT 1")
+                .bind(tenant)
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        let (parent, version) = match head {
+            Some((head_id, v, _)) => (Some(head_id), v + 1),
             None => (None, 1),
         };
         let kpis_json = serde_json::to_string(kpis).unwrap_or_else(|_| "{}".into());
@@ -168,13 +245,19 @@ impl SkillStore {
         .bind(kpis_json)
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(SELECT_BY_ID)
+        let row = sqlx::query(&select_version)
             .bind(tenant)
-            .bind(id.as_str())
+            .bind(&manifest.name)
+            .bind(version)
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Inserted::New(decode(&row)?))
+        let skill = decode(&row)?;
+        Ok(if seen_before {
+            Inserted::Restored(skill)
+        } else {
+            Inserted::New(skill)
+        })
     }
 
     /// The newest version of `name`, whatever its status.
@@ -249,30 +332,49 @@ impl SkillStore {
         rows.iter().map(decode).collect()
     }
 
-    /// Set the status of one version.
+    /// Set the status of the current version of `name`, if it is still
+    /// `expected` (so a retire never hits a version published meanwhile).
+    /// Returns the version as it is now.
     #[instrument(skip(self), err)]
     pub async fn set_status(
         &self,
         tenant: &str,
-        id: &SkillId,
+        name: &str,
+        expected: &SkillId,
         status: Status,
-    ) -> Result<(), StoreError> {
-        let done =
-            sqlx::query("UPDATE skill_versions SET status = ?3 WHERE tenant = ?1 AND id = ?2")
-                .bind(tenant)
-                .bind(id.as_str())
-                .bind(status.as_str())
-                .execute(&self.pool)
-                .await?;
+    ) -> Result<Skill, StoreError> {
+        let done = sqlx::query(
+            "UPDATE skill_versions SET status = ?4 WHERE tenant = ?1 AND name = ?2 AND id = ?3 \
+             AND version = (SELECT MAX(version) FROM skill_versions WHERE tenant = ?1 AND name = ?2)",
+        )
+        .bind(tenant)
+        .bind(name)
+        .bind(expected.as_str())
+        .bind(status.as_str())
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(id.to_string()));
+            return Err(StoreError::Conflict(format!(
+                "skill {name:?} changed meanwhile; its current version is not {}",
+                expected.short()
+            )));
         }
-        Ok(())
+        self.latest(tenant, name).await
     }
 }
 
 const SELECT_COLUMNS: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions";
-const SELECT_BY_ID: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions WHERE tenant = ?1 AND id = ?2";
+const SELECT_BY_ID: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions WHERE tenant = ?1 AND id = ?2 ORDER BY version DESC LIMIT 1";
+
+/// Retries of a write while the database is busy (another process).
+const WRITE_RETRIES: u32 = 5;
+
+/// SQLite's "database is locked" / "database table is locked".
+fn is_busy(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d)
+        if d.code().is_some_and(|c| matches!(c.as_ref(), "5" | "6" | "261" | "517"))
+            || d.message().contains("database is locked"))
+}
 
 /// Decode a row, checking its content hash first.
 fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<Skill, StoreError> {

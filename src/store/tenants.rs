@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use tracing::instrument;
 
 use super::{SkillStore, StoreError};
+use crate::limits::TenantOverrides;
 
 /// Prefix that makes AutoLearn keys recognisable (e.g. to secret scanners).
 const KEY_PREFIX: &str = "alk_";
@@ -47,10 +48,56 @@ impl SkillStore {
         )
     }
 
+    /// The tenant's name if it exists.
+    pub async fn tenant_for_name(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM tenants WHERE name = ?1")
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
     /// How many tenants are configured.
     pub async fn tenant_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
             .fetch_one(self.pool())
             .await?)
+    }
+
+    /// The tenant's overrides of the host limits (none if it has none or
+    /// does not exist).
+    #[instrument(skip(self), err)]
+    pub async fn tenant_overrides(&self, name: &str) -> Result<TenantOverrides, StoreError> {
+        let text: Option<String> = sqlx::query_scalar("SELECT limits FROM tenants WHERE name = ?1")
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        match text {
+            None => Ok(TenantOverrides::default()),
+            Some(t) => serde_json::from_str(&t).map_err(|e| StoreError::Corrupt {
+                name: name.to_owned(),
+                reason: format!("tenant limits: {e}"),
+            }),
+        }
+    }
+
+    /// Replace the tenant's overrides.
+    #[instrument(skip(self), err)]
+    pub async fn set_tenant_overrides(
+        &self,
+        name: &str,
+        overrides: &TenantOverrides,
+    ) -> Result<(), StoreError> {
+        let text = serde_json::to_string(overrides).unwrap_or_else(|_| "{}".into());
+        let done = sqlx::query("UPDATE tenants SET limits = ?2 WHERE name = ?1")
+            .bind(name)
+            .bind(text)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoTenant(name.to_owned()));
+        }
+        Ok(())
     }
 }

@@ -29,6 +29,7 @@ def server_env(data_dir):
 
 class Server:
     def __init__(self, data_dir, extra_args=()):
+        extra_args = list(extra_args)
         self.data_dir = data_dir
         # Logs go to a file: an unread stderr pipe would block a chatty server.
         self.log = open(Path(data_dir) / "server.log", "w+")

@@ -9,14 +9,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod serve;
+mod skill;
+mod tenant;
+
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 
-use crate::app::{AddError, App, RunError};
+use crate::app::App;
 use crate::config::Paths;
-use crate::sandbox::{Determinism, ResourceLimits};
-use crate::skills::{DEFAULT_TENANT, Example, Provenance, SkillManifest, infer_input_schema};
-use crate::store::Inserted;
+use crate::sandbox::ResourceLimits;
+use crate::skills::DEFAULT_TENANT;
 
 /// AutoLearn: an MCP server that learns skills.
 #[derive(Debug, Parser)]
@@ -56,6 +59,9 @@ pub enum Command {
         /// Also serve the fixtures of the official MCP conformance suite.
         #[arg(long)]
         conformance: bool,
+        /// Connection, session, timeout and per-tenant limits.
+        #[command(flatten)]
+        limits: serve::ServeLimitArgs,
     },
     /// Serve MCP over stdio, for desktop clients (the `local` tenant).
     Mcp,
@@ -71,6 +77,14 @@ pub enum TenantCommand {
     Create {
         /// Tenant name.
         name: String,
+    },
+    /// Override host limits for one tenant (`KEY=VALUE`, e.g.
+    /// `concurrent_calls=8`); with no pairs, print the tenant's limits.
+    SetLimits {
+        /// Tenant name.
+        name: String,
+        /// `KEY=VALUE` pairs; keys are the fields of the limits JSON.
+        pairs: Vec<String>,
     },
 }
 
@@ -211,7 +225,7 @@ pub async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), Failure> {
     let paths = Paths::resolve(cli.data_dir, cli.artifact, cli.cache_dir);
     match cli.command {
-        Command::Skill(cmd) => skill(&paths, cmd).await,
+        Command::Skill(cmd) => skill::run(&paths, cmd).await,
         Command::Bench(BenchCommand::Sandbox(args)) => crate::bench::sandbox(&paths, &args)
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),
@@ -222,7 +236,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             addr,
             allowed_hosts,
             conformance,
-        } => serve(&paths, addr, allowed_hosts, conformance).await,
+            limits,
+        } => serve::run(&paths, addr, allowed_hosts, conformance, &limits).await,
         Command::Mcp => {
             use rmcp::ServiceExt;
             let app = open(&paths).await?;
@@ -236,56 +251,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::failed("host", e.to_string()))?;
             Ok(())
         }
-        Command::Tenant(TenantCommand::Create { name }) => {
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                || name.is_empty()
-            {
-                return Err(Failure::usage(
-                    "usage",
-                    "tenant names use letters, digits, '_' and '-'",
-                ));
-            }
-            let store = open_store(&paths).await?;
-            match store.create_tenant(&name).await {
-                Ok(key) => {
-                    println!("{key}");
-                    eprintln!(
-                        "autolearn: created tenant {name:?}; this key is shown once, keep it secret"
-                    );
-                    Ok(())
-                }
-                Err(crate::store::StoreError::Conflict(m)) => Err(Failure::usage("conflict", m)),
-                Err(e) => Err(Failure::failed("store", e.to_string())),
-            }
-        }
+        Command::Tenant(cmd) => tenant::run(&paths, cmd).await,
     }
-}
-
-async fn serve(
-    paths: &Paths,
-    addr: std::net::SocketAddr,
-    allowed_hosts: Vec<String>,
-    conformance: bool,
-) -> Result<(), Failure> {
-    let app = open(paths).await?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| Failure::failed("host", format!("cannot listen on {addr}: {e}")))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Failure::failed("host", e.to_string()))?;
-    let options = crate::api::ServeOptions {
-        addr: local,
-        allowed_hosts,
-        conformance,
-    };
-    // Tests and scripts read this line to find the port when given :0.
-    println!("autolearn listening on http://{local}/mcp");
-    crate::api::run(app, listener, options, crate::api::shutdown_signal())
-        .await
-        .map_err(|e| Failure::failed("host", e.to_string()))
 }
 
 async fn open(paths: &Paths) -> Result<App, Failure> {
@@ -304,147 +271,6 @@ async fn open_store(paths: &Paths) -> Result<crate::store::SkillStore, Failure> 
 fn parse_json(flag: &str, text: &str) -> Result<Value, Failure> {
     serde_json::from_str(text)
         .map_err(|e| Failure::usage("usage", format!("{flag} is not valid JSON: {e}")))
-}
-
-async fn skill(paths: &Paths, cmd: SkillCommand) -> Result<(), Failure> {
-    match cmd {
-        SkillCommand::Add {
-            file,
-            name,
-            entry,
-            description,
-            input_schema,
-            examples,
-        } => {
-            let source = std::fs::read_to_string(&file).map_err(|e| {
-                Failure::usage("usage", format!("cannot read {}: {e}", file.display()))
-            })?;
-            let examples: Vec<Example> = match examples {
-                Some(text) => {
-                    serde_json::from_value(parse_json("--examples", &text)?).map_err(|e| {
-                        Failure::usage(
-                            "usage",
-                            format!(
-                                "--examples must be [{{\"input\": {{..}}, \"output\": ..}}]: {e}"
-                            ),
-                        )
-                    })?
-                }
-                None => Vec::new(),
-            };
-            let input_schema = match input_schema {
-                Some(text) => parse_json("--input-schema", &text)?,
-                None => infer_input_schema(examples.iter().map(|e| &e.input)),
-            };
-            let manifest = SkillManifest {
-                name,
-                description,
-                input_schema,
-                output_schema: None,
-                source,
-                entry,
-                examples,
-            };
-            let app = open(paths).await?;
-            match app
-                .add_skill(DEFAULT_TENANT, manifest, Provenance::Authored)
-                .await
-            {
-                Ok((inserted, _)) => {
-                    if let Inserted::Existing(s) = &inserted {
-                        eprintln!(
-                            "autolearn: skill {} v{} already has this content",
-                            s.manifest.name, s.version
-                        );
-                    }
-                    println!("{}", inserted.skill().id);
-                    Ok(())
-                }
-                Err(AddError::Manifest(e)) => Err(Failure::usage("invalid_skill", e.to_string())),
-                Err(e @ AddError::Rejected(_)) => {
-                    Err(Failure::failed("verification_failed", e.to_string()))
-                }
-                Err(e) => Err(Failure::failed("store", e.to_string())),
-            }
-        }
-        SkillCommand::Run {
-            name,
-            input,
-            limits,
-        } => {
-            let input = parse_json("--input", &input)?;
-            let app = open(paths).await?;
-            let determinism = limits.seed.map_or(Determinism::Live, Determinism::Seeded);
-            match app
-                .run_skill(DEFAULT_TENANT, &name, &input, limits.limits(), determinism)
-                .await
-            {
-                Ok(r) => {
-                    if !r.output.stdout.is_empty() {
-                        eprint!("{}", r.output.stdout);
-                    }
-                    println!("{}", r.output.json);
-                    Ok(())
-                }
-                Err(RunError::NotFound(n)) => {
-                    Err(Failure::usage("not_found", format!("no skill named {n:?}")))
-                }
-                Err(RunError::Call(e)) => Err(Failure {
-                    code: 1,
-                    error: e.to_json(),
-                }),
-                Err(e @ RunError::NotPublished { .. }) => {
-                    Err(Failure::failed("not_published", e.to_string()))
-                }
-                Err(RunError::Store(e)) => Err(Failure::failed(store_kind(&e), e.to_string())),
-            }
-        }
-        SkillCommand::List { json } => {
-            let store = open_store(paths).await?;
-            let skills = store
-                .list(DEFAULT_TENANT)
-                .await
-                .map_err(|e| Failure::failed(store_kind(&e), e.to_string()))?;
-            if json {
-                let rows: Vec<Value> = skills.iter().map(crate::skills::Skill::summary).collect();
-                println!("{}", Value::Array(rows));
-            } else if skills.is_empty() {
-                println!(
-                    "no skills yet: add one with `autolearn skill add FILE --name NAME --entry FUNC`"
-                );
-            } else {
-                println!(
-                    "{:<24} {:>3}  {:<10} {:<12}  DESCRIPTION",
-                    "NAME", "VER", "STATUS", "ID"
-                );
-                for s in &skills {
-                    println!(
-                        "{:<24} {:>3}  {:<10} {:<12}  {}",
-                        s.manifest.name,
-                        s.version,
-                        s.status,
-                        s.id.short(),
-                        s.manifest.description.lines().next().unwrap_or("")
-                    );
-                }
-            }
-            Ok(())
-        }
-        SkillCommand::Show { name } => {
-            let store = open_store(paths).await?;
-            match store.latest(DEFAULT_TENANT, &name).await {
-                Ok(s) => {
-                    let text = serde_json::to_string_pretty(&s).unwrap_or_default();
-                    println!("{text}");
-                    Ok(())
-                }
-                Err(crate::store::StoreError::NotFound(n)) => {
-                    Err(Failure::usage("not_found", format!("no skill named {n:?}")))
-                }
-                Err(e) => Err(Failure::failed(store_kind(&e), e.to_string())),
-            }
-        }
-    }
 }
 
 fn store_kind(e: &crate::store::StoreError) -> &'static str {

@@ -4,17 +4,26 @@
 //! skill; and the change events that keep tool lists live. Front ends only
 //! parse and render.
 
+mod fair;
+mod verified;
+
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::config::Paths;
 use crate::learn::crystallize::fingerprint;
 use crate::learn::{Verification, verify};
+use crate::limits::Limits;
 use crate::sandbox::{
     CallError, Determinism, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError,
     SkillCode,
 };
 use crate::skills::{InputValidator, ManifestError, Provenance, Skill, SkillManifest, Status};
 use crate::store::{Inserted, SkillStore, StoreError};
+
+use fair::Shares;
+pub use fair::{Admission, Busy};
+use verified::{Verified, VerifiedSkills};
 
 /// Store plus sandbox; cheap to clone.
 #[derive(Clone)]
@@ -25,38 +34,10 @@ pub struct App {
     pub sandbox: Arc<Sandbox>,
     /// Skill changes, for live tool lists and UIs.
     pub events: tokio::sync::broadcast::Sender<SkillEvent>,
+    /// The server's limits, before any tenant's overrides.
+    limits: Arc<Limits>,
+    shares: Arc<Shares>,
     verified: VerifiedSkills,
-}
-
-/// A skill as loaded and hash-checked, with its schemas compiled.
-struct Verified {
-    skill: Arc<Skill>,
-    input: InputValidator,
-    output: Option<InputValidator>,
-}
-
-/// Verified skills by (tenant, name), so a call skips decoding, the hash
-/// check and schema compilation. Every call still asks the store for the
-/// newest id and status (one indexed lookup), so a new version, a retirement
-/// or a write by another process is seen at once; and what runs is always
-/// content that was verified when it was loaded.
-#[derive(Clone, Default)]
-struct VerifiedSkills(Arc<std::sync::RwLock<VerifiedMap>>);
-
-type VerifiedMap = std::collections::HashMap<(String, String), Arc<Verified>>;
-
-impl VerifiedSkills {
-    fn get(&self, tenant: &str, name: &str, id: &crate::skills::SkillId) -> Option<Arc<Verified>> {
-        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
-        map.get(&(tenant.to_owned(), name.to_owned()))
-            .filter(|v| &v.skill.id == id)
-            .cloned()
-    }
-
-    fn put(&self, tenant: &str, name: &str, v: Arc<Verified>) {
-        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
-        map.insert((tenant.to_owned(), name.to_owned()), v);
-    }
 }
 
 /// A tenant's set of skills changed.
@@ -114,6 +95,9 @@ pub enum AddError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The tenant's share of the sandbox stayed busy.
+    #[error(transparent)]
+    Busy(#[from] Busy),
 }
 
 /// Running a skill failed.
@@ -161,15 +145,71 @@ impl App {
         Ok(Self::new(store, Arc::new(sandbox)))
     }
 
-    /// Compose an app from parts.
+    /// Compose an app from parts, with the default [`Limits`].
     pub fn new(store: SkillStore, sandbox: Arc<Sandbox>) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(256);
         Self {
             store,
             sandbox,
             events,
+            limits: Arc::new(Limits::default()),
+            shares: Arc::default(),
             verified: VerifiedSkills::default(),
         }
+    }
+
+    /// The same app with other server-wide limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = Arc::new(limits);
+        self
+    }
+
+    /// `tenant`'s limits: the server's, with the tenant's overrides (read
+    /// from the store at most every two seconds).
+    pub async fn limits(&self, tenant: &str) -> Limits {
+        if let Some(o) = self.shares.cached(tenant) {
+            return self.limits.with(&o);
+        }
+        let o = match self.store.tenant_overrides(tenant).await {
+            Ok(o) => o,
+            Err(e) => {
+                // Fall back to the server's limits, which are the safe ones.
+                tracing::warn!("reading {tenant}'s limits: {e}");
+                Default::default()
+            }
+        };
+        self.shares.remember(tenant, o.clone());
+        self.limits.with(&o)
+    }
+
+    /// A place in `tenant`'s share of the sandbox, waiting at most `wait`.
+    pub async fn admit(
+        &self,
+        tenant: &str,
+        limits: &Limits,
+        wait: Duration,
+    ) -> Result<Admission, Busy> {
+        self.shares
+            .admit(tenant, limits.concurrent_calls, wait)
+            .await
+    }
+
+    /// Admission for one call under `call`; the wait is taken off its
+    /// deadline, and a wait that uses it all up is a timeout.
+    async fn admit_call(
+        &self,
+        tenant: &str,
+        limits: &Limits,
+        call: &mut ResourceLimits,
+    ) -> Result<Admission, CallError> {
+        let admission = self
+            .admit(tenant, limits, call.deadline)
+            .await
+            .map_err(|_| CallError::Timeout {
+                limit: call.deadline,
+            })?;
+        call.deadline = call.deadline.saturating_sub(admission.waited);
+        Ok(admission)
     }
 
     fn announce(&self, tenant: &str, name: &str) {
@@ -184,10 +224,21 @@ impl App {
     /// tool). Returns the sandbox output; its JSON is `{"value", "names"}`.
     pub async fn run_python(
         &self,
+        tenant: &str,
         code: &str,
         inputs: &serde_json::Value,
-        limits: ResourceLimits,
+        mut limits: ResourceLimits,
     ) -> Result<RunOutput, CallError> {
+        let tenant_limits = self.limits(tenant).await;
+        if code.len() > tenant_limits.code_bytes {
+            return Err(CallError::BadInput(format!(
+                "the code is {} bytes, over the {} byte limit",
+                code.len(),
+                tenant_limits.code_bytes
+            )));
+        }
+        check_input_size(inputs, &tenant_limits)?;
+        let _admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
         let sandbox = self.sandbox.clone();
         let (code, inputs) = (code.to_owned(), inputs.to_string());
         off_io(async move {
@@ -209,6 +260,12 @@ impl App {
         final_result: Option<&serde_json::Value>,
         name: Option<&str>,
     ) -> Result<Crystallized, CrystallizeError> {
+        let limits = self.limits(tenant).await;
+        let call = ResourceLimits::default();
+        let admission = self
+            .admit(tenant, &limits, call.deadline)
+            .await
+            .map_err(AddError::Busy)?;
         let sandbox = self.sandbox.clone();
         let (request, steps, final_result, name) = (
             request.to_owned(),
@@ -223,11 +280,14 @@ impl App {
                 &steps,
                 final_result.as_ref(),
                 name.as_deref(),
+                &call,
             )
             .await
         })
         .await
         .map_err(|e| crate::learn::crystallize::Refusal::Fails(e.to_string()))??;
+        // add_skill takes its own place in the share.
+        drop(admission);
 
         let existing = self.store.list(tenant).await.map_err(AddError::Store)?;
         let wanted = fingerprint(&manifest.source, &manifest.entry);
@@ -241,19 +301,24 @@ impl App {
             .add_skill(tenant, manifest, Provenance::Crystallized)
             .await?;
         Ok(match inserted {
-            Inserted::New(s) => Crystallized::Published(s),
+            Inserted::New(s) | Inserted::Restored(s) => Crystallized::Published(s),
             Inserted::Existing(s) => Crystallized::Existing(s),
         })
     }
 
     /// Retire the newest version of `name`; it stops being a tool.
+    /// Retiring a retired skill changes nothing.
     pub async fn retire_skill(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
         let skill = self.store.latest(tenant, name).await?;
-        self.store
-            .set_status(tenant, &skill.id, Status::Retired)
+        if skill.status == Status::Retired {
+            return Ok(skill);
+        }
+        let retired = self
+            .store
+            .set_status(tenant, name, &skill.id, Status::Retired)
             .await?;
         self.announce(tenant, name);
-        self.store.latest(tenant, name).await
+        Ok(retired)
     }
 
     /// Verify `manifest` in the sandbox, then store it as published. Storing
@@ -264,15 +329,21 @@ impl App {
         manifest: SkillManifest,
         provenance: Provenance,
     ) -> Result<(Inserted, Verification), AddError> {
-        manifest.validate()?;
+        let limits = self.limits(tenant).await;
+        manifest.validate(&limits.skill)?;
+        // Verification runs user code: one call at a time, each under the
+        // normal per-call limits, inside the tenant's share.
+        let call = ResourceLimits::default();
+        let admission = self.admit(tenant, &limits, call.deadline).await?;
         let sandbox = self.sandbox.clone();
         let m = manifest.clone();
-        let verification = off_io(async move { verify(&sandbox, &m).await })
+        let verification = off_io(async move { verify(&sandbox, &m, &call).await })
             .await
             .map_err(|e| StoreError::Corrupt {
                 name: manifest.name.clone(),
                 reason: format!("verifier failed: {e}"),
             })?;
+        drop(admission);
         if !verification.passed() {
             return Err(AddError::Rejected(Box::new(verification)));
         }
@@ -286,7 +357,7 @@ impl App {
                 &verification.kpis,
             )
             .await?;
-        if matches!(inserted, Inserted::New(_)) {
+        if !matches!(inserted, Inserted::Existing(_)) {
             self.announce(tenant, &manifest.name);
         }
         Ok((inserted, verification))
@@ -338,42 +409,56 @@ impl App {
         tenant: &str,
         name: &str,
         input: &serde_json::Value,
-        limits: ResourceLimits,
+        mut limits: ResourceLimits,
         determinism: Determinism,
     ) -> Result<RunResult, RunError> {
+        let tenant_limits = self.limits(tenant).await;
+        check_input_size(input, &tenant_limits)?;
         let verified = self.resolve(tenant, name).await?;
-        verified
-            .input
-            .validate(input)
-            .map_err(CallError::BadInput)?;
+        let _admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
 
         let sandbox = self.sandbox.clone();
-        let (job, input_json) = (verified.clone(), input.to_string());
+        let (job, input) = (verified.clone(), input.clone());
         let output = off_io(async move {
+            // Validation is host work on untrusted data: it runs here, off
+            // the I/O threads, inside the tenant's share, and its time
+            // counts against the call's deadline.
+            let started = Instant::now();
+            job.input.validate(&input).map_err(CallError::BadInput)?;
+            let full = limits.deadline;
+            limits.deadline = limits.deadline.saturating_sub(started.elapsed());
+            if limits.deadline.is_zero() {
+                return Err(CallError::Timeout { limit: full });
+            }
+            let input_json = input.to_string();
             let m = &job.skill.manifest;
             let code = SkillCode {
                 name: &m.name,
                 source: &m.source,
                 entry: &m.entry,
             };
-            sandbox.run(code, &input_json, &limits, determinism).await
+            let output = sandbox.run(code, &input_json, &limits, determinism).await?;
+            let value: serde_json::Value = serde_json::from_str(&output.json)
+                .map_err(|e| CallError::Host(format!("guest returned invalid JSON: {e}")))?;
+            if let Some(schema) = &job.output {
+                schema.validate(&value).map_err(|e| {
+                    CallError::Guest(crate::sandbox::GuestFault {
+                        kind: crate::sandbox::ErrorKind::BadOutput,
+                        error_type: "OutputSchemaError".into(),
+                        message: crate::text::truncate(
+                            &format!("the result does not fit the output schema: {e}"),
+                            crate::text::MAX_MESSAGE_BYTES,
+                        ),
+                        traceback: String::new(),
+                        line: 0,
+                    })
+                })?;
+            }
+            Ok((output, value))
         })
         .await
         .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))??;
-
-        let value: serde_json::Value = serde_json::from_str(&output.json)
-            .map_err(|e| CallError::Host(format!("guest returned invalid JSON: {e}")))?;
-        if let Some(schema) = &verified.output {
-            schema.validate(&value).map_err(|e| {
-                CallError::Guest(crate::sandbox::GuestFault {
-                    kind: crate::sandbox::ErrorKind::BadOutput,
-                    error_type: "OutputSchemaError".into(),
-                    message: format!("the result does not fit the output schema: {e}"),
-                    traceback: String::new(),
-                    line: 0,
-                })
-            })?;
-        }
+        let (output, value) = output;
         let skill = verified.skill.clone();
         Ok(RunResult {
             skill,
@@ -381,6 +466,18 @@ impl App {
             value,
         })
     }
+}
+
+/// Refuse an input over the tenant's size limit before any work on it.
+fn check_input_size(input: &serde_json::Value, limits: &Limits) -> Result<(), CallError> {
+    let size = serde_json::to_string(input).map_or(usize::MAX, |s| s.len());
+    if size > limits.input_bytes {
+        return Err(CallError::BadInput(format!(
+            "the input is {size} bytes, over the {} byte limit",
+            limits.input_bytes
+        )));
+    }
+    Ok(())
 }
 
 /// Run sandbox work on a blocking-pool thread, so wasm compute between

@@ -1,0 +1,119 @@
+//! Fair sharing: each tenant gets a share of the sandbox, and its limits.
+//!
+//! The instance pool is one (see [`crate::sandbox::SandboxConfig`]), so a
+//! tenant that floods it would make every other tenant wait. Each tenant
+//! may have at most [`crate::limits::Limits::concurrent_calls`] sandbox operations running
+//! or queued for a slot; the rest of the pool stays free for others. The
+//! time spent waiting here counts against the caller's deadline.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::limits::TenantOverrides;
+
+/// How long a tenant's overrides are cached: a change made with the CLI
+/// reaches a running server within this time.
+const OVERRIDES_TTL: Duration = Duration::from_secs(2);
+
+/// A tenant's share was busy for the whole wait.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "this tenant already has {share} sandbox operations running; none finished within {} ms",
+    .waited.as_millis()
+)]
+pub struct Busy {
+    /// The tenant's share.
+    pub share: usize,
+    /// How long the caller waited.
+    pub waited: Duration,
+}
+
+/// A place in a tenant's share, held for one operation.
+pub struct Admission {
+    _permit: OwnedSemaphorePermit,
+    /// How long admission took (to be taken off the caller's deadline).
+    pub waited: Duration,
+}
+
+type Gate = (usize, Arc<Semaphore>);
+
+/// Per-tenant gates and cached limits.
+#[derive(Default)]
+pub(super) struct Shares {
+    gates: Mutex<HashMap<String, Gate>>,
+    overrides: Mutex<HashMap<String, (Instant, TenantOverrides)>>,
+}
+
+impl Shares {
+    /// Wait up to `wait` for a place in `tenant`'s share of size `share`.
+    pub async fn admit(
+        &self,
+        tenant: &str,
+        share: usize,
+        wait: Duration,
+    ) -> Result<Admission, Busy> {
+        let share = share.max(1);
+        let gate = {
+            let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = gates
+                .entry(tenant.to_owned())
+                .or_insert_with(|| (share, Arc::new(Semaphore::new(share))));
+            // A changed share gets a new gate; holders of the old one
+            // finish under the old share.
+            if entry.0 != share {
+                *entry = (share, Arc::new(Semaphore::new(share)));
+            }
+            entry.1.clone()
+        };
+        let started = Instant::now();
+        match tokio::time::timeout(wait, gate.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Admission {
+                _permit: permit,
+                waited: started.elapsed(),
+            }),
+            Ok(Err(_)) | Err(_) => Err(Busy {
+                share,
+                waited: started.elapsed(),
+            }),
+        }
+    }
+
+    /// Cached overrides of `tenant`, if fresh.
+    pub fn cached(&self, tenant: &str) -> Option<TenantOverrides> {
+        let map = self.overrides.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(tenant)
+            .filter(|(at, _)| at.elapsed() < OVERRIDES_TTL)
+            .map(|(_, o)| o.clone())
+    }
+
+    /// Remember `tenant`'s overrides.
+    pub fn remember(&self, tenant: &str, o: TenantOverrides) {
+        let mut map = self.overrides.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(tenant.to_owned(), (Instant::now(), o));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_share_blocks_only_its_own_tenant() {
+        let shares = Shares::default();
+        let wait = Duration::from_millis(50);
+        let a1 = shares.admit("a", 2, wait).await.unwrap();
+        let _a2 = shares.admit("a", 2, wait).await.unwrap();
+        let busy = shares.admit("a", 2, wait).await.err().unwrap();
+        assert_eq!(busy.share, 2);
+        assert!(
+            shares.admit("b", 2, wait).await.is_ok(),
+            "b is not blocked by a"
+        );
+        drop(a1);
+        assert!(shares.admit("a", 2, wait).await.is_ok());
+    }
+}

@@ -1,0 +1,87 @@
+//! `autolearn serve`: the HTTP server with its limits.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{Failure, open};
+use crate::config::Paths;
+use crate::limits::{Limits, ServerLimits};
+
+/// Limits of `serve`; the defaults are those of [`crate::limits`].
+#[derive(Debug, Args)]
+pub struct ServeLimitArgs {
+    /// Open TCP connections at most; more wait in the backlog.
+    #[arg(long, env = "AUTOLEARN_MAX_CONNECTIONS", default_value_t = ServerLimits::default().connections)]
+    pub max_connections: usize,
+    /// Open MCP sessions at most, across tenants.
+    #[arg(long, env = "AUTOLEARN_MAX_SESSIONS", default_value_t = ServerLimits::default().sessions)]
+    pub max_sessions: usize,
+    /// Open MCP sessions per tenant (a tenant's override wins).
+    #[arg(long, env = "AUTOLEARN_SESSIONS_PER_TENANT", default_value_t = Limits::default().sessions)]
+    pub sessions_per_tenant: usize,
+    /// Sandbox operations a tenant may run at once (a tenant's override wins).
+    #[arg(long, env = "AUTOLEARN_CALLS_PER_TENANT", default_value_t = Limits::default().concurrent_calls)]
+    pub calls_per_tenant: usize,
+    /// Milliseconds a client has to send a request's headers.
+    #[arg(long, env = "AUTOLEARN_HEADER_TIMEOUT_MS", default_value_t = millis(ServerLimits::default().header_timeout))]
+    pub header_timeout_ms: u64,
+    /// Milliseconds a client has to send a request's body.
+    #[arg(long, env = "AUTOLEARN_BODY_TIMEOUT_MS", default_value_t = millis(ServerLimits::default().body_timeout))]
+    pub body_timeout_ms: u64,
+    /// On SIGTERM, milliseconds in-flight requests get to finish.
+    #[arg(long, env = "AUTOLEARN_DRAIN_TIMEOUT_MS", default_value_t = millis(ServerLimits::default().drain_timeout))]
+    pub drain_timeout_ms: u64,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl ServeLimitArgs {
+    fn resolve(&self) -> (ServerLimits, Limits) {
+        let server = ServerLimits {
+            connections: self.max_connections.max(1),
+            sessions: self.max_sessions.max(1),
+            header_timeout: Duration::from_millis(self.header_timeout_ms.max(1)),
+            body_timeout: Duration::from_millis(self.body_timeout_ms.max(1)),
+            drain_timeout: Duration::from_millis(self.drain_timeout_ms),
+            ..ServerLimits::default()
+        };
+        let tenant = Limits {
+            sessions: self.sessions_per_tenant.max(1),
+            concurrent_calls: self.calls_per_tenant.max(1),
+            ..Limits::default()
+        };
+        (server, tenant)
+    }
+}
+
+/// Serve MCP over HTTP until SIGTERM or ctrl-c.
+pub(super) async fn run(
+    paths: &Paths,
+    addr: std::net::SocketAddr,
+    allowed_hosts: Vec<String>,
+    conformance: bool,
+    limits: &ServeLimitArgs,
+) -> Result<(), Failure> {
+    let (server_limits, tenant_limits) = limits.resolve();
+    let app = open(paths).await?.with_limits(tenant_limits);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::failed("host", format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::failed("host", e.to_string()))?;
+    let options = crate::api::ServeOptions {
+        addr: local,
+        allowed_hosts,
+        conformance,
+        limits: server_limits,
+    };
+    // Tests and scripts read this line to find the port when given :0.
+    println!("autolearn listening on http://{local}/mcp");
+    crate::api::run(app, listener, options, crate::api::shutdown_signal())
+        .await
+        .map_err(|e| Failure::failed("host", e.to_string()))
+}

@@ -1,0 +1,153 @@
+//! `autolearn skill ...`: add, run, list and show skills.
+
+use serde_json::Value;
+
+use super::{Failure, SkillCommand, open, open_store, parse_json, store_kind};
+use crate::app::{AddError, RunError};
+use crate::config::Paths;
+use crate::sandbox::Determinism;
+use crate::skills::{DEFAULT_TENANT, Example, Provenance, SkillManifest, infer_input_schema};
+use crate::store::Inserted;
+
+/// Run one `skill` subcommand.
+pub(super) async fn run(paths: &Paths, cmd: SkillCommand) -> Result<(), Failure> {
+    match cmd {
+        SkillCommand::Add {
+            file,
+            name,
+            entry,
+            description,
+            input_schema,
+            examples,
+        } => {
+            let source = std::fs::read_to_string(&file).map_err(|e| {
+                Failure::usage("usage", format!("cannot read {}: {e}", file.display()))
+            })?;
+            let examples: Vec<Example> = match examples {
+                Some(text) => {
+                    serde_json::from_value(parse_json("--examples", &text)?).map_err(|e| {
+                        Failure::usage(
+                            "usage",
+                            format!(
+                                "--examples must be [{{\"input\": {{..}}, \"output\": ..}}]: {e}"
+                            ),
+                        )
+                    })?
+                }
+                None => Vec::new(),
+            };
+            let input_schema = match input_schema {
+                Some(text) => parse_json("--input-schema", &text)?,
+                None => infer_input_schema(examples.iter().map(|e| &e.input)),
+            };
+            let manifest = SkillManifest {
+                name,
+                description,
+                input_schema,
+                output_schema: None,
+                source,
+                entry,
+                examples,
+            };
+            let app = open(paths).await?;
+            match app
+                .add_skill(DEFAULT_TENANT, manifest, Provenance::Authored)
+                .await
+            {
+                Ok((inserted, _)) => {
+                    if let Inserted::Existing(s) = &inserted {
+                        eprintln!(
+                            "autolearn: skill {} v{} already has this content",
+                            s.manifest.name, s.version
+                        );
+                    }
+                    println!("{}", inserted.skill().id);
+                    Ok(())
+                }
+                Err(AddError::Manifest(e)) => Err(Failure::usage("invalid_skill", e.to_string())),
+                Err(e @ AddError::Rejected(_)) => {
+                    Err(Failure::failed("verification_failed", e.to_string()))
+                }
+                Err(e @ AddError::Busy(_)) => Err(Failure::failed("busy", e.to_string())),
+                Err(e) => Err(Failure::failed("store", e.to_string())),
+            }
+        }
+        SkillCommand::Run {
+            name,
+            input,
+            limits,
+        } => {
+            let input = parse_json("--input", &input)?;
+            let app = open(paths).await?;
+            let determinism = limits.seed.map_or(Determinism::Live, Determinism::Seeded);
+            match app
+                .run_skill(DEFAULT_TENANT, &name, &input, limits.limits(), determinism)
+                .await
+            {
+                Ok(r) => {
+                    if !r.output.stdout.is_empty() {
+                        eprint!("{}", r.output.stdout);
+                    }
+                    println!("{}", r.output.json);
+                    Ok(())
+                }
+                Err(RunError::NotFound(n)) => {
+                    Err(Failure::usage("not_found", format!("no skill named {n:?}")))
+                }
+                Err(RunError::Call(e)) => Err(Failure {
+                    code: 1,
+                    error: e.to_json(),
+                }),
+                Err(e @ RunError::NotPublished { .. }) => {
+                    Err(Failure::failed("not_published", e.to_string()))
+                }
+                Err(RunError::Store(e)) => Err(Failure::failed(store_kind(&e), e.to_string())),
+            }
+        }
+        SkillCommand::List { json } => {
+            let store = open_store(paths).await?;
+            let skills = store
+                .list(DEFAULT_TENANT)
+                .await
+                .map_err(|e| Failure::failed(store_kind(&e), e.to_string()))?;
+            if json {
+                let rows: Vec<Value> = skills.iter().map(crate::skills::Skill::summary).collect();
+                println!("{}", Value::Array(rows));
+            } else if skills.is_empty() {
+                println!(
+                    "no skills yet: add one with `autolearn skill add FILE --name NAME --entry FUNC`"
+                );
+            } else {
+                println!(
+                    "{:<24} {:>3}  {:<10} {:<12}  DESCRIPTION",
+                    "NAME", "VER", "STATUS", "ID"
+                );
+                for s in &skills {
+                    println!(
+                        "{:<24} {:>3}  {:<10} {:<12}  {}",
+                        s.manifest.name,
+                        s.version,
+                        s.status,
+                        s.id.short(),
+                        s.manifest.description.lines().next().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+        SkillCommand::Show { name } => {
+            let store = open_store(paths).await?;
+            match store.latest(DEFAULT_TENANT, &name).await {
+                Ok(s) => {
+                    let text = serde_json::to_string_pretty(&s).unwrap_or_default();
+                    println!("{text}");
+                    Ok(())
+                }
+                Err(crate::store::StoreError::NotFound(n)) => {
+                    Err(Failure::usage("not_found", format!("no skill named {n:?}")))
+                }
+                Err(e) => Err(Failure::failed(store_kind(&e), e.to_string())),
+            }
+        }
+    }
+}
