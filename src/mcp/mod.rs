@@ -248,7 +248,11 @@ impl McpServer {
                 json!({"error": {"kind": "verification_failed", "problems": v.problems, "findings": v.findings}}),
                 true,
             )),
-            Err(e @ (AddError::Manifest(_) | AddError::Busy(_))) => Ok(text_error(e.to_string())),
+            Err(e @ AddError::Busy(_)) => Ok(structured_result(
+                json!({"error": {"kind": "busy", "message": e.to_string()}}),
+                true,
+            )),
+            Err(e @ AddError::Manifest(_)) => Ok(text_error(e.to_string())),
             Err(e) => Err(internal(e)),
         }
     }
