@@ -1,8 +1,10 @@
 //! Benchmarks. Speed is reported as ratios against a baseline measured in
 //! the same run on the same machine, never as absolute promises: the
 //! baseline is a native `python3` subprocess doing the same work, which is
-//! what a tool without AutoLearn would spawn.
+//! what a tool without AutoLearn would spawn; or, for isolation, the same
+//! tenant's latency with nobody attacking.
 
+mod isolation;
 mod mcp;
 mod sandbox;
 
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+pub use isolation::{IsolationBenchArgs, isolation};
 pub use mcp::{McpBenchArgs, mcp};
 pub use sandbox::{SandboxBenchArgs, sandbox};
 

@@ -177,6 +177,9 @@ pub enum BenchCommand {
     /// tools/call over Streamable HTTP end to end, against the sandbox alone
     /// and a python3 subprocess in the same run.
     Mcp(crate::bench::McpBenchArgs),
+    /// Another tenant's latency while one tenant attacks, against the same
+    /// tenant alone; and the response size and host time of hostile requests.
+    Isolation(crate::bench::IsolationBenchArgs),
 }
 
 /// A failure the CLI reports: exit code plus JSON error.
@@ -230,6 +233,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),
         Command::Bench(BenchCommand::Mcp(args)) => crate::bench::mcp(&paths, &args)
+            .await
+            .map_err(|e| Failure::failed("host", format!("{e:#}"))),
+        Command::Bench(BenchCommand::Isolation(args)) => crate::bench::isolation(&paths, &args)
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),
         Command::Serve {
