@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::{RoleClient, RunningService};
@@ -138,18 +137,8 @@ fn catalogue() -> Vec<(&'static str, &'static str, Value)> {
 
 /// `autolearn bench isolation`.
 pub async fn isolation(paths: &Paths, args: &IsolationBenchArgs) -> anyhow::Result<()> {
-    let scratch = std::env::temp_dir().join(format!("autolearn-bench-iso-{}", std::process::id()));
-    let local = Paths {
-        data_dir: scratch.clone(),
-        artifact: paths.artifact.clone(),
-        cache_dir: Some(paths.cache_dir()),
-    };
-    let app = App::open(&local)
-        .await
-        .context("opening a scratch AutoLearn")?;
-    let result = measure(&app, args).await;
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+    let scratch = super::Scratch::open(paths, "isolation").await?;
+    measure(&scratch.app, args).await
 }
 
 async fn measure(app: &App, args: &IsolationBenchArgs) -> anyhow::Result<()> {

@@ -48,17 +48,8 @@ pub struct McpBenchArgs {
 /// `autolearn bench mcp`.
 pub async fn mcp(paths: &Paths, args: &McpBenchArgs) -> anyhow::Result<()> {
     let concurrency = args.concurrency.max(1);
-    // A throwaway data dir: the benchmark skill must not land in the user's
-    // registry. The precompile cache is shared, so no recompilation.
-    let scratch = std::env::temp_dir().join(format!("autolearn-bench-{}", std::process::id()));
-    let local = Paths {
-        data_dir: scratch.clone(),
-        artifact: paths.artifact.clone(),
-        cache_dir: Some(paths.cache_dir()),
-    };
-    let app = App::open(&local)
-        .await
-        .context("opening a scratch AutoLearn for the benchmark")?;
+    let scratch = super::Scratch::open(paths, "mcp").await?;
+    let app = scratch.app.clone();
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (url, server) = match &args.url {
@@ -84,7 +75,6 @@ pub async fn mcp(paths: &Paths, args: &McpBenchArgs) -> anyhow::Result<()> {
     if let Some(s) = server {
         let _ = s.await;
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 

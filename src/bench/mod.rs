@@ -30,6 +30,36 @@ def summarize(text):
 pub(crate) const INPUT: &str =
     r#"{"text": "the quick brown fox jumps over the lazy dog and the cat"}"#;
 
+/// An app on a throwaway data dir, removed on drop: a benchmark's skills
+/// and tenants must not land in the user's registry. The precompile cache
+/// is shared, so nothing is recompiled.
+pub(crate) struct Scratch {
+    pub app: crate::app::App,
+    dir: std::path::PathBuf,
+}
+
+impl Scratch {
+    pub async fn open(paths: &crate::config::Paths, tag: &str) -> anyhow::Result<Self> {
+        let dir =
+            std::env::temp_dir().join(format!("autolearn-bench-{tag}-{}", std::process::id()));
+        let local = crate::config::Paths {
+            data_dir: dir.clone(),
+            artifact: paths.artifact.clone(),
+            cache_dir: Some(paths.cache_dir()),
+        };
+        let app = crate::app::App::open(&local)
+            .await
+            .context("opening a scratch AutoLearn for the benchmark")?;
+        Ok(Self { app, dir })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Latency percentiles of a sample, in milliseconds.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Percentiles {

@@ -192,8 +192,6 @@ impl SkillStore {
                 ))
             })
             .transpose()?;
-        let select_version =
-            format!("{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 AND version = ?3");
         if let Some((head_id, version, head_status)) = &head
             && head_id == id.as_str()
         {
@@ -209,14 +207,9 @@ impl SkillStore {
                     .await?;
                 Inserted::Restored
             };
-            let row = sqlx::query(&select_version)
-                .bind(tenant)
-                .bind(&manifest.name)
-                .bind(version)
-                .fetch_one(&mut *tx)
-                .await?;
+            let skill = version_in(&mut tx, tenant, &manifest.name, *version).await?;
             tx.commit().await?;
-            return Ok(outcome(decode(&row)?));
+            return Ok(outcome(skill));
         }
         let seen_before =
             sqlx::query("SELECT 1 FROM skill_versions WHERE tenant = ?1 AND id = ?2 LIMIT 1")
@@ -245,14 +238,8 @@ impl SkillStore {
         .bind(kpis_json)
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(&select_version)
-            .bind(tenant)
-            .bind(&manifest.name)
-            .bind(version)
-            .fetch_one(&mut *tx)
-            .await?;
+        let skill = version_in(&mut tx, tenant, &manifest.name, version).await?;
         tx.commit().await?;
-        let skill = decode(&row)?;
         Ok(if seen_before {
             Inserted::Restored(skill)
         } else {
@@ -365,6 +352,24 @@ impl SkillStore {
 
 const SELECT_COLUMNS: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions";
 const SELECT_BY_ID: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions WHERE tenant = ?1 AND id = ?2 ORDER BY version DESC LIMIT 1";
+
+/// One version of a name, read inside a write transaction.
+async fn version_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tenant: &str,
+    name: &str,
+    version: i64,
+) -> Result<Skill, StoreError> {
+    let row = sqlx::query(&format!(
+        "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 AND version = ?3"
+    ))
+    .bind(tenant)
+    .bind(name)
+    .bind(version)
+    .fetch_one(&mut **tx)
+    .await?;
+    decode(&row)
+}
 
 /// Retries of a write while the database is busy (another process).
 const WRITE_RETRIES: u32 = 5;

@@ -1,32 +1,11 @@
 """Raw HTTP against /mcp: what a buggy or hostile client sends must get the
 right JSON-RPC or HTTP error, never a 500, and the server keeps serving."""
 
-import json
-
 import httpx2
 import pytest
 
 from conftest import Server
-
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-
-
-def initialize(version="2025-11-25", id=1):
-    return {
-        "jsonrpc": "2.0",
-        "id": id,
-        "method": "initialize",
-        "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
-    }
-
-
-def rpc_body(response):
-    """The JSON-RPC message of a JSON or single-event SSE response."""
-    text = response.text
-    if response.headers.get("content-type", "").startswith("text/event-stream"):
-        data = [line[5:].strip() for line in text.splitlines() if line.startswith("data:") and line[5:].strip()]
-        return json.loads(data[-1])
-    return json.loads(text)
+from rawmcp import HEADERS, initialize, rpc_body
 
 
 @pytest.fixture
