@@ -12,6 +12,7 @@
 //! - [`config`]: where data lives, and the defaults.
 //! - [`limits`]: the host's bounds on work driven by untrusted data.
 //! - [`text`]: bounded messages and quotes.
+//! - [`search`]: BM25 ranking of skills for `search_skills`.
 //! - [`cli`]: the `autolearn` command line.
 //! - [`bench`]: benchmarks that report ratios against a baseline.
 
@@ -24,6 +25,7 @@ pub mod learn;
 pub mod limits;
 pub mod mcp;
 pub mod sandbox;
+pub mod search;
 pub mod skills;
 pub mod store;
 pub mod text;

@@ -4,6 +4,7 @@
 //! skill; and the change events that keep tool lists live. Front ends only
 //! parse and render.
 
+mod errors;
 mod fair;
 mod verified;
 
@@ -18,9 +19,10 @@ use crate::sandbox::{
     CallError, Determinism, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError,
     SkillCode,
 };
-use crate::skills::{InputValidator, ManifestError, Provenance, Skill, SkillManifest, Status};
+use crate::skills::{InputValidator, Provenance, Skill, SkillManifest, Status};
 use crate::store::{Inserted, SkillStore, StoreError};
 
+pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
 use fair::Shares;
 pub use fair::{Admission, Busy};
 use verified::{Verified, VerifiedSkills};
@@ -56,71 +58,6 @@ pub enum Crystallized {
     Published(Skill),
     /// A skill with the same code already existed; no duplicate was made.
     Existing(Skill),
-}
-
-/// Crystallizing failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CrystallizeError {
-    /// The trace is not worth a skill, and why.
-    #[error(transparent)]
-    Refused(#[from] crate::learn::crystallize::Refusal),
-    /// The composed skill could not be added.
-    #[error(transparent)]
-    Add(#[from] AddError),
-}
-
-/// Opening the app failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum OpenError {
-    /// The store.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The sandbox.
-    #[error(transparent)]
-    Sandbox(#[from] SandboxError),
-}
-
-/// Adding a skill failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AddError {
-    /// The manifest is malformed.
-    #[error(transparent)]
-    Manifest(#[from] ManifestError),
-    /// Verification found problems; the skill was not stored.
-    #[error("the skill failed verification:\n- {}", .0.problems.join("\n- "))]
-    Rejected(Box<Verification>),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The tenant's share of the sandbox stayed busy.
-    #[error(transparent)]
-    Busy(#[from] Busy),
-}
-
-/// Running a skill failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RunError {
-    /// No such skill for this tenant.
-    #[error("no skill named {0:?}")]
-    NotFound(String),
-    /// The newest version is not published.
-    #[error("skill {name:?} is {status}, not published")]
-    NotPublished {
-        /// The skill.
-        name: String,
-        /// Its status.
-        status: Status,
-    },
-    /// The store failed or the row is tampered.
-    #[error(transparent)]
-    Store(StoreError),
-    /// The call failed in the sandbox (or its input was rejected).
-    #[error(transparent)]
-    Call(#[from] CallError),
 }
 
 /// A successful run.
@@ -304,6 +241,41 @@ impl App {
             Inserted::New(s) | Inserted::Restored(s) => Crystallized::Published(s),
             Inserted::Existing(s) => Crystallized::Existing(s),
         })
+    }
+
+    /// The tenant's published skills ranked for `query` (BM25, see
+    /// [`crate::search`]), best first, at most `limit`. The query must fit
+    /// the tenant's `query_bytes`; the ranking runs off the I/O threads.
+    pub async fn search_skills(
+        &self,
+        tenant: &str,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<(Skill, f64)>, SearchError> {
+        let max = self.limits(tenant).await.query_bytes;
+        if query.len() > max {
+            return Err(SearchError::QueryTooLong {
+                size: query.len(),
+                limit: max,
+            });
+        }
+        let skills: Vec<Skill> = self
+            .store
+            .list(tenant)
+            .await?
+            .into_iter()
+            .filter(|s| s.status == Status::Published)
+            .collect();
+        let query = query.to_owned();
+        let ranked = tokio::task::spawn_blocking(move || {
+            crate::search::rank(&skills, &query, limit)
+                .into_iter()
+                .map(|h| (skills[h.index].clone(), h.score))
+                .collect()
+        })
+        .await
+        .map_err(|e| SearchError::Worker(e.to_string()))?;
+        Ok(ranked)
     }
 
     /// Retire the newest version of `name`; it stops being a tool.

@@ -12,6 +12,7 @@ pub const CRYSTALLIZE: &str = "crystallize";
 pub const SEARCH_SKILLS: &str = "search_skills";
 pub const GET_SKILL: &str = "get_skill";
 pub const RETIRE_SKILL: &str = "retire_skill";
+pub const CALL_SKILL: &str = "call_skill";
 
 fn schema(v: serde_json::Value) -> Arc<JsonObject> {
     Arc::new(v.as_object().cloned().unwrap_or_default())
@@ -92,8 +93,35 @@ pub fn tools() -> Vec<Tool> {
         .annotate(ToolAnnotations::new().read_only(false).destructive(false).idempotent(true).open_world(false)),
         Tool::new(
             SEARCH_SKILLS,
-            "Find published skills whose name or description matches the query words.",
-            schema(json!({"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]})),
+            "Find a published skill for a task before solving it by hand. Ranks skills by how well their \
+             name, description, parameter names and examples match the query (BM25; an exact name ranks \
+             first) and returns each hit's name, description, input schema and trust (0-100). If a hit \
+             fits, run it with `call_skill` (or by its own tool name): that is one sandboxed call of a \
+             verified function, not a chain of reasoning steps.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "What the task is about, in a few words."},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 50, "description": "Most hits to return (default 10)."}
+                },
+                "required": ["query"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(true).destructive(false).idempotent(true).open_world(false)),
+        Tool::new(
+            CALL_SKILL,
+            "Run a published skill by name with `input` as its arguments. Use it for a skill found with \
+             `search_skills` or just created: it works at once, even when your tool list has not been \
+             refreshed. The result is the skill's return value (as `result` when it is not an object), or \
+             an error with its kind and traceback.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "The skill's name."},
+                    "input": {"type": "object", "description": "The skill's arguments, matching its input schema.", "additionalProperties": true}
+                },
+                "required": ["name"]
+            })),
         )
         .annotate(ToolAnnotations::new().read_only(true).destructive(false).idempotent(true).open_world(false)),
         Tool::new(

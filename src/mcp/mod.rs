@@ -30,7 +30,7 @@ use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
-use crate::app::{AddError, App, Crystallized, RunError};
+use crate::app::{AddError, App, Crystallized, RunError, SearchError};
 use crate::learn::crystallize::Step;
 use crate::limits::Limits;
 use crate::sandbox::{CallError, Determinism, ResourceLimits};
@@ -295,6 +295,44 @@ impl McpServer {
         }
     }
 
+    async fn search_skills(
+        &self,
+        tenant: &str,
+        args: &JsonObject,
+    ) -> Result<CallToolResult, McpError> {
+        let query = str_arg(args, "query")?;
+        let limit = match args.get("limit") {
+            None | Some(Value::Null) => 10,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| (1..=50).contains(n))
+                .ok_or_else(|| McpError::invalid_params("`limit` must be 1 to 50", None))?
+                as usize,
+        };
+        match self.app.search_skills(tenant, query, limit).await {
+            Ok(hits) => {
+                let skills: Vec<Value> = hits
+                    .iter()
+                    .map(|(s, score)| {
+                        json!({
+                            "name": s.manifest.name,
+                            "description": s.manifest.description,
+                            "input_schema": s.manifest.input_schema,
+                            "trust": s.kpis.trust(),
+                            "version": s.version,
+                            "score": (score * 1000.0).round() / 1000.0,
+                        })
+                    })
+                    .collect();
+                Ok(structured_result(json!({"skills": skills}), false))
+            }
+            Err(e @ SearchError::QueryTooLong { .. }) => {
+                Err(McpError::invalid_params(e.to_string(), None))
+            }
+            Err(e) => Err(internal(e)),
+        }
+    }
+
     async fn call_skill(
         &self,
         tenant: &str,
@@ -399,32 +437,17 @@ impl ServerHandler for McpServer {
             builtin::RUN_PYTHON => self.run_python(&tenant, &args).await?,
             builtin::CREATE_SKILL => self.create_skill(&tenant, &args).await?,
             builtin::CRYSTALLIZE => self.crystallize(&tenant, &args).await?,
-            builtin::SEARCH_SKILLS => {
-                let query = str_arg(&args, "query")?;
-                let max = self.app.limits(&tenant).await.query_bytes;
-                if query.len() > max {
-                    return Err(McpError::invalid_params(
-                        format!(
-                            "the query is {} bytes, over the {max} byte limit",
-                            query.len()
-                        ),
-                        None,
-                    ));
-                }
-                let query = query.to_lowercase();
-                let words: Vec<&str> = query.split_whitespace().collect();
-                let skills = self.app.store.list(&tenant).await.map_err(internal)?;
-                let hits: Vec<Value> = skills
-                    .iter()
-                    .filter(|s| s.status == Status::Published)
-                    .filter(|s| {
-                        let hay = format!("{} {}", s.manifest.name, s.manifest.description)
-                            .to_lowercase();
-                        words.iter().any(|w| hay.contains(w))
-                    })
-                    .map(Skill::summary)
-                    .collect();
-                structured_result(json!({"skills": hits}), false)
+            builtin::SEARCH_SKILLS => self.search_skills(&tenant, &args).await?,
+            builtin::CALL_SKILL => {
+                let name = str_arg(&args, "name")?.to_owned();
+                let input = match args.get("input") {
+                    None | Some(Value::Null) => JsonObject::new(),
+                    Some(Value::Object(o)) => o.clone(),
+                    Some(_) => {
+                        return Err(McpError::invalid_params("`input` must be an object", None));
+                    }
+                };
+                self.call_skill(&tenant, &name, input).await?
             }
             builtin::GET_SKILL => match self
                 .app

@@ -213,6 +213,30 @@ pub struct Kpis {
     pub documented: bool,
 }
 
+impl Kpis {
+    /// Trust, 0 to 100, from what verification measured: examples passed
+    /// (50), line coverage (25), no static errors or warnings (15), and
+    /// documentation (10). A first, transparent weighting; the practice
+    /// loop calibrates trust against held-back tests.
+    pub fn trust(&self) -> f64 {
+        let passed = if self.tests_total == 0 {
+            0.0
+        } else {
+            f64::from(self.tests_passed) / f64::from(self.tests_total)
+        };
+        let clean = if self.findings_errors > 0 {
+            0.0
+        } else {
+            1.0 / (1.0 + f64::from(self.findings_warnings))
+        };
+        let score = 50.0 * passed
+            + 25.0 * (self.coverage_percent / 100.0).clamp(0.0, 1.0)
+            + 15.0 * clean
+            + if self.documented { 10.0 } else { 0.0 };
+        (score * 10.0).round() / 10.0
+    }
+}
+
 /// A stored skill version: the manifest plus what we know about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Skill {
@@ -248,6 +272,7 @@ impl Skill {
             "description": self.manifest.description,
             "input_schema": self.manifest.input_schema,
             "kpis": self.kpis,
+            "trust": self.kpis.trust(),
         })
     }
 }

@@ -252,5 +252,40 @@ async def test_tools_list_pages_through_a_large_registry(server):
             if not cursor:
                 break
         assert pages >= 2
-        assert len(names) == len(set(names)) == 66
+        assert len(names) == len(set(names)) == 67
         assert {f"add_{i:02d}" for i in range(60)} <= set(names)
+
+
+async def test_a_new_skill_is_found_and_called_through_the_stable_built_ins(server):
+    """Clients that ignore list_changed: search_skills, then call_skill."""
+    async with Client(server.url) as client:
+        for name, description, param, body in [
+            ("cidr_hosts", "How many usable hosts a subnet holds.", "prefix_length", "2 ** (32 - prefix_length) - 2"),
+            ("stats", "Mean of some numbers.", "values", "sum(values) / len(values)"),
+            ("word_stats", "Count the words of a text.", "text", "len(text.split())"),
+        ]:
+            r = await client.call_tool("create_skill", {
+                "name": name, "description": description, "entry": "f",
+                "code": f"def f({param}):\n    \"\"\"{description}\"\"\"\n    return {body}\n",
+                "examples": [{"input": {param: 24 if param == "prefix_length" else ([1, 3] if param == "values" else "a b")},
+                              "output": 254 if param == "prefix_length" else (2.0 if param == "values" else 2)}],
+            })
+            assert not r.is_error, r.content
+
+        async def names(query):
+            r = await client.call_tool("search_skills", {"query": query})
+            assert not r.is_error, r.content
+            return [h["name"] for h in structured(r)["skills"]]
+
+        assert (await names("usable hosts"))[0] == "cidr_hosts"     # description only
+        assert (await names("prefix length"))[0] == "cidr_hosts"    # parameter name only
+        ranked = await names("stats")
+        assert ranked[0] == "stats" and "word_stats" in ranked      # exact name first
+        hit = structured(await client.call_tool("search_skills", {"query": "subnet", "limit": 1}))["skills"][0]
+        assert set(hit) >= {"name", "description", "input_schema", "trust"} and 0 < hit["trust"] <= 100
+
+        r = await client.call_tool("call_skill", {"name": "cidr_hosts", "input": {"prefix_length": 30}})
+        assert not r.is_error, r.content
+        assert structured(r) == {"result": 2}
+        r = await client.call_tool("call_skill", {"name": "cidr_hosts", "input": {"prefix_length": "x"}})
+        assert r.is_error and structured(r)["error"]["kind"] == "bad_input"
