@@ -8,16 +8,19 @@
 
 mod builtin;
 mod conformance;
+mod notify;
 mod prompts;
 mod resources;
+mod tools;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+use tools::{internal, str_arg, structured_result, text_error};
 
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
     ToolAnnotations,
 };
 use rmcp::model::{
@@ -30,12 +33,9 @@ use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
-use crate::app::{AddError, App, Crystallized, RunError, SearchError};
+use crate::app::App;
 use crate::learn::crystallize::Step;
-use crate::limits::Limits;
-use crate::sandbox::{CallError, Determinism, ResourceLimits};
-use crate::skills::{Example, Provenance, Skill, SkillManifest, Status, infer_input_schema};
-use crate::store::Inserted;
+use crate::skills::{Skill, Status};
 
 /// Tools per `tools/list` page.
 const PAGE: usize = 50;
@@ -125,249 +125,6 @@ impl McpServer {
             .iter()
             .map(skill_tool)
             .collect())
-    }
-
-    /// Append a step to the session's trace, keeping the newest steps
-    /// within the tenant's step and byte limits, so a looping client cannot
-    /// grow the server's memory. Returns the step's number.
-    fn record(&self, step: Step, limits: &Limits) -> usize {
-        let size = |s: &Step| serde_json::to_string(s).map_or(usize::MAX, |t| t.len());
-        let mut trace = self.trace.lock().unwrap_or_else(|p| p.into_inner());
-        let (steps, bytes) = &mut *trace;
-        *bytes += size(&step);
-        steps.push(step);
-        while steps.len() > limits.trace_steps || (*bytes > limits.trace_bytes && steps.len() > 1) {
-            let old = steps.remove(0);
-            *bytes = bytes.saturating_sub(size(&old));
-        }
-        steps.len()
-    }
-
-    async fn run_python(
-        &self,
-        tenant: &str,
-        args: &JsonObject,
-    ) -> Result<CallToolResult, McpError> {
-        let code = str_arg(args, "code")?;
-        let inputs = args.get("inputs").cloned().unwrap_or_else(|| json!({}));
-        if !inputs.is_object() {
-            return Err(McpError::invalid_params("`inputs` must be an object", None));
-        }
-        let limits = self.app.limits(tenant).await;
-        let inputs_map = inputs.as_object().cloned().unwrap_or_default();
-        match self
-            .app
-            .run_python(tenant, code, &inputs, ResourceLimits::default())
-            .await
-        {
-            Ok(out) => {
-                let parsed: Value = serde_json::from_str(&out.json).unwrap_or(Value::Null);
-                let value = parsed["value"].clone();
-                let names = parsed["names"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|n| n.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let step = self.record(
-                    Step {
-                        code: code.to_owned(),
-                        inputs: inputs_map,
-                        value: Some(value.clone()),
-                        names,
-                        error: None,
-                    },
-                    &limits,
-                );
-                let structured = json!({"value": value, "stdout": out.stdout, "step": step, "fuel": out.fuel_used});
-                Ok(structured_result(structured, false))
-            }
-            Err(e) => {
-                let step = self.record(
-                    Step {
-                        code: code.to_owned(),
-                        inputs: inputs_map,
-                        value: None,
-                        names: vec![],
-                        error: Some(e.to_string()),
-                    },
-                    &limits,
-                );
-                let mut err = e.to_json();
-                err["step"] = step.into();
-                Ok(structured_result(json!({"error": err}), true))
-            }
-        }
-    }
-
-    async fn create_skill(
-        &self,
-        tenant: &str,
-        args: &JsonObject,
-    ) -> Result<CallToolResult, McpError> {
-        let examples: Vec<Example> = serde_json::from_value(
-            args.get("examples").cloned().unwrap_or(json!([])),
-        )
-        .map_err(|e| {
-            McpError::invalid_params(format!("`examples` must be [{{input, output}}]: {e}"), None)
-        })?;
-        let input_schema = match args.get("input_schema") {
-            Some(s) if !s.is_null() => s.clone(),
-            _ => infer_input_schema(examples.iter().map(|e| &e.input)),
-        };
-        let name = str_arg(args, "name")?.to_owned();
-        let manifest = SkillManifest {
-            name,
-            description: str_arg(args, "description")?.to_owned(),
-            input_schema,
-            output_schema: None,
-            source: str_arg(args, "code")?.to_owned(),
-            entry: str_arg(args, "entry")?.to_owned(),
-            examples,
-        };
-        match self
-            .app
-            .add_skill(tenant, manifest, Provenance::Authored)
-            .await
-        {
-            Ok((inserted, v)) => {
-                let s = inserted.skill();
-                Ok(structured_result(
-                    json!({
-                        "published": s.manifest.name, "id": s.id, "version": s.version,
-                        "new": matches!(inserted, Inserted::New(_)),
-                        "restored": matches!(inserted, Inserted::Restored(_)),
-                        "kpis": v.kpis, "findings": v.findings,
-                    }),
-                    false,
-                ))
-            }
-            Err(AddError::Rejected(v)) => Ok(structured_result(
-                json!({"error": {"kind": "verification_failed", "problems": v.problems, "findings": v.findings}}),
-                true,
-            )),
-            Err(e @ AddError::Busy(_)) => Ok(structured_result(
-                json!({"error": {"kind": "busy", "message": e.to_string()}}),
-                true,
-            )),
-            Err(e @ AddError::Manifest(_)) => Ok(text_error(e.to_string())),
-            Err(e) => Err(internal(e)),
-        }
-    }
-
-    async fn crystallize(
-        &self,
-        tenant: &str,
-        args: &JsonObject,
-    ) -> Result<CallToolResult, McpError> {
-        let request = str_arg(args, "request")?;
-        let steps: Vec<Step> = match args.get("steps") {
-            Some(v) if !v.is_null() => serde_json::from_value(v.clone()).map_err(|e| {
-                McpError::invalid_params(format!("`steps` must be [{{code, inputs}}]: {e}"), None)
-            })?,
-            _ => self
-                .trace
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .0
-                .clone(),
-        };
-        let name = args.get("name").and_then(Value::as_str);
-        match self
-            .app
-            .crystallize(tenant, request, &steps, args.get("final_result"), name)
-            .await
-        {
-            Ok(Crystallized::Published(s)) => Ok(structured_result(
-                json!({"published": true, "skill": s.summary()}),
-                false,
-            )),
-            Ok(Crystallized::Existing(s)) => Ok(structured_result(
-                json!({"published": false, "existing": true, "skill": s.summary()}),
-                false,
-            )),
-            Err(e) => Ok(structured_result(
-                json!({"error": {"kind": "not_crystallized", "message": e.to_string()}}),
-                true,
-            )),
-        }
-    }
-
-    async fn search_skills(
-        &self,
-        tenant: &str,
-        args: &JsonObject,
-    ) -> Result<CallToolResult, McpError> {
-        let query = str_arg(args, "query")?;
-        let limit = match args.get("limit") {
-            None | Some(Value::Null) => 10,
-            Some(v) => v
-                .as_u64()
-                .filter(|n| (1..=50).contains(n))
-                .ok_or_else(|| McpError::invalid_params("`limit` must be 1 to 50", None))?
-                as usize,
-        };
-        match self.app.search_skills(tenant, query, limit).await {
-            Ok(hits) => {
-                let skills: Vec<Value> = hits
-                    .iter()
-                    .map(|(s, score)| {
-                        json!({
-                            "name": s.manifest.name,
-                            "description": s.manifest.description,
-                            "input_schema": s.manifest.input_schema,
-                            "trust": s.kpis.trust(),
-                            "version": s.version,
-                            "score": (score * 1000.0).round() / 1000.0,
-                        })
-                    })
-                    .collect();
-                Ok(structured_result(json!({"skills": skills}), false))
-            }
-            Err(e @ SearchError::QueryTooLong { .. }) => {
-                Err(McpError::invalid_params(e.to_string(), None))
-            }
-            Err(e) => Err(internal(e)),
-        }
-    }
-
-    async fn call_skill(
-        &self,
-        tenant: &str,
-        name: &str,
-        args: JsonObject,
-    ) -> Result<CallToolResult, McpError> {
-        let input = Value::Object(args);
-        match self
-            .app
-            .run_skill(
-                tenant,
-                name,
-                &input,
-                ResourceLimits::default(),
-                Determinism::Live,
-            )
-            .await
-        {
-            Ok(r) => {
-                let structured = if r.value.is_object() {
-                    r.value.clone()
-                } else {
-                    json!({"result": r.value})
-                };
-                let mut result =
-                    CallToolResult::success(vec![ContentBlock::text(r.output.json.clone())]);
-                result.structured_content = Some(structured);
-                Ok(result)
-            }
-            Err(RunError::NotFound(_) | RunError::NotPublished { .. }) => Err(
-                McpError::invalid_params(format!("unknown tool: {name}"), None),
-            ),
-            Err(RunError::Call(e)) => Ok(skill_error(&e)),
-            Err(RunError::Store(e)) => Ok(text_error(e.to_string())),
-        }
     }
 }
 
@@ -641,86 +398,18 @@ impl ServerHandler for McpServer {
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
         let tenant = self.tenant(&context.request_context().extensions)?;
-        let accepted = context.accepted().clone();
-        let mut events = self.app.events.subscribe();
-        loop {
-            let event = tokio::select! {
-                () = context.cancelled() => return Ok(()),
-                event = events.recv() => event,
-            };
-            let name = match event {
-                Ok(ev) if ev.tenant != tenant => continue,
-                Ok(ev) => Some(ev.name),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
-            };
-            let sink = context.sink();
-            // A failed send means the listener is gone; end quietly.
-            if accepted.tools_list_changed == Some(true)
-                && sink.notify_tool_list_changed().await.is_err()
-            {
-                return Ok(());
-            }
-            if accepted.resources_list_changed == Some(true)
-                && sink.notify_resource_list_changed().await.is_err()
-            {
-                return Ok(());
-            }
-            let wanted = accepted
-                .resource_subscriptions
-                .as_deref()
-                .unwrap_or_default();
-            for uri in name.iter().flat_map(|n| resources::uris(n)) {
-                if wanted.contains(&uri) && sink.notify_resource_updated(uri).await.is_err() {
-                    return Ok(());
-                }
-            }
-        }
+        notify::listen(&self.app.events, tenant, context).await
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        let Ok(tenant) = self.tenant(&context.extensions) else {
-            return;
-        };
-        let mut events = self.app.events.subscribe();
-        let peer = context.peer;
-        let subscriptions = self.subscriptions.clone();
-        // Tell this session whenever its tenant's skills change; stop when
-        // the session is gone (the send fails).
-        tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(ev) if ev.tenant != tenant => continue,
-                    Ok(ev) => {
-                        if peer.notify_tool_list_changed().await.is_err()
-                            || peer.notify_resource_list_changed().await.is_err()
-                        {
-                            break;
-                        }
-                        let subscribed: Vec<String> = {
-                            let subs = subscriptions.lock().unwrap_or_else(|p| p.into_inner());
-                            resources::uris(&ev.name)
-                                .into_iter()
-                                .filter(|u| subs.contains(u))
-                                .collect()
-                        };
-                        for uri in subscribed {
-                            let _ = peer
-                                .notify_resource_updated(
-                                    rmcp::model::ResourceUpdatedNotificationParam::new(uri),
-                                )
-                                .await;
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        if peer.notify_tool_list_changed().await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
+        if let Ok(tenant) = self.tenant(&context.extensions) {
+            notify::follow(
+                &self.app.events,
+                tenant,
+                context.peer,
+                self.subscriptions.clone(),
+            );
+        }
     }
 }
 
@@ -748,42 +437,4 @@ fn skill_tool(s: &Skill) -> Tool {
         tool = tool.with_raw_output_schema(Arc::new(out.clone()));
     }
     tool
-}
-
-fn str_arg<'a>(args: &'a JsonObject, key: &str) -> Result<&'a str, McpError> {
-    args.get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| McpError::invalid_params(format!("missing string argument `{key}`"), None))
-}
-
-fn structured_result(value: Value, is_error: bool) -> CallToolResult {
-    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    let mut r = if is_error {
-        CallToolResult::error(vec![ContentBlock::text(text)])
-    } else {
-        CallToolResult::success(vec![ContentBlock::text(text)])
-    };
-    r.structured_content = Some(value);
-    r
-}
-
-fn text_error(message: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message)])
-}
-
-fn skill_error(e: &CallError) -> CallToolResult {
-    let err = e.to_json();
-    let mut text = format!("{} ({})", e, e.kind());
-    if let Some(tb) = e.traceback() {
-        text.push_str("\n\n");
-        text.push_str(tb);
-    }
-    let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
-    r.structured_content = Some(json!({"error": err}));
-    r
-}
-
-fn internal(e: impl std::fmt::Display) -> McpError {
-    tracing::error!("internal error: {e}");
-    McpError::internal_error("internal error", None)
 }
