@@ -13,6 +13,7 @@
 //! - [`limits`]: the host's bounds on work driven by untrusted data.
 //! - [`text`]: bounded messages and quotes.
 //! - [`search`]: BM25 ranking of skills for `search_skills`.
+//! - [`trace`]: what an agent did: `run_python` steps (pure model).
 //! - [`cli`]: the `autolearn` command line.
 //! - [`bench`]: benchmarks that report ratios against a baseline.
 
@@ -29,3 +30,4 @@ pub mod search;
 pub mod skills;
 pub mod store;
 pub mod text;
+pub mod trace;

@@ -37,6 +37,13 @@ pub struct Limits {
     pub query_bytes: usize,
     /// Open MCP sessions per tenant. Default: 32.
     pub sessions: usize,
+    /// A tenant's open trace (the one stateless clients share) closes after
+    /// this long without a step. Default: 30 minutes.
+    pub trace_idle: Duration,
+    /// Traces idle longer than this are deleted. Default: 7 days.
+    pub trace_max_age: Duration,
+    /// Traces kept per tenant (the newest). Default: 1000.
+    pub traces_kept: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +57,9 @@ impl Default for Limits {
             trace_bytes: 4 << 20,
             query_bytes: 512,
             sessions: 32,
+            trace_idle: Duration::from_secs(30 * 60),
+            trace_max_age: Duration::from_secs(7 * 24 * 3600),
+            traces_kept: 1000,
         }
     }
 }

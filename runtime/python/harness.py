@@ -281,25 +281,69 @@ def _exec(code, inputs_json):
     else:
         value = namespace.get("result")
     names = sorted(k for k in namespace if not k.startswith("__") and k not in inputs)
-    return _to_json({"value": _json_loads(_to_json(value)), "names": names})
+    return _to_json({"value": _json_loads(_to_json(value)), "names": names, "bound": _bound_values(namespace, names)})
+
+
+# What a cell bound, when it is JSON and small: crystallization wires a later
+# step's input to the cell that computed it by comparing values.
+_BOUND_VALUE_BYTES = 64 << 10
+_BOUND_TOTAL_BYTES = 256 << 10
+
+
+def _bound_values(namespace, names):
+    bound, budget = {}, _BOUND_TOTAL_BYTES
+    for k in names:
+        v = namespace[k]
+        if callable(v) or type(v).__name__ == "module":
+            continue
+        try:
+            text = _to_json(v)
+        except _BadOutput:
+            continue
+        if len(text) > _BOUND_VALUE_BYTES or len(text) > budget:
+            continue
+        budget -= len(text)
+        bound[k] = _json_loads(text)
+    return bound
 
 
 def _compose(cells_json, params_json, name, doc):
+    """Compose cells into one function. Each cell is `{"code", "assign"}`:
+    with `assign`, the cell's value (its last expression, else its `result`)
+    is bound to that name for the cells after it. The last cell's value is
+    returned. Elsewhere, a trailing expression nobody uses and that calls
+    nothing (a bare `words` left from exploring) is dead and dropped."""
     cells = _json_loads(cells_json)
     params = _json_loads(params_json)
     if not cells:
         raise _BadInput("there are no cells to compose")
     body = []
-    for i, code in enumerate(cells):
+    for i, cell in enumerate(cells):
+        code, assign = (cell, None) if isinstance(cell, str) else (cell["code"], cell.get("assign"))
         stmts = ast.parse(code, _skill_filename(f"cell{i + 1}")).body
+        tail = stmts[-1] if stmts and isinstance(stmts[-1], ast.Expr) else None
         if i == len(cells) - 1:
-            if stmts and isinstance(stmts[-1], ast.Expr):
-                stmts[-1] = ast.Return(stmts[-1].value)
+            if tail is not None:
+                stmts[-1] = ast.Return(tail.value)
             else:
                 stmts.append(ast.Return(ast.Name("result", ast.Load())))
+        elif assign:
+            target = [ast.Name(assign, ast.Store())]
+            if tail is not None:
+                stmts[-1] = ast.Assign(targets=target, value=tail.value)
+            elif assign != "result":
+                stmts.append(ast.Assign(targets=target, value=ast.Name("result", ast.Load())))
+        elif tail is not None and not any(isinstance(n, ast.Call) for n in ast.walk(tail)):
+            stmts.pop()
         body.extend(stmts)
     imports = [s for s in body if isinstance(s, (ast.Import, ast.ImportFrom))]
     body = [s for s in body if not isinstance(s, (ast.Import, ast.ImportFrom))]
+    seen, unique_imports = set(), []
+    for imp in imports:
+        key = ast.dump(imp)
+        if key not in seen:
+            seen.add(key)
+            unique_imports.append(imp)
     fn = ast.FunctionDef(
         name=name,
         args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[], kw_defaults=[], defaults=[]),
@@ -308,7 +352,7 @@ def _compose(cells_json, params_json, name, doc):
         returns=None,
         type_params=[],
     )
-    module = ast.Module(body=imports + [fn], type_ignores=[])
+    module = ast.Module(body=unique_imports + [fn], type_ignores=[])
     ast.fix_missing_locations(module)
     return ast.unparse(module) + "\n"
 

@@ -6,13 +6,13 @@
 
 mod errors;
 mod fair;
+mod traces;
 mod verified;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Paths;
-use crate::learn::crystallize::fingerprint;
 use crate::learn::{Verification, verify};
 use crate::limits::Limits;
 use crate::sandbox::{
@@ -25,6 +25,7 @@ use crate::store::{Inserted, SkillStore, StoreError};
 pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
 use fair::Shares;
 pub use fair::{Admission, Busy};
+pub use traces::{CellRun, Crystallize, PythonStep};
 use verified::{Verified, VerifiedSkills};
 
 /// Store plus sandbox; cheap to clone.
@@ -155,92 +156,6 @@ impl App {
             tenant: tenant.to_owned(),
             name: name.to_owned(),
         });
-    }
-
-    /// Run a code cell with `inputs` bound as variables (the `run_python`
-    /// tool). Returns the sandbox output; its JSON is `{"value", "names"}`.
-    pub async fn run_python(
-        &self,
-        tenant: &str,
-        code: &str,
-        inputs: &serde_json::Value,
-        mut limits: ResourceLimits,
-    ) -> Result<RunOutput, CallError> {
-        let tenant_limits = self.limits(tenant).await;
-        if code.len() > tenant_limits.code_bytes {
-            return Err(CallError::BadInput(format!(
-                "the code is {} bytes, over the {} byte limit",
-                code.len(),
-                tenant_limits.code_bytes
-            )));
-        }
-        check_input_size(inputs, &tenant_limits)?;
-        let _admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
-        let sandbox = self.sandbox.clone();
-        let (code, inputs) = (code.to_owned(), inputs.to_string());
-        off_io(async move {
-            sandbox
-                .exec(&code, &inputs, &limits, Determinism::Live)
-                .await
-        })
-        .await
-        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?
-    }
-
-    /// Turn a trace into a published skill, or say why not. If the tenant
-    /// already has a published skill with the same code, return it.
-    pub async fn crystallize(
-        &self,
-        tenant: &str,
-        request: &str,
-        steps: &[crate::learn::crystallize::Step],
-        final_result: Option<&serde_json::Value>,
-        name: Option<&str>,
-    ) -> Result<Crystallized, CrystallizeError> {
-        let limits = self.limits(tenant).await;
-        let call = ResourceLimits::default();
-        let admission = self
-            .admit(tenant, &limits, call.deadline)
-            .await
-            .map_err(AddError::Busy)?;
-        let sandbox = self.sandbox.clone();
-        let (request, steps, final_result, name) = (
-            request.to_owned(),
-            steps.to_vec(),
-            final_result.cloned(),
-            name.map(str::to_owned),
-        );
-        let manifest = off_io(async move {
-            crate::learn::crystallize::prepare(
-                &sandbox,
-                &request,
-                &steps,
-                final_result.as_ref(),
-                name.as_deref(),
-                &call,
-            )
-            .await
-        })
-        .await
-        .map_err(|e| crate::learn::crystallize::Refusal::Fails(e.to_string()))??;
-        // add_skill takes its own place in the share.
-        drop(admission);
-
-        let existing = self.store.list(tenant).await.map_err(AddError::Store)?;
-        let wanted = fingerprint(&manifest.source, &manifest.entry);
-        if let Some(same) = existing.into_iter().find(|s| {
-            s.status == Status::Published
-                && fingerprint(&s.manifest.source, &s.manifest.entry) == wanted
-        }) {
-            return Ok(Crystallized::Existing(same));
-        }
-        let (inserted, _) = self
-            .add_skill(tenant, manifest, Provenance::Crystallized)
-            .await?;
-        Ok(match inserted {
-            Inserted::New(s) | Inserted::Restored(s) => Crystallized::Published(s),
-            Inserted::Existing(s) => Crystallized::Existing(s),
-        })
     }
 
     /// The tenant's published skills ranked for `query` (BM25, see

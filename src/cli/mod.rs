@@ -12,6 +12,7 @@ use std::time::Duration;
 mod serve;
 mod skill;
 mod tenant;
+mod trace;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
@@ -68,6 +69,34 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// See what agents did: traces of run_python steps.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+}
+
+/// `autolearn trace ...`
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// List traces, newest first.
+    List {
+        /// Whose traces.
+        #[arg(long, default_value = DEFAULT_TENANT)]
+        tenant: String,
+        /// Most traces to list.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a trace's steps as JSON.
+    Show {
+        /// The trace id.
+        id: String,
+        /// Whose trace.
+        #[arg(long, default_value = DEFAULT_TENANT)]
+        tenant: String,
+    },
 }
 
 /// `autolearn tenant ...`
@@ -132,6 +161,21 @@ pub enum SkillCommand {
     Show {
         /// The skill.
         name: String,
+    },
+    /// Crystallize a recorded trace into a skill (as the MCP tool does).
+    Crystallize {
+        /// The trace id (`autolearn trace list` shows them).
+        #[arg(long)]
+        trace: String,
+        /// The task in one sentence; becomes the skill's description.
+        #[arg(long)]
+        request: String,
+        /// Tool name for the skill (derived from the request if absent).
+        #[arg(long)]
+        name: Option<String>,
+        /// Whose trace, and whose skill it becomes.
+        #[arg(long, default_value = DEFAULT_TENANT)]
+        tenant: String,
     },
 }
 
@@ -258,6 +302,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Tenant(cmd) => tenant::run(&paths, cmd).await,
+        Command::Trace(cmd) => trace::run(&paths, cmd).await,
     }
 }
 

@@ -29,6 +29,15 @@ pub struct ServeLimitArgs {
     /// Milliseconds a client has to send a request's body.
     #[arg(long, env = "AUTOLEARN_BODY_TIMEOUT_MS", default_value_t = millis(ServerLimits::default().body_timeout))]
     pub body_timeout_ms: u64,
+    /// Minutes without a step after which a tenant's open trace closes.
+    #[arg(long, env = "AUTOLEARN_TRACE_IDLE_MINUTES", default_value_t = Limits::default().trace_idle.as_secs() / 60)]
+    pub trace_idle_minutes: u64,
+    /// Hours after its last step that a trace is deleted.
+    #[arg(long, env = "AUTOLEARN_TRACE_MAX_AGE_HOURS", default_value_t = Limits::default().trace_max_age.as_secs() / 3600)]
+    pub trace_max_age_hours: u64,
+    /// Traces kept per tenant (the newest).
+    #[arg(long, env = "AUTOLEARN_TRACES_PER_TENANT", default_value_t = Limits::default().traces_kept)]
+    pub traces_per_tenant: usize,
     /// On SIGTERM, milliseconds in-flight requests get to finish.
     #[arg(long, env = "AUTOLEARN_DRAIN_TIMEOUT_MS", default_value_t = millis(ServerLimits::default().drain_timeout))]
     pub drain_timeout_ms: u64,
@@ -51,6 +60,9 @@ impl ServeLimitArgs {
         let tenant = Limits {
             sessions: self.sessions_per_tenant.max(1),
             concurrent_calls: self.calls_per_tenant.max(1),
+            trace_idle: Duration::from_secs(self.trace_idle_minutes.max(1) * 60),
+            trace_max_age: Duration::from_secs(self.trace_max_age_hours.max(1) * 3600),
+            traces_kept: self.traces_per_tenant.max(1),
             ..Limits::default()
         };
         (server, tenant)
@@ -67,6 +79,7 @@ pub(super) async fn run(
 ) -> Result<(), Failure> {
     let (server_limits, tenant_limits) = limits.resolve();
     let app = open(paths).await?.with_limits(tenant_limits);
+    tokio::spawn(prune_traces(app.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure::failed("host", format!("cannot listen on {addr}: {e}")))?;
@@ -84,4 +97,19 @@ pub(super) async fn run(
     crate::api::run(app, listener, options, crate::api::shutdown_signal())
         .await
         .map_err(|e| Failure::failed("host", e.to_string()))
+}
+
+/// Traces are pruned by age and count at start and every ten minutes, so
+/// the database never grows without bound (and nothing is lost to a crash:
+/// what is kept is on disk).
+async fn prune_traces(app: crate::app::App) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match app.prune_traces().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("pruned {n} old traces"),
+            Err(e) => tracing::warn!("pruning traces: {e}"),
+        }
+    }
 }

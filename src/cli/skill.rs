@@ -1,9 +1,11 @@
 //! `autolearn skill ...`: add, run, list and show skills.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Failure, SkillCommand, open, open_store, parse_json, store_kind};
-use crate::app::{AddError, RunError};
+use crate::app::{AddError, Crystallize, CrystallizeError, Crystallized, RunError};
+use crate::learn::crystallize::Refusal;
+use crate::trace::{TraceId, TraceRef};
 use crate::config::Paths;
 use crate::sandbox::Determinism;
 use crate::skills::{DEFAULT_TENANT, Example, Provenance, SkillManifest, infer_input_schema};
@@ -134,6 +136,30 @@ pub(super) async fn run(paths: &Paths, cmd: SkillCommand) -> Result<(), Failure>
                 }
             }
             Ok(())
+        }
+        SkillCommand::Crystallize {
+            trace,
+            request,
+            name,
+            tenant,
+        } => {
+            let id: TraceId = trace.parse().map_err(|e: String| Failure::usage("usage", e))?;
+            let app = open(paths).await?;
+            let from = Crystallize::Trace(TraceRef::Id(id));
+            match app.crystallize(&tenant, &request, from, None, name.as_deref()).await {
+                Ok(Crystallized::Published(s)) => {
+                    println!("{}", json!({"published": true, "skill": s.summary()}));
+                    Ok(())
+                }
+                Ok(Crystallized::Existing(s)) => {
+                    println!("{}", json!({"published": false, "existing": true, "skill": s.summary()}));
+                    Ok(())
+                }
+                Err(CrystallizeError::Refused(r @ Refusal::UnknownTrace(_))) => {
+                    Err(Failure::usage("not_found", r.to_string()))
+                }
+                Err(e) => Err(Failure::failed("not_crystallized", e.to_string())),
+            }
         }
         SkillCommand::Show { name } => {
             let store = open_store(paths).await?;

@@ -1,52 +1,40 @@
 //! Crystallization without an LLM: turn an agent's recorded `run_python`
 //! steps into a parameterized skill.
 //!
-//! The step inputs that no earlier cell bound become the parameters; the
-//! cells are composed (in the sandbox, with Python's own `ast`) into one
-//! function whose return value is the last cell's value. Before anything is
-//! stored, the composed skill must reproduce the recorded result for the
-//! recorded inputs, twice, with fresh entropy and the real clock each time:
-//! a trace whose result depends on chance or time is not worth a skill.
+//! The trace is sliced by dataflow (see [`super::slice`]): failed steps,
+//! superseded retries and unrelated cells are dropped, inputs are wired to
+//! the steps that computed them, and what no step computed becomes a
+//! parameter. The cells are composed (in the sandbox, with Python's own
+//! `ast`) into one function whose return value is the final step's value.
+//! Before anything is stored, the composed skill must reproduce the
+//! recorded result for the recorded inputs, twice, with fresh entropy and
+//! the real clock each time: a trace whose result depends on chance or time
+//! is not worth a skill.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::slice;
 use crate::sandbox::{CallError, Determinism, ResourceLimits, Sandbox, SkillCode};
+use crate::trace::Step;
 use crate::skills::{Example, SkillManifest, infer_input_schema, is_reserved};
 use crate::text::quote;
-
-/// One `run_python` step of a trace.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Step {
-    /// The cell's code.
-    pub code: String,
-    /// Variables bound before it ran.
-    #[serde(default)]
-    pub inputs: Map<String, Value>,
-    /// Its value (last expression or `result`), when it succeeded.
-    #[serde(default)]
-    pub value: Option<Value>,
-    /// Names the cell bound (so later cells' inputs can be told apart).
-    #[serde(default)]
-    pub names: Vec<String>,
-    /// The error, when it failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 /// Why a trace was not turned into a skill.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 #[non_exhaustive]
 pub enum Refusal {
+    /// The trace id names no trace of this tenant.
+    #[error("no trace {0:?}: run_python returns the id of the trace each step joined")]
+    UnknownTrace(String),
     /// Nothing ran.
     #[error("the trace has no code: run the work with run_python first, or pass steps")]
     NoCode,
-    /// A step failed; a skill must come from a run that worked.
-    #[error("step {step} failed ({error}); crystallize only a trace whose steps all succeeded")]
-    FailedStep {
-        /// 1-based step number.
-        step: usize,
-        /// Its error.
+    /// Every step failed: there is no run that worked to learn from.
+    #[error("all {steps} steps of the trace failed (the last: {error}); crystallize a trace with a step that worked")]
+    AllFailed {
+        /// How many steps there were.
+        steps: usize,
+        /// The last step's error.
         error: String,
     },
     /// No result to reproduce.
@@ -93,33 +81,48 @@ pub async fn prepare(
     if steps.is_empty() || steps.iter().all(|s| s.code.trim().is_empty()) {
         return Err(Refusal::NoCode);
     }
-    if let Some((i, s)) = steps.iter().enumerate().find(|(_, s)| s.error.is_some()) {
-        return Err(Refusal::FailedStep {
-            step: i + 1,
-            error: s.error.clone().unwrap_or_default(),
+    let ok: Vec<usize> = (0..steps.len())
+        .filter(|&i| steps[i].error.is_none() && !steps[i].code.trim().is_empty())
+        .collect();
+    let Some(&last_ok) = ok.last() else {
+        return Err(Refusal::AllFailed {
+            steps: steps.len(),
+            error: steps
+                .last()
+                .and_then(|s| s.error.clone())
+                .unwrap_or_default(),
         });
-    }
+    };
+    // The final step: the last that produced the wanted result, else the
+    // last that worked.
+    let last = final_result
+        .and_then(|want| {
+            ok.iter()
+                .rev()
+                .find(|&&i| steps[i].value.as_ref() == Some(want))
+                .copied()
+        })
+        .unwrap_or(last_ok);
     let expected = final_result
-        .or_else(|| steps.last().and_then(|s| s.value.as_ref()))
+        .or(steps[last].value.as_ref())
         .filter(|v| !v.is_null())
         .cloned()
         .ok_or(Refusal::NoResult)?;
 
-    let (params, input) = parameters(steps);
+    let plan = slice::plan(steps, &ok, last);
     let name = match name {
         Some(n) => n.to_owned(),
         None => slug(request).ok_or(Refusal::NoName)?,
     };
     let entry = name.replace('-', "_");
-    let cells: Vec<String> = steps.iter().map(|s| s.code.clone()).collect();
     // One line, so the docstring is one line of the composed source.
     let doc = request.split_whitespace().collect::<Vec<_>>().join(" ");
     let source = sandbox
-        .compose(&cells, &params, &entry, &doc, limits)
+        .compose(&plan.cells, &plan.params, &entry, &doc, limits)
         .await
         .map_err(|e| Refusal::Fails(e.to_string()))?;
 
-    let input_value = Value::Object(input);
+    let input_value = Value::Object(plan.input);
     let first = run_once(sandbox, &name, &source, &entry, &input_value, limits).await?;
     let second = run_once(sandbox, &name, &source, &entry, &input_value, limits).await?;
     if first != second {
@@ -146,23 +149,6 @@ pub async fn prepare(
             output: expected,
         }],
     })
-}
-
-/// Inputs no earlier cell bound, in first-seen order, with their values.
-fn parameters(steps: &[Step]) -> (Vec<String>, Map<String, Value>) {
-    let mut bound = std::collections::HashSet::new();
-    let mut params = Vec::new();
-    let mut values = Map::new();
-    for step in steps {
-        for (k, v) in &step.inputs {
-            if !bound.contains(k) && !values.contains_key(k) {
-                params.push(k.clone());
-                values.insert(k.clone(), v.clone());
-            }
-        }
-        bound.extend(step.names.iter().cloned());
-    }
-    (params, values)
 }
 
 async fn run_once(
@@ -231,28 +217,6 @@ pub fn slug(request: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn step(code: &str, inputs: Value, names: &[&str]) -> Step {
-        Step {
-            code: code.into(),
-            inputs: inputs.as_object().cloned().unwrap_or_default(),
-            value: None,
-            names: names.iter().map(|s| s.to_string()).collect(),
-            error: None,
-        }
-    }
-
-    #[test]
-    fn parameters_are_inputs_no_earlier_cell_bound() {
-        let steps = [
-            step("words = text.split()", json!({"text": "a b"}), &["words"]),
-            step("len(words) * k", json!({"words": ["a", "b"], "k": 2}), &[]),
-        ];
-        let (params, values) = parameters(&steps);
-        assert_eq!(params, vec!["text", "k"]);
-        assert_eq!(values["k"], 2);
-    }
 
     #[test]
     fn fingerprints_ignore_the_name_and_docstring_only() {

@@ -3,6 +3,7 @@
 //! skill from an agent's trace of `run_python` steps.
 
 pub mod crystallize;
+pub mod slice;
 mod verify;
 
 pub use verify::{Verification, verify};

@@ -26,17 +26,20 @@ pub fn tools() -> Vec<Tool> {
             "Run a Python cell in an isolated sandbox (CPython 3.14 on WebAssembly: no files, no network, \
              standard library only: json, re, math, statistics, datetime, decimal, fractions, collections, \
              itertools, functools, heapq, bisect, string, textwrap, unicodedata, csv, io, hashlib, base64, \
-             random, dataclasses, typing, difflib, html, urllib.parse and a few more). Each entry of `inputs` \
-             is bound as a variable before the code runs; pass the data you work on through `inputs` rather \
-             than pasting it into the code, so the step can later become a reusable skill. Returns the value \
-             of the last expression (or of a variable named `result`) and what the code printed. Every call \
-             is recorded in this session's trace; when the work is done, call `crystallize` to turn the trace \
-             into a skill you can call directly next time.",
+             random, dataclasses, typing, difflib, html, urllib.parse and a few more). Each cell runs on its \
+             own: pass the data it works on, including earlier results, through `inputs` (each entry is bound \
+             as a variable) rather than pasting it into the code, so the steps can later become a reusable \
+             skill. Returns the value of the last expression (or of a variable named `result`), what the code \
+             printed, and the `trace` id and `step` number it was recorded as. Steps join the trace named by \
+             `trace` if you pass one (use it to keep separate tasks apart), else your session's or your open \
+             trace. When the work is done, call `crystallize` to turn the trace into a skill you can call \
+             directly next time.",
             schema(json!({
                 "type": "object",
                 "properties": {
                     "code": {"type": "string", "description": "Python code; the last expression is the result."},
-                    "inputs": {"type": "object", "description": "Variables to bind before running, by name.", "additionalProperties": true}
+                    "inputs": {"type": "object", "description": "Variables to bind before running, by name.", "additionalProperties": true},
+                    "trace": {"type": "string", "description": "Trace id to record this step in (from an earlier result, or a name of yours: 1-64 of A-Z a-z 0-9 _ -)."}
                 },
                 "required": ["code"]
             })),
@@ -68,22 +71,24 @@ pub fn tools() -> Vec<Tool> {
         .annotate(ToolAnnotations::new().read_only(false).destructive(false).idempotent(true).open_world(false)),
         Tool::new(
             CRYSTALLIZE,
-            "Turn the work you just did with run_python into a reusable, verified skill. By default it uses \
-             this session's recorded run_python steps; or pass `steps` explicitly. The inputs of the steps \
-             become the skill's parameters and the cells become one function. The skill is published (and \
-             appears in tools/list) only if it reproduces the recorded result for the recorded inputs, \
-             deterministically. It refuses traces that are not worth a skill (no code, a failed step, a \
-             result that depends on chance or time) and says why. If the same skill already exists, it \
-             returns that one instead of a duplicate.",
+            "Turn the work you just did with run_python into a reusable, verified skill. It reads the trace \
+             named by `trace`, or the `steps` you pass, or else your session's or your open trace. Failed \
+             attempts and cells the final result does not depend on are dropped; values you passed from one \
+             step to the next are wired together; what no step computed becomes a parameter. The skill is \
+             published (and appears in tools/list, and through search_skills and call_skill at once) only if \
+             it reproduces the recorded result for the recorded inputs, deterministically. It refuses, with \
+             the reason, when nothing usable remains, there is no result, or the result depends on chance or \
+             time. If the same skill already exists, it returns that one instead of a duplicate.",
             schema(json!({
                 "type": "object",
                 "properties": {
                     "request": {"type": "string", "description": "The task in one sentence; becomes the skill's description."},
                     "name": {"type": "string", "description": "Tool name for the skill (derived from the request if absent)."},
-                    "final_result": {"description": "The result the skill must reproduce (default: the last step's value)."},
+                    "trace": {"type": "string", "description": "The trace to crystallize (run_python returns its id)."},
+                    "final_result": {"description": "The result the skill must reproduce (default: the last successful step's value)."},
                     "steps": {
                         "type": "array",
-                        "description": "Explicit steps instead of the session's trace.",
+                        "description": "Explicit steps instead of a recorded trace.",
                         "items": {"type": "object", "properties": {"code": {"type": "string"}, "inputs": {"type": "object"}}, "required": ["code"]}
                     }
                 },

@@ -34,7 +34,6 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::learn::crystallize::Step;
 use crate::skills::{Skill, Status};
 
 /// Tools per `tools/list` page.
@@ -45,15 +44,14 @@ const PAGE: usize = 50;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantId(pub String);
 
-/// One MCP session's handler. The transport makes one per session, so the
-/// `run_python` trace here is the session's own.
+/// One MCP session's handler (the transport makes one per session). It
+/// keeps no trace: steps live in the database, so they outlive the session
+/// and the process, and stateless clients have them too.
 #[derive(Clone)]
 pub struct McpServer {
     app: App,
     /// Set for stdio (one local user); HTTP reads it from each request.
     fixed_tenant: Option<String>,
-    /// The session's steps and their total size in bytes.
-    trace: Arc<Mutex<(Vec<Step>, usize)>>,
     /// Resource URIs this session subscribed to.
     subscriptions: Arc<Mutex<HashSet<String>>>,
     /// Serve the conformance suite's fixtures too.
@@ -66,7 +64,6 @@ impl McpServer {
         Self {
             app,
             fixed_tenant: None,
-            trace: Arc::default(),
             subscriptions: Arc::default(),
             conformance: false,
         }
@@ -105,6 +102,19 @@ impl McpServer {
             return None;
         }
         conformance::call(name, args, context).await
+    }
+
+    /// The legacy session a request belongs to (HTTP only: stdio and
+    /// 2026-07-28 requests have none, and use the tenant's open trace).
+    fn session(&self, extensions: &rmcp::model::Extensions) -> Option<String> {
+        if self.fixed_tenant.is_some() {
+            return None;
+        }
+        extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|p| p.headers.get("mcp-session-id"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     fn tenant(&self, extensions: &rmcp::model::Extensions) -> Result<String, McpError> {
@@ -176,9 +186,15 @@ impl ServerHandler for McpServer {
         let end = (start + PAGE).min(tools.len());
         let next = (end < tools.len()).then(|| end.to_string());
         let page = tools.drain(start..end).collect();
+        // Honest cache hints (2026-07-28): the list changes whenever a skill
+        // is published or retired, and differs per tenant, so it is never
+        // fresh for long (changes are pushed to `subscriptions/listen`) and
+        // never shared across credentials.
         Ok(ListToolsResult {
             tools: page,
             next_cursor: next,
+            ttl_ms: Some(0),
+            cache_scope: Some(rmcp::model::CacheScope::Private),
             ..Default::default()
         })
     }
@@ -191,9 +207,15 @@ impl ServerHandler for McpServer {
         let tenant = self.tenant(&context.extensions)?;
         let args = request.arguments.unwrap_or_default();
         let result = match request.name.as_ref() {
-            builtin::RUN_PYTHON => self.run_python(&tenant, &args).await?,
+            builtin::RUN_PYTHON => {
+                self.run_python(&tenant, &args, self.session(&context.extensions))
+                    .await?
+            }
             builtin::CREATE_SKILL => self.create_skill(&tenant, &args).await?,
-            builtin::CRYSTALLIZE => self.crystallize(&tenant, &args).await?,
+            builtin::CRYSTALLIZE => {
+                self.crystallize(&tenant, &args, self.session(&context.extensions))
+                    .await?
+            }
             builtin::SEARCH_SKILLS => self.search_skills(&tenant, &args).await?,
             builtin::CALL_SKILL => {
                 let name = str_arg(&args, "name")?.to_owned();

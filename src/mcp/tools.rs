@@ -7,87 +7,66 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
 
 use super::McpServer;
-use crate::app::{AddError, Crystallized, RunError, SearchError};
-use crate::learn::crystallize::Step;
-use crate::limits::Limits;
+use crate::app::{AddError, Crystallize, Crystallized, PythonStep, RunError, SearchError};
+use crate::trace::{TraceId, TraceRef};
 use crate::sandbox::{CallError, Determinism, ResourceLimits};
 use crate::skills::{Example, Provenance, SkillManifest, infer_input_schema};
 use crate::store::Inserted;
 
 impl McpServer {
-    /// Append a step to the session's trace, keeping the newest steps
-    /// within the tenant's step and byte limits, so a looping client cannot
-    /// grow the server's memory. Returns the step's number.
-    fn record(&self, step: Step, limits: &Limits) -> usize {
-        let size = |s: &Step| serde_json::to_string(s).map_or(usize::MAX, |t| t.len());
-        let mut trace = self.trace.lock().unwrap_or_else(|p| p.into_inner());
-        let (steps, bytes) = &mut *trace;
-        *bytes += size(&step);
-        steps.push(step);
-        while steps.len() > limits.trace_steps || (*bytes > limits.trace_bytes && steps.len() > 1) {
-            let old = steps.remove(0);
-            *bytes = bytes.saturating_sub(size(&old));
+    /// Which trace a step joins or a crystallize reads: an explicit
+    /// `trace` argument, else this legacy session's trace, else the
+    /// tenant's open trace.
+    fn trace_ref(args: &JsonObject, session: Option<String>) -> Result<TraceRef, McpError> {
+        match args.get("trace") {
+            Some(Value::String(id)) => id
+                .parse::<TraceId>()
+                .map(TraceRef::Id)
+                .map_err(|e| McpError::invalid_params(e, None)),
+            None | Some(Value::Null) => Ok(session.map_or(TraceRef::Open, TraceRef::Session)),
+            Some(_) => Err(McpError::invalid_params("`trace` must be a string", None)),
         }
-        steps.len()
     }
 
     pub(super) async fn run_python(
         &self,
         tenant: &str,
         args: &JsonObject,
+        session: Option<String>,
     ) -> Result<CallToolResult, McpError> {
         let code = str_arg(args, "code")?;
         let inputs = args.get("inputs").cloned().unwrap_or_else(|| json!({}));
         if !inputs.is_object() {
             return Err(McpError::invalid_params("`inputs` must be an object", None));
         }
-        let limits = self.app.limits(tenant).await;
-        let inputs_map = inputs.as_object().cloned().unwrap_or_default();
-        match self
+        let trace = Self::trace_ref(args, session)?;
+        let ran = self
             .app
-            .run_python(tenant, code, &inputs, ResourceLimits::default())
-            .await
-        {
-            Ok(out) => {
-                let parsed: Value = serde_json::from_str(&out.json).unwrap_or(Value::Null);
-                let value = parsed["value"].clone();
-                let names = parsed["names"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|n| n.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let step = self.record(
-                    Step {
-                        code: code.to_owned(),
-                        inputs: inputs_map,
-                        value: Some(value.clone()),
-                        names,
-                        error: None,
-                    },
-                    &limits,
-                );
-                let structured = json!({"value": value, "stdout": out.stdout, "step": step, "fuel": out.fuel_used});
-                Ok(structured_result(structured, false))
-            }
-            Err(e) => {
-                let step = self.record(
-                    Step {
-                        code: code.to_owned(),
-                        inputs: inputs_map,
-                        value: None,
-                        names: vec![],
-                        error: Some(e.to_string()),
-                    },
-                    &limits,
-                );
+            .run_python(tenant, code, &inputs, ResourceLimits::default(), &trace)
+            .await;
+        Ok(match ran {
+            Ok(PythonStep {
+                recorded,
+                outcome: Ok(cell),
+            }) => structured_result(
+                json!({
+                    "value": cell.value, "stdout": cell.stdout, "fuel": cell.fuel,
+                    "trace": recorded.trace, "step": recorded.step,
+                }),
+                false,
+            ),
+            Ok(PythonStep {
+                recorded,
+                outcome: Err(e),
+            }) => {
                 let mut err = e.to_json();
-                err["step"] = step.into();
-                Ok(structured_result(json!({"error": err}), true))
+                err["trace"] = json!(recorded.trace);
+                err["step"] = recorded.step.into();
+                structured_result(json!({"error": err, "trace": recorded.trace, "step": recorded.step}), true)
             }
-        }
+            // Refused before it ran: not part of any trace.
+            Err(e) => structured_result(json!({"error": e.to_json()}), true),
+        })
     }
 
     pub(super) async fn create_skill(
@@ -149,23 +128,24 @@ impl McpServer {
         &self,
         tenant: &str,
         args: &JsonObject,
+        session: Option<String>,
     ) -> Result<CallToolResult, McpError> {
         let request = str_arg(args, "request")?;
-        let steps: Vec<Step> = match args.get("steps") {
-            Some(v) if !v.is_null() => serde_json::from_value(v.clone()).map_err(|e| {
-                McpError::invalid_params(format!("`steps` must be [{{code, inputs}}]: {e}"), None)
-            })?,
-            _ => self
-                .trace
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .0
-                .clone(),
+        let from = match args.get("steps") {
+            Some(v) if !v.is_null() => {
+                if args.get("trace").is_some_and(|t| !t.is_null()) {
+                    return Err(McpError::invalid_params("pass `trace` or `steps`, not both", None));
+                }
+                Crystallize::Steps(serde_json::from_value(v.clone()).map_err(|e| {
+                    McpError::invalid_params(format!("`steps` must be [{{code, inputs}}]: {e}"), None)
+                })?)
+            }
+            _ => Crystallize::Trace(Self::trace_ref(args, session)?),
         };
         let name = args.get("name").and_then(Value::as_str);
         match self
             .app
-            .crystallize(tenant, request, &steps, args.get("final_result"), name)
+            .crystallize(tenant, request, from, args.get("final_result"), name)
             .await
         {
             Ok(Crystallized::Published(s)) => Ok(structured_result(

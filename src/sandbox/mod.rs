@@ -245,9 +245,9 @@ impl Sandbox {
     }
 
     /// Compose code cells into one skill module (see the WIT world).
-    pub async fn compose(
+    pub async fn compose<C: Serialize>(
         &self,
-        cells: &[String],
+        cells: &[C],
         params: &[String],
         name: &str,
         doc: &str,

@@ -16,6 +16,9 @@ use tracing::instrument;
 use crate::skills::{Kpis, Provenance, Skill, SkillId, SkillManifest, Status};
 
 mod tenants;
+mod traces;
+
+pub use traces::{Recorded, StepCost, TraceCaps};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]

@@ -84,6 +84,9 @@ async def test_crystallizing_the_same_trace_twice_returns_the_existing_skill(ser
     async with Client(server.url, mode="legacy") as client:
         await solve_by_hand(client)
         first = structured(await client.call_tool("crystallize", {"request": "Average word length", "name": "awl"}))
+        # The trace closed when it became a skill; the same work done again
+        # gives the same skill back, not a duplicate.
+        await solve_by_hand(client)
         again = structured(await client.call_tool("crystallize", {"request": "Average word length", "name": "awl2"}))
         assert first["published"] is True
         assert again["existing"] is True and again["skill"]["name"] == "awl"
@@ -93,12 +96,14 @@ async def test_crystallize_refuses_traces_not_worth_a_skill(server):
     async with Client(server.url, mode="legacy") as client:
         r = await client.call_tool("crystallize", {"request": "nothing done yet"})
         assert r.is_error and "no code" in r.content[0].text
-        await client.call_tool("run_python", {"code": "import random\nrandom.random()", "inputs": {}})
-        r = await client.call_tool("crystallize", {"request": "a random number"})
+        await client.call_tool("run_python", {"code": "import random\nrandom.random()", "inputs": {}, "trace": "rand"})
+        r = await client.call_tool("crystallize", {"request": "a random number", "trace": "rand"})
         assert r.is_error and "not deterministic" in r.content[0].text
-        await client.call_tool("run_python", {"code": "1 / 0"})
-        r = await client.call_tool("crystallize", {"request": "divide"})
-        assert r.is_error and "failed" in r.content[0].text
+        await client.call_tool("run_python", {"code": "1 / 0", "trace": "div"})
+        r = await client.call_tool("crystallize", {"request": "divide", "trace": "div"})
+        assert r.is_error and "all 1 steps of the trace failed" in r.content[0].text
+        r = await client.call_tool("crystallize", {"request": "nothing", "trace": "never-used"})
+        assert r.is_error and "no trace" in r.content[0].text
 
 
 async def test_create_skill_publishes_or_explains(server):

@@ -1,0 +1,228 @@
+//! The agent's work and what it becomes: `run_python` steps recorded in
+//! their trace (in the database, so stateless clients and restarts keep
+//! them), and crystallization of a trace into a skill.
+
+use serde_json::Value;
+
+use super::{AddError, App, CrystallizeError, Crystallized, check_input_size, off_io};
+use crate::learn::crystallize::{Refusal, fingerprint, prepare};
+use crate::sandbox::{CallError, Determinism, ResourceLimits};
+use crate::skills::{Provenance, Status};
+use crate::store::{Inserted, Recorded, StepCost, StoreError, TraceCaps};
+use crate::trace::{Step, TraceId, TraceRef, TraceSummary};
+
+/// What a cell computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellRun {
+    /// Its value: the last expression, else `result`, else null.
+    pub value: Value,
+    /// What it printed.
+    pub stdout: String,
+    /// Fuel it used.
+    pub fuel: u64,
+}
+
+/// A `run_python` step, recorded.
+#[derive(Debug, Clone)]
+pub struct PythonStep {
+    /// Its trace and number there.
+    pub recorded: Recorded,
+    /// What the cell did.
+    pub outcome: Result<CellRun, CallError>,
+}
+
+/// What to crystallize.
+#[derive(Debug, Clone)]
+pub enum Crystallize {
+    /// Steps the caller passes.
+    Steps(Vec<Step>),
+    /// A recorded trace.
+    Trace(TraceRef),
+}
+
+impl App {
+    fn trace_caps(limits: &crate::limits::Limits) -> TraceCaps {
+        TraceCaps {
+            steps: limits.trace_steps,
+            bytes: limits.trace_bytes,
+            idle: limits.trace_idle,
+        }
+    }
+
+    /// Run a code cell with `inputs` bound as variables (the `run_python`
+    /// tool), and record it as the next step of the trace `trace` names.
+    /// A cell refused before it ran (too large, no room in the tenant's
+    /// share) is an `Err` and is not recorded; a cell that ran, whether it
+    /// worked or failed, is.
+    pub async fn run_python(
+        &self,
+        tenant: &str,
+        code: &str,
+        inputs: &Value,
+        mut limits: ResourceLimits,
+        trace: &TraceRef,
+    ) -> Result<PythonStep, CallError> {
+        let tenant_limits = self.limits(tenant).await;
+        if code.len() > tenant_limits.code_bytes {
+            return Err(CallError::BadInput(format!(
+                "the code is {} bytes, over the {} byte limit",
+                code.len(),
+                tenant_limits.code_bytes
+            )));
+        }
+        check_input_size(inputs, &tenant_limits)?;
+        let Some(input_map) = inputs.as_object().cloned() else {
+            return Err(CallError::BadInput("`inputs` must be an object".into()));
+        };
+        let admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
+        let sandbox = self.sandbox.clone();
+        let (cell, inputs_json) = (code.to_owned(), inputs.to_string());
+        let ran = off_io(async move {
+            sandbox
+                .exec(&cell, &inputs_json, &limits, Determinism::Live)
+                .await
+        })
+        .await
+        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?;
+        drop(admission);
+
+        let mut step = Step {
+            code: code.to_owned(),
+            inputs: input_map,
+            value: None,
+            names: Vec::new(),
+            bound: Default::default(),
+            error: None,
+        };
+        let mut cost = StepCost::default();
+        let outcome = match ran {
+            Ok(out) => {
+                let parsed: Value = serde_json::from_str(&out.json).unwrap_or(Value::Null);
+                let value = parsed["value"].clone();
+                step.value = Some(value.clone());
+                step.names = serde_json::from_value(parsed["names"].clone()).unwrap_or_default();
+                step.bound = parsed["bound"].as_object().cloned().unwrap_or_default();
+                cost = StepCost {
+                    fuel: out.fuel_used,
+                    elapsed_us: u64::try_from(out.elapsed.as_micros()).unwrap_or(u64::MAX),
+                };
+                Ok(CellRun {
+                    value,
+                    stdout: out.stdout,
+                    fuel: out.fuel_used,
+                })
+            }
+            Err(e) => {
+                step.error = Some(e.to_string());
+                Err(e)
+            }
+        };
+        let recorded = self
+            .store
+            .record_step(tenant, trace, &step, cost, Self::trace_caps(&tenant_limits))
+            .await
+            .map_err(|e| CallError::Host(format!("recording the step: {e}")))?;
+        Ok(PythonStep { recorded, outcome })
+    }
+
+    /// Turn a trace (or explicit steps) into a published skill, or say why
+    /// not. If the tenant already has a published skill with the same code,
+    /// return it. A trace that became a skill is closed.
+    pub async fn crystallize(
+        &self,
+        tenant: &str,
+        request: &str,
+        from: Crystallize,
+        final_result: Option<&Value>,
+        name: Option<&str>,
+    ) -> Result<Crystallized, CrystallizeError> {
+        let limits = self.limits(tenant).await;
+        let (steps, trace) = match from {
+            Crystallize::Steps(steps) => (steps, None),
+            Crystallize::Trace(which) => {
+                let found = self
+                    .store
+                    .find_trace(tenant, &which, limits.trace_idle)
+                    .await
+                    .map_err(AddError::Store)?;
+                match (found, &which) {
+                    (Some(id), _) => {
+                        let steps = self.store.trace_steps(tenant, &id).await.map_err(AddError::Store)?;
+                        (steps, Some(id))
+                    }
+                    (None, TraceRef::Id(id)) => return Err(Refusal::UnknownTrace(id.to_string()).into()),
+                    (None, _) => (Vec::new(), None),
+                }
+            }
+        };
+        let call = ResourceLimits::default();
+        let admission = self
+            .admit(tenant, &limits, call.deadline)
+            .await
+            .map_err(AddError::Busy)?;
+        let sandbox = self.sandbox.clone();
+        let (request, final_result, name) = (
+            request.to_owned(),
+            final_result.cloned(),
+            name.map(str::to_owned),
+        );
+        let manifest = off_io(async move {
+            prepare(
+                &sandbox,
+                &request,
+                &steps,
+                final_result.as_ref(),
+                name.as_deref(),
+                &call,
+            )
+            .await
+        })
+        .await
+        .map_err(|e| Refusal::Fails(e.to_string()))??;
+        // add_skill takes its own place in the share.
+        drop(admission);
+
+        let existing = self.store.list(tenant).await.map_err(AddError::Store)?;
+        let wanted = fingerprint(&manifest.source, &manifest.entry);
+        let outcome = match existing.into_iter().find(|s| {
+            s.status == Status::Published
+                && fingerprint(&s.manifest.source, &s.manifest.entry) == wanted
+        }) {
+            Some(same) => Crystallized::Existing(same),
+            None => match self
+                .add_skill(tenant, manifest, Provenance::Crystallized)
+                .await?
+                .0
+            {
+                Inserted::New(s) | Inserted::Restored(s) => Crystallized::Published(s),
+                Inserted::Existing(s) => Crystallized::Existing(s),
+            },
+        };
+        if let Some(id) = trace {
+            let skill = match &outcome {
+                Crystallized::Published(s) | Crystallized::Existing(s) => &s.manifest.name,
+            };
+            self.store
+                .close_trace(tenant, &id, Some(skill))
+                .await
+                .map_err(AddError::Store)?;
+        }
+        Ok(outcome)
+    }
+
+    /// The tenant's traces, newest first.
+    pub async fn traces(&self, tenant: &str, limit: usize) -> Result<Vec<TraceSummary>, StoreError> {
+        self.store.list_traces(tenant, limit).await
+    }
+
+    /// One trace's steps.
+    pub async fn trace_steps(&self, tenant: &str, id: &TraceId) -> Result<Vec<Step>, StoreError> {
+        self.store.trace_steps(tenant, id).await
+    }
+
+    /// Delete traces past the age and count limits; returns how many went.
+    pub async fn prune_traces(&self) -> Result<u64, StoreError> {
+        let l = &self.limits;
+        self.store.prune_traces(l.trace_max_age, l.traces_kept).await
+    }
+}
