@@ -147,10 +147,16 @@ impl App {
                     .map_err(AddError::Store)?;
                 match (found, &which) {
                     (Some(id), _) => {
-                        let steps = self.store.trace_steps(tenant, &id).await.map_err(AddError::Store)?;
+                        let steps = self
+                            .store
+                            .trace_steps(tenant, &id)
+                            .await
+                            .map_err(AddError::Store)?;
                         (steps, Some(id))
                     }
-                    (None, TraceRef::Id(id)) => return Err(Refusal::UnknownTrace(id.to_string()).into()),
+                    (None, TraceRef::Id(id)) => {
+                        return Err(Refusal::UnknownTrace(id.to_string()).into());
+                    }
                     (None, _) => (Vec::new(), None),
                 }
             }
@@ -211,7 +217,11 @@ impl App {
     }
 
     /// The tenant's traces, newest first.
-    pub async fn traces(&self, tenant: &str, limit: usize) -> Result<Vec<TraceSummary>, StoreError> {
+    pub async fn traces(
+        &self,
+        tenant: &str,
+        limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
         self.store.list_traces(tenant, limit).await
     }
 
@@ -223,6 +233,8 @@ impl App {
     /// Delete traces past the age and count limits; returns how many went.
     pub async fn prune_traces(&self) -> Result<u64, StoreError> {
         let l = &self.limits;
-        self.store.prune_traces(l.trace_max_age, l.traces_kept).await
+        self.store
+            .prune_traces(l.trace_max_age, l.traces_kept)
+            .await
     }
 }

@@ -4,12 +4,12 @@ use serde_json::{Value, json};
 
 use super::{Failure, SkillCommand, open, open_store, parse_json, store_kind};
 use crate::app::{AddError, Crystallize, CrystallizeError, Crystallized, RunError};
-use crate::learn::crystallize::Refusal;
-use crate::trace::{TraceId, TraceRef};
 use crate::config::Paths;
+use crate::learn::crystallize::Refusal;
 use crate::sandbox::Determinism;
 use crate::skills::{DEFAULT_TENANT, Example, Provenance, SkillManifest, infer_input_schema};
 use crate::store::Inserted;
+use crate::trace::{TraceId, TraceRef};
 
 /// Run one `skill` subcommand.
 pub(super) async fn run(paths: &Paths, cmd: SkillCommand) -> Result<(), Failure> {
@@ -143,16 +143,24 @@ pub(super) async fn run(paths: &Paths, cmd: SkillCommand) -> Result<(), Failure>
             name,
             tenant,
         } => {
-            let id: TraceId = trace.parse().map_err(|e: String| Failure::usage("usage", e))?;
+            let id: TraceId = trace
+                .parse()
+                .map_err(|e: String| Failure::usage("usage", e))?;
             let app = open(paths).await?;
             let from = Crystallize::Trace(TraceRef::Id(id));
-            match app.crystallize(&tenant, &request, from, None, name.as_deref()).await {
+            match app
+                .crystallize(&tenant, &request, from, None, name.as_deref())
+                .await
+            {
                 Ok(Crystallized::Published(s)) => {
                     println!("{}", json!({"published": true, "skill": s.summary()}));
                     Ok(())
                 }
                 Ok(Crystallized::Existing(s)) => {
-                    println!("{}", json!({"published": false, "existing": true, "skill": s.summary()}));
+                    println!(
+                        "{}",
+                        json!({"published": false, "existing": true, "skill": s.summary()})
+                    );
                     Ok(())
                 }
                 Err(CrystallizeError::Refused(r @ Refusal::UnknownTrace(_))) => {

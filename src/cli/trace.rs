@@ -22,7 +22,10 @@ pub(super) async fn run(paths: &Paths, cmd: TraceCommand) -> Result<(), Failure>
             } else if traces.is_empty() {
                 println!("no traces yet: run_python steps are recorded as agents work");
             } else {
-                println!("{:<28} {:<9} {:>5}  {:<7} SKILL", "ID", "KIND", "STEPS", "STATE");
+                println!(
+                    "{:<28} {:<9} {:>5}  {:<7} SKILL",
+                    "ID", "KIND", "STEPS", "STATE"
+                );
                 for t in &traces {
                     let state = if t.closed { "closed" } else { "open" };
                     println!(

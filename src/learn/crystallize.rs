@@ -15,9 +15,9 @@ use serde_json::Value;
 
 use super::slice;
 use crate::sandbox::{CallError, Determinism, ResourceLimits, Sandbox, SkillCode};
-use crate::trace::Step;
 use crate::skills::{Example, SkillManifest, infer_input_schema, is_reserved};
 use crate::text::quote;
+use crate::trace::Step;
 
 /// Why a trace was not turned into a skill.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -30,7 +30,9 @@ pub enum Refusal {
     #[error("the trace has no code: run the work with run_python first, or pass steps")]
     NoCode,
     /// Every step failed: there is no run that worked to learn from.
-    #[error("all {steps} steps of the trace failed (the last: {error}); crystallize a trace with a step that worked")]
+    #[error(
+        "all {steps} steps of the trace failed (the last: {error}); crystallize a trace with a step that worked"
+    )]
     AllFailed {
         /// How many steps there were.
         steps: usize,

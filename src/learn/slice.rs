@@ -55,7 +55,9 @@ fn distinctive(v: &Value) -> bool {
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
         Value::String(s) => s.chars().count() >= 4,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f.fract() != 0.0 || f.abs() >= 1000.0),
+        Value::Number(n) => n
+            .as_f64()
+            .is_some_and(|f| f.fract() != 0.0 || f.abs() >= 1000.0),
         _ => false,
     }
 }
@@ -176,7 +178,12 @@ mod tests {
     fn a_value_passed_under_a_new_name_is_wired_not_a_parameter() {
         let words = json!(["the", "cat"]);
         let steps = [
-            step("text.split()", json!({"text": "the cat"}), words.clone(), json!({})),
+            step(
+                "text.split()",
+                json!({"text": "the cat"}),
+                words.clone(),
+                json!({}),
+            ),
             step("len(ws)", json!({"ws": words}), json!(2), json!({})),
         ];
         let p = plan(&steps, &[0, 1], 1);
@@ -188,9 +195,24 @@ mod tests {
     #[test]
     fn unrelated_and_superseded_steps_fall_away() {
         let steps = [
-            step("words = text.split()", json!({"text": "a bb"}), json!(null), json!({"words": ["a", "bb"]})),
-            step("import math\nmath.pi", json!({}), json!(3.14159), json!({})),
-            step("sum(len(w) for w in words) / len(words)", json!({"words": ["a", "bb"]}), json!(1.5), json!({})),
+            step(
+                "words = text.split()",
+                json!({"text": "a bb"}),
+                json!(null),
+                json!({"words": ["a", "bb"]}),
+            ),
+            step(
+                "import math\nmath.e * 2",
+                json!({}),
+                json!(5.43656),
+                json!({}),
+            ),
+            step(
+                "sum(len(w) for w in words) / len(words)",
+                json!({"words": ["a", "bb"]}),
+                json!(1.5),
+                json!({}),
+            ),
         ];
         let p = plan(&steps, &[0, 1, 2], 2);
         assert_eq!(p.kept, vec![0, 2]);
@@ -212,8 +234,18 @@ mod tests {
     #[test]
     fn a_bound_name_under_another_name_gets_an_alias() {
         let steps = [
-            step("counts = {'a': 3}", json!({}), json!(null), json!({"counts": {"a": 3}})),
-            step("max(c, key=c.get)", json!({"c": {"a": 3}}), json!("a"), json!({})),
+            step(
+                "counts = {'a': 3}",
+                json!({}),
+                json!(null),
+                json!({"counts": {"a": 3}}),
+            ),
+            step(
+                "max(c, key=c.get)",
+                json!({"c": {"a": 3}}),
+                json!("a"),
+                json!({}),
+            ),
         ];
         let p = plan(&steps, &[0, 1], 1);
         assert!(p.params.is_empty());

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use super::McpServer;
 use crate::app::{AddError, Crystallize, Crystallized, PythonStep, RunError, SearchError};
-use crate::trace::{TraceId, TraceRef};
 use crate::sandbox::{CallError, Determinism, ResourceLimits};
 use crate::skills::{Example, Provenance, SkillManifest, infer_input_schema};
 use crate::store::Inserted;
+use crate::trace::{TraceId, TraceRef};
 
 impl McpServer {
     /// Which trace a step joins or a crystallize reads: an explicit
@@ -62,7 +62,10 @@ impl McpServer {
                 let mut err = e.to_json();
                 err["trace"] = json!(recorded.trace);
                 err["step"] = recorded.step.into();
-                structured_result(json!({"error": err, "trace": recorded.trace, "step": recorded.step}), true)
+                structured_result(
+                    json!({"error": err, "trace": recorded.trace, "step": recorded.step}),
+                    true,
+                )
             }
             // Refused before it ran: not part of any trace.
             Err(e) => structured_result(json!({"error": e.to_json()}), true),
@@ -134,10 +137,16 @@ impl McpServer {
         let from = match args.get("steps") {
             Some(v) if !v.is_null() => {
                 if args.get("trace").is_some_and(|t| !t.is_null()) {
-                    return Err(McpError::invalid_params("pass `trace` or `steps`, not both", None));
+                    return Err(McpError::invalid_params(
+                        "pass `trace` or `steps`, not both",
+                        None,
+                    ));
                 }
                 Crystallize::Steps(serde_json::from_value(v.clone()).map_err(|e| {
-                    McpError::invalid_params(format!("`steps` must be [{{code, inputs}}]: {e}"), None)
+                    McpError::invalid_params(
+                        format!("`steps` must be [{{code, inputs}}]: {e}"),
+                        None,
+                    )
                 })?)
             }
             _ => Crystallize::Trace(Self::trace_ref(args, session)?),

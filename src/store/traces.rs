@@ -166,10 +166,16 @@ impl SkillStore {
                 let value: Option<String> = r.try_get("value")?;
                 Ok(Step {
                     code: r.try_get("code")?,
-                    inputs: serde_json::from_str(&r.try_get::<String, _>("inputs")?).map_err(corrupt)?,
-                    value: value.map(|v| serde_json::from_str(&v)).transpose().map_err(corrupt)?,
-                    names: serde_json::from_str(&r.try_get::<String, _>("names")?).map_err(corrupt)?,
-                    bound: serde_json::from_str(&r.try_get::<String, _>("bound")?).map_err(corrupt)?,
+                    inputs: serde_json::from_str(&r.try_get::<String, _>("inputs")?)
+                        .map_err(corrupt)?,
+                    value: value
+                        .map(|v| serde_json::from_str(&v))
+                        .transpose()
+                        .map_err(corrupt)?,
+                    names: serde_json::from_str(&r.try_get::<String, _>("names")?)
+                        .map_err(corrupt)?,
+                    bound: serde_json::from_str(&r.try_get::<String, _>("bound")?)
+                        .map_err(corrupt)?,
                     error: r.try_get("error")?,
                 })
             })
@@ -193,12 +199,20 @@ impl SkillStore {
     }
 
     /// The tenant's traces, newest first.
-    pub async fn list_traces(&self, tenant: &str, limit: usize) -> Result<Vec<TraceSummary>, StoreError> {
+    pub async fn list_traces(
+        &self,
+        tenant: &str,
+        limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
         self.summaries(tenant, None, limit).await
     }
 
     /// One trace's summary, if the tenant has it.
-    pub async fn trace_summary(&self, tenant: &str, id: &TraceId) -> Result<Option<TraceSummary>, StoreError> {
+    pub async fn trace_summary(
+        &self,
+        tenant: &str,
+        id: &TraceId,
+    ) -> Result<Option<TraceSummary>, StoreError> {
         Ok(self.summaries(tenant, Some(id), 1).await?.pop())
     }
 
@@ -241,7 +255,11 @@ impl SkillStore {
     /// Delete traces idle for longer than `max_age`, and all but each
     /// tenant's newest `per_tenant`. Returns how many went.
     #[instrument(skip(self), err)]
-    pub async fn prune_traces(&self, max_age: Duration, per_tenant: usize) -> Result<u64, StoreError> {
+    pub async fn prune_traces(
+        &self,
+        max_age: Duration,
+        per_tenant: usize,
+    ) -> Result<u64, StoreError> {
         let old = sqlx::query("DELETE FROM traces WHERE updated_ms < ?1")
             .bind(now_ms().saturating_sub(ms(max_age)))
             .execute(self.pool())
@@ -300,11 +318,19 @@ async fn find_in(
             .await?
         }
     };
-    id.map(|i| i.parse().map_err(|e: String| StoreError::Corrupt { name: i, reason: e }))
-        .transpose()
+    id.map(|i| {
+        i.parse()
+            .map_err(|e: String| StoreError::Corrupt { name: i, reason: e })
+    })
+    .transpose()
 }
 
-async fn create_in(tx: &mut Tx<'_>, tenant: &str, which: &TraceRef, now: i64) -> Result<TraceId, StoreError> {
+async fn create_in(
+    tx: &mut Tx<'_>,
+    tenant: &str,
+    which: &TraceRef,
+    now: i64,
+) -> Result<TraceId, StoreError> {
     let (id, kind, session) = match which {
         TraceRef::Id(id) => (id.clone(), "explicit", None),
         TraceRef::Session(s) => (TraceId::random(), "session", Some(s.as_str())),
@@ -324,7 +350,12 @@ async fn create_in(tx: &mut Tx<'_>, tenant: &str, which: &TraceRef, now: i64) ->
 }
 
 /// Drop the oldest steps while the trace is over a cap (never the newest).
-async fn trim_in(tx: &mut Tx<'_>, tenant: &str, id: &TraceId, caps: TraceCaps) -> Result<(), StoreError> {
+async fn trim_in(
+    tx: &mut Tx<'_>,
+    tenant: &str,
+    id: &TraceId,
+    caps: TraceCaps,
+) -> Result<(), StoreError> {
     loop {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, MIN(step) AS first FROM trace_steps \

@@ -112,3 +112,22 @@ test("stdio transport", async () => {
   assert.equal(r.structuredContent.value, 144);
   await client.close();
 });
+
+test("the README walkthrough over stdio: run_python twice, crystallize, call the skill", async () => {
+  const client = new Client({ name: "autolearn-ts-walkthrough", version: "1.0.0" });
+  await client.connect(new StdioClientTransport({ command: bin, args: ["mcp"], env }));
+  const call = async (name, args) => {
+    const r = await client.callTool({ name, arguments: args });
+    assert.equal(r.isError ?? false, false, JSON.stringify(r.content));
+    return r.structuredContent;
+  };
+  const first = await call("run_python", { code: "words = text.split()\nwords", inputs: { text: "the quick brown fox" } });
+  const second = await call("run_python", { code: "round(sum(len(w) for w in words) / len(words), 3)", inputs: { words: first.value } });
+  assert.equal(second.value, 4.0);
+  assert.equal(second.trace, first.trace);
+  const made = await call("crystallize", { request: "Average word length of a text", name: "ts_avg_word_length" });
+  assert.equal(made.skill.name, "ts_avg_word_length");
+  assert.deepEqual(await call("call_skill", { name: "ts_avg_word_length", input: { text: "a bb ccc dddd" } }), { result: 2.5 });
+  assert.deepEqual(await call("ts_avg_word_length", { text: "hello world" }), { result: 5.0 });
+  await client.close();
+});
