@@ -174,13 +174,7 @@ impl App {
                 limit: max,
             });
         }
-        let skills: Vec<Skill> = self
-            .store
-            .list(tenant)
-            .await?
-            .into_iter()
-            .filter(|s| s.status == Status::Published)
-            .collect();
+        let skills = self.published(tenant).await?;
         let query = query.to_owned();
         let ranked = tokio::task::spawn_blocking(move || {
             crate::search::rank(&skills, &query, limit)
@@ -191,6 +185,18 @@ impl App {
         .await
         .map_err(|e| SearchError::Worker(e.to_string()))?;
         Ok(ranked)
+    }
+
+    /// The tenant's published skills (the newest version of each name).
+    pub async fn published(&self, tenant: &str) -> Result<Vec<Skill>, StoreError> {
+        let mut skills = self.store.list(tenant).await?;
+        skills.retain(|s| s.status == Status::Published);
+        Ok(skills)
+    }
+
+    /// The newest version of `name`, whatever its status.
+    pub async fn skill(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
+        self.store.latest(tenant, name).await
     }
 
     /// Retire the newest version of `name`; it stops being a tool.

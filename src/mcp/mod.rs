@@ -15,7 +15,7 @@ mod tools;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use tools::{internal, str_arg, structured_result, text_error};
+use tools::{error_result, internal, store_kind, str_arg, structured_result};
 
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
@@ -85,11 +85,7 @@ impl McpServer {
     }
 
     async fn published(&self, tenant: &str) -> Result<Vec<Skill>, McpError> {
-        let skills = self.app.store.list(tenant).await.map_err(internal)?;
-        Ok(skills
-            .into_iter()
-            .filter(|s| s.status == Status::Published)
-            .collect())
+        self.app.published(tenant).await.map_err(internal)
     }
 
     async fn conformance_call(
@@ -228,14 +224,9 @@ impl ServerHandler for McpServer {
                 };
                 self.call_skill(&tenant, &name, input).await?
             }
-            builtin::GET_SKILL => match self
-                .app
-                .store
-                .latest(&tenant, str_arg(&args, "name")?)
-                .await
-            {
+            builtin::GET_SKILL => match self.app.skill(&tenant, str_arg(&args, "name")?).await {
                 Ok(s) => structured_result(serde_json::to_value(&s).unwrap_or_default(), false),
-                Err(e) => text_error(e.to_string()),
+                Err(e) => error_result(store_kind(&e), e.to_string()),
             },
             builtin::RETIRE_SKILL => match self
                 .app
@@ -246,7 +237,7 @@ impl ServerHandler for McpServer {
                     json!({"retired": s.manifest.name, "version": s.version}),
                     false,
                 ),
-                Err(e) => text_error(e.to_string()),
+                Err(e) => error_result(store_kind(&e), e.to_string()),
             },
             name => match self.conformance_call(name, &args, &context).await {
                 Some(r) => r,
@@ -308,7 +299,7 @@ impl ServerHandler for McpServer {
             McpError::resource_not_found(format!("no resource {uri}"), Some(json!({"uri": uri})))
         };
         let (name, part) = resources::parse(uri).ok_or_else(not_found)?;
-        let skill = match self.app.store.latest(&tenant, name).await {
+        let skill = match self.app.skill(&tenant, name).await {
             Ok(s) if s.status == Status::Published => s,
             Ok(_) | Err(crate::store::StoreError::NotFound(_)) => return Err(not_found()),
             Err(e) => return Err(internal(e)),

@@ -122,7 +122,7 @@ impl McpServer {
                 json!({"error": {"kind": "busy", "message": e.to_string()}}),
                 true,
             )),
-            Err(e @ AddError::Manifest(_)) => Ok(text_error(e.to_string())),
+            Err(e @ AddError::Manifest(_)) => Ok(error_result("invalid_skill", e.to_string())),
             Err(e) => Err(internal(e)),
         }
     }
@@ -243,7 +243,7 @@ impl McpServer {
                 McpError::invalid_params(format!("unknown tool: {name}"), None),
             ),
             Err(RunError::Call(e)) => Ok(skill_error(&e)),
-            Err(RunError::Store(e)) => Ok(text_error(e.to_string())),
+            Err(RunError::Store(e)) => Ok(error_result(store_kind(&e), e.to_string())),
         }
     }
 }
@@ -265,8 +265,20 @@ pub(super) fn structured_result(value: Value, is_error: bool) -> CallToolResult 
     r
 }
 
-pub(super) fn text_error(message: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message)])
+/// An error result with its kind, as structured content too (some
+/// clients pass only `structuredContent` to the model).
+pub(super) fn error_result(kind: &str, message: String) -> CallToolResult {
+    structured_result(json!({"error": {"kind": kind, "message": message}}), true)
+}
+
+/// The error kind of a store failure.
+pub(super) fn store_kind(e: &crate::store::StoreError) -> &'static str {
+    match e {
+        crate::store::StoreError::NotFound(_) => "not_found",
+        crate::store::StoreError::Tampered { .. } => "tampered",
+        crate::store::StoreError::Conflict(_) => "conflict",
+        _ => "store",
+    }
 }
 
 fn skill_error(e: &CallError) -> CallToolResult {

@@ -294,3 +294,20 @@ async def test_a_new_skill_is_found_and_called_through_the_stable_built_ins(serv
         assert structured(r) == {"result": 2}
         r = await client.call_tool("call_skill", {"name": "cidr_hosts", "input": {"prefix_length": "x"}})
         assert r.is_error and structured(r)["error"]["kind"] == "bad_input"
+
+
+async def test_every_built_in_answers_in_structured_content_errors_included(server):
+    """Some clients pass only structuredContent to the model."""
+    async with Client(server.url) as client:
+        for name, args, kind in [
+            ("get_skill", {"name": "nope"}, "not_found"),
+            ("retire_skill", {"name": "nope"}, "not_found"),
+            ("create_skill", {"name": "1bad", "description": "x", "entry": "f", "code": "def f(): pass", "examples": []}, "invalid_skill"),
+            ("crystallize", {"request": "nothing yet"}, "not_crystallized"),
+            ("run_python", {"code": "1 / 0"}, "exception"),
+        ]:
+            r = await client.call_tool(name, args)
+            assert r.is_error, (name, r)
+            assert structured(r)["error"]["kind"] == kind, (name, r.structured_content)
+        for name, args in [("run_python", {"code": "1"}), ("search_skills", {"query": "x"}), ("get_skill", {"name": "nope"})]:
+            assert (await client.call_tool(name, args)).structured_content is not None
