@@ -1,0 +1,307 @@
+//! Skill versions: insert (with the lifecycle answers), lookups and
+//! status changes. Every row is hash-checked when it is decoded.
+
+use std::time::Duration;
+
+use sqlx::Row;
+use tracing::instrument;
+
+use super::{Inserted, SkillStore, StoreError, WRITE_RETRIES, is_busy};
+use crate::skills::{Kpis, Provenance, Skill, SkillId, SkillManifest, Status};
+
+impl SkillStore {
+    /// Make `manifest` the current version of its name for `tenant`, with
+    /// `status`, and say truthfully what changed:
+    /// - the current version already has this content and status: nothing
+    ///   ([`Inserted::Existing`]);
+    /// - the current version has this content but another status (it was
+    ///   retired, say): its status is set ([`Inserted::Restored`]);
+    /// - an earlier version has this content: it becomes current again as a
+    ///   new version ([`Inserted::Restored`]);
+    /// - otherwise a new version is stored ([`Inserted::New`]).
+    ///
+    /// Writers are serialized with `BEGIN IMMEDIATE` (a deferred transaction
+    /// that reads, then writes, fails at once with "database is locked"
+    /// when another writer got in between), retried while the database is
+    /// busy.
+    #[instrument(skip_all, fields(tenant, name = %manifest.name), err)]
+    pub async fn insert(
+        &self,
+        tenant: &str,
+        manifest: &SkillManifest,
+        provenance: Provenance,
+        status: Status,
+        kpis: &Kpis,
+    ) -> Result<Inserted, StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self
+                .insert_once(tenant, manifest, provenance, status, kpis)
+                .await
+            {
+                Err(StoreError::Database(e)) if is_busy(&e) && attempt < WRITE_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn insert_once(
+        &self,
+        tenant: &str,
+        manifest: &SkillManifest,
+        provenance: Provenance,
+        status: Status,
+        kpis: &Kpis,
+    ) -> Result<Inserted, StoreError> {
+        let id = manifest.id();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head = sqlx::query(
+            "SELECT id, version, status FROM skill_versions WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(&manifest.name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let head: Option<(String, i64, String)> = head
+            .map(|r| {
+                Ok::<_, sqlx::Error>((
+                    r.try_get("id")?,
+                    r.try_get("version")?,
+                    r.try_get("status")?,
+                ))
+            })
+            .transpose()?;
+        if let Some((head_id, version, head_status)) = &head
+            && head_id == id.as_str()
+        {
+            let outcome = if head_status == status.as_str() {
+                Inserted::Existing
+            } else {
+                sqlx::query("UPDATE skill_versions SET status = ?4 WHERE tenant = ?1 AND name = ?2 AND version = ?3")
+                    .bind(tenant)
+                    .bind(&manifest.name)
+                    .bind(version)
+                    .bind(status.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                Inserted::Restored
+            };
+            let skill = version_in(&mut tx, tenant, &manifest.name, *version).await?;
+            tx.commit().await?;
+            return Ok(outcome(skill));
+        }
+        let seen_before =
+            sqlx::query("SELECT 1 FROM skill_versions WHERE tenant = ?1 AND id = ?2 LIMIT 1")
+                .bind(tenant)
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        let (parent, version) = match head {
+            Some((head_id, v, _)) => (Some(head_id), v + 1),
+            None => (None, 1),
+        };
+        let kpis_json = serde_json::to_string(kpis).unwrap_or_else(|_| "{}".into());
+        sqlx::query(
+            "INSERT INTO skill_versions (tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        )
+        .bind(tenant)
+        .bind(id.as_str())
+        .bind(&manifest.name)
+        .bind(version)
+        .bind(parent)
+        .bind(manifest.canonical_json())
+        .bind(provenance.as_str())
+        .bind(status.as_str())
+        .bind(kpis_json)
+        .execute(&mut *tx)
+        .await?;
+        let skill = version_in(&mut tx, tenant, &manifest.name, version).await?;
+        tx.commit().await?;
+        Ok(if seen_before {
+            Inserted::Restored(skill)
+        } else {
+            Inserted::New(skill)
+        })
+    }
+
+    /// The newest version of `name`, whatever its status.
+    // Not-found is a caller's question, not a fault: log errors at debug.
+    #[instrument(skip(self), err(level = "debug"))]
+    pub async fn latest(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1"
+        ))
+        .bind(tenant)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(name.to_owned()))?;
+        decode(&row)
+    }
+
+    /// The id and status of the newest version of `name`: one indexed
+    /// lookup, no decoding (the hot path's freshness check).
+    pub async fn head(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<(SkillId, Status)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, status FROM skill_versions WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            name: name.to_owned(),
+            reason,
+        };
+        let id = row
+            .try_get::<String, _>("id")?
+            .parse::<SkillId>()
+            .map_err(|e| corrupt(e.to_string()))?;
+        let status = row
+            .try_get::<String, _>("status")?
+            .parse()
+            .map_err(corrupt)?;
+        Ok(Some((id, status)))
+    }
+
+    /// The skill with this id.
+    #[instrument(skip(self), err(level = "debug"))]
+    pub async fn get(&self, tenant: &str, id: &SkillId) -> Result<Skill, StoreError> {
+        let row = sqlx::query(SELECT_BY_ID)
+            .bind(tenant)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        decode(&row)
+    }
+
+    /// The newest version of every name of `tenant`, by name. A tampered row
+    /// fails the whole listing: a registry with a bad row must be looked at.
+    #[instrument(skip(self), err)]
+    pub async fn list(&self, tenant: &str) -> Result<Vec<Skill>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_COLUMNS} v WHERE tenant = ?1 AND version = \
+             (SELECT MAX(version) FROM skill_versions w WHERE w.tenant = v.tenant AND w.name = v.name) \
+             ORDER BY name"
+        ))
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// Set the status of the current version of `name`, if it is still
+    /// `expected` (so a retire never hits a version published meanwhile).
+    /// Returns the version as it is now.
+    #[instrument(skip(self), err)]
+    pub async fn set_status(
+        &self,
+        tenant: &str,
+        name: &str,
+        expected: &SkillId,
+        status: Status,
+    ) -> Result<Skill, StoreError> {
+        let done = sqlx::query(
+            "UPDATE skill_versions SET status = ?4 WHERE tenant = ?1 AND name = ?2 AND id = ?3 \
+             AND version = (SELECT MAX(version) FROM skill_versions WHERE tenant = ?1 AND name = ?2)",
+        )
+        .bind(tenant)
+        .bind(name)
+        .bind(expected.as_str())
+        .bind(status.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "skill {name:?} changed meanwhile; its current version is not {}",
+                expected.short()
+            )));
+        }
+        self.latest(tenant, name).await
+    }
+}
+
+const SELECT_COLUMNS: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions";
+const SELECT_BY_ID: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions WHERE tenant = ?1 AND id = ?2 ORDER BY version DESC LIMIT 1";
+
+/// One version of a name, read inside a write transaction.
+async fn version_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tenant: &str,
+    name: &str,
+    version: i64,
+) -> Result<Skill, StoreError> {
+    let row = sqlx::query(&format!(
+        "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 AND version = ?3"
+    ))
+    .bind(tenant)
+    .bind(name)
+    .bind(version)
+    .fetch_one(&mut **tx)
+    .await?;
+    decode(&row)
+}
+
+/// Decode a row, checking its content hash first.
+fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<Skill, StoreError> {
+    let name: String = row.try_get("name")?;
+    let id_text: String = row.try_get("id")?;
+    let manifest_text: String = row.try_get("manifest")?;
+    let actual = SkillId::of_canonical(&manifest_text);
+    if actual.as_str() != id_text {
+        return Err(StoreError::Tampered {
+            name,
+            id: id_text,
+            actual: actual.to_string(),
+        });
+    }
+    let corrupt = |reason: String| StoreError::Corrupt {
+        name: name.clone(),
+        reason,
+    };
+    let manifest: SkillManifest =
+        serde_json::from_str(&manifest_text).map_err(|e| corrupt(e.to_string()))?;
+    // The text hashed right; it must also be the canonical form of what it
+    // decodes to, or two texts could claim one behaviour.
+    if manifest.canonical_json() != manifest_text || manifest.name != name {
+        return Err(StoreError::Tampered {
+            name,
+            id: id_text,
+            actual: manifest.id().to_string(),
+        });
+    }
+    let parent = row
+        .try_get::<Option<String>, _>("parent_id")?
+        .map(|p| p.parse::<SkillId>().map_err(|e| corrupt(e.to_string())))
+        .transpose()?;
+    let version: i64 = row.try_get("version")?;
+    Ok(Skill {
+        id: actual,
+        tenant: row.try_get("tenant")?,
+        version: u32::try_from(version).map_err(|e| corrupt(e.to_string()))?,
+        parent,
+        provenance: row
+            .try_get::<String, _>("provenance")?
+            .parse()
+            .map_err(corrupt)?,
+        status: row
+            .try_get::<String, _>("status")?
+            .parse()
+            .map_err(corrupt)?,
+        kpis: serde_json::from_str(&row.try_get::<String, _>("kpis")?)
+            .map_err(|e| corrupt(e.to_string()))?,
+        created_at: row.try_get("created_at")?,
+        manifest,
+    })
+}
