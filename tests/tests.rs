@@ -21,6 +21,8 @@ mod determinism;
 mod verification;
 // Content-hashed store: persistence, lineage, tamper detection.
 mod store;
+// Agents' traces in the store: joining, caps, pruning.
+mod traces;
 // The application core: running skills by name, never a stale version.
 mod app;
 // The host around the sandbox under attack: forged verdicts, floods.
