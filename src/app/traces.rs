@@ -138,7 +138,21 @@ impl App {
     ) -> Result<Crystallized, CrystallizeError> {
         let limits = self.limits(tenant).await;
         let (steps, trace) = match from {
-            Crystallize::Steps(steps) => (steps, None),
+            Crystallize::Steps(steps) => {
+                // Passed steps get the same bounds as recorded ones: slicing
+                // compares every step with the ones before it.
+                let bytes = serde_json::to_string(&steps).map_or(usize::MAX, |t| t.len());
+                if steps.len() > limits.trace_steps || bytes > limits.trace_bytes {
+                    return Err(Refusal::TooLarge {
+                        steps: steps.len(),
+                        bytes,
+                        max_steps: limits.trace_steps,
+                        max_bytes: limits.trace_bytes,
+                    }
+                    .into());
+                }
+                (steps, None)
+            }
             Crystallize::Trace(which) => {
                 let found = self
                     .store

@@ -23,6 +23,20 @@ use crate::trace::Step;
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 #[non_exhaustive]
 pub enum Refusal {
+    /// More steps than a trace may hold.
+    #[error(
+        "{steps} steps, {bytes} bytes: over the {max_steps} steps and {max_bytes} bytes a trace may hold"
+    )]
+    TooLarge {
+        /// Steps given.
+        steps: usize,
+        /// Their size.
+        bytes: usize,
+        /// The step cap.
+        max_steps: usize,
+        /// The byte cap.
+        max_bytes: usize,
+    },
     /// The trace id names no trace of this tenant.
     #[error("no trace {0:?}: run_python returns the id of the trace each step joined")]
     UnknownTrace(String),

@@ -503,3 +503,17 @@ def test_a_half_sent_request_does_not_keep_the_server_alive(data_dir):
     half_head.close()
     half_body.close()
     s.close()
+
+
+@pytest.mark.parametrize("steps", [
+    [{"code": "x", "inputs": {"x": 1}}] * 5_000,
+    [{"code": "x", "inputs": {"x": 1}}] * 257,
+], ids=["5000-steps", "257-steps"])
+def test_explicit_steps_get_the_trace_bounds(host, steps):
+    s = host.session("attacker")
+
+    def attack(_):
+        r, elapsed, body = s.call("crystallize", {"request": "big", "steps": steps})
+        small_error(r, body, kind="not_crystallized", text="a trace may hold")
+        assert elapsed < 3.0, elapsed
+    during(host, attack, n=2)
