@@ -517,3 +517,17 @@ def test_explicit_steps_get_the_trace_bounds(host, steps):
         small_error(r, body, kind="not_crystallized", text="a trace may hold")
         assert elapsed < 3.0, elapsed
     during(host, attack, n=2)
+
+
+def test_a_trace_id_names_a_trace_of_the_callers_tenant_only(host):
+    a, b = host.session("victim"), host.session("intruder")
+    a.call("run_python", {"code": "secret * 2", "inputs": {"secret": 21}, "trace": "shared-name"})
+    r, _, body = b.call("crystallize", {"request": "steal", "trace": "shared-name"})
+    small_error(r, body, kind="not_crystallized", text="no trace")
+    # B writing to the same name writes to its own trace.
+    b.call("run_python", {"code": "1 / 0", "trace": "shared-name"})
+    r, _, body = a.call("crystallize", {"request": "Double a secret", "name": "double", "trace": "shared-name"})
+    assert result(body)["structuredContent"]["published"] is True, body
+    r, _, body = a.call("double", {"secret": 5})
+    assert result(body)["structuredContent"] == {"result": 10}
+    host.others_are_fine()
