@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use autolearn::store::{SkillStore, StepCost, TraceCaps};
-use autolearn::trace::{Step, TraceRef};
+use autolearn::trace::{Step, TraceId, TraceRef};
 use serde_json::json;
 
 fn step(code: &str, pad: usize) -> Step {
@@ -18,6 +18,11 @@ fn step(code: &str, pad: usize) -> Step {
         bound: Default::default(),
         error: None,
     }
+}
+
+async fn codes_of(store: &SkillStore, id: &TraceId) -> Vec<String> {
+    let steps = store.trace_steps("t", id).await.unwrap();
+    steps.into_iter().map(|s| s.code).collect()
 }
 
 const CAPS: TraceCaps = TraceCaps {
@@ -130,14 +135,8 @@ async fn the_oldest_steps_go_past_the_step_and_byte_caps() {
             .await
             .unwrap();
     }
-    let id = "capped".parse().unwrap();
-    let codes: Vec<String> = store
-        .trace_steps("t", &id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.code)
-        .collect();
+    let id: TraceId = "capped".parse().unwrap();
+    let codes = codes_of(&store, &id).await;
     assert_eq!(codes, ["2", "3", "4"]);
     // Two 6 KB steps do not fit in 10 KB: oldest first, everything before
     // the second goes.
@@ -147,13 +146,7 @@ async fn the_oldest_steps_go_past_the_step_and_byte_caps() {
             .await
             .unwrap();
     }
-    let codes: Vec<String> = store
-        .trace_steps("t", &id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.code)
-        .collect();
+    let codes = codes_of(&store, &id).await;
     assert_eq!(codes, ["big2"]);
     // A step larger than the cap alone is kept: the newest always stays.
     store
@@ -166,13 +159,7 @@ async fn the_oldest_steps_go_past_the_step_and_byte_caps() {
         )
         .await
         .unwrap();
-    let codes: Vec<String> = store
-        .trace_steps("t", &id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.code)
-        .collect();
+    let codes = codes_of(&store, &id).await;
     assert_eq!(codes, ["huge"]);
 }
 

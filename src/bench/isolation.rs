@@ -144,19 +144,8 @@ pub async fn isolation(paths: &Paths, args: &IsolationBenchArgs) -> anyhow::Resu
 async fn measure(app: &App, args: &IsolationBenchArgs) -> anyhow::Result<()> {
     let attacker_key = app.store.create_tenant("attacker").await?;
     let bystander_key = app.store.create_tenant("bystander").await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let options = crate::api::ServeOptions {
-        addr,
-        allowed_hosts: vec![],
-        conformance: false,
-        limits: crate::limits::ServerLimits::default(),
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::api::run(app.clone(), listener, options, async {
-        let _ = stopped.await;
-    }));
-    let url = format!("http://{addr}/mcp");
+    let server = super::LocalServer::start(app).await?;
+    let url = server.url.clone();
 
     let me = connect(&url, &bystander_key).await?;
     call(&me, "run_python", json!({"code": "1 + 1"})).await?; // warm up
@@ -196,8 +185,7 @@ async fn measure(app: &App, args: &IsolationBenchArgs) -> anyhow::Result<()> {
     }
     let _ = attacker.cancel().await;
     let _ = me.cancel().await;
-    let _ = stop.send(());
-    let _ = server.await;
+    server.stop().await;
 
     println!(
         "isolation bench: the bystander's run_python 1 + 1 over HTTP, {} calls per phase",

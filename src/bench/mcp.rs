@@ -51,29 +51,19 @@ pub async fn mcp(paths: &Paths, args: &McpBenchArgs) -> anyhow::Result<()> {
     let scratch = super::Scratch::open(paths, "mcp").await?;
     let app = scratch.app.clone();
 
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (url, server) = match &args.url {
-        Some(url) => (url.clone(), None),
-        None => {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let addr = listener.local_addr()?;
-            let options = crate::api::ServeOptions {
-                addr,
-                allowed_hosts: vec![],
-                conformance: false,
-                limits: crate::limits::ServerLimits::default(),
-            };
-            let server = tokio::spawn(crate::api::run(app.clone(), listener, options, async {
-                let _ = stopped.await;
-            }));
-            (format!("http://{addr}/mcp"), Some(server))
-        }
+    let server = match &args.url {
+        Some(_) => None,
+        None => Some(super::LocalServer::start(&app).await?),
     };
+    let url = args
+        .url
+        .clone()
+        .or_else(|| server.as_ref().map(|s| s.url.clone()))
+        .unwrap_or_default();
 
     let result = measure(&app, &url, args, concurrency).await;
-    let _ = stop.send(());
     if let Some(s) = server {
-        let _ = s.await;
+        s.stop().await;
     }
     result
 }

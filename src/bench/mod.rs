@@ -60,6 +60,41 @@ impl Drop for Scratch {
     }
 }
 
+/// A server on a free loopback port, in this process, until `stop` fires.
+pub(crate) struct LocalServer {
+    pub url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), crate::api::ServeError>>,
+}
+
+impl LocalServer {
+    pub async fn start(app: &crate::app::App) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let options = crate::api::ServeOptions {
+            addr,
+            allowed_hosts: vec![],
+            conformance: false,
+            limits: crate::limits::ServerLimits::default(),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(crate::api::run(app.clone(), listener, options, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            url: format!("http://{addr}/mcp"),
+            stop,
+            task,
+        })
+    }
+
+    /// Shut down and wait for the drain.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
 /// Latency percentiles of a sample, in milliseconds.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Percentiles {

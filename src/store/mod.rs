@@ -134,10 +134,29 @@ impl SkillStore {
 }
 
 /// Retries of a write while the database is busy (another process).
-pub(crate) const WRITE_RETRIES: u32 = 5;
+const WRITE_RETRIES: u32 = 5;
+
+/// Run a write, again while the database is busy (another process holds
+/// the write lock past the busy timeout), with a growing pause.
+pub(crate) async fn retry_busy<T, F, Fut>(mut write: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match write().await {
+            Err(StoreError::Database(e)) if is_busy(&e) && attempt < WRITE_RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// SQLite's "database is locked" / "database table is locked".
-pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
+fn is_busy(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d)
         if d.code().is_some_and(|c| matches!(c.as_ref(), "5" | "6" | "261" | "517"))
             || d.message().contains("database is locked"))

@@ -1,12 +1,10 @@
 //! Skill versions: insert (with the lifecycle answers), lookups and
 //! status changes. Every row is hash-checked when it is decoded.
 
-use std::time::Duration;
-
 use sqlx::Row;
 use tracing::instrument;
 
-use super::{Inserted, SkillStore, StoreError, WRITE_RETRIES, is_busy};
+use super::{Inserted, SkillStore, StoreError, retry_busy};
 use crate::skills::{Kpis, Provenance, Skill, SkillId, SkillManifest, Status};
 
 impl SkillStore {
@@ -33,19 +31,7 @@ impl SkillStore {
         status: Status,
         kpis: &Kpis,
     ) -> Result<Inserted, StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self
-                .insert_once(tenant, manifest, provenance, status, kpis)
-                .await
-            {
-                Err(StoreError::Database(e)) if is_busy(&e) && attempt < WRITE_RETRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                }
-                other => return other,
-            }
-        }
+        retry_busy(|| self.insert_once(tenant, manifest, provenance, status, kpis)).await
     }
 
     async fn insert_once(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use sqlx::Row;
 use tracing::instrument;
 
-use super::{SkillStore, StoreError, WRITE_RETRIES, is_busy};
+use super::{SkillStore, StoreError, retry_busy};
 use crate::trace::{Step, TraceId, TraceRef, TraceSummary};
 
 /// Caps and timing for recording a step.
@@ -69,16 +69,7 @@ impl SkillStore {
         cost: StepCost,
         caps: TraceCaps,
     ) -> Result<Recorded, StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.record_once(tenant, which, step, cost, caps).await {
-                Err(StoreError::Database(e)) if is_busy(&e) && attempt < WRITE_RETRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                }
-                other => return other,
-            }
-        }
+        retry_busy(|| self.record_once(tenant, which, step, cost, caps)).await
     }
 
     async fn record_once(
