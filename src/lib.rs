@@ -6,6 +6,7 @@
 //! - [`skills`]: the skill model and its content hash. Pure.
 //! - [`store`]: skills and tenants in SQLite through sqlx, hash-checked on load.
 //! - [`learn`]: verification (the publishing gate) and crystallization.
+//! - [`llm`]: language models behind one trait (OpenAI-compatible, none).
 //! - [`app`]: store + sandbox + change events; what every front end calls.
 //! - [`mcp`]: the MCP server handler: skills as tools, built-ins, resources.
 //! - [`api`]: HTTP (axum): `/mcp`, `/healthz`, auth, shutdown.
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod learn;
 pub mod limits;
+pub mod llm;
 pub mod mcp;
 pub mod sandbox;
 pub mod search;

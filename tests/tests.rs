@@ -27,5 +27,7 @@ mod traces;
 mod app;
 // The host around the sandbox under attack: forged verdicts, floods.
 mod host_security;
+// Skills from plain English, against a fake OpenAI endpoint.
+mod generate;
 // The real binary: exit codes, JSON errors, restart persistence.
 mod cli;

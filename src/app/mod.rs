@@ -6,6 +6,7 @@
 
 mod errors;
 mod fair;
+mod generate;
 mod traces;
 mod verified;
 
@@ -25,6 +26,7 @@ use crate::store::{Inserted, SkillStore, StoreError};
 pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
 use fair::Shares;
 pub use fair::{Admission, Busy};
+pub use generate::{GenerateOutcome, GenerateSkillError};
 pub use traces::{CellRun, Crystallize, PythonStep};
 use verified::{Verified, VerifiedSkills};
 
@@ -39,6 +41,8 @@ pub struct App {
     pub events: tokio::sync::broadcast::Sender<SkillEvent>,
     /// The server's limits, before any tenant's overrides.
     limits: Arc<Limits>,
+    /// The language model, if any (generation needs one; nothing else does).
+    llm: crate::llm::Llm,
     shares: Arc<Shares>,
     verified: VerifiedSkills,
 }
@@ -91,9 +95,21 @@ impl App {
             sandbox,
             events,
             limits: Arc::new(Limits::default()),
+            llm: Arc::new(crate::llm::NoModel),
             shares: Arc::default(),
             verified: VerifiedSkills::default(),
         }
+    }
+
+    /// The same app with a language model.
+    pub fn with_llm(mut self, llm: crate::llm::Llm) -> Self {
+        self.llm = llm;
+        self
+    }
+
+    /// What the language model is.
+    pub fn llm_info(&self) -> crate::llm::BackendInfo {
+        self.llm.info()
     }
 
     /// The same app with other server-wide limits.

@@ -2,7 +2,10 @@
 //! every skill passes before it is published; crystallization builds a
 //! skill from an agent's trace of `run_python` steps.
 
+pub mod agree;
 pub mod crystallize;
+pub mod edges;
+pub mod generate;
 pub mod slice;
 mod verify;
 

@@ -65,6 +65,7 @@ pub async fn verify(
         documented: !manifest.description.trim().is_empty()
             && !findings.iter().any(|f| f.code == "D100"),
         tests_total: u32::try_from(manifest.examples.len()).unwrap_or(u32::MAX),
+        deterministic: true,
         ..Kpis::default()
     };
     if !problems.is_empty() {
@@ -130,6 +131,21 @@ pub async fn verify(
         }
     }
     kpis.tests_passed = passed;
+    kpis.params_described = params_described(&manifest.input_schema);
+    // Determinism: the first example three times, with fresh entropy and
+    // the real clock each time.
+    if let Some(ex) = manifest.examples.first() {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let out = sandbox
+                .run(code, &ex.input.to_string(), limits, Determinism::Live)
+                .await
+                .map(|o| o.json)
+                .map_err(|e| e.kind());
+            seen.push(out);
+        }
+        kpis.deterministic = seen.windows(2).all(|w| w[0] == w[1]);
+    }
     if !fuel.is_empty() {
         kpis.fuel_per_call = fuel.iter().sum::<u64>() / fuel.len() as u64;
     }
@@ -184,6 +200,26 @@ async fn coverage(
         });
     }
     merged
+}
+
+/// Share of the schema's properties that carry a description (1 when
+/// there are none).
+fn params_described(schema: &serde_json::Value) -> f64 {
+    let Some(props) = schema.get("properties").and_then(|p| p.as_object()) else {
+        return 1.0;
+    };
+    if props.is_empty() {
+        return 1.0;
+    }
+    let described = props
+        .values()
+        .filter(|p| {
+            p.get("description")
+                .and_then(|d| d.as_str())
+                .is_some_and(|d| !d.trim().is_empty())
+        })
+        .count();
+    described as f64 / props.len() as f64
 }
 
 fn percent(hit: u32, total: u32) -> f64 {

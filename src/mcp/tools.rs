@@ -195,7 +195,7 @@ impl McpServer {
                             "name": s.manifest.name,
                             "description": s.manifest.description,
                             "input_schema": s.manifest.input_schema,
-                            "trust": s.kpis.trust(),
+                            "trust": s.trust(),
                             "version": s.version,
                             "score": (score * 1000.0).round() / 1000.0,
                         })

@@ -16,6 +16,10 @@ pub use id::{SkillId, SkillIdError};
 pub use limits::{RESERVED_NAMES, SkillLimits, is_reserved};
 pub use schema::{InputValidator, SchemaError, infer_input_schema};
 
+/// The fuel of one call under the default limits (the sandbox's default);
+/// trust measures a skill's fuel against it.
+pub const DEFAULT_FUEL_BUDGET: u64 = 2_000_000_000;
+
 /// The tenant every skill belongs to when none is given.
 pub const DEFAULT_TENANT: &str = "local";
 
@@ -194,7 +198,8 @@ macro_rules! str_enum {
 str_enum!(Provenance { Authored => "authored", Generated => "generated", Crystallized => "crystallized" });
 str_enum!(Status { Draft => "draft", Published => "published", Retired => "retired" });
 
-/// What verification measured about a skill version.
+/// What verification measured about a skill version. Fields added after
+/// the first release default when an older row lacks them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Kpis {
     /// Example cases that passed.
@@ -211,15 +216,45 @@ pub struct Kpis {
     pub fuel_per_call: u64,
     /// Whether the skill documents itself (a docstring and a description).
     pub documented: bool,
+    /// Share of the input's parameters that have a description.
+    #[serde(default)]
+    pub params_described: f64,
+    /// Whether three runs with fresh entropy and the real clock agreed.
+    #[serde(default = "yes")]
+    pub deterministic: bool,
+    /// For generated skills: independent candidates that behave exactly as
+    /// this one, 0 to 1 (see `learn::agree`). `None` when not generated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<f64>,
 }
 
+fn yes() -> bool {
+    true
+}
+
+/// Trust at or above which a generated skill is published.
+pub const PUBLISH_TRUST: f64 = 70.0;
+
+/// The trust weights, in one place. They sum to 100.
+const W_EXAMPLES: f64 = 35.0;
+const W_AGREEMENT: f64 = 35.0;
+const W_COVERAGE: f64 = 10.0;
+const W_STATIC: f64 = 10.0;
+const W_DETERMINISM: f64 = 4.0;
+const W_DOCS: f64 = 3.0;
+const W_FUEL: f64 = 3.0;
+
 impl Kpis {
-    /// Trust, 0 to 100, from what verification measured: examples passed
-    /// (50), line coverage (25), no static errors or warnings (15), and
-    /// documentation (10). A first, transparent weighting; the practice
-    /// loop calibrates trust against held-back tests.
-    pub fn trust(&self) -> f64 {
-        let passed = if self.tests_total == 0 {
+    /// Trust, 0 to 100: a weighted average of the evidence, documented here
+    /// and nowhere else. Examples passed (35) and independent agreement of
+    /// candidates (35) carry the most, because they are what predicts a
+    /// correct skill; then coverage (10), no static findings (10),
+    /// determinism (4), documentation (3), fuel headroom (3). A skill with
+    /// no examples, or a lone candidate nobody agrees with, cannot reach
+    /// [`PUBLISH_TRUST`]. Skills that were not generated have no
+    /// agreement; their trust is the average of the rest.
+    pub fn trust(&self, fuel_budget: u64) -> f64 {
+        let examples = if self.tests_total == 0 {
             0.0
         } else {
             f64::from(self.tests_passed) / f64::from(self.tests_total)
@@ -229,11 +264,25 @@ impl Kpis {
         } else {
             1.0 / (1.0 + f64::from(self.findings_warnings))
         };
-        let score = 50.0 * passed
-            + 25.0 * (self.coverage_percent / 100.0).clamp(0.0, 1.0)
-            + 15.0 * clean
-            + if self.documented { 10.0 } else { 0.0 };
-        (score * 10.0).round() / 10.0
+        let docs =
+            (f64::from(u8::from(self.documented)) + self.params_described.clamp(0.0, 1.0)) / 2.0;
+        let fuel = if fuel_budget == 0 {
+            0.0
+        } else {
+            1.0 - (self.fuel_per_call as f64 / fuel_budget as f64).clamp(0.0, 1.0)
+        };
+        let mut score = W_EXAMPLES * examples
+            + W_COVERAGE * (self.coverage_percent / 100.0).clamp(0.0, 1.0)
+            + W_STATIC * clean
+            + W_DETERMINISM * f64::from(u8::from(self.deterministic))
+            + W_DOCS * docs
+            + W_FUEL * fuel;
+        let mut total = 100.0;
+        match self.agreement {
+            Some(a) => score += W_AGREEMENT * a.clamp(0.0, 1.0),
+            None => total -= W_AGREEMENT,
+        }
+        (1000.0 * score / total).round() / 10.0
     }
 }
 
@@ -261,6 +310,11 @@ pub struct Skill {
 }
 
 impl Skill {
+    /// This version's trust, against the default per-call fuel budget.
+    pub fn trust(&self) -> f64 {
+        self.kpis.trust(DEFAULT_FUEL_BUDGET)
+    }
+
     /// The short JSON description listings show (no source).
     pub fn summary(&self) -> serde_json::Value {
         serde_json::json!({
@@ -272,7 +326,7 @@ impl Skill {
             "description": self.manifest.description,
             "input_schema": self.manifest.input_schema,
             "kpis": self.kpis,
-            "trust": self.kpis.trust(),
+            "trust": self.trust(),
         })
     }
 }

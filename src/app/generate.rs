@@ -1,0 +1,202 @@
+//! Skills from plain English: run the generation pipeline, verify the
+//! winner with the same gate as every skill, score it, and publish it or
+//! keep it as a draft, saying why.
+
+use serde::Serialize;
+
+use super::{AddError, App, off_io};
+use crate::learn::generate::{EdgeCase, GenerateError, GenerateOptions, GenerateRequest, generate};
+use crate::learn::verify;
+use crate::llm::{LlmError, Usage};
+use crate::sandbox::ResourceLimits;
+use crate::skills::{DEFAULT_FUEL_BUDGET, Kpis, PUBLISH_TRUST, Provenance, Skill, Status};
+use crate::store::Inserted;
+
+/// What generation ended with.
+#[derive(Debug, Clone, Serialize)]
+pub struct GenerateOutcome {
+    /// Whether the skill is published (a tool now).
+    pub published: bool,
+    /// The skill as stored (published or draft), if it was stored.
+    pub skill: Option<serde_json::Value>,
+    /// Its trust, 0 to 100.
+    pub trust: Option<f64>,
+    /// Candidates sampled, repairs included.
+    pub candidates: usize,
+    /// Inputs where passing candidates disagreed.
+    pub edge_cases: Vec<EdgeCase>,
+    /// Why it is not published, and what would raise its trust.
+    pub reasons: Vec<String>,
+    /// Model calls made.
+    pub llm_calls: u32,
+    /// Tokens used.
+    pub usage: Usage,
+}
+
+/// Generation could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenerateSkillError {
+    /// No model, or the model failed.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// The request is unusable.
+    #[error("{0}")]
+    Invalid(String),
+    /// Storing or the tenant's share failed.
+    #[error(transparent)]
+    Add(#[from] AddError),
+}
+
+/// What would raise a skill's trust, from its KPIs.
+fn advice(k: &Kpis) -> Vec<String> {
+    let mut out = Vec::new();
+    if k.tests_total == 0 {
+        out.push("no examples were given: add worked examples (they are the hard gate and weigh 35 of 100)".into());
+    }
+    match k.agreement {
+        Some(a) if a < 0.5 => out.push(format!(
+            "independent candidates agreed only {:.0}%: the request may be ambiguous; state the expected behaviour on edge cases, or add examples",
+            100.0 * a
+        )),
+        _ => {}
+    }
+    if k.coverage_percent < 80.0 {
+        out.push(format!(
+            "the examples cover {:.0}% of the lines: add examples that reach the rest",
+            k.coverage_percent
+        ));
+    }
+    if k.findings_errors > 0 || k.findings_warnings > 0 {
+        out.push("static findings lower the score".into());
+    }
+    if !k.deterministic {
+        out.push("the result is not deterministic".into());
+    }
+    out
+}
+
+impl App {
+    /// Generate a skill for `req` with the configured model; publish it
+    /// when its trust reaches [`PUBLISH_TRUST`], else keep it as a draft
+    /// (unless that would hide a published skill of the same name).
+    pub async fn generate_skill(
+        &self,
+        tenant: &str,
+        req: GenerateRequest,
+        opts: GenerateOptions,
+    ) -> Result<GenerateOutcome, GenerateSkillError> {
+        let limits = self.limits(tenant).await;
+        if req.request.trim().is_empty() || req.request.len() > limits.skill.description_bytes {
+            return Err(GenerateSkillError::Invalid(format!(
+                "the request must be 1 to {} bytes",
+                limits.skill.description_bytes
+            )));
+        }
+        if req.examples.len() > limits.skill.examples {
+            return Err(GenerateSkillError::Invalid(format!(
+                "{} examples, over the limit of {}",
+                req.examples.len(),
+                limits.skill.examples
+            )));
+        }
+        let call = ResourceLimits::default();
+        let admission = self
+            .admit(tenant, &limits, call.deadline)
+            .await
+            .map_err(AddError::Busy)?;
+        let (llm, sandbox, job, run_limits) = (
+            self.llm.clone(),
+            self.sandbox.clone(),
+            req.clone(),
+            call.clone(),
+        );
+        let generated =
+            off_io(async move { generate(llm, &sandbox, &job, opts, &run_limits).await })
+                .await
+                .map_err(|e| {
+                    GenerateSkillError::Invalid(format!("generation worker failed: {e}"))
+                })?;
+        let mut g = match generated {
+            Ok(g) => g,
+            Err(GenerateError::Llm(e)) => return Err(e.into()),
+            Err(GenerateError::NoCandidate {
+                candidates,
+                reasons,
+            }) => {
+                return Ok(GenerateOutcome {
+                    published: false,
+                    skill: None,
+                    trust: None,
+                    candidates,
+                    edge_cases: Vec::new(),
+                    reasons,
+                    llm_calls: 0,
+                    usage: Usage::default(),
+                });
+            }
+        };
+        g.manifest.examples.truncate(limits.skill.examples);
+        g.manifest.validate(&limits.skill).map_err(|e| {
+            GenerateSkillError::Invalid(format!("the generated skill is invalid: {e}"))
+        })?;
+
+        let sandbox = self.sandbox.clone();
+        let m = g.manifest.clone();
+        let verification = off_io(async move { verify(&sandbox, &m, &call).await })
+            .await
+            .map_err(|e| GenerateSkillError::Invalid(format!("verifier failed: {e}")))?;
+        drop(admission);
+        let mut kpis = verification.kpis.clone();
+        kpis.agreement = Some(g.agreement);
+        let trust = kpis.trust(DEFAULT_FUEL_BUDGET);
+        let mut reasons = verification.problems.clone();
+        let publish = verification.passed() && trust >= PUBLISH_TRUST;
+        if !publish {
+            reasons.insert(
+                0,
+                format!("trust {trust:.1} is below {PUBLISH_TRUST}: kept as a draft"),
+            );
+            reasons.extend(advice(&kpis));
+        }
+        let status = if publish {
+            Status::Published
+        } else {
+            Status::Draft
+        };
+        let hides_published = !publish
+            && self
+                .store
+                .head(tenant, &g.manifest.name)
+                .await
+                .map_err(AddError::Store)?
+                .is_some_and(|(_, s)| s == Status::Published);
+        let stored: Option<Skill> = if hides_published {
+            reasons.push(format!(
+                "not stored: a published skill named {:?} exists and a draft must not replace it",
+                g.manifest.name
+            ));
+            None
+        } else {
+            let inserted = self
+                .store
+                .insert(tenant, &g.manifest, Provenance::Generated, status, &kpis)
+                .await
+                .map_err(AddError::Store)?;
+            if publish && !matches!(inserted, Inserted::Existing(_)) {
+                self.announce(tenant, &g.manifest.name);
+            }
+            Some(inserted.skill().clone())
+        };
+        Ok(GenerateOutcome {
+            published: publish,
+            skill: stored.as_ref().map(Skill::summary),
+            trust: Some(trust),
+            candidates: g.candidates,
+            edge_cases: g.edge_cases,
+            reasons,
+            llm_calls: g.llm_calls,
+            usage: g.usage,
+        })
+    }
+}

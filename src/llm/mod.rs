@@ -1,0 +1,189 @@
+//! Language models, behind one trait: [`ChatModel`]. AutoLearn never
+//! needs one (skills can always come from an agent's own code), so every
+//! caller handles [`LlmError::Unavailable`].
+//!
+//! Backends: an OpenAI-compatible HTTP API ([`openai`]: OpenAI, Ollama,
+//! llama.cpp's server, vLLM), and none. Knows nothing of storage or the
+//! sandbox. Model output is untrusted text: [`json`] extracts what we asked
+//! for without trusting its shape.
+
+pub mod json;
+pub mod openai;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// Which model a request wants: a stronger one for drafting and writing
+/// code, a cheaper one for small structured answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelRole {
+    /// Specs and code.
+    Reasoning,
+    /// Small structured answers.
+    Fast,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+}
+
+impl Message {
+    /// A system message.
+    pub fn system(text: impl Into<String>) -> Self {
+        Self {
+            role: "system".into(),
+            content: text.into(),
+        }
+    }
+
+    /// A user message.
+    pub fn user(text: impl Into<String>) -> Self {
+        Self {
+            role: "user".into(),
+            content: text.into(),
+        }
+    }
+}
+
+/// A chat completion request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRequest {
+    /// Which model.
+    pub role: ModelRole,
+    /// The conversation.
+    pub messages: Vec<Message>,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Most tokens to generate.
+    pub max_tokens: u32,
+    /// When set, the answer must be JSON fitting this schema (the backend
+    /// constrains it where it can; the caller still validates).
+    pub json_schema: Option<serde_json::Value>,
+}
+
+/// Tokens a call used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Generated tokens.
+    pub completion_tokens: u64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, o: Self) {
+        self.prompt_tokens += o.prompt_tokens;
+        self.completion_tokens += o.completion_tokens;
+    }
+}
+
+/// A completion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatResponse {
+    /// The text the model wrote.
+    pub text: String,
+    /// What it cost.
+    pub usage: Usage,
+}
+
+/// What a backend is, for `/healthz` and the server's instructions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackendInfo {
+    /// `openai`, `local`, `sampling` or `none`.
+    pub backend: String,
+    /// The reasoning model, if any.
+    pub reasoning_model: Option<String>,
+    /// The fast model, if any.
+    pub fast_model: Option<String>,
+    /// Where it is served, if remote.
+    pub base_url: Option<String>,
+}
+
+/// A model call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LlmError {
+    /// No model is configured.
+    #[error(
+        "no language model is configured: set OPENAI_API_KEY or OPENAI_BASE_URL (any OpenAI-compatible server: OpenAI, Ollama, llama.cpp, vLLM) and --llm openai; everything else works without one"
+    )]
+    Unavailable,
+    /// The endpoint could not be reached, or kept failing.
+    #[error("the model endpoint failed: {0}")]
+    Transport(String),
+    /// The endpoint answered with an error status.
+    #[error("the model endpoint answered {status}: {body}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The start of its body.
+        body: String,
+    },
+    /// The answer was not what was asked for.
+    #[error("the model's answer is unusable: {0}")]
+    Malformed(String),
+}
+
+/// The boxed future a [`ChatModel`] returns (the trait is used as `dyn`).
+pub type ChatFuture<'a> = Pin<Box<dyn Future<Output = Result<ChatResponse, LlmError>> + Send + 'a>>;
+
+/// A chat model.
+pub trait ChatModel: Send + Sync {
+    /// What it is.
+    fn info(&self) -> BackendInfo;
+    /// One completion.
+    fn chat(&self, request: ChatRequest) -> ChatFuture<'_>;
+}
+
+/// The configured model, shared.
+pub type Llm = Arc<dyn ChatModel>;
+
+/// No model: every call is [`LlmError::Unavailable`].
+pub struct NoModel;
+
+impl ChatModel for NoModel {
+    fn info(&self) -> BackendInfo {
+        BackendInfo {
+            backend: "none".into(),
+            reasoning_model: None,
+            fast_model: None,
+            base_url: None,
+        }
+    }
+
+    fn chat(&self, _request: ChatRequest) -> ChatFuture<'_> {
+        Box::pin(async { Err(LlmError::Unavailable) })
+    }
+}
+
+/// Which backend to use (`--llm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Choice {
+    /// OpenAI-compatible when a key or base URL is set, else none.
+    Auto,
+    /// An OpenAI-compatible HTTP API.
+    Openai,
+    /// No model.
+    None,
+}
+
+/// Pick the backend: `auto` takes the OpenAI-compatible API when a key or
+/// base URL is configured, and none otherwise.
+pub fn select(choice: Choice, openai: openai::OpenAiConfig) -> Result<Llm, LlmError> {
+    let configured = openai.api_key.is_some() || openai.base_url_given;
+    match choice {
+        Choice::Openai | Choice::Auto if configured || choice == Choice::Openai => {
+            Ok(Arc::new(openai::OpenAi::new(openai)?))
+        }
+        _ => Ok(Arc::new(NoModel)),
+    }
+}
