@@ -8,6 +8,7 @@
 
 mod auth;
 mod body;
+mod rest;
 mod server;
 mod sessions;
 
@@ -106,14 +107,21 @@ pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes
         bytes: options.limits.body_bytes,
         timeout: options.limits.body_timeout,
     };
+    let auth_state = auth::AuthState {
+        app: app.clone(),
+        loopback: options.addr.ip().is_loopback(),
+    };
     // Layers run outermost last-added: auth, then the whole body is read,
-    // then the request counts as in flight, then its session is checked.
-    let router = Router::new()
-        .nest_service("/mcp", mcp)
-        .layer(axum::middleware::from_fn_with_state(
-            sessions,
-            sessions::bind,
-        ))
+    // then the request counts as in flight, then (MCP) its session is checked.
+    let mcp_routes =
+        Router::new()
+            .nest_service("/mcp", mcp)
+            .layer(axum::middleware::from_fn_with_state(
+                sessions,
+                sessions::bind,
+            ));
+    let guarded = mcp_routes
+        .nest("/api", rest::routes(app.clone()))
         .layer(axum::middleware::from_fn_with_state(
             inflight.clone(),
             server::track,
@@ -123,13 +131,11 @@ pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes
             body::buffer,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            auth::AuthState {
-                app,
-                loopback: options.addr.ip().is_loopback(),
-            },
+            auth_state,
             auth::require_tenant,
-        ))
-        .route("/healthz", get(|| async { "ok" }));
+        ));
+    let health = axum::Json(serde_json::json!({"status": "ok", "llm": app.llm_info()}));
+    let router = guarded.route("/healthz", get(move || async move { health.clone() }));
     Routes { router, inflight }
 }
 

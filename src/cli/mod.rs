@@ -35,9 +35,64 @@ pub struct Cli {
     /// Where precompiled sandbox images are cached (default: DATA_DIR/cache).
     #[arg(long, global = true, env = "AUTOLEARN_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// The language model (optional: only generation needs one).
+    #[command(flatten)]
+    pub llm: LlmArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Which language model, and where.
+#[derive(Debug, Clone, Args)]
+pub struct LlmArgs {
+    /// `auto` uses an OpenAI-compatible API when a key or base URL is set.
+    #[arg(
+        long = "llm",
+        global = true,
+        env = "AUTOLEARN_LLM",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub choice: crate::llm::Choice,
+    /// OpenAI-compatible base URL, up to `/v1` (Ollama, llama.cpp, vLLM...).
+    #[arg(long, global = true, env = "OPENAI_BASE_URL")]
+    pub openai_base_url: Option<String>,
+    /// API key for it (local servers need none).
+    #[arg(long, global = true, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+    /// Model for specs and code.
+    #[arg(
+        long,
+        global = true,
+        env = "AUTOLEARN_MODEL_REASONING",
+        default_value = "gpt-4.1"
+    )]
+    pub model_reasoning: String,
+    /// Model for small structured answers.
+    #[arg(
+        long,
+        global = true,
+        env = "AUTOLEARN_MODEL_FAST",
+        default_value = "gpt-4.1-mini"
+    )]
+    pub model_fast: String,
+}
+
+impl LlmArgs {
+    fn build(&self) -> Result<crate::llm::Llm, Failure> {
+        let mut config = crate::llm::openai::OpenAiConfig {
+            api_key: self.openai_api_key.clone().filter(|k| !k.is_empty()),
+            reasoning_model: self.model_reasoning.clone(),
+            fast_model: self.model_fast.clone(),
+            ..Default::default()
+        };
+        if let Some(url) = self.openai_base_url.clone().filter(|u| !u.is_empty()) {
+            config.base_url = url;
+            config.base_url_given = true;
+        }
+        crate::llm::select(self.choice, config).map_err(|e| Failure::usage("usage", e.to_string()))
+    }
 }
 
 /// Top-level commands.
@@ -162,6 +217,25 @@ pub enum SkillCommand {
         /// The skill.
         name: String,
     },
+    /// Generate a skill from a plain-English request with the configured
+    /// model: candidates, tests, agreement, repair; published when trusted,
+    /// else kept as a draft.
+    Generate {
+        /// What the skill should do.
+        request: String,
+        /// JSON array of `{"input": {...}, "output": ...}` examples (the hard gate).
+        #[arg(long)]
+        examples: Option<String>,
+        /// Tool name (proposed by the model if absent).
+        #[arg(long)]
+        name: Option<String>,
+        /// Candidates per round.
+        #[arg(long, default_value_t = 4)]
+        candidates: usize,
+        /// Print the outcome as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Crystallize a recorded trace into a skill (as the MCP tool does).
     Crystallize {
         /// The trace id (`autolearn trace list` shows them).
@@ -272,7 +346,7 @@ pub async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), Failure> {
     let paths = Paths::resolve(cli.data_dir, cli.artifact, cli.cache_dir);
     match cli.command {
-        Command::Skill(cmd) => skill::run(&paths, cmd).await,
+        Command::Skill(cmd) => skill::run(&paths, &cli.llm, cmd).await,
         Command::Bench(BenchCommand::Sandbox(args)) => crate::bench::sandbox(&paths, &args)
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),
@@ -287,10 +361,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             allowed_hosts,
             conformance,
             limits,
-        } => serve::run(&paths, addr, allowed_hosts, conformance, &limits).await,
+        } => serve::run(&paths, &cli.llm, addr, allowed_hosts, conformance, &limits).await,
         Command::Mcp => {
             use rmcp::ServiceExt;
-            let app = open(&paths).await?;
+            let app = open_with_llm(&paths, &cli.llm).await?;
             let server = crate::mcp::McpServer::for_tenant(app, DEFAULT_TENANT)
                 .serve(rmcp::transport::stdio())
                 .await
@@ -310,6 +384,12 @@ async fn open(paths: &Paths) -> Result<App, Failure> {
     App::open(paths)
         .await
         .map_err(|e| Failure::failed("host", e.to_string()))
+}
+
+/// The app with the configured language model.
+async fn open_with_llm(paths: &Paths, llm: &LlmArgs) -> Result<App, Failure> {
+    let model = llm.build()?;
+    Ok(open(paths).await?.with_llm(model))
 }
 
 /// The store alone: listing and showing need no sandbox.

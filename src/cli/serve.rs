@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{Failure, open};
+use super::Failure;
 use crate::config::Paths;
 use crate::limits::{Limits, ServerLimits};
 
@@ -72,13 +72,16 @@ impl ServeLimitArgs {
 /// Serve MCP over HTTP until SIGTERM or ctrl-c.
 pub(super) async fn run(
     paths: &Paths,
+    llm: &super::LlmArgs,
     addr: std::net::SocketAddr,
     allowed_hosts: Vec<String>,
     conformance: bool,
     limits: &ServeLimitArgs,
 ) -> Result<(), Failure> {
     let (server_limits, tenant_limits) = limits.resolve();
-    let app = open(paths).await?.with_limits(tenant_limits);
+    let app = super::open_with_llm(paths, llm)
+        .await?
+        .with_limits(tenant_limits);
     tokio::spawn(prune_traces(app.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await

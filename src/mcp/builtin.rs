@@ -13,6 +13,7 @@ pub const SEARCH_SKILLS: &str = "search_skills";
 pub const GET_SKILL: &str = "get_skill";
 pub const RETIRE_SKILL: &str = "retire_skill";
 pub const CALL_SKILL: &str = "call_skill";
+pub const GENERATE_SKILL: &str = "generate_skill";
 
 fn schema(v: serde_json::Value) -> Arc<JsonObject> {
     Arc::new(v.as_object().cloned().unwrap_or_default())
@@ -96,6 +97,30 @@ pub fn tools() -> Vec<Tool> {
             })),
         )
         .annotate(ToolAnnotations::new().read_only(false).destructive(false).idempotent(true).open_world(false)),
+        Tool::new(
+            GENERATE_SKILL,
+            "Write a new skill from a plain-English request, when no published skill fits (check \
+             search_skills first) and you would rather not work it out step by step. AutoLearn drafts a \
+             spec, samples several candidate functions with its language model, runs them all in the \
+             sandbox on your examples and on edge inputs, keeps the behaviour independent candidates agree \
+             on, repairs failures, and publishes the skill only if its trust reaches 70 (otherwise it is \
+             kept as a draft, and the answer says why and what would raise it). Give examples: they are the \
+             hard gate. Slow (seconds to minutes); needs a configured model.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "request": {"type": "string", "description": "What the skill should do, precisely (edge cases included)."},
+                    "examples": {
+                        "type": "array",
+                        "description": "Worked examples: each an input object and the exact output expected.",
+                        "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}}, "required": ["input", "output"]}
+                    },
+                    "name": {"type": "string", "description": "Tool name (proposed by the model if absent)."}
+                },
+                "required": ["request"]
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(true)),
         Tool::new(
             SEARCH_SKILLS,
             "Find a published skill for a task before solving it by hand. Ranks skills by how well their \

@@ -153,11 +153,7 @@ impl ServerHandler for McpServer {
                 .build(),
         )
         .with_server_info(Implementation::new("autolearn", env!("CARGO_PKG_VERSION")))
-        .with_instructions(
-            "AutoLearn learns skills. Work a task out with run_python (pass data through `inputs`), then call \
-             crystallize: the steps become a verified tool you can call directly next time, in milliseconds. \
-             Published skills appear in tools/list.",
-        )
+        .with_instructions(instructions(&self.app.llm_info()))
     }
 
     async fn list_tools(
@@ -213,6 +209,7 @@ impl ServerHandler for McpServer {
                     .await?
             }
             builtin::SEARCH_SKILLS => self.search_skills(&tenant, &args).await?,
+            builtin::GENERATE_SKILL => self.generate_skill(&tenant, &args).await?,
             builtin::CALL_SKILL => {
                 let name = str_arg(&args, "name")?.to_owned();
                 let input = match args.get("input") {
@@ -424,6 +421,20 @@ impl ServerHandler for McpServer {
             );
         }
     }
+}
+
+/// What the server tells an agent about itself, the model included.
+fn instructions(llm: &crate::llm::BackendInfo) -> String {
+    let model = match (&llm.backend[..], &llm.reasoning_model) {
+        ("none", _) => "No language model is configured, so generate_skill is unavailable; everything else works.".to_owned(),
+        (backend, Some(m)) => format!("generate_skill writes new skills with the {backend} model {m}."),
+        (backend, None) => format!("generate_skill writes new skills with the {backend} backend."),
+    };
+    format!(
+        "AutoLearn learns skills. Before solving a task step by step, look for a skill with search_skills and \
+         run it with call_skill. Otherwise work it out with run_python (pass data through `inputs`), then call \
+         crystallize: the steps become a verified tool you can call directly next time, in milliseconds. {model}"
+    )
 }
 
 fn skill_tool(s: &Skill) -> Tool {

@@ -7,7 +7,10 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
 
 use super::McpServer;
-use crate::app::{AddError, Crystallize, Crystallized, PythonStep, RunError, SearchError};
+use crate::app::{
+    AddError, Crystallize, Crystallized, GenerateSkillError, PythonStep, RunError, SearchError,
+};
+use crate::learn::generate::{GenerateOptions, GenerateRequest};
 use crate::sandbox::{CallError, Determinism, ResourceLimits};
 use crate::skills::{Example, Provenance, SkillManifest, infer_input_schema};
 use crate::store::Inserted;
@@ -169,6 +172,42 @@ impl McpServer {
                 json!({"error": {"kind": "not_crystallized", "message": e.to_string()}}),
                 true,
             )),
+        }
+    }
+
+    pub(super) async fn generate_skill(
+        &self,
+        tenant: &str,
+        args: &JsonObject,
+    ) -> Result<CallToolResult, McpError> {
+        let request = str_arg(args, "request")?.to_owned();
+        let examples: Vec<Example> = serde_json::from_value(
+            args.get("examples").cloned().unwrap_or(json!([])),
+        )
+        .map_err(|e| {
+            McpError::invalid_params(format!("`examples` must be [{{input, output}}]: {e}"), None)
+        })?;
+        let name = args.get("name").and_then(Value::as_str).map(str::to_owned);
+        let req = GenerateRequest {
+            request,
+            examples,
+            name,
+        };
+        match self
+            .app
+            .generate_skill(tenant, req, GenerateOptions::default())
+            .await
+        {
+            Ok(out) => {
+                let value = serde_json::to_value(&out).unwrap_or_default();
+                Ok(structured_result(
+                    value,
+                    !out.published && out.skill.is_none(),
+                ))
+            }
+            Err(GenerateSkillError::Invalid(m)) => Err(McpError::invalid_params(m, None)),
+            Err(e @ GenerateSkillError::Llm(_)) => Ok(error_result("llm", e.to_string())),
+            Err(e) => Ok(error_result("generation_failed", e.to_string())),
         }
     }
 

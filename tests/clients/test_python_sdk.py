@@ -257,7 +257,7 @@ async def test_tools_list_pages_through_a_large_registry(server):
             if not cursor:
                 break
         assert pages >= 2
-        assert len(names) == len(set(names)) == 67
+        assert len(names) == len(set(names)) == 68
         assert {f"add_{i:02d}" for i in range(60)} <= set(names)
 
 

@@ -1,0 +1,78 @@
+"""generate_skill through MCP, REST and the CLI, with an OpenAI-compatible
+endpoint (a local fake serving recorded answers)."""
+
+import json
+import os
+
+import httpx2
+import pytest
+from mcp import Client
+
+from conftest import BIN, Server, server_env
+from fake_openai import FakeOpenAI
+
+pytestmark = pytest.mark.anyio
+
+EXAMPLES = [{"input": {"price": 100, "discount": 10}, "output": 90.0},
+            {"input": {"price": 80, "discount": 25}, "output": 60.0}]
+
+
+@pytest.fixture
+def fake():
+    f = FakeOpenAI()
+    yield f
+    f.close()
+
+
+@pytest.fixture
+def llm_server(data_dir, fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+    monkeypatch.setenv("AUTOLEARN_MODEL_REASONING", "fake-coder")
+    s = Server(data_dir)
+    yield s
+    s.close()
+
+
+async def test_generate_skill_over_mcp_publishes_a_tool(llm_server, fake):
+    async with Client(llm_server.url) as client:
+        r = await client.call_tool("generate_skill", {"request": "Apply a percentage discount to a price", "examples": EXAMPLES})
+        assert not r.is_error, r.content
+        out = r.structured_content
+        assert out["published"] is True and out["skill"]["name"] == "net_price", out
+        assert out["trust"] >= 70 and out["candidates"] == 4 and out["llm_calls"] == 5
+        r = await client.call_tool("call_skill", {"name": "net_price", "input": {"price": 50, "discount": 50}})
+        assert r.structured_content == {"result": 25.0}
+    assert all(req["model"] == "fake-coder" for req in fake.requests)
+
+
+def test_generate_over_rest_and_healthz_names_the_model(llm_server):
+    base = llm_server.url.rsplit("/mcp", 1)[0]
+    with httpx2.Client(timeout=60) as h:
+        health = h.get(base + "/healthz").json()
+        assert health["llm"]["backend"] == "openai" and health["llm"]["reasoning_model"] == "fake-coder"
+        r = h.post(base + "/api/skills/generate", json={"request": "Apply a percentage discount to a price", "examples": EXAMPLES})
+        assert r.status_code == 200, r.text
+        assert r.json()["published"] is True
+        bad = h.post(base + "/api/skills/generate", json={"nope": 1})
+        assert bad.status_code == 400 and bad.json()["error"]["kind"] == "bad_request"
+
+
+def test_generate_on_the_cli(data_dir, fake):
+    import subprocess
+    env = {**server_env(data_dir), "OPENAI_BASE_URL": fake.url}
+    r = subprocess.run([str(BIN), "skill", "generate", "Apply a percentage discount to a price",
+                        "--examples", json.dumps(EXAMPLES), "--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["published"] is True and out["skill"]["name"] == "net_price"
+    run = subprocess.run([str(BIN), "skill", "run", "net_price", "--input", '{"price": 10, "discount": 10}'],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert json.loads(run.stdout) == 9.0
+
+
+def test_without_a_model_generation_is_a_clear_error_and_the_rest_works(server):
+    base = server.url.rsplit("/mcp", 1)[0]
+    with httpx2.Client(timeout=30) as h:
+        r = h.post(base + "/api/skills/generate", json={"request": "anything"})
+        assert r.status_code == 503 and r.json()["error"]["kind"] == "no_llm"
+        assert "OPENAI_BASE_URL" in r.json()["error"]["message"]
