@@ -27,6 +27,8 @@ mod traces;
 mod app;
 // The host around the sandbox under attack: forged verdicts, floods.
 mod host_security;
+// The hash-chained learnings log.
+mod learnings;
 // Skills from plain English, against a fake OpenAI endpoint.
 mod generate;
 // The real binary: exit codes, JSON errors, restart persistence.

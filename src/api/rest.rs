@@ -19,6 +19,7 @@ use crate::skills::Example;
 pub(super) fn routes(app: App) -> Router {
     Router::new()
         .route("/skills/generate", post(generate))
+        .route("/learnings", axum::routing::get(learnings))
         .with_state(app)
 }
 
@@ -83,6 +84,34 @@ async fn generate(
         }
         Err(e) => {
             tracing::error!("generate: {e}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".into(),
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LearningsQuery {
+    #[serde(default)]
+    after: i64,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// The tenant's learnings log, oldest first, `after` a sequence number.
+async fn learnings(
+    State(app): State<App>,
+    Extension(TenantId(tenant)): Extension<TenantId>,
+    axum::extract::Query(q): axum::extract::Query<LearningsQuery>,
+) -> Response {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    match app.learnings(&tenant, q.after, limit).await {
+        Ok(entries) => Json(json!({"learnings": entries})).into_response(),
+        Err(e) => {
+            tracing::error!("learnings: {e}");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

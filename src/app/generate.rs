@@ -3,6 +3,7 @@
 //! keep it as a draft, saying why.
 
 use serde::Serialize;
+use serde_json::json;
 
 use super::{AddError, App, off_io};
 use crate::learn::generate::{EdgeCase, GenerateError, GenerateOptions, GenerateRequest, generate};
@@ -117,13 +118,40 @@ impl App {
                 .map_err(|e| {
                     GenerateSkillError::Invalid(format!("generation worker failed: {e}"))
                 })?;
+        let subject = req
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::text::truncate(&req.request, 80));
+        self.learn(
+            tenant,
+            "attempt",
+            &subject,
+            json!({"source": "generate", "request": crate::text::truncate(&req.request, 1024), "examples": req.examples.len()}),
+        )
+        .await;
         let mut g = match generated {
             Ok(g) => g,
-            Err(GenerateError::Llm(e)) => return Err(e.into()),
+            Err(GenerateError::Llm(e)) => {
+                self.learn(tenant, "failure", &subject, json!({"llm": e.to_string()}))
+                    .await;
+                return Err(e.into());
+            }
             Err(GenerateError::NoCandidate {
                 candidates,
                 reasons,
             }) => {
+                let shown: Vec<String> = reasons
+                    .iter()
+                    .take(8)
+                    .map(|r| crate::text::truncate(r, 512))
+                    .collect();
+                self.learn(
+                    tenant,
+                    "failure",
+                    &subject,
+                    json!({"candidates": candidates, "reasons": shown}),
+                )
+                .await;
                 return Ok(GenerateOutcome {
                     published: false,
                     skill: None,
@@ -159,6 +187,34 @@ impl App {
             );
             reasons.extend(advice(&kpis));
         }
+        let name = g.manifest.name.clone();
+        self.learn(
+            tenant,
+            "candidates",
+            &name,
+            json!({"sampled": g.candidates, "agreement": g.agreement, "llm_calls": g.llm_calls, "usage": g.usage}),
+        )
+        .await;
+        if g.repair_rounds > 0 {
+            self.learn(tenant, "repair", &name, json!({"rounds": g.repair_rounds}))
+                .await;
+        }
+        for e in g.edge_cases.iter().take(8) {
+            self.learn(
+                tenant,
+                "edge_case",
+                &name,
+                json!({"input": e.input, "agreed": e.agreed, "outcomes": e.outcomes}),
+            )
+            .await;
+        }
+        self.learn(
+            tenant,
+            "decision",
+            &name,
+            json!({"source": "generate", "published": publish, "trust": trust, "reasons": reasons}),
+        )
+        .await;
         let status = if publish {
             Status::Published
         } else {

@@ -203,6 +203,44 @@ impl App {
         Ok(ranked)
     }
 
+    /// Record what was learned in the hash-chained log. The operation it
+    /// describes has already happened, so a failure to record is logged,
+    /// not returned.
+    pub(crate) async fn learn(
+        &self,
+        tenant: &str,
+        kind: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) {
+        if let Err(e) = self
+            .store
+            .append_learning(tenant, kind, subject, &detail)
+            .await
+        {
+            tracing::error!("recording a learning ({kind} {subject}): {e}");
+        }
+    }
+
+    /// The tenant's learnings after `after`, oldest first.
+    pub async fn learnings(
+        &self,
+        tenant: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::store::Learning>, StoreError> {
+        self.store.learnings(tenant, after, limit).await
+    }
+
+    /// The tenant's newest `n` learnings, oldest first.
+    pub async fn recent_learnings(
+        &self,
+        tenant: &str,
+        n: usize,
+    ) -> Result<Vec<crate::store::Learning>, StoreError> {
+        self.store.recent_learnings(tenant, n).await
+    }
+
     /// The tenant's published skills (the newest version of each name).
     pub async fn published(&self, tenant: &str) -> Result<Vec<Skill>, StoreError> {
         let mut skills = self.store.list(tenant).await?;
@@ -254,6 +292,13 @@ impl App {
             })?;
         drop(admission);
         if !verification.passed() {
+            self.learn(
+                tenant,
+                "decision",
+                &manifest.name,
+                serde_json::json!({"source": provenance, "published": false, "problems": verification.problems}),
+            )
+            .await;
             return Err(AddError::Rejected(Box::new(verification)));
         }
         let inserted = self
@@ -268,6 +313,14 @@ impl App {
             .await?;
         if !matches!(inserted, Inserted::Existing(_)) {
             self.announce(tenant, &manifest.name);
+            let s = inserted.skill();
+            self.learn(
+                tenant,
+                "decision",
+                &manifest.name,
+                serde_json::json!({"source": provenance, "published": true, "version": s.version, "id": s.id, "trust": s.trust()}),
+            )
+            .await;
         }
         Ok((inserted, verification))
     }

@@ -198,9 +198,25 @@ impl App {
             .await
         })
         .await
-        .map_err(|e| Refusal::Fails(e.to_string()))??;
+        .map_err(|e| Refusal::Fails(e.to_string()));
         // add_skill takes its own place in the share.
         drop(admission);
+        let subject = trace
+            .as_ref()
+            .map_or_else(|| "steps".to_owned(), TraceId::to_string);
+        let manifest = match manifest {
+            Ok(Ok(m)) => m,
+            Ok(Err(refusal)) | Err(refusal) => {
+                self.learn(
+                    tenant,
+                    "decision",
+                    &subject,
+                    serde_json::json!({"source": "crystallize", "published": false, "reason": refusal.to_string()}),
+                )
+                .await;
+                return Err(refusal.into());
+            }
+        };
 
         let existing = self.store.list(tenant).await.map_err(AddError::Store)?;
         let wanted = fingerprint(&manifest.source, &manifest.entry);

@@ -127,6 +127,17 @@ pub enum Command {
     /// See what agents did: traces of run_python steps.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// The learnings log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `autolearn audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of the learnings log; name the first broken
+    /// entry (exit 1) or say how many entries hold (exit 0).
+    Verify,
 }
 
 /// `autolearn trace ...`
@@ -377,6 +388,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Tenant(cmd) => tenant::run(&paths, cmd).await,
         Command::Trace(cmd) => trace::run(&paths, cmd).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open_store(&paths).await?;
+            match store.verify_learnings().await {
+                Ok(Ok(n)) => {
+                    println!("{}", json!({"ok": true, "entries": n}));
+                    Ok(())
+                }
+                Ok(Err(broken)) => Err(Failure {
+                    code: 1,
+                    error: json!({"kind": "broken_chain", "message": format!("the learnings log breaks at entry {}: {}", broken.seq, broken.reason), "seq": broken.seq}),
+                }),
+                Err(e) => Err(Failure::failed("store", e.to_string())),
+            }
+        }
     }
 }
 

@@ -71,6 +71,8 @@ pub struct Generated {
     pub agreement: f64,
     /// Candidates sampled, repairs included.
     pub candidates: usize,
+    /// Repair rounds it took.
+    pub repair_rounds: usize,
     /// Inputs where passing candidates disagreed.
     pub edge_cases: Vec<EdgeCase>,
     /// Model calls made and what they cost.
@@ -517,6 +519,7 @@ pub async fn generate(
         },
         agreement: agree::agreement(verdict.group.len(), codes.len()),
         candidates: codes.len(),
+        repair_rounds: round,
         edge_cases,
         llm_calls: s.calls,
         usage: s.usage,

@@ -256,6 +256,7 @@ impl ServerHandler for McpServer {
             .iter()
             .flat_map(resources::of)
             .collect();
+        list.push(resources::learnings());
         if self.conformance {
             list.extend(conformance::resources());
         }
@@ -292,6 +293,23 @@ impl ServerHandler for McpServer {
             return Ok(ReadResourceResult::new(contents).into());
         }
         let tenant = self.tenant(&context.extensions)?;
+        if uri == resources::LEARNINGS {
+            let entries = self
+                .app
+                .recent_learnings(&tenant, 200)
+                .await
+                .map_err(internal)?;
+            let text = serde_json::to_string_pretty(&entries).unwrap_or_default();
+            return Ok(ReadResourceResult::new(vec![
+                rmcp::model::ResourceContents::TextResourceContents {
+                    uri: uri.into(),
+                    mime_type: Some("application/json".into()),
+                    text,
+                    meta: None,
+                },
+            ])
+            .into());
+        }
         let not_found = || {
             McpError::resource_not_found(format!("no resource {uri}"), Some(json!({"uri": uri})))
         };

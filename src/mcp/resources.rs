@@ -1,5 +1,6 @@
 //! Each skill's source and documentation as MCP resources:
-//! `skill://NAME/source` (Python) and `skill://NAME/doc` (Markdown).
+//! `skill://NAME/source` (Python) and `skill://NAME/doc` (Markdown); and
+//! the tenant's learnings log, `learnings://recent` (JSON).
 
 use rmcp::model::{Resource, ResourceContents, ResourceTemplate};
 use serde_json::Value;
@@ -23,6 +24,16 @@ pub fn of(skill: &Skill) -> [Resource; 2] {
         .with_description(format!("What {name} does, its schema, examples and KPIs"))
         .with_mime_type("text/markdown"),
     ]
+}
+
+/// The learnings log resource.
+pub const LEARNINGS: &str = "learnings://recent";
+
+/// The learnings log, as listed.
+pub fn learnings() -> Resource {
+    Resource::new(LEARNINGS, "learnings")
+        .with_description("What AutoLearn learned for you, newest last: attempts, candidates, edge cases, repairs, decisions (hash-chained)")
+        .with_mime_type("application/json")
 }
 
 /// URI templates for skill resources.

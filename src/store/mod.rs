@@ -15,10 +15,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::skills::Skill;
 
+mod learnings;
 mod skills;
 mod tenants;
 mod traces;
 
+pub use learnings::{BrokenChain, Learning};
 pub use traces::{Recorded, StepCost, TraceCaps};
 
 /// A store failure.

@@ -76,3 +76,36 @@ def test_without_a_model_generation_is_a_clear_error_and_the_rest_works(server):
         r = h.post(base + "/api/skills/generate", json={"request": "anything"})
         assert r.status_code == 503 and r.json()["error"]["kind"] == "no_llm"
         assert "OPENAI_BASE_URL" in r.json()["error"]["message"]
+
+
+async def test_every_decision_is_in_the_learnings_log_and_tampering_is_caught(llm_server, data_dir):
+    import sqlite3
+    import subprocess
+
+    from conftest import cli
+
+    async with Client(llm_server.url) as client:
+        r = await client.call_tool("generate_skill", {"request": "Apply a percentage discount to a price", "examples": EXAMPLES})
+        assert r.structured_content["published"] is True
+        bad = await client.call_tool("create_skill", {"name": "inc", "description": "x", "entry": "f",
+                                                      "code": "def f(x):\n    \"\"\"D.\"\"\"\n    return x\n",
+                                                      "examples": [{"input": {"x": 1}, "output": 2}]})
+        assert bad.is_error
+        log = await client.read_resource("learnings://recent")
+        entries = json.loads(log.contents[0].text)
+    kinds = [(e["kind"], e["subject"]) for e in entries]
+    assert ("decision", "net_price") in kinds and ("candidates", "net_price") in kinds and ("decision", "inc") in kinds
+    assert any(k == "attempt" for k, _ in kinds)
+    base = llm_server.url.rsplit("/mcp", 1)[0]
+    with httpx2.Client(timeout=30) as h:
+        rest = h.get(base + "/api/learnings", params={"limit": 500}).json()["learnings"]
+    assert [e["seq"] for e in rest] == [e["seq"] for e in entries]
+
+    ok = cli(data_dir, "audit", "verify")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["ok"] is True
+    victim = entries[1]["seq"]
+    with sqlite3.connect(data_dir / "autolearn.db") as db:
+        db.execute("UPDATE learnings SET detail = '{\"published\": true}' WHERE seq = ?", (victim,))
+    broken = cli(data_dir, "audit", "verify")
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["error"]["seq"] == victim
