@@ -20,6 +20,7 @@ pub(super) fn routes(app: App) -> Router {
     Router::new()
         .route("/skills/generate", post(generate))
         .route("/learnings", axum::routing::get(learnings))
+        .route("/skills/{name}", axum::routing::get(skill))
         .with_state(app)
 }
 
@@ -112,6 +113,30 @@ async fn learnings(
         Ok(entries) => Json(json!({"learnings": entries})).into_response(),
         Err(e) => {
             tracing::error!("learnings: {e}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".into(),
+            )
+        }
+    }
+}
+
+/// One skill: manifest, lineage, status, KPIs and trust.
+async fn skill(
+    State(app): State<App>,
+    Extension(TenantId(tenant)): Extension<TenantId>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    match app.skill(&tenant, &name).await {
+        Ok(s) => Json(s.detail()).into_response(),
+        Err(crate::store::StoreError::NotFound(_)) => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no skill named {name:?}"),
+        ),
+        Err(e) => {
+            tracing::error!("skill: {e}");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

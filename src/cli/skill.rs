@@ -247,7 +247,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             let store = open_store(paths).await?;
             match store.latest(DEFAULT_TENANT, &name).await {
                 Ok(s) => {
-                    let text = serde_json::to_string_pretty(&s).unwrap_or_default();
+                    let text = serde_json::to_string_pretty(&s.detail()).unwrap_or_default();
                     println!("{text}");
                     Ok(())
                 }

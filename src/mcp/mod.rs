@@ -222,7 +222,7 @@ impl ServerHandler for McpServer {
                 self.call_skill(&tenant, &name, input).await?
             }
             builtin::GET_SKILL => match self.app.skill(&tenant, str_arg(&args, "name")?).await {
-                Ok(s) => structured_result(serde_json::to_value(&s).unwrap_or_default(), false),
+                Ok(s) => structured_result(s.detail(), false),
                 Err(e) => error_result(store_kind(&e), e.to_string()),
             },
             builtin::RETIRE_SKILL => match self
@@ -478,5 +478,15 @@ fn skill_tool(s: &Skill) -> Tool {
     if let Some(out) = s.manifest.output_schema.as_ref().and_then(Value::as_object) {
         tool = tool.with_raw_output_schema(Arc::new(out.clone()));
     }
+    // What verification measured, for clients that show or rank tools.
+    let mut meta = JsonObject::new();
+    meta.insert(
+        "autolearn/skill".into(),
+        json!({
+            "id": s.id, "version": s.version, "provenance": s.provenance,
+            "trust": s.trust(), "kpis": s.kpis,
+        }),
+    );
+    tool.meta = Some(rmcp::model::MetaObject(meta));
     tool
 }

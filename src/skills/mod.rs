@@ -315,6 +315,13 @@ impl Skill {
         self.kpis.trust(DEFAULT_FUEL_BUDGET)
     }
 
+    /// Everything about this version as JSON, its trust included.
+    pub fn detail(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        v["trust"] = self.trust().into();
+        v
+    }
+
     /// The short JSON description listings show (no source).
     pub fn summary(&self) -> serde_json::Value {
         serde_json::json!({

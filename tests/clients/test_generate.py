@@ -109,3 +109,23 @@ async def test_every_decision_is_in_the_learnings_log_and_tampering_is_caught(ll
     broken = cli(data_dir, "audit", "verify")
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["error"]["seq"] == victim
+
+
+async def test_kpis_and_trust_show_in_tool_meta_get_skill_and_rest(llm_server, data_dir):
+    from conftest import cli
+
+    async with Client(llm_server.url) as client:
+        r = await client.call_tool("generate_skill", {"request": "Apply a percentage discount to a price", "examples": EXAMPLES})
+        trust = r.structured_content["trust"]
+        tool = next(t for t in (await client.list_tools()).tools if t.name == "net_price")
+        meta = tool.meta["autolearn/skill"]
+        assert meta["trust"] == trust and meta["provenance"] == "generated"
+        assert meta["kpis"]["agreement"] > 0 and meta["kpis"]["deterministic"] is True
+        got = (await client.call_tool("get_skill", {"name": "net_price"})).structured_content
+        assert got["trust"] == trust
+    base = llm_server.url.rsplit("/mcp", 1)[0]
+    with httpx2.Client(timeout=30) as h:
+        assert h.get(base + "/api/skills/net_price").json()["trust"] == trust
+        assert h.get(base + "/api/skills/nope").status_code == 404
+    shown = json.loads(cli(data_dir, "skill", "show", "net_price").stdout)
+    assert shown["trust"] == trust
