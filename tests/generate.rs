@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use autolearn::app::{App, GenerateSkillError};
+use autolearn::app::{App, Crystallize, Crystallized, GenerateSkillError};
 use autolearn::learn::generate::{GenerateOptions, GenerateRequest};
 use autolearn::llm::openai::{OpenAi, OpenAiConfig};
 use autolearn::sandbox::{Sandbox, SandboxConfig};
@@ -33,6 +33,8 @@ struct Script {
     refuse_json_schema: bool,
     /// Answer the spec with this raw body instead.
     raw_spec: Option<String>,
+    /// The answer to a crystallization refinement.
+    refine: Option<Value>,
 }
 
 #[derive(Clone)]
@@ -69,7 +71,15 @@ async fn chat(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
         )
             .into_response();
     }
-    let prompt = body["messages"][1]["content"].as_str().unwrap_or("");
+    let prompt = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("");
+    if prompt.starts_with("This Python function was built") {
+        let answer = s.refine.clone().unwrap_or(json!({}));
+        return Json(completion(&answer.to_string())).into_response();
+    }
     if prompt.starts_with("Design a function") {
         if let Some(raw) = &s.raw_spec {
             return (StatusCode::OK, raw.clone()).into_response();
@@ -370,4 +380,97 @@ async fn without_a_model_generation_says_how_to_configure_one() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("OPENAI_BASE_URL"), "{err}");
+}
+
+fn scale_steps() -> Vec<autolearn::trace::Step> {
+    vec![autolearn::trace::Step {
+        code: "[round(x * 1.2, 2) for x in prices]".into(),
+        inputs: json!({"prices": [10, 20]}).as_object().cloned().unwrap(),
+        value: Some(json!([12.0, 24.0])),
+        names: vec![],
+        bound: Default::default(),
+        error: None,
+    }]
+}
+
+#[tokio::test]
+async fn with_a_model_crystallization_gets_a_better_name_and_a_generalization() {
+    let generalized = "def add_vat(prices, rate=1.2):\n    \"\"\"Prices with VAT added, rounded to cents.\"\"\"\n    return [round(x * rate, 2) for x in prices]\n";
+    let (url, _) = serve(Script {
+        refine: Some(json!({
+            "name": "prices_with_vat",
+            "description": "Add VAT to net prices.",
+            "parameters": {"prices": "Net prices."},
+            "source": generalized,
+        })),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    let out = app
+        .crystallize(
+            "local",
+            "Add 20% VAT to prices",
+            Crystallize::Steps(scale_steps()),
+            None,
+            Some("add_vat"),
+        )
+        .await
+        .unwrap();
+    let Crystallized::Published(skill) = out else {
+        panic!("not published")
+    };
+    // The name the caller chose stands; the rest is the model's.
+    assert_eq!(skill.manifest.name, "add_vat");
+    assert_eq!(skill.manifest.description, "Add VAT to net prices.");
+    assert_eq!(
+        skill.manifest.input_schema["properties"]["prices"]["description"],
+        "Net prices."
+    );
+    let r = app
+        .run_skill(
+            "local",
+            "add_vat",
+            &json!({"prices": [100], "rate": 1.1}),
+            Default::default(),
+            Default::default(),
+        )
+        .await;
+    // `rate` is not in the inferred schema's required list, and the
+    // function takes it: the generalization is callable.
+    assert_eq!(r.unwrap().value, json!([110.0]));
+}
+
+#[tokio::test]
+async fn a_proposal_that_changes_behaviour_is_dropped() {
+    let (url, _) = serve(Script {
+        refine: Some(json!({
+            "name": "broken_vat",
+            "description": "Looks nicer, computes something else.",
+            "parameters": {},
+            "source": "def add_vat(prices, rate=1.5):\n    return [round(x * rate, 2) for x in prices]\n",
+        })),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    let out = app
+        .crystallize(
+            "local",
+            "Add 20% VAT to prices",
+            Crystallize::Steps(scale_steps()),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let Crystallized::Published(skill) = out else {
+        panic!("not published")
+    };
+    assert_ne!(skill.manifest.name, "broken_vat");
+    assert!(
+        skill.manifest.source.contains("1.2"),
+        "{}",
+        skill.manifest.source
+    );
 }

@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::{AddError, App, CrystallizeError, Crystallized, check_input_size, off_io};
 use crate::learn::crystallize::{Refusal, fingerprint, prepare};
+use crate::learn::refine::refine;
 use crate::sandbox::{CallError, Determinism, ResourceLimits};
+use crate::skills::SkillManifest;
 use crate::skills::{Provenance, Status};
 use crate::store::{Inserted, Recorded, StepCost, StoreError, TraceCaps};
 use crate::trace::{Step, TraceId, TraceRef, TraceSummary};
@@ -181,6 +183,7 @@ impl App {
             .await
             .map_err(AddError::Busy)?;
         let sandbox = self.sandbox.clone();
+        let name_given = name.is_some();
         let (request, final_result, name) = (
             request.to_owned(),
             final_result.cloned(),
@@ -218,8 +221,9 @@ impl App {
             }
         };
 
-        let existing = self.store.list(tenant).await.map_err(AddError::Store)?;
         let wanted = fingerprint(&manifest.source, &manifest.entry);
+        let manifest = self.refined(tenant, manifest, name_given).await;
+        let existing = self.store.list(tenant).await.map_err(AddError::Store)?;
         let outcome = match existing.into_iter().find(|s| {
             s.status == Status::Published
                 && fingerprint(&s.manifest.source, &s.manifest.entry) == wanted
@@ -244,6 +248,36 @@ impl App {
                 .map_err(AddError::Store)?;
         }
         Ok(outcome)
+    }
+
+    /// With a model configured, let it improve a mechanically built skill
+    /// (name, description, parameter descriptions, generalizations); keep
+    /// the mechanical one unless the proposal reproduces every recorded
+    /// result.
+    async fn refined(
+        &self,
+        tenant: &str,
+        mechanical: SkillManifest,
+        name_given: bool,
+    ) -> SkillManifest {
+        if self.llm.info().backend == "none" {
+            return mechanical;
+        }
+        let (llm, sandbox, m) = (self.llm.clone(), self.sandbox.clone(), mechanical.clone());
+        let limits = ResourceLimits::default();
+        let refined = off_io(async move { refine(&llm, &sandbox, &m, name_given, &limits).await })
+            .await
+            .ok()
+            .flatten();
+        let kept = refined.is_some();
+        self.learn(
+            tenant,
+            "refine",
+            &mechanical.name,
+            serde_json::json!({"accepted": kept, "name": refined.as_ref().map(|r| r.manifest.name.clone())}),
+        )
+        .await;
+        refined.map_or(mechanical, |r| r.manifest)
     }
 
     /// The tenant's traces, newest first.

@@ -6,6 +6,7 @@ pub mod agree;
 pub mod crystallize;
 pub mod edges;
 pub mod generate;
+pub mod refine;
 pub mod slice;
 mod verify;
 
