@@ -87,6 +87,18 @@ impl App {
         req: GenerateRequest,
         opts: GenerateOptions,
     ) -> Result<GenerateOutcome, GenerateSkillError> {
+        self.generate_skill_with(self.llm.clone(), tenant, req, opts)
+            .await
+    }
+
+    /// [`App::generate_skill`] with a given model (an MCP client's, say).
+    pub async fn generate_skill_with(
+        &self,
+        llm: crate::llm::Llm,
+        tenant: &str,
+        req: GenerateRequest,
+        opts: GenerateOptions,
+    ) -> Result<GenerateOutcome, GenerateSkillError> {
         let limits = self.limits(tenant).await;
         if req.request.trim().is_empty() || req.request.len() > limits.skill.description_bytes {
             return Err(GenerateSkillError::Invalid(format!(
@@ -106,12 +118,8 @@ impl App {
             .admit(tenant, &limits, call.deadline)
             .await
             .map_err(AddError::Busy)?;
-        let (llm, sandbox, job, run_limits) = (
-            self.llm.clone(),
-            self.sandbox.clone(),
-            req.clone(),
-            call.clone(),
-        );
+        let (llm, sandbox, job, run_limits) =
+            (llm, self.sandbox.clone(), req.clone(), call.clone());
         let generated =
             off_io(async move { generate(llm, &sandbox, &job, opts, &run_limits).await })
                 .await

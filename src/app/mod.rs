@@ -95,7 +95,7 @@ impl App {
             sandbox,
             events,
             limits: Arc::new(Limits::default()),
-            llm: Arc::new(crate::llm::NoModel),
+            llm: Arc::new(crate::llm::NoModel { label: "none" }),
             shares: Arc::default(),
             verified: VerifiedSkills::default(),
         }
@@ -110,6 +110,12 @@ impl App {
     /// What the language model is.
     pub fn llm_info(&self) -> crate::llm::BackendInfo {
         self.llm.info()
+    }
+
+    /// Whether a model of our own is configured (else MCP calls may borrow
+    /// the client's, through sampling).
+    pub fn has_own_llm(&self) -> bool {
+        !matches!(self.llm.info().backend.as_str(), "none" | "sampling")
     }
 
     /// The same app with other server-wide limits.

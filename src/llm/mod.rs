@@ -147,13 +147,18 @@ pub trait ChatModel: Send + Sync {
 /// The configured model, shared.
 pub type Llm = Arc<dyn ChatModel>;
 
-/// No model: every call is [`LlmError::Unavailable`].
-pub struct NoModel;
+/// No model of our own: every call is [`LlmError::Unavailable`]. With
+/// `--llm sampling` it is labelled so, and MCP calls borrow the connected
+/// client's model where the client offers sampling.
+pub struct NoModel {
+    /// `none` or `sampling`.
+    pub label: &'static str,
+}
 
 impl ChatModel for NoModel {
     fn info(&self) -> BackendInfo {
         BackendInfo {
-            backend: "none".into(),
+            backend: self.label.into(),
             reasoning_model: None,
             fast_model: None,
             base_url: None,
@@ -168,22 +173,27 @@ impl ChatModel for NoModel {
 /// Which backend to use (`--llm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Choice {
-    /// OpenAI-compatible when a key or base URL is set, else none.
+    /// OpenAI-compatible when a key or base URL is set, else sampling where
+    /// the client offers it, else none.
     Auto,
     /// An OpenAI-compatible HTTP API.
     Openai,
+    /// The connected MCP client's model (sampling), where it offers one.
+    Sampling,
     /// No model.
     None,
 }
 
 /// Pick the backend: `auto` takes the OpenAI-compatible API when a key or
-/// base URL is configured, and none otherwise.
+/// base URL is configured, and otherwise the client's model over MCP
+/// sampling where a client offers it (see `mcp::sampling`).
 pub fn select(choice: Choice, openai: openai::OpenAiConfig) -> Result<Llm, LlmError> {
     let configured = openai.api_key.is_some() || openai.base_url_given;
     match choice {
         Choice::Openai | Choice::Auto if configured || choice == Choice::Openai => {
             Ok(Arc::new(openai::OpenAi::new(openai)?))
         }
-        _ => Ok(Arc::new(NoModel)),
+        Choice::Sampling => Ok(Arc::new(NoModel { label: "sampling" })),
+        _ => Ok(Arc::new(NoModel { label: "none" })),
     }
 }

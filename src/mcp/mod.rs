@@ -11,6 +11,7 @@ mod conformance;
 mod notify;
 mod prompts;
 mod resources;
+mod sampling;
 mod tools;
 
 use std::collections::HashSet;
@@ -209,7 +210,7 @@ impl ServerHandler for McpServer {
                     .await?
             }
             builtin::SEARCH_SKILLS => self.search_skills(&tenant, &args).await?,
-            builtin::GENERATE_SKILL => self.generate_skill(&tenant, &args).await?,
+            builtin::GENERATE_SKILL => self.generate_skill(&tenant, &args, &context.peer).await?,
             builtin::CALL_SKILL => {
                 let name = str_arg(&args, "name")?.to_owned();
                 let input = match args.get("input") {
@@ -441,6 +442,19 @@ impl ServerHandler for McpServer {
     }
 }
 
+/// A tool's output schema describes its `structuredContent`, which MCP
+/// requires to be an object: a skill whose result is not an object is
+/// answered as `{"result": value}`, and its schema says so.
+fn structured_schema(out: &Value) -> JsonObject {
+    if out.get("type").and_then(Value::as_str) == Some("object") {
+        return out.as_object().cloned().unwrap_or_default();
+    }
+    json!({"type": "object", "properties": {"result": out}, "required": ["result"]})
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// What the server tells an agent about itself, the model included.
 fn instructions(llm: &crate::llm::BackendInfo) -> String {
     let model = match (&llm.backend[..], &llm.reasoning_model) {
@@ -475,8 +489,8 @@ fn skill_tool(s: &Skill) -> Tool {
             .idempotent(true)
             .open_world(false),
     );
-    if let Some(out) = s.manifest.output_schema.as_ref().and_then(Value::as_object) {
-        tool = tool.with_raw_output_schema(Arc::new(out.clone()));
+    if let Some(out) = &s.manifest.output_schema {
+        tool = tool.with_raw_output_schema(Arc::new(structured_schema(out)));
     }
     // What verification measured, for clients that show or rank tools.
     let mut meta = JsonObject::new();

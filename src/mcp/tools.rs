@@ -179,6 +179,7 @@ impl McpServer {
         &self,
         tenant: &str,
         args: &JsonObject,
+        peer: &rmcp::service::Peer<rmcp::RoleServer>,
     ) -> Result<CallToolResult, McpError> {
         let request = str_arg(args, "request")?.to_owned();
         let examples: Vec<Example> = serde_json::from_value(
@@ -193,11 +194,26 @@ impl McpServer {
             examples,
             name,
         };
-        match self
-            .app
-            .generate_skill(tenant, req, GenerateOptions::default())
-            .await
-        {
+        // Without a model of our own, borrow the client's where it offers
+        // sampling.
+        let llm: Option<crate::llm::Llm> = if self.app.has_own_llm() {
+            None
+        } else {
+            super::sampling::Sampling::of(peer).map(|s| std::sync::Arc::new(s) as crate::llm::Llm)
+        };
+        let outcome = match llm {
+            Some(llm) => {
+                self.app
+                    .generate_skill_with(llm, tenant, req, GenerateOptions::default())
+                    .await
+            }
+            None => {
+                self.app
+                    .generate_skill(tenant, req, GenerateOptions::default())
+                    .await
+            }
+        };
+        match outcome {
             Ok(out) => {
                 let value = serde_json::to_value(&out).unwrap_or_default();
                 Ok(structured_result(

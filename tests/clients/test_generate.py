@@ -129,3 +129,33 @@ async def test_kpis_and_trust_show_in_tool_meta_get_skill_and_rest(llm_server, d
         assert h.get(base + "/api/skills/nope").status_code == 404
     shown = json.loads(cli(data_dir, "skill", "show", "net_price").stdout)
     assert shown["trust"] == trust
+
+
+async def test_generate_borrows_the_clients_model_through_sampling(server):
+    """No model of our own: a legacy client that offers sampling lends its own."""
+    from mcp import types
+
+    from fake_openai import CANDIDATES, SPEC
+
+    asked = []
+
+    async def sample(context, params):
+        prompt = params.messages[-1].content.text if hasattr(params.messages[-1].content, "text") else str(params.messages[-1].content)
+        asked.append((params.temperature, prompt[:40]))
+        if any("Design a function" in (m.content.text if hasattr(m.content, "text") else "") for m in params.messages):
+            text = json.dumps(SPEC)
+        else:
+            text = f"```python\n{CANDIDATES.get(f'{params.temperature:.1f}', '')}```"
+        return types.CreateMessageResult(role="assistant", content=types.TextContent(type="text", text=text), model="client-model")
+
+    async with Client(server.url, mode="legacy", sampling_callback=sample) as client:
+        r = await client.call_tool("generate_skill", {"request": "Apply a percentage discount to a price", "examples": EXAMPLES})
+        assert not r.is_error, r.content
+        assert r.structured_content["published"] is True
+        r = await client.call_tool("net_price", {"price": 200, "discount": 5})
+        assert r.structured_content == {"result": 190.0}
+    assert len(asked) == 5
+    # A client that does not offer sampling gets the clear error.
+    async with Client(server.url, mode="legacy") as plain:
+        r = await plain.call_tool("generate_skill", {"request": "anything"})
+        assert r.is_error and r.structured_content["error"]["kind"] == "llm"
