@@ -128,15 +128,25 @@ pub(super) async fn bind(State(sessions): State<Sessions>, req: Request, next: N
         .headers()
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok());
-    let mut owners = sessions.owners.lock().unwrap_or_else(|p| p.into_inner());
-    match (&named, created) {
-        (None, Some(new)) => {
-            owners.insert(new.to_owned(), tenant);
+    let ended = {
+        let mut owners = sessions.owners.lock().unwrap_or_else(|p| p.into_inner());
+        match (&named, created) {
+            (None, Some(new)) => {
+                owners.insert(new.to_owned(), tenant.clone());
+                None
+            }
+            (Some(id), _) if deleting && response.status().is_success() => {
+                owners.remove(id);
+                Some(id.clone())
+            }
+            _ => None,
         }
-        (Some(id), _) if deleting && response.status().is_success() => {
-            owners.remove(id);
-        }
-        _ => {}
+    };
+    // A session that ended leaves a trace ready to be judged.
+    if let Some(id) = ended
+        && let Err(e) = sessions.app.store.end_session(&tenant, &id).await
+    {
+        tracing::warn!("ending session {id}: {e}");
     }
     response
 }

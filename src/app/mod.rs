@@ -4,6 +4,7 @@
 //! skill; and the change events that keep tool lists live. Front ends only
 //! parse and render.
 
+mod auto;
 mod errors;
 mod fair;
 mod generate;
@@ -23,6 +24,7 @@ use crate::sandbox::{
 use crate::skills::{InputValidator, Provenance, Skill, SkillManifest, Status};
 use crate::store::{Inserted, SkillStore, StoreError};
 
+pub use auto::AutoMode;
 pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
 use fair::Shares;
 pub use fair::{Admission, Busy};
@@ -180,7 +182,7 @@ impl App {
         });
     }
 
-    /// The tenant's published skills ranked for `query` (BM25, see
+    /// The tenant's published and draft skills ranked for `query` (BM25, see
     /// [`crate::search`]), best first, at most `limit`. The query must fit
     /// the tenant's `query_bytes`; the ranking runs off the I/O threads.
     pub async fn search_skills(
@@ -196,7 +198,10 @@ impl App {
                 limit: max,
             });
         }
-        let skills = self.published(tenant).await?;
+        // Drafts are offered too (flagged by their status): a suggestion
+        // the agent or a person may publish.
+        let mut skills = self.store.list(tenant).await?;
+        skills.retain(|s| s.status != Status::Retired);
         let query = query.to_owned();
         let ranked = tokio::task::spawn_blocking(move || {
             crate::search::rank(&skills, &query, limit)
@@ -282,6 +287,19 @@ impl App {
         manifest: SkillManifest,
         provenance: Provenance,
     ) -> Result<(Inserted, Verification), AddError> {
+        self.add_skill_as(tenant, manifest, provenance, Status::Published)
+            .await
+    }
+
+    /// [`App::add_skill`] with a status: a draft is stored but is not a
+    /// tool, and never replaces a published version of its name.
+    pub async fn add_skill_as(
+        &self,
+        tenant: &str,
+        manifest: SkillManifest,
+        provenance: Provenance,
+        status: Status,
+    ) -> Result<(Inserted, Verification), AddError> {
         let limits = self.limits(tenant).await;
         manifest.validate(&limits.skill)?;
         // Verification runs user code: one call at a time, each under the
@@ -307,17 +325,22 @@ impl App {
             .await;
             return Err(AddError::Rejected(Box::new(verification)));
         }
+        if status == Status::Draft
+            && matches!(
+                self.store.head(tenant, &manifest.name).await?,
+                Some((_, Status::Published))
+            )
+        {
+            return Err(AddError::Store(StoreError::Conflict(format!(
+                "a published skill named {:?} exists; a draft must not replace it",
+                manifest.name
+            ))));
+        }
         let inserted = self
             .store
-            .insert(
-                tenant,
-                &manifest,
-                provenance,
-                Status::Published,
-                &verification.kpis,
-            )
+            .insert(tenant, &manifest, provenance, status, &verification.kpis)
             .await?;
-        if !matches!(inserted, Inserted::Existing(_)) {
+        if status == Status::Published && !matches!(inserted, Inserted::Existing(_)) {
             self.announce(tenant, &manifest.name);
             let s = inserted.skill();
             self.learn(
@@ -325,6 +348,15 @@ impl App {
                 "decision",
                 &manifest.name,
                 serde_json::json!({"source": provenance, "published": true, "version": s.version, "id": s.id, "trust": s.trust()}),
+            )
+            .await;
+        } else if status == Status::Draft {
+            let s = inserted.skill();
+            self.learn(
+                tenant,
+                "decision",
+                &manifest.name,
+                serde_json::json!({"source": provenance, "published": false, "draft": true, "version": s.version, "trust": s.trust()}),
             )
             .await;
         }

@@ -138,6 +138,21 @@ impl App {
         final_result: Option<&Value>,
         name: Option<&str>,
     ) -> Result<Crystallized, CrystallizeError> {
+        self.crystallize_as(tenant, request, from, final_result, name, Status::Published)
+            .await
+    }
+
+    /// [`App::crystallize`], storing the skill with `status` (a draft is
+    /// not a tool; see [`App::add_skill_as`]).
+    pub async fn crystallize_as(
+        &self,
+        tenant: &str,
+        request: &str,
+        from: Crystallize,
+        final_result: Option<&Value>,
+        name: Option<&str>,
+        status: Status,
+    ) -> Result<Crystallized, CrystallizeError> {
         let limits = self.limits(tenant).await;
         let (steps, trace) = match from {
             Crystallize::Steps(steps) => {
@@ -230,7 +245,7 @@ impl App {
         }) {
             Some(same) => Crystallized::Existing(same),
             None => match self
-                .add_skill(tenant, manifest, Provenance::Crystallized)
+                .add_skill_as(tenant, manifest, Provenance::Crystallized, status)
                 .await?
                 .0
             {

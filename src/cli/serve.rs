@@ -38,6 +38,23 @@ pub struct ServeLimitArgs {
     /// Traces kept per tenant (the newest).
     #[arg(long, env = "AUTOLEARN_TRACES_PER_TENANT", default_value_t = Limits::default().traces_kept)]
     pub traces_per_tenant: usize,
+    /// What to do with traces nobody crystallized: `off`, `suggest` (keep
+    /// worthwhile ones as drafts, offered by search_skills) or `publish`.
+    #[arg(
+        long,
+        env = "AUTOLEARN_AUTO_CRYSTALLIZE",
+        value_enum,
+        default_value = "suggest"
+    )]
+    pub auto_crystallize: crate::app::AutoMode,
+    /// Seconds without a step after which a trace is judged (a legacy
+    /// session's trace is judged when the session ends).
+    #[arg(
+        long,
+        env = "AUTOLEARN_AUTO_CRYSTALLIZE_AFTER_SECS",
+        default_value_t = 600
+    )]
+    pub auto_crystallize_after_secs: u64,
     /// On SIGTERM, milliseconds in-flight requests get to finish.
     #[arg(long, env = "AUTOLEARN_DRAIN_TIMEOUT_MS", default_value_t = millis(ServerLimits::default().drain_timeout))]
     pub drain_timeout_ms: u64,
@@ -83,6 +100,11 @@ pub(super) async fn run(
         .await?
         .with_limits(tenant_limits);
     tokio::spawn(prune_traces(app.clone()));
+    tokio::spawn(judge_traces(
+        app.clone(),
+        limits.auto_crystallize,
+        Duration::from_secs(limits.auto_crystallize_after_secs),
+    ));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure::failed("host", format!("cannot listen on {addr}: {e}")))?;
@@ -113,6 +135,23 @@ async fn prune_traces(app: crate::app::App) {
             Ok(0) => {}
             Ok(n) => tracing::info!("pruned {n} old traces"),
             Err(e) => tracing::warn!("pruning traces: {e}"),
+        }
+    }
+}
+
+/// Judge quiet traces every so often (every half of the quiet time, at
+/// least every second, at most every 30 s).
+async fn judge_traces(app: crate::app::App, mode: crate::app::AutoMode, quiet: Duration) {
+    if mode == crate::app::AutoMode::Off {
+        return;
+    }
+    let period = (quiet / 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
+    let mut every = tokio::time::interval(period);
+    loop {
+        every.tick().await;
+        let n = app.judge_quiet_traces(mode, quiet, 20).await;
+        if n > 0 {
+            tracing::info!("judged {n} quiet traces");
         }
     }
 }

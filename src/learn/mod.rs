@@ -3,6 +3,7 @@
 //! skill from an agent's trace of `run_python` steps.
 
 pub mod agree;
+pub mod auto;
 pub mod crystallize;
 pub mod edges;
 pub mod generate;

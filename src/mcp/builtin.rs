@@ -125,7 +125,8 @@ pub fn tools() -> Vec<Tool> {
             SEARCH_SKILLS,
             "Find a published skill for a task before solving it by hand. Ranks skills by how well their \
              name, description, parameter names and examples match the query (BM25; an exact name ranks \
-             first) and returns each hit's name, description, input schema and trust (0-100). If a hit \
+             first) and returns each hit's name, description, input schema, trust (0-100) and status (a \
+             `draft` is a suggestion AutoLearn kept from your past work, not yet callable). If a hit \
              fits, run it with `call_skill` (or by its own tool name): that is one sandboxed call of a \
              verified function, not a chain of reasoning steps.",
             schema(json!({

@@ -220,7 +220,14 @@ impl ServerHandler for McpServer {
                         return Err(McpError::invalid_params("`input` must be an object", None));
                     }
                 };
-                self.call_skill(&tenant, &name, input).await?
+                // `call_skill` itself exists: an unknown or unpublished
+                // skill is its error result, not a protocol error.
+                match self.call_skill(&tenant, &name, input).await {
+                    Err(e) if e.code == rmcp::model::ErrorCode::INVALID_PARAMS => {
+                        error_result("not_found", e.message.to_string())
+                    }
+                    other => other?,
+                }
             }
             builtin::GET_SKILL => match self.app.skill(&tenant, str_arg(&args, "name")?).await {
                 Ok(s) => structured_result(s.detail(), false),

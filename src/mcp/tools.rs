@@ -252,6 +252,7 @@ impl McpServer {
                             "input_schema": s.manifest.input_schema,
                             "trust": s.trust(),
                             "version": s.version,
+                            "status": s.status,
                             "score": (score * 1000.0).round() / 1000.0,
                         })
                     })
@@ -294,9 +295,14 @@ impl McpServer {
                 result.structured_content = Some(structured);
                 Ok(result)
             }
-            Err(RunError::NotFound(_) | RunError::NotPublished { .. }) => Err(
-                McpError::invalid_params(format!("unknown tool: {name}"), None),
-            ),
+            Err(RunError::NotFound(_)) => Err(McpError::invalid_params(
+                format!("unknown tool: {name}"),
+                None,
+            )),
+            Err(RunError::NotPublished { status, .. }) => Err(McpError::invalid_params(
+                format!("unknown tool: {name} (the skill is {status}, not published)"),
+                None,
+            )),
             Err(RunError::Call(e)) => Ok(skill_error(&e)),
             Err(RunError::Store(e)) => Ok(error_result(store_kind(&e), e.to_string())),
         }

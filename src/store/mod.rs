@@ -21,7 +21,7 @@ mod tenants;
 mod traces;
 
 pub use learnings::{BrokenChain, Learning};
-pub use traces::{Recorded, StepCost, TraceCaps};
+pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]

@@ -42,7 +42,8 @@ pub struct StepCost {
     pub elapsed_us: u64,
 }
 
-pub(super) fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch, as the store keeps times.
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -186,6 +187,55 @@ impl SkillStore {
             .bind(skill)
             .execute(self.pool())
             .await?;
+        Ok(())
+    }
+
+    /// Traces nobody crystallized that went quiet before `quiet_since_ms`
+    /// (or whose session ended), not judged yet, oldest first.
+    pub async fn quiet_traces(
+        &self,
+        quiet_since_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, TraceId)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tenant, id FROM traces WHERE judged = 0 AND closed = 0 \
+             AND (updated_ms < ?1 OR ended = 1) ORDER BY updated_ms LIMIT ?2",
+        )
+        .bind(quiet_since_ms)
+        .bind(to_i64(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                let id = id.parse().map_err(|e: String| StoreError::Corrupt {
+                    name: id.clone(),
+                    reason: e,
+                })?;
+                Ok((r.try_get("tenant")?, id))
+            })
+            .collect()
+    }
+
+    /// Mark a trace judged (whatever the verdict).
+    pub async fn mark_judged(&self, tenant: &str, id: &TraceId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE traces SET judged = 1 WHERE tenant = ?1 AND id = ?2")
+            .bind(tenant)
+            .bind(id.as_str())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// A legacy session ended: its trace is ready to be judged.
+    pub async fn end_session(&self, tenant: &str, session: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE traces SET ended = 1 WHERE tenant = ?1 AND kind = 'session' AND session = ?2",
+        )
+        .bind(tenant)
+        .bind(session)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -166,3 +166,42 @@ def test_traces_survive_a_kill_during_a_step_and_crystallize_afterwards(data_dir
         assert anyio.run(after, s2.url) == {"result": 12.0}
     finally:
         s2.close()
+
+
+def _learnings(url):
+    import httpx2
+    with httpx2.Client(timeout=10) as h:
+        return h.get(url.rsplit("/mcp", 1)[0] + "/api/learnings", params={"limit": 500}).json()["learnings"]
+
+
+@pytest.mark.parametrize("mode, status", [("publish", "published"), ("suggest", "draft")])
+async def test_autolearn_keeps_worthwhile_work_nobody_crystallized(data_dir, mode, status):
+    s = Server(data_dir, ["--auto-crystallize", mode, "--auto-crystallize-after-secs", "1"])
+    try:
+        async with Client(s.url, mode="legacy") as client:
+            await client.call_tool("run_python", {
+                "code": "sorted({w.strip('.,').lower() for w in text.split()})",
+                "inputs": {"text": "The cat. The hat, the bat."}})
+        async with Client(s.url) as other:  # stateless: the tenant's open trace
+            await other.call_tool("run_python", {"code": "1 + 1"})
+        with anyio.fail_after(20):
+            while True:
+                verdicts = [e for e in _learnings(s.url) if e["kind"] == "auto_crystallize"]
+                if len(verdicts) >= 2:
+                    break
+                await anyio.sleep(0.3)
+        kept = [v for v in verdicts if v["detail"]["kept"]]
+        assert len(kept) == 1, verdicts
+        assert any("no inputs" in v["detail"]["reason"] for v in verdicts if not v["detail"]["kept"]), verdicts
+        name = kept[0]["detail"]["skill"]
+        async with Client(s.url) as client:
+            hits = structured(await client.call_tool("search_skills", {"query": "text"}))["skills"]
+            hit = next(h for h in hits if h["name"] == name)
+            assert hit["status"] == status
+            r = await client.call_tool("call_skill", {"name": name, "input": {"text": "B a b"}})
+            if status == "published":
+                assert structured(r) == {"result": ["a", "b"]}
+            else:
+                assert r.is_error  # a draft is a suggestion, not a tool
+    finally:
+        s.close()

@@ -1,0 +1,101 @@
+//! Automatic crystallization: AutoLearn decides what to keep.
+//!
+//! A trace that went quiet (no step for a while) or whose session ended is
+//! judged once: worth a skill when it ends in a successful, non-trivial
+//! computation on inputs ([`crate::learn::auto`]), reproduces
+//! deterministically and is not a skill already (crystallization checks
+//! those). In `suggest` mode the skill is stored as a draft, offered by
+//! `search_skills`; in `publish` mode it becomes a tool. Every verdict,
+//! with its reason, goes into the learnings log.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{App, Crystallize, CrystallizeError, Crystallized};
+use crate::learn::auto::worth_keeping;
+use crate::skills::Status;
+use crate::trace::TraceRef;
+
+/// What to do with traces nobody crystallized (`--auto-crystallize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AutoMode {
+    /// Leave them.
+    Off,
+    /// Keep the worthwhile ones as drafts.
+    Suggest,
+    /// Publish the worthwhile ones.
+    Publish,
+}
+
+impl App {
+    /// Judge every trace quiet for `quiet` (or whose session ended), at
+    /// most `batch` at a time; returns how many were judged.
+    pub async fn judge_quiet_traces(&self, mode: AutoMode, quiet: Duration, batch: usize) -> usize {
+        if mode == AutoMode::Off {
+            return 0;
+        }
+        let cutoff = crate::store::now_ms()
+            .saturating_sub(i64::try_from(quiet.as_millis()).unwrap_or(i64::MAX));
+        let quiet_traces = match self.store.quiet_traces(cutoff, batch).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("finding quiet traces: {e}");
+                return 0;
+            }
+        };
+        let judged = quiet_traces.len();
+        for (tenant, id) in quiet_traces {
+            let verdict = self.judge(&tenant, &id, mode).await;
+            self.learn(&tenant, "auto_crystallize", id.as_str(), verdict)
+                .await;
+            if let Err(e) = self.store.mark_judged(&tenant, &id).await {
+                tracing::warn!("marking trace {id} judged: {e}");
+            }
+        }
+        judged
+    }
+
+    async fn judge(
+        &self,
+        tenant: &str,
+        id: &crate::trace::TraceId,
+        mode: AutoMode,
+    ) -> serde_json::Value {
+        let steps = match self.store.trace_steps(tenant, id).await {
+            Ok(s) => s,
+            Err(e) => return json!({"kept": false, "reason": format!("unreadable: {e}")}),
+        };
+        if let Err(reason) = worth_keeping(&steps) {
+            return json!({"kept": false, "reason": reason});
+        }
+        let status = if mode == AutoMode::Publish {
+            Status::Published
+        } else {
+            Status::Draft
+        };
+        let suffix = &id.as_str()[id.as_str().len().saturating_sub(6)..];
+        let request = format!("Learned from what an agent did (trace {id})");
+        let name = format!("learned_{}", suffix.to_ascii_lowercase().replace('-', "_"));
+        match self
+            .crystallize_as(
+                tenant,
+                &request,
+                Crystallize::Trace(TraceRef::Id(id.clone())),
+                None,
+                Some(&name),
+                status,
+            )
+            .await
+        {
+            Ok(Crystallized::Published(s)) => {
+                json!({"kept": true, "skill": s.manifest.name, "status": s.status})
+            }
+            Ok(Crystallized::Existing(s)) => {
+                json!({"kept": false, "reason": format!("already a skill: {}", s.manifest.name)})
+            }
+            Err(CrystallizeError::Refused(r)) => json!({"kept": false, "reason": r.to_string()}),
+            Err(e) => json!({"kept": false, "reason": e.to_string()}),
+        }
+    }
+}
