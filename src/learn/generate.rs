@@ -170,6 +170,7 @@ async fn draft_spec(s: &mut Session, req: &GenerateRequest) -> Result<Spec, Gene
             temperature: 0.2,
             max_tokens: 800,
             json_schema: Some(spec_schema()),
+            expect_code: false,
         })
         .await?;
     let v = llm_json::extract(&text)
@@ -308,6 +309,7 @@ async fn sample(s: &mut Session, prompts: Vec<String>) -> Vec<String> {
                     temperature: TEMPERATURES[i % TEMPERATURES.len()],
                     max_tokens: 1200,
                     json_schema: None,
+                    expect_code: true,
                 })
                 .await;
             (i, r)

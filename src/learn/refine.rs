@@ -59,6 +59,7 @@ pub async fn refine(
             temperature: 0.2,
             max_tokens: 1500,
             json_schema: Some(schema()),
+            expect_code: false,
         })
         .await
         .ok()?;

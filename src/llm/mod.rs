@@ -7,7 +7,9 @@
 //! sandbox. Model output is untrusted text: [`json`] extracts what we asked
 //! for without trusting its shape.
 
+pub mod fetch;
 pub mod json;
+pub mod local;
 pub mod openai;
 
 use std::future::Future;
@@ -68,6 +70,9 @@ pub struct ChatRequest {
     /// When set, the answer must be JSON fitting this schema (the backend
     /// constrains it where it can; the caller still validates).
     pub json_schema: Option<serde_json::Value>,
+    /// The answer is one fenced Python function (a local model is held to
+    /// that by a grammar).
+    pub expect_code: bool,
 }
 
 /// Tokens a call used.
@@ -178,6 +183,8 @@ pub enum Choice {
     Auto,
     /// An OpenAI-compatible HTTP API.
     Openai,
+    /// The embedded model (`autolearn model fetch`, or `--model-path`).
+    Local,
     /// The connected MCP client's model (sampling), where it offers one.
     Sampling,
     /// No model.
@@ -185,14 +192,26 @@ pub enum Choice {
 }
 
 /// Pick the backend: `auto` takes the OpenAI-compatible API when a key or
-/// base URL is configured, and otherwise the client's model over MCP
-/// sampling where a client offers it (see `mcp::sampling`).
-pub fn select(choice: Choice, openai: openai::OpenAiConfig) -> Result<Llm, LlmError> {
+/// base URL is configured, else the local model when it is fetched (or
+/// `model` names one), and otherwise the client's model over MCP sampling
+/// where a client offers it (see `mcp::sampling`).
+pub fn select(
+    choice: Choice,
+    openai: openai::OpenAiConfig,
+    model: Option<&std::path::Path>,
+) -> Result<Llm, LlmError> {
     let configured = openai.api_key.is_some() || openai.base_url_given;
     match choice {
         Choice::Openai | Choice::Auto if configured || choice == Choice::Openai => {
             Ok(Arc::new(openai::OpenAi::new(openai)?))
         }
+        Choice::Local => {
+            let path = model.ok_or_else(|| {
+                LlmError::Transport("no local model: run `autolearn model fetch` first, or pass --model-path FILE.gguf".into())
+            })?;
+            Ok(Arc::new(local::Local::load(path)?))
+        }
+        Choice::Auto if let Some(path) = model => Ok(Arc::new(local::Local::load(path)?)),
         Choice::Sampling => Ok(Arc::new(NoModel { label: "sampling" })),
         _ => Ok(Arc::new(NoModel { label: "none" })),
     }

@@ -19,6 +19,9 @@ ARTIFACT = Path(os.environ.get("AUTOLEARN_ARTIFACT", ROOT / "target/python-wasm/
 
 def server_env(data_dir):
     env = dict(os.environ)
+    # No language model unless a test asks for one: `auto` would pick the
+    # fetched local model, and most tests are about everything else.
+    env.setdefault("AUTOLEARN_LLM", "none")
     env.update(
         AUTOLEARN_DATA_DIR=str(data_dir),
         AUTOLEARN_ARTIFACT=str(ARTIFACT),

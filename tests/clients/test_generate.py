@@ -27,6 +27,7 @@ def fake():
 @pytest.fixture
 def llm_server(data_dir, fake, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+    monkeypatch.setenv("AUTOLEARN_LLM", "openai")
     monkeypatch.setenv("AUTOLEARN_MODEL_REASONING", "fake-coder")
     s = Server(data_dir)
     yield s
@@ -59,7 +60,7 @@ def test_generate_over_rest_and_healthz_names_the_model(llm_server):
 
 def test_generate_on_the_cli(data_dir, fake):
     import subprocess
-    env = {**server_env(data_dir), "OPENAI_BASE_URL": fake.url}
+    env = {**server_env(data_dir), "OPENAI_BASE_URL": fake.url, "AUTOLEARN_LLM": "openai"}
     r = subprocess.run([str(BIN), "skill", "generate", "Apply a percentage discount to a price",
                         "--examples", json.dumps(EXAMPLES), "--json"], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
