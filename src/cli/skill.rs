@@ -30,19 +30,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             let source = std::fs::read_to_string(&file).map_err(|e| {
                 Failure::usage("usage", format!("cannot read {}: {e}", file.display()))
             })?;
-            let examples: Vec<Example> = match examples {
-                Some(text) => {
-                    serde_json::from_value(parse_json("--examples", &text)?).map_err(|e| {
-                        Failure::usage(
-                            "usage",
-                            format!(
-                                "--examples must be [{{\"input\": {{..}}, \"output\": ..}}]: {e}"
-                            ),
-                        )
-                    })?
-                }
-                None => Vec::new(),
-            };
+            let examples = parse_examples(examples.as_deref())?;
             let input_schema = match input_schema {
                 Some(text) => parse_json("--input-schema", &text)?,
                 None => infer_input_schema(examples.iter().map(|e| &e.input)),
@@ -149,19 +137,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             candidates,
             json: as_json,
         } => {
-            let examples: Vec<Example> = match examples {
-                Some(text) => {
-                    serde_json::from_value(parse_json("--examples", &text)?).map_err(|e| {
-                        Failure::usage(
-                            "usage",
-                            format!(
-                                "--examples must be [{{\"input\": {{..}}, \"output\": ..}}]: {e}"
-                            ),
-                        )
-                    })?
-                }
-                None => Vec::new(),
-            };
+            let examples = parse_examples(examples.as_deref())?;
             let app = open_with_llm(paths, llm).await?;
             if !as_json {
                 eprintln!("autolearn: generating with {} ...", app.llm_info().backend);
@@ -258,4 +234,17 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             }
         }
     }
+}
+
+/// `--examples`: a JSON array of `{"input": {...}, "output": ...}`.
+fn parse_examples(text: Option<&str>) -> Result<Vec<Example>, Failure> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_value(parse_json("--examples", text)?).map_err(|e| {
+        Failure::usage(
+            "usage",
+            format!("--examples must be [{{\"input\": {{..}}, \"output\": ..}}]: {e}"),
+        )
+    })
 }
