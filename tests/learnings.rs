@@ -38,15 +38,21 @@ async fn concurrent_writers_keep_one_valid_chain() {
     assert!(recent.windows(2).all(|w| w[0].seq < w[1].seq));
 }
 
-#[tokio::test]
-async fn an_edited_or_deleted_entry_is_named() {
+/// A fresh log of `n` entries.
+async fn log_of(n: i64) -> SkillStore {
     let store = SkillStore::in_memory().await.unwrap();
-    for i in 0..5 {
+    for i in 0..n {
         store
             .append_learning("t", "decision", "s", &json!({"i": i}))
             .await
             .unwrap();
     }
+    store
+}
+
+#[tokio::test]
+async fn an_edited_or_deleted_entry_is_named() {
+    let store = log_of(5).await;
     assert_eq!(store.verify_learnings().await.unwrap(), Ok(5));
     sqlx::query("UPDATE learnings SET detail = '{\"i\": 99}' WHERE seq = 3")
         .execute(store.pool())
@@ -56,13 +62,7 @@ async fn an_edited_or_deleted_entry_is_named() {
     assert_eq!(broken.seq, 3);
     assert!(broken.reason.contains("does not hash"), "{}", broken.reason);
 
-    let store = SkillStore::in_memory().await.unwrap();
-    for i in 0..5 {
-        store
-            .append_learning("t", "decision", "s", &json!({"i": i}))
-            .await
-            .unwrap();
-    }
+    let store = log_of(5).await;
     sqlx::query("DELETE FROM learnings WHERE seq = 2")
         .execute(store.pool())
         .await
@@ -70,13 +70,7 @@ async fn an_edited_or_deleted_entry_is_named() {
     assert_eq!(store.verify_learnings().await.unwrap().unwrap_err().seq, 3);
     // Rehashing an edited entry does not help: the next entry still points
     // at the old hash.
-    let store = SkillStore::in_memory().await.unwrap();
-    for i in 0..3 {
-        store
-            .append_learning("t", "decision", "s", &json!({"i": i}))
-            .await
-            .unwrap();
-    }
+    let store = log_of(3).await;
     sqlx::query("UPDATE learnings SET hash = '0000000000000000000000000000000000000000000000000000000000000001' WHERE seq = 1")
         .execute(store.pool())
         .await
