@@ -1,11 +1,9 @@
 //! Generation from plain English, driven by a local fake of the OpenAI API
-//! (the only fake allowed: the LLM's network boundary). Candidate answers
-//! are keyed by sampling temperature, so concurrent sampling stays
-//! deterministic.
+//! ([`crate::fake_llm`]).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use autolearn::app::{App, Crystallize, Crystallized, GenerateSkillError};
 use autolearn::learn::generate::{GenerateOptions, GenerateRequest};
@@ -13,107 +11,9 @@ use autolearn::llm::openai::{OpenAi, OpenAiConfig};
 use autolearn::sandbox::{Sandbox, SandboxConfig};
 use autolearn::skills::{Example, Status};
 use autolearn::store::SkillStore;
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-/// What the fake says.
-#[derive(Default)]
-struct Script {
-    spec: Value,
-    /// Candidate code by temperature (as text, e.g. "0.2").
-    by_temperature: HashMap<String, String>,
-    /// The answer to a repair prompt.
-    repair: Option<String>,
-    /// Answer the first N calls with 429.
-    throttle: usize,
-    /// Refuse `json_schema` response formats with a 500, as llama-cpp-python does.
-    refuse_json_schema: bool,
-    /// Answer the spec with this raw body instead.
-    raw_spec: Option<String>,
-    /// The answer to a crystallization refinement.
-    refine: Option<Value>,
-}
-
-#[derive(Clone)]
-struct Fake {
-    script: Arc<Script>,
-    calls: Arc<AtomicUsize>,
-    formats: Arc<Mutex<Vec<String>>>,
-}
-
-fn completion(text: &str) -> Value {
-    json!({"choices": [{"message": {"role": "assistant", "content": text}}], "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
-}
-
-async fn chat(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
-    let n = fake.calls.fetch_add(1, Ordering::SeqCst);
-    let s = &fake.script;
-    if n < s.throttle {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [("retry-after", "0")],
-            "slow down",
-        )
-            .into_response();
-    }
-    let format = body["response_format"]["type"]
-        .as_str()
-        .unwrap_or("none")
-        .to_owned();
-    fake.formats.lock().unwrap().push(format.clone());
-    if s.refuse_json_schema && format == "json_schema" {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unsupported response_format",
-        )
-            .into_response();
-    }
-    let prompt = body["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or("");
-    if prompt.starts_with("This Python function was built") {
-        let answer = s.refine.clone().unwrap_or(json!({}));
-        return Json(completion(&answer.to_string())).into_response();
-    }
-    if prompt.starts_with("Design a function") {
-        if let Some(raw) = &s.raw_spec {
-            return (StatusCode::OK, raw.clone()).into_response();
-        }
-        return Json(completion(&s.spec.to_string())).into_response();
-    }
-    if prompt.contains("A previous attempt failed")
-        && let Some(code) = &s.repair
-    {
-        return Json(completion(&format!("Fixed:\n```python\n{code}```"))).into_response();
-    }
-    let t = format!("{:.1}", body["temperature"].as_f64().unwrap_or(0.0));
-    let code = s
-        .by_temperature
-        .get(&t)
-        .cloned()
-        .unwrap_or_else(|| "def broken(:\n".into());
-    Json(completion(&format!("```python\n{code}```"))).into_response()
-}
-
-async fn serve(script: Script) -> (String, Fake) {
-    let fake = Fake {
-        script: Arc::new(script),
-        calls: Arc::default(),
-        formats: Arc::default(),
-    };
-    let app = axum::Router::new()
-        .route("/v1/chat/completions", axum::routing::post(chat))
-        .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/v1"), fake)
-}
+use crate::fake_llm::{Script, serve};
 
 async fn app_with(url: &str) -> App {
     let sandbox = Sandbox::new(&SandboxConfig::new(
@@ -147,6 +47,7 @@ const RIGHT: &str = "def net_price(price, discount):\n    \"\"\"Price after a di
 const RIGHT_TOO: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price - price * discount / 100, 2)\n";
 const WRONG: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price - discount, 2)\n";
 // Passes the examples but not negative discounts (clamps them).
+const RIGHT_THREE: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price * (100 - discount) / 100, 2)\n";
 const EDGY: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    d = max(0, min(100, discount))\n    return round(price * (1 - d / 100), 2)\n";
 
 fn examples() -> Vec<Example> {
@@ -171,7 +72,7 @@ fn request(examples: Vec<Example>) -> GenerateRequest {
 }
 
 fn temps(codes: [&str; 4]) -> HashMap<String, String> {
-    ["0.2", "0.6", "0.9", "1.1"]
+    ["0.0", "0.6", "0.9", "1.1"]
         .iter()
         .zip(codes)
         .map(|(t, c)| ((*t).to_owned(), c.to_owned()))
@@ -180,22 +81,29 @@ fn temps(codes: [&str; 4]) -> HashMap<String, String> {
 
 #[tokio::test]
 async fn the_right_candidate_wins_among_wrong_ones() {
+    let mut by_temperature = temps([WRONG, RIGHT, EDGY, RIGHT_TOO]);
+    by_temperature.insert("0.4".into(), RIGHT_THREE.into());
     let (url, _) = serve(Script {
         spec: spec(),
-        by_temperature: temps([WRONG, RIGHT, EDGY, RIGHT_TOO]),
+        by_temperature,
         ..Default::default()
     })
     .await;
     let app = app_with(&url).await;
+    let five = GenerateOptions {
+        candidates: 5,
+        ..Default::default()
+    };
     let out = app
-        .generate_skill("local", request(examples()), GenerateOptions::default())
+        .generate_skill("local", request(examples()), five)
         .await
         .unwrap();
     assert!(out.published, "{:?}", out.reasons);
-    assert_eq!(out.candidates, 4);
+    assert_eq!(out.candidates, 5);
     let skill = out.skill.unwrap();
     assert_eq!(skill["name"], "net_price");
-    // RIGHT and RIGHT_TOO agree everywhere; EDGY differs on a negative discount.
+    // RIGHT, RIGHT_TOO and RIGHT_THREE agree everywhere; EDGY differs on a
+    // negative discount.
     assert!(
         out.edge_cases
             .iter()
@@ -240,7 +148,9 @@ async fn a_repair_round_fixes_a_failing_candidate() {
         .generate_skill("local", request(examples()), GenerateOptions::default())
         .await
         .unwrap();
-    assert_eq!(out.candidates, 6, "4 sampled, 2 repaired");
+    // Three samples of WRONG are one program, and both repairs gave the
+    // same program: three distinct candidates.
+    assert_eq!(out.candidates, 3, "2 distinct sampled, 1 distinct repair");
     assert!(out.skill.is_some());
     assert!(fake.calls.load(Ordering::SeqCst) >= 7);
     let r = app
@@ -276,7 +186,9 @@ async fn candidates_that_agree_but_fail_an_example_are_rejected() {
         .unwrap();
     assert!(!out.published && out.skill.is_none());
     assert!(
-        out.reasons.iter().any(|r| r.contains("should give 90.0")),
+        out.reasons
+            .iter()
+            .any(|r| r.contains("should return 60.0 but returned 55")),
         "{:?}",
         out.reasons
     );

@@ -29,7 +29,11 @@ mod app;
 mod host_security;
 // The hash-chained learnings log.
 mod learnings;
+// A local fake of the OpenAI API, serving recorded answers.
+mod fake_llm;
 // Skills from plain English, against a fake OpenAI endpoint.
 mod generate;
+// `autolearn bench learn` and its practice set.
+mod bench_learn;
 // The real binary: exit codes, JSON errors, restart persistence.
 mod cli;

@@ -2,15 +2,21 @@
 //! winner with the same gate as every skill, score it, and publish it or
 //! keep it as a draft, saying why.
 
+use std::sync::{Arc, Mutex};
+
 use serde::Serialize;
 use serde_json::json;
 
 use super::{AddError, App, off_io};
-use crate::learn::generate::{EdgeCase, GenerateError, GenerateOptions, GenerateRequest, generate};
+use crate::learn::generate::{
+    EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Progress, generate,
+};
 use crate::learn::verify;
 use crate::llm::{LlmError, Usage};
 use crate::sandbox::ResourceLimits;
-use crate::skills::{DEFAULT_FUEL_BUDGET, Kpis, PUBLISH_TRUST, Provenance, Skill, Status};
+use crate::skills::{
+    DEFAULT_FUEL_BUDGET, Kpis, PUBLISH_TRUST, Provenance, Skill, Status, W_AGREEMENT, W_EXAMPLES,
+};
 use crate::store::Inserted;
 
 /// What generation ended with.
@@ -53,11 +59,13 @@ pub enum GenerateSkillError {
 fn advice(k: &Kpis) -> Vec<String> {
     let mut out = Vec::new();
     if k.tests_total == 0 {
-        out.push("no examples were given: add worked examples (they are the hard gate and weigh 35 of 100)".into());
+        out.push(format!(
+            "no examples were given: add worked examples (they are the hard gate and weigh {W_EXAMPLES} of 100)"
+        ));
     }
     match k.agreement {
-        Some(a) if a < 0.5 => out.push(format!(
-            "independent candidates agreed only {:.0}%: the request may be ambiguous; state the expected behaviour on edge cases, or add examples",
+        Some(a) if a < 0.67 => out.push(format!(
+            "independent candidates agreed only {:.0}% (agreement weighs {W_AGREEMENT} of 100): the request may be ambiguous or hard for the model; state the expected behaviour on edge cases, add examples, or use a stronger model",
             100.0 * a
         )),
         _ => {}
@@ -78,6 +86,31 @@ fn advice(k: &Kpis) -> Vec<String> {
 }
 
 impl App {
+    /// One `candidate` learning per candidate: its code and how it did on
+    /// the examples.
+    async fn learn_candidates(&self, tenant: &str, subject: &str, steps: &[Progress]) {
+        for step in steps {
+            let Progress::Candidate { index, round, code } = step else {
+                continue;
+            };
+            let tested = steps.iter().find_map(|s| match s {
+                Progress::Tested {
+                    index: i,
+                    passed,
+                    examples,
+                } if i == index => Some(json!({"passed": passed, "of": examples})),
+                _ => None,
+            });
+            self.learn(
+                tenant,
+                "candidate",
+                subject,
+                json!({"index": index, "round": round, "code": crate::text::truncate(code, 8 * 1024), "examples": tested}),
+            )
+            .await;
+        }
+    }
+
     /// Generate a skill for `req` with the configured model; publish it
     /// when its trust reaches [`PUBLISH_TRUST`], else keep it as a draft
     /// (unless that would hide a published skill of the same name).
@@ -113,6 +146,18 @@ impl App {
                 limits.skill.examples
             )));
         }
+        // Every candidate goes into the learnings log, with how it did.
+        let steps: Arc<Mutex<Vec<Progress>>> = Arc::default();
+        let (outer, sink) = (opts.observer.clone(), steps.clone());
+        let opts = GenerateOptions {
+            observer: Some(Arc::new(move |p: Progress| {
+                if let Some(o) = &outer {
+                    o(p.clone());
+                }
+                sink.lock().unwrap_or_else(|e| e.into_inner()).push(p);
+            })),
+            ..opts
+        };
         let call = ResourceLimits::default();
         let admission = self
             .admit(tenant, &limits, call.deadline)
@@ -137,6 +182,8 @@ impl App {
             json!({"source": "generate", "request": crate::text::truncate(&req.request, 1024), "examples": req.examples.len()}),
         )
         .await;
+        let steps = std::mem::take(&mut *steps.lock().unwrap_or_else(|e| e.into_inner()));
+        self.learn_candidates(tenant, &subject, &steps).await;
         let mut g = match generated {
             Ok(g) => g,
             Err(GenerateError::Llm(e)) => {
@@ -147,6 +194,8 @@ impl App {
             Err(GenerateError::NoCandidate {
                 candidates,
                 reasons,
+                llm_calls,
+                usage,
             }) => {
                 let shown: Vec<String> = reasons
                     .iter()
@@ -157,7 +206,7 @@ impl App {
                     tenant,
                     "failure",
                     &subject,
-                    json!({"candidates": candidates, "reasons": shown}),
+                    json!({"candidates": candidates, "reasons": shown, "llm_calls": llm_calls, "usage": usage}),
                 )
                 .await;
                 return Ok(GenerateOutcome {
@@ -167,8 +216,8 @@ impl App {
                     candidates,
                     edge_cases: Vec::new(),
                     reasons,
-                    llm_calls: 0,
-                    usage: Usage::default(),
+                    llm_calls,
+                    usage,
                 });
             }
         };

@@ -5,6 +5,7 @@
 //! tenant's latency with nobody attacking.
 
 mod isolation;
+pub mod learn;
 mod mcp;
 mod sandbox;
 
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 pub use isolation::{IsolationBenchArgs, isolation};
+pub use learn::{LearnBenchArgs, learn};
 pub use mcp::{McpBenchArgs, mcp};
 pub use sandbox::{SandboxBenchArgs, sandbox};
 
@@ -36,6 +38,8 @@ pub(crate) const INPUT: &str =
 pub(crate) struct Scratch {
     pub app: crate::app::App,
     dir: std::path::PathBuf,
+    /// Leave the data dir behind, to be inspected.
+    pub keep: bool,
 }
 
 impl Scratch {
@@ -50,13 +54,26 @@ impl Scratch {
         let app = crate::app::App::open(&local)
             .await
             .context("opening a scratch AutoLearn for the benchmark")?;
-        Ok(Self { app, dir })
+        Ok(Self {
+            app,
+            dir,
+            keep: false,
+        })
+    }
+}
+
+impl Scratch {
+    /// Where its data lives.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod generate;
 mod serve;
 mod skill;
 mod tenant;
@@ -342,6 +343,10 @@ pub enum BenchCommand {
     /// Another tenant's latency while one tenant attacks, against the same
     /// tenant alone; and the response size and host time of hostile requests.
     Isolation(crate::bench::IsolationBenchArgs),
+    /// Plain-English requests of the practice set through the generation
+    /// pipeline, against a single unverified sample: held-back pass rate,
+    /// precision, drafts, trust, cost. Uses the configured model (--llm).
+    Learn(crate::bench::LearnBenchArgs),
 }
 
 /// A failure the CLI reports: exit code plus JSON error.
@@ -400,6 +405,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench(BenchCommand::Isolation(args)) => crate::bench::isolation(&paths, &args)
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),
+        Command::Bench(BenchCommand::Learn(args)) => {
+            // --check needs no model.
+            let llm = if args.check {
+                std::sync::Arc::new(crate::llm::NoModel { label: "none" }) as crate::llm::Llm
+            } else {
+                cli.llm.build()?
+            };
+            crate::bench::learn(&paths, llm, &args)
+                .await
+                .map_err(|e| Failure::failed("host", format!("{e:#}")))
+        }
         Command::Serve {
             addr,
             allowed_hosts,

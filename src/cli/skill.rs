@@ -2,15 +2,11 @@
 
 use serde_json::{Value, json};
 
-use super::{
-    Failure, LlmArgs, SkillCommand, open, open_store, open_with_llm, parse_json, store_kind,
-};
-use crate::app::{
-    AddError, Crystallize, CrystallizeError, Crystallized, GenerateSkillError, RunError,
-};
+use super::{Failure, LlmArgs, SkillCommand, open, open_store, parse_json, store_kind};
+use crate::app::{AddError, Crystallize, CrystallizeError, Crystallized, RunError};
 use crate::config::Paths;
 use crate::learn::crystallize::Refusal;
-use crate::learn::generate::{GenerateOptions, GenerateRequest};
+use crate::learn::generate::GenerateRequest;
 use crate::sandbox::Determinism;
 use crate::skills::{DEFAULT_TENANT, Example, Provenance, SkillManifest, infer_input_schema};
 use crate::store::Inserted;
@@ -135,57 +131,14 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             examples,
             name,
             candidates,
-            json: as_json,
+            json,
         } => {
-            let examples = parse_examples(examples.as_deref())?;
-            let app = open_with_llm(paths, llm).await?;
-            if !as_json {
-                eprintln!("autolearn: generating with {} ...", app.llm_info().backend);
-            }
             let req = GenerateRequest {
                 request,
-                examples,
+                examples: parse_examples(examples.as_deref())?,
                 name,
             };
-            let opts = GenerateOptions {
-                candidates: candidates.max(1),
-                ..Default::default()
-            };
-            match app.generate_skill(DEFAULT_TENANT, req, opts).await {
-                Ok(out) => {
-                    if as_json {
-                        println!("{}", serde_json::to_string(&out).unwrap_or_default());
-                    } else {
-                        let name = out
-                            .skill
-                            .as_ref()
-                            .and_then(|s| s["name"].as_str())
-                            .unwrap_or("-");
-                        let state = if out.published {
-                            "published"
-                        } else {
-                            "not published"
-                        };
-                        println!(
-                            "{name}: {state}, trust {}",
-                            out.trust.map_or("-".into(), |t| format!("{t:.1}"))
-                        );
-                        println!(
-                            "{} candidates, {} edge cases, {} model calls",
-                            out.candidates,
-                            out.edge_cases.len(),
-                            out.llm_calls
-                        );
-                        for r in &out.reasons {
-                            println!("- {r}");
-                        }
-                    }
-                    // A draft is an outcome, not a failure: the reasons say why.
-                    Ok(())
-                }
-                Err(GenerateSkillError::Invalid(m)) => Err(Failure::usage("usage", m)),
-                Err(e) => Err(Failure::failed("generation_failed", e.to_string())),
-            }
+            super::generate::run(paths, llm, req, candidates, json).await
         }
         SkillCommand::Crystallize {
             trace,

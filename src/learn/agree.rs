@@ -11,14 +11,27 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// What a candidate did on one input.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+use crate::skills::same_value;
+
+/// What a candidate did on one input. Values compare as Python compares
+/// them ([`same_value`]): `1` and `1.0` are the same behaviour.
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// It returned this value.
     Value(Value),
     /// It failed with this error kind.
     Error(String),
+}
+
+impl PartialEq for Outcome {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Value(a), Self::Value(b)) => same_value(a, b),
+            (Self::Error(a), Self::Error(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// The chosen candidate and what the others said.

@@ -4,9 +4,14 @@
 //! Starting from a typical input (an example), one parameter at a time is
 //! set to a value that breaks careless code: empty, zero, negative, huge,
 //! non-ASCII, a date or number boundary, or left out when optional.
+//! Then every example is mutated deep inside ([`mutations`]): each number,
+//! string and list in it, nested ones included, is changed on its own, so
+//! that inputs exercise what the examples only hint at (a zero count inside
+//! a list of records, a ratio that does not come out round, a duplicate).
 //! Candidates that disagree on these are where the request was ambiguous
 //! or some candidate is wrong: the pipeline records them as discovered
-//! edge cases.
+//! edge cases. Inputs on which every candidate agrees prove little, so the
+//! inputs must be able to tell programs apart.
 
 use serde_json::{Map, Value, json};
 
@@ -84,9 +89,168 @@ pub fn edge_inputs(schema: &Value, base: &Map<String, Value>) -> Vec<Value> {
     out
 }
 
+/// At most this many mutations per example.
+pub const MAX_MUTATIONS: usize = 32;
+/// Nodes of an example visited at most (a bound on untrusted input).
+const MAX_NODES: usize = 256;
+
+/// Variants of one node: a leaf's value changed, or a list's items.
+fn variants(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                [
+                    0,
+                    i.saturating_add(1),
+                    i.saturating_neg(),
+                    i.saturating_mul(3).saturating_add(7),
+                ]
+                .into_iter()
+                .map(Value::from)
+                .collect()
+            } else {
+                let x = n.as_f64().unwrap_or(0.0);
+                [0.0, -x, x * 2.5 + 0.35, x / 3.0]
+                    .into_iter()
+                    .filter_map(|f| serde_json::Number::from_f64(f).map(Value::Number))
+                    .collect()
+            }
+        }
+        Value::String(s) => {
+            let mut out = vec![json!(""), json!(s.to_uppercase()), json!(format!("  {s} "))];
+            if s.len() <= 256 {
+                out.push(json!(format!("{s}{s}")));
+            }
+            out
+        }
+        Value::Bool(b) => vec![json!(!b)],
+        Value::Array(items) if !items.is_empty() => {
+            let mut out = vec![json!([]), json!([items[0].clone()])];
+            let mut reversed = items.clone();
+            reversed.reverse();
+            out.push(Value::Array(reversed));
+            let mut doubled = items.clone();
+            doubled.push(items[0].clone());
+            out.push(Value::Array(doubled));
+            if items.len() > 2 {
+                out.push(Value::Array(items[1..].to_vec()));
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Paths (keys and indices) to every node under `v`, bounded.
+fn paths(v: &Value, prefix: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    if out.len() >= MAX_NODES {
+        return;
+    }
+    if !prefix.is_empty() {
+        out.push(prefix.clone());
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                prefix.push(json!(k));
+                paths(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate().take(8) {
+                prefix.push(json!(i));
+                paths(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at_mut<'a>(v: &'a mut Value, path: &[Value]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |node, step| match step {
+        Value::String(k) => node.get_mut(k.as_str()),
+        Value::Number(i) => node.get_mut(usize::try_from(i.as_u64()?).ok()?),
+        _ => None,
+    })
+}
+
+/// Copies of `example` (a skill's input), each with one node changed,
+/// taken round-robin over the nodes so that every part of the input gets
+/// its turn; deduplicated, at most [`MAX_MUTATIONS`].
+pub fn mutations(example: &Value) -> Vec<Value> {
+    let mut all = Vec::new();
+    paths(example, &mut Vec::new(), &mut all);
+    let per_node: Vec<Vec<Value>> = all
+        .iter()
+        .map(|path| {
+            let mut root = example.clone();
+            let Some(node) = at_mut(&mut root, path) else {
+                return Vec::new();
+            };
+            variants(node)
+                .into_iter()
+                .map(|v| {
+                    let mut copy = example.clone();
+                    if let Some(slot) = at_mut(&mut copy, path) {
+                        *slot = v;
+                    }
+                    copy
+                })
+                .collect()
+        })
+        .collect();
+    let mut out: Vec<Value> = Vec::new();
+    let deepest = per_node.iter().map(Vec::len).max().unwrap_or(0);
+    for round in 0..deepest {
+        for node in &per_node {
+            if let Some(v) = node.get(round)
+                && v != example
+                && !out.contains(v)
+                && out.len() < MAX_MUTATIONS
+            {
+                out.push(v.clone());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
     use super::*;
+
+    #[test]
+    fn mutations_reach_inside_lists_of_records() {
+        let example = json!({"days": [{"carts": 10, "orders": 3}, {"carts": 10, "orders": 5}]});
+        let m = mutations(&example);
+        assert!(m.len() <= MAX_MUTATIONS && m.len() >= 10, "{}", m.len());
+        assert!(!m.contains(&example));
+        // A zero inside a record, an emptied list, a duplicate item.
+        assert!(
+            m.contains(&json!({"days": [{"carts": 0, "orders": 3}, {"carts": 10, "orders": 5}]}))
+        );
+        assert!(m.contains(&json!({"days": []})));
+        assert!(m.contains(&json!({"days": [{"carts": 10, "orders": 3}, {"carts": 10, "orders": 5}, {"carts": 10, "orders": 3}]})));
+        // Round-robin: the second record's fields change before any field
+        // gets its third variant.
+        let first_orders_five = m
+            .iter()
+            .position(|v| v["days"][1]["orders"] == json!(0))
+            .unwrap();
+        assert!(first_orders_five < 10, "{first_orders_five}");
+    }
+
+    #[test]
+    fn mutations_of_strings_and_floats() {
+        let m = mutations(&json!({"email": "Bob@X.com", "rate": 1.5}));
+        assert!(m.contains(&json!({"email": "", "rate": 1.5})));
+        assert!(m.contains(&json!({"email": "BOB@X.COM", "rate": 1.5})));
+        assert!(m.contains(&json!({"email": "Bob@X.com", "rate": 0.0})));
+        assert!(m.contains(&json!({"email": "Bob@X.com", "rate": 0.5})));
+    }
 
     #[test]
     fn each_parameter_is_varied_alone() {

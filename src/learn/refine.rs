@@ -103,7 +103,7 @@ pub async fn refine(
             .await
             .ok()?;
         let got: Value = serde_json::from_str(&out.json).ok()?;
-        if got != ex.output {
+        if !crate::skills::same_value(&got, &ex.output) {
             return None;
         }
     }

@@ -104,7 +104,7 @@ pub async fn verify(
             Ok(out) => {
                 fuel.push(out.fuel_used);
                 let got: serde_json::Value = serde_json::from_str(&out.json).unwrap_or_default();
-                if got == ex.output {
+                if crate::skills::same_value(&got, &ex.output) {
                     passed += 1;
                     cases.push(serde_json::json!({"ok": true, "output": got}));
                 } else {

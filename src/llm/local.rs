@@ -13,12 +13,16 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
 use super::{BackendInfo, ChatFuture, ChatModel, ChatRequest, ChatResponse, LlmError, Usage};
 
@@ -111,36 +115,42 @@ fn complete(l: &Loaded, r: &ChatRequest, threads: i32) -> Result<ChatResponse, L
         (None, true) => Some(CODE_GRAMMAR.to_owned()),
         (None, false) => None,
     };
-    let mut stages = Vec::with_capacity(4);
-    if let Some(g) = &grammar {
-        stages.push(LlamaSampler::grammar(model, g, "root").map_err(|e| fail("grammar", &e))?);
-    }
-    if r.temperature > 0.0 {
-        stages.push(LlamaSampler::min_p(0.05, 1));
-        stages.push(LlamaSampler::temp(r.temperature));
-        stages.push(LlamaSampler::dist(rand::random()));
-    } else {
-        stages.push(LlamaSampler::greedy());
-    }
-    let mut sampler = LlamaSampler::chain_simple(stages);
+    let mut sampler = Sampling {
+        grammar: grammar
+            .as_deref()
+            .map(|g| LlamaSampler::grammar(model, g, "root"))
+            .transpose()
+            .map_err(|e| fail("grammar", &e))?,
+        chain: if r.temperature > 0.0 {
+            LlamaSampler::chain_simple([
+                LlamaSampler::min_p(0.05, 1),
+                LlamaSampler::temp(r.temperature),
+                LlamaSampler::dist(rand::random()),
+            ])
+        } else {
+            LlamaSampler::greedy()
+        },
+        eos: vocab.eos(),
+    };
 
     let mut batch = LlamaBatch::new(tokens.len(), 1);
     batch
         .add_sequence(&tokens, 0, false)
         .map_err(|e| fail("batch", &e))?;
+    let started = std::time::Instant::now();
     ctx.decode(&mut batch).map_err(|e| fail("decode", &e))?;
+    let prompt_ms = started.elapsed().as_millis();
     let mut bytes = Vec::new();
     let mut generated = 0u32;
     let mut pos = i32::try_from(n_prompt).map_err(|e| fail("prompt", &e))?;
     loop {
-        // `sample` also accepts the token (into the grammar state).
-        let token = sampler.sample(&ctx, batch.n_tokens() - 1);
+        let token = sampler.next(&ctx, batch.n_tokens() - 1);
         generated += 1;
         if vocab.is_eog(token) {
             break;
         }
         vocab.token_to_piece_into(token, &mut bytes, false, None);
-        if generated >= max_new {
+        if generated >= max_new || stuck(&bytes) {
             break;
         }
         batch.clear();
@@ -155,8 +165,71 @@ fn complete(l: &Loaded, r: &ChatRequest, threads: i32) -> Result<ChatResponse, L
         usage: Usage {
             prompt_tokens: u64::from(n_prompt),
             completion_tokens: u64::from(generated),
+            prompt_ms: u64::try_from(prompt_ms).unwrap_or(u64::MAX),
+            decode_ms: u64::try_from(started.elapsed().as_millis() - prompt_ms).unwrap_or(u64::MAX),
         },
     })
+}
+
+/// A small model can fall into a loop, writing the same line until the
+/// token limit (a dict of one accented letter, a thousand times). Stop
+/// when the last [`LOOP_LINES`] complete lines are one and the same
+/// non-trivial line: the answer is broken either way, and the rest of the
+/// limit would cost half a minute.
+const LOOP_LINES: usize = 6;
+
+fn stuck(bytes: &[u8]) -> bool {
+    if bytes.last() != Some(&b'\n') {
+        return false;
+    }
+    let mut lines = bytes[..bytes.len() - 1].rsplit(|&b| b == b'\n');
+    let Some(last) = lines.next() else {
+        return false;
+    };
+    last.trim_ascii().len() >= 4
+        && lines.take(LOOP_LINES - 1).filter(|l| *l == last).count() == LOOP_LINES - 1
+}
+
+/// The sampler, with its grammar checked lazily, as llama.cpp's own
+/// `common_sampler` does: sample freely, and apply the grammar to the whole
+/// vocabulary (151k tokens for Qwen) only when the free choice breaks it.
+/// Applying it at every step roughly halves decode speed.
+struct Sampling {
+    grammar: Option<LlamaSampler>,
+    chain: LlamaSampler,
+    /// End of generation, should the grammar leave nothing.
+    eos: LlamaToken,
+}
+
+impl Sampling {
+    /// The next token at output `idx`, accepted into every state.
+    fn next(&mut self, ctx: &LlamaContext<'_>, idx: i32) -> LlamaToken {
+        let Some(grammar) = &mut self.grammar else {
+            // `sample` also accepts the token.
+            return self.chain.sample(ctx, idx);
+        };
+        let mut all = ctx.token_data_array_ith(idx);
+        let mut free = all.clone();
+        free.apply_sampler(&mut self.chain);
+        let allowed = free.selected_token().filter(|&t| {
+            let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(t, 1.0, 0.0)], false);
+            one.apply_sampler(grammar);
+            one.data.first().is_some_and(|d| d.logit().is_finite())
+        });
+        let token = match allowed {
+            Some(t) => t,
+            None => {
+                all.apply_sampler(grammar);
+                all.apply_sampler(&mut self.chain);
+                // The grammar always allows something until it is complete,
+                // and then end of generation.
+                all.selected_token().unwrap_or(self.eos)
+            }
+        };
+        grammar.accept(token);
+        self.chain.accept(token);
+        token
+    }
 }
 
 impl ChatModel for Local {
@@ -182,5 +255,27 @@ impl ChatModel for Local {
             .await
             .map_err(|e| LlmError::Transport(format!("local model worker: {e}")))?
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stuck;
+
+    #[test]
+    fn a_line_repeated_six_times_is_a_loop() {
+        let looping = "d = {\n".to_owned() + &"    'é': 'e',\n".repeat(6);
+        assert!(stuck(looping.as_bytes()));
+        let five = "d = {\n".to_owned() + &"    'é': 'e',\n".repeat(5);
+        assert!(!stuck(five.as_bytes()));
+        // Blank or trivial lines repeat in real code.
+        assert!(!stuck(
+            ("x = 1\n".to_owned() + &"    )\n".repeat(8)).as_bytes()
+        ));
+        assert!(!stuck(b"a\n\n\n\n\n\n\n\n"));
+        // Only complete lines count.
+        assert!(!stuck(
+            (("    'é': 'e',\n".repeat(6)) + "    'é'").as_bytes()
+        ));
     }
 }

@@ -82,12 +82,37 @@ pub struct Usage {
     pub prompt_tokens: u64,
     /// Generated tokens.
     pub completion_tokens: u64,
+    /// Milliseconds spent reading the prompt, when the backend measures it
+    /// (the local model does; a remote API's time includes the network).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prompt_ms: u64,
+    /// Milliseconds spent generating, when the backend measures it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub decode_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl std::ops::AddAssign for Usage {
     fn add_assign(&mut self, o: Self) {
         self.prompt_tokens += o.prompt_tokens;
         self.completion_tokens += o.completion_tokens;
+        self.prompt_ms += o.prompt_ms;
+        self.decode_ms += o.decode_ms;
+    }
+}
+
+impl Usage {
+    /// Generated tokens per second, when the backend measured its time.
+    pub fn decode_tokens_per_sec(&self) -> Option<f64> {
+        (self.decode_ms > 0).then(|| self.completion_tokens as f64 * 1e3 / self.decode_ms as f64)
+    }
+
+    /// Prompt tokens read per second, when the backend measured its time.
+    pub fn prompt_tokens_per_sec(&self) -> Option<f64> {
+        (self.prompt_ms > 0).then(|| self.prompt_tokens as f64 * 1e3 / self.prompt_ms as f64)
     }
 }
 

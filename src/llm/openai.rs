@@ -207,11 +207,15 @@ fn parse(body: &[u8]) -> Result<ChatResponse, LlmError> {
         .ok_or_else(|| LlmError::Malformed("no choices[0].message.content".into()))?
         .to_owned();
     let n = |k: &str| v["usage"][k].as_u64().unwrap_or(0);
+    // llama.cpp's server reports its own timings; others do not.
+    let ms = |k: &str| v["timings"][k].as_f64().map_or(0, |t| t.max(0.0) as u64);
     Ok(ChatResponse {
         text,
         usage: Usage {
             prompt_tokens: n("prompt_tokens"),
             completion_tokens: n("completion_tokens"),
+            prompt_ms: ms("prompt_ms"),
+            decode_ms: ms("predicted_ms"),
         },
     })
 }

@@ -9,12 +9,14 @@
 mod id;
 mod limits;
 mod schema;
+mod value;
 
 use serde::{Deserialize, Serialize};
 
 pub use id::{SkillId, SkillIdError};
 pub use limits::{RESERVED_NAMES, SkillLimits, is_reserved};
 pub use schema::{InputValidator, SchemaError, infer_input_schema};
+pub use value::same_value;
 
 /// The fuel of one call under the default limits (the sandbox's default);
 /// trust measures a skill's fuel against it.
@@ -236,8 +238,9 @@ fn yes() -> bool {
 pub const PUBLISH_TRUST: f64 = 70.0;
 
 /// The trust weights, in one place. They sum to 100.
-const W_EXAMPLES: f64 = 35.0;
-const W_AGREEMENT: f64 = 35.0;
+pub const W_EXAMPLES: f64 = 20.0;
+/// Independent agreement's weight (see [`Kpis::trust`]).
+pub const W_AGREEMENT: f64 = 50.0;
 const W_COVERAGE: f64 = 10.0;
 const W_STATIC: f64 = 10.0;
 const W_DETERMINISM: f64 = 4.0;
@@ -246,13 +249,17 @@ const W_FUEL: f64 = 3.0;
 
 impl Kpis {
     /// Trust, 0 to 100: a weighted average of the evidence, documented here
-    /// and nowhere else. Examples passed (35) and independent agreement of
-    /// candidates (35) carry the most, because they are what predicts a
-    /// correct skill; then coverage (10), no static findings (10),
-    /// determinism (4), documentation (3), fuel headroom (3). A skill with
-    /// no examples, or a lone candidate nobody agrees with, cannot reach
-    /// [`PUBLISH_TRUST`]. Skills that were not generated have no
-    /// agreement; their trust is the average of the rest.
+    /// and nowhere else. Independent agreement of candidates (50) carries
+    /// the most, because it is what predicts a correct generated skill
+    /// (measured by `autolearn bench learn`: examples alone are a poor
+    /// gate, every candidate is made to pass them); then examples passed
+    /// (20), coverage (10), no static findings (10), determinism (4),
+    /// documentation (3), fuel headroom (3). Agreement is the share of the
+    /// *other* distinct programs that behave exactly as the winner on every
+    /// test input, so with four programs at least two others must agree to
+    /// reach [`PUBLISH_TRUST`]; a skill with no examples, or a lone
+    /// candidate, cannot. Skills that were not generated have no agreement;
+    /// their trust is the average of the rest.
     pub fn trust(&self, fuel_budget: u64) -> f64 {
         let examples = if self.tests_total == 0 {
             0.0

@@ -19,7 +19,7 @@ SPEC = {
 RIGHT = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price * (1 - discount / 100), 2)\n'
 RIGHT_TOO = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price - price * discount / 100, 2)\n'
 WRONG = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price - discount, 2)\n'
-CANDIDATES = {"0.2": RIGHT, "0.6": WRONG, "0.9": RIGHT_TOO, "1.1": RIGHT}
+CANDIDATES = {"0.0": RIGHT, "0.6": WRONG, "0.9": RIGHT_TOO, "1.1": RIGHT}
 
 
 class FakeOpenAI:

@@ -1,0 +1,330 @@
+//! Candidates: the prompt that asks for one, sampling several at spread
+//! temperatures, and running each on every test input in the sandbox.
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::spec::{Spec, signature};
+use super::{GenerateRequest, SYSTEM, Session};
+use crate::learn::agree::Outcome;
+use crate::llm::{ChatRequest, Message, ModelRole, json as llm_json};
+use crate::sandbox::{CallError, Determinism, ErrorKind, ResourceLimits, Sandbox, SkillCode};
+use crate::skills::Example;
+use crate::text::{MAX_QUOTE_BYTES, truncate};
+
+/// `v` as a Python literal (`None`, `True`, `{"k": 1}`): the model reads
+/// examples as Python, and `null` in an assertion is a name error to it.
+pub(super) fn py(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(_) | Value::String(_) => v.to_string(),
+        Value::Array(items) => format!("[{}]", items.iter().map(py).collect::<Vec<_>>().join(", ")),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", Value::from(k.as_str()), py(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A call of `entry` with `input`'s fields as keyword arguments, bounded.
+pub(super) fn call(entry: &str, input: &Value) -> String {
+    let args: Vec<String> = input
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", py(v)))
+        .collect();
+    truncate(&format!("{entry}({})", args.join(", ")), MAX_QUOTE_BYTES)
+}
+
+pub(super) fn candidate_prompt(
+    req: &GenerateRequest,
+    spec: &Spec,
+    entry: &str,
+    feedback: Option<&str>,
+) -> String {
+    let examples: Vec<String> = req
+        .examples
+        .iter()
+        .map(|e| {
+            format!(
+                "assert {} == {}",
+                call(entry, &e.input),
+                truncate(&py(&e.output), MAX_QUOTE_BYTES)
+            )
+        })
+        .collect();
+    let mut p = format!(
+        "Task: {}\n\nComplete this function (keep the signature and docstring):\n```python\n{}\n```\n",
+        req.request,
+        signature(spec, entry)
+    );
+    if !examples.is_empty() {
+        p.push_str(&format!("\nIt must pass:\n{}\n", examples.join("\n")));
+    }
+    if let Some(f) = feedback {
+        p.push_str(&format!("\nA previous attempt failed:\n{f}\nFix it.\n"));
+    }
+    p.push_str("\nAnswer with the complete function in one ```python block.");
+    p
+}
+
+/// Sample one candidate per prompt, concurrently, at spread temperatures
+/// from `TEMPERATURES[offset]` on; the first round starts greedy
+/// (temperature 0, the single most likely answer), repairs start warmer so
+/// that they do not repeat themselves.
+pub(super) async fn sample(s: &mut Session, prompts: Vec<String>, offset: usize) -> Vec<String> {
+    const TEMPERATURES: [f32; 6] = [0.0, 0.6, 0.9, 1.1, 0.4, 0.8];
+    let mut set = JoinSet::new();
+    for (i, prompt) in prompts.into_iter().enumerate() {
+        let llm = s.llm.clone();
+        set.spawn(async move {
+            let r = llm
+                .chat(ChatRequest {
+                    role: ModelRole::Reasoning,
+                    messages: vec![Message::system(SYSTEM), Message::user(prompt)],
+                    temperature: TEMPERATURES[(i + offset) % TEMPERATURES.len()],
+                    max_tokens: 800,
+                    json_schema: None,
+                    expect_code: true,
+                })
+                .await;
+            (i, r)
+        });
+    }
+    let mut out: Vec<(usize, String)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, Ok(r))) = joined {
+            s.calls += 1;
+            s.usage += r.usage;
+            if let Some(code) = llm_json::python_code(&r.text) {
+                out.push((i, with_imports(&without_checks(&code))));
+            }
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, c)| c).collect()
+}
+
+/// Run `source` on every input.
+pub(super) async fn behaviour(
+    sandbox: &Sandbox,
+    name: &str,
+    source: &str,
+    entry: &str,
+    inputs: &[Value],
+    limits: &ResourceLimits,
+) -> Vec<Outcome> {
+    let code = SkillCode {
+        name,
+        source,
+        entry,
+    };
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        out.push(
+            match sandbox
+                .run(code, &input.to_string(), limits, Determinism::Seeded(0))
+                .await
+            {
+                Ok(o) => Outcome::Value(serde_json::from_str(&o.json).unwrap_or(Value::Null)),
+                Err(e) => Outcome::Error(error_of(&e)),
+            },
+        );
+    }
+    out
+}
+
+/// `code` without the top-level checks a model likes to append (`assert
+/// f(...) == ...`, `print(f(...))`, an `if __name__ == "__main__":` block):
+/// they would run at import, in every call, and a wrong one breaks a right
+/// function.
+pub(super) fn without_checks(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut in_main = false;
+    for line in code.lines() {
+        let top = !line.starts_with([' ', '\t']) && !line.trim().is_empty();
+        if top {
+            in_main = line.starts_with("if __name__");
+        }
+        let check = top && (line.starts_with("assert ") || line.starts_with("print("));
+        if !in_main && !check {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+/// Standard modules a small model uses without importing them.
+const MODULES: [&str; 20] = [
+    "re",
+    "math",
+    "json",
+    "statistics",
+    "datetime",
+    "decimal",
+    "fractions",
+    "collections",
+    "itertools",
+    "functools",
+    "heapq",
+    "bisect",
+    "string",
+    "textwrap",
+    "unicodedata",
+    "csv",
+    "io",
+    "hashlib",
+    "base64",
+    "difflib",
+];
+/// Names a small model uses without importing them, and their module.
+const NAMES: [(&str, &str); 8] = [
+    ("Counter", "collections"),
+    ("defaultdict", "collections"),
+    ("OrderedDict", "collections"),
+    ("deque", "collections"),
+    ("Decimal", "decimal"),
+    ("Fraction", "fractions"),
+    ("timedelta", "datetime"),
+    ("reduce", "functools"),
+];
+
+/// `code` with the imports it forgot: a module used as `re.sub(...)`, or
+/// a name such as `Counter(...)`, that nothing imports or defines. The
+/// commonest way a small model's otherwise right function fails.
+pub(super) fn with_imports(code: &str) -> String {
+    let used = |name: &str, after: char| {
+        code.match_indices(name).any(|(i, _)| {
+            let before = code[..i].chars().next_back();
+            let next = code[i + name.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && next == Some(after)
+        })
+    };
+    let bound = |name: &str| {
+        code.lines().any(|l| {
+            let l = l.trim_start();
+            (l.starts_with("import ") || l.starts_with("from "))
+                && l.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|w| w == name)
+                || l.starts_with(&format!("def {name}("))
+                || l.starts_with(&format!("class {name}"))
+                || l.starts_with(&format!("{name} ="))
+        })
+    };
+    let mut header = String::new();
+    for m in MODULES {
+        if used(m, '.') && !bound(m) {
+            header.push_str(&format!("import {m}\n"));
+        }
+    }
+    for (name, module) in NAMES {
+        if (used(name, '(') || used(name, '.')) && !bound(name) {
+            header.push_str(&format!("from {module} import {name}\n"));
+        }
+    }
+    if header.is_empty() {
+        code.to_owned()
+    } else {
+        header + code
+    }
+}
+
+/// The program without comments, blank lines and trailing spaces: two
+/// samples that differ only there are one program, not two votes.
+pub(super) fn normalized(code: &str) -> String {
+    code.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What an error was, as a behaviour: the exception type and message for
+/// an exception (two candidates that raise different errors behave
+/// differently, and the repair prompt needs the message), else its kind.
+fn error_of(e: &CallError) -> String {
+    match e {
+        CallError::Guest(f) if f.kind == ErrorKind::Exception => {
+            truncate(&format!("{}: {}", f.error_type, f.message), 200)
+        }
+        other => other.kind().as_str().to_owned(),
+    }
+}
+
+/// Why a candidate fails the examples, for the repair prompt.
+pub(super) fn failures(runs: &[Outcome], examples: &[Example], entry: &str) -> Vec<String> {
+    examples
+        .iter()
+        .zip(runs)
+        .filter(|(e, o)| **o != Outcome::Value(e.output.clone()))
+        .map(|(e, o)| {
+            let got = match o {
+                Outcome::Value(v) => format!("returned {}", truncate(&py(v), MAX_QUOTE_BYTES)),
+                Outcome::Error(k) => format!("raised {k}"),
+            };
+            format!(
+                "{} should return {} but {got}",
+                call(entry, &e.input),
+                truncate(&py(&e.output), MAX_QUOTE_BYTES)
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn examples_are_shown_as_python() {
+        assert_eq!(
+            call(
+                "f",
+                &json!({"a": null, "b": [true, false], "c": {"k": "v"}})
+            ),
+            r#"f(a=None, b=[True, False], c={"k": "v"})"#
+        );
+        assert_eq!(py(&json!(1.5)), "1.5");
+    }
+
+    #[test]
+    fn appended_checks_are_dropped_and_the_function_kept() {
+        let code = "import re\n\ndef f(x):\n    assert x >= 0\n    print(x)\n    return x\n\n# Tests\nassert f(1) == 2\nprint(f(3))\nif __name__ == \"__main__\":\n    f(2)\n";
+        assert_eq!(
+            without_checks(code),
+            "import re\n\ndef f(x):\n    assert x >= 0\n    print(x)\n    return x\n\n# Tests\n"
+        );
+    }
+
+    #[test]
+    fn forgotten_imports_are_added_and_present_ones_left() {
+        let code =
+            "def f(s):\n    c = Counter(s.split())\n    return re.sub(r'a', 'b', s), math.pi\n";
+        assert_eq!(
+            with_imports(code),
+            format!("import re\nimport math\nfrom collections import Counter\n{code}")
+        );
+        let fine = "import re\nfrom collections import Counter\n\ndef f(s):\n    return re.sub('a', 'b', s), Counter(s)\n";
+        assert_eq!(with_imports(fine), fine);
+        // A method or attribute of the same name is not a module.
+        let method = "def f(s):\n    return s.re.x, obj.math.y, my_json.z\n";
+        assert_eq!(with_imports(method), method);
+    }
+
+    #[test]
+    fn programs_that_differ_only_in_comments_and_blanks_are_one() {
+        let a = "def f(x):\n    # double it\n    return 2 * x\n";
+        let b = "def f(x):\n\n    return 2 * x   \n# done\n";
+        assert_eq!(normalized(a), normalized(b));
+        assert_ne!(normalized(a), normalized("def f(x):\n    return x + x\n"));
+    }
+}

@@ -1,0 +1,400 @@
+//! Skills from a plain-English request: spec, candidates, tests, agreement,
+//! repair. Nothing is stored here; the caller verifies, scores and stores.
+//!
+//! 1. **spec**: the model drafts a name, description, parameters (each
+//!    described), the result's type and a few extra example inputs;
+//! 2. **candidates**: k samples at spread temperatures, each given the
+//!    exact signature, docstring and the user's examples;
+//! 3. **inputs**: the user's examples (a hard gate), edge inputs from the
+//!    schema ([`super::edges`]) and the model's own inputs;
+//! 4. **agreement**: every candidate on every input in the sandbox; the
+//!    largest group that passes the examples wins ([`super::agree`]);
+//! 5. **repair**: failures go back to the model, up to `repair_rounds`.
+
+mod candidates;
+mod spec;
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::agree::{self, Outcome, Verdict};
+use super::edges::{edge_inputs, mutations};
+use crate::llm::{ChatRequest, Llm, LlmError, Usage};
+use crate::sandbox::{ResourceLimits, Sandbox};
+use crate::skills::{Example, SkillManifest};
+use candidates::{behaviour, candidate_prompt, failures, normalized, sample};
+use spec::draft_spec;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateRequest {
+    /// The task, in plain English.
+    pub request: String,
+    /// Worked examples the skill must reproduce (the hard gate).
+    pub examples: Vec<Example>,
+    /// The skill's name, if the caller chose one.
+    pub name: Option<String>,
+}
+
+/// How hard to try, and who is watching.
+#[derive(Clone)]
+pub struct GenerateOptions {
+    /// Candidates sampled per round. Default: 4.
+    pub candidates: usize,
+    /// Rounds of repair after the first. Default: 2.
+    pub repair_rounds: usize,
+    /// Told of each step as it happens (a terminal's progress display, a
+    /// UI's stream, a benchmark's record).
+    pub observer: Option<Observer>,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        Self {
+            candidates: 4,
+            repair_rounds: 2,
+            observer: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for GenerateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenerateOptions")
+            .field("candidates", &self.candidates)
+            .field("repair_rounds", &self.repair_rounds)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+/// Receives [`Progress`]; called on the generating task, so it must be quick.
+pub type Observer = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// One step of the pipeline, as it happens.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Progress {
+    /// The spec is drafted; `inputs` test inputs were derived from it.
+    Spec {
+        /// The skill's name.
+        name: String,
+        /// The function every candidate defines.
+        entry: String,
+        /// Inputs every candidate will run on.
+        inputs: usize,
+    },
+    /// A candidate was sampled (`round` 0 is the first, then repairs).
+    Candidate {
+        /// Its number, from 0, in sampling order.
+        index: usize,
+        /// The repair round it came from (0: the first round).
+        round: usize,
+        /// Its code.
+        code: String,
+    },
+    /// A candidate ran on every input.
+    Tested {
+        /// Its number.
+        index: usize,
+        /// Examples it passed, of `examples`.
+        passed: usize,
+        /// The user's examples.
+        examples: usize,
+    },
+    /// No candidate passed; failures go back to the model.
+    Repair {
+        /// The round, from 1.
+        round: usize,
+    },
+}
+
+/// An input on which passing candidates disagreed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EdgeCase {
+    /// The input.
+    pub input: Value,
+    /// What the winner did (kept as a regression test when a value).
+    pub agreed: Outcome,
+    /// What each passing candidate did.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// A winning candidate and the evidence for it.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The skill: the winner's code, the spec, the user's examples plus the
+    /// discovered edge cases as regression tests.
+    pub manifest: SkillManifest,
+    /// Independent agreement with the winner, 0 to 1.
+    pub agreement: f64,
+    /// Candidates sampled, repairs included.
+    pub candidates: usize,
+    /// Repair rounds it took.
+    pub repair_rounds: usize,
+    /// Inputs where passing candidates disagreed.
+    pub edge_cases: Vec<EdgeCase>,
+    /// Model calls made and what they cost.
+    pub llm_calls: u32,
+    /// Tokens used.
+    pub usage: Usage,
+}
+
+/// Generation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenerateError {
+    /// The model could not be used.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// No candidate passed the examples, repairs included.
+    #[error("no candidate passed every example after {candidates} candidates:\n- {}", .reasons.join("\n- "))]
+    NoCandidate {
+        /// Candidates sampled.
+        candidates: usize,
+        /// What went wrong, per candidate.
+        reasons: Vec<String>,
+        /// Model calls made.
+        llm_calls: u32,
+        /// Tokens used.
+        usage: Usage,
+    },
+}
+
+const SYSTEM: &str = "You write small, correct Python 3 functions. Use only the standard library \
+(json, re, math, statistics, datetime, decimal, fractions, collections, itertools, functools, heapq, \
+bisect, string, textwrap, unicodedata, csv, io, hashlib, base64, random, dataclasses, typing, difflib, \
+html, urllib.parse). No files, network, input() or print(). Return JSON-serializable values \
+(dict, list, str, int, float, bool, None). Handle empty and unusual inputs sensibly.";
+
+struct Session {
+    llm: Llm,
+    calls: u32,
+    usage: Usage,
+    observer: Option<Observer>,
+}
+
+impl Session {
+    fn tell(&self, p: Progress) {
+        if let Some(o) = &self.observer {
+            o(p);
+        }
+    }
+
+    async fn ask(&mut self, req: ChatRequest) -> Result<String, LlmError> {
+        let r = self.llm.chat(req).await?;
+        self.calls += 1;
+        self.usage += r.usage;
+        Ok(r.text)
+    }
+}
+
+/// Inputs every candidate runs on, examples included.
+const MAX_INPUTS: usize = 64;
+
+/// Run the pipeline. Sandbox calls use `limits` (a normal call's).
+pub async fn generate(
+    llm: Llm,
+    sandbox: &Sandbox,
+    req: &GenerateRequest,
+    opts: GenerateOptions,
+    limits: &ResourceLimits,
+) -> Result<Generated, GenerateError> {
+    let mut s = Session {
+        llm,
+        calls: 0,
+        usage: Usage::default(),
+        observer: opts.observer.clone(),
+    };
+    let spec = draft_spec(&mut s, req).await?;
+    let entry = spec.name.replace('-', "_");
+
+    // Inputs: the examples first (the gate), then edges and the model's.
+    let mut inputs: Vec<Value> = req.examples.iter().map(|e| e.input.clone()).collect();
+    let base = inputs
+        .first()
+        .or(spec.extra_inputs.first())
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mutated = req
+        .examples
+        .iter()
+        .take(4)
+        .flat_map(|e| mutations(&e.input));
+    for extra in spec
+        .extra_inputs
+        .iter()
+        .filter(|v| v.is_object())
+        .cloned()
+        .chain(mutated)
+        .chain(edge_inputs(&spec.input_schema, &base))
+    {
+        if !inputs.contains(&extra) && inputs.len() < MAX_INPUTS {
+            inputs.push(extra);
+        }
+    }
+    let expected: Vec<Value> = req.examples.iter().map(|e| e.output.clone()).collect();
+    s.tell(Progress::Spec {
+        name: spec.name.clone(),
+        entry: entry.clone(),
+        inputs: inputs.len(),
+    });
+
+    let k = opts.candidates.max(1);
+    let mut codes: Vec<String> = Vec::new();
+    let first = (0..k)
+        .map(|_| candidate_prompt(req, &spec, &entry, None))
+        .collect();
+    add_candidates(&mut s, &mut codes, first, 0).await;
+    let mut runs: Vec<Vec<Outcome>> = Vec::new();
+    let mut round = 0;
+    let verdict: Verdict = loop {
+        for code in &codes[runs.len()..] {
+            let run = behaviour(sandbox, &spec.name, code, &entry, &inputs, limits).await;
+            s.tell(Progress::Tested {
+                index: runs.len(),
+                passed: (0..expected.len())
+                    .filter(|&i| run[i] == Outcome::Value(expected[i].clone()))
+                    .count(),
+                examples: expected.len(),
+            });
+            runs.push(run);
+        }
+        if let Some(v) = agree::decide(&runs, &expected) {
+            break v;
+        }
+        let reasons: Vec<String> = runs
+            .iter()
+            .enumerate()
+            .map(|(c, r)| {
+                format!(
+                    "candidate {}: {}",
+                    c + 1,
+                    failures(r, &req.examples, &entry).join("; ")
+                )
+            })
+            .collect();
+        if round >= opts.repair_rounds {
+            return Err(GenerateError::NoCandidate {
+                candidates: codes.len(),
+                reasons,
+                llm_calls: s.calls,
+                usage: s.usage,
+            });
+        }
+        round += 1;
+        s.tell(Progress::Repair { round });
+        // Repair the candidates that came closest.
+        let mut ranked: Vec<usize> = (0..codes.len()).collect();
+        ranked.sort_by_key(|&c| failures(&runs[c], &req.examples, &entry).len());
+        let prompts: Vec<String> = if ranked.is_empty() {
+            (0..k)
+                .map(|_| candidate_prompt(req, &spec, &entry, None))
+                .collect()
+        } else {
+            ranked
+                .iter()
+                .take(2)
+                .map(|&c| {
+                    let feedback = format!(
+                        "```python\n{}```\n{}",
+                        codes[c],
+                        failures(&runs[c], &req.examples, &entry).join("\n")
+                    );
+                    candidate_prompt(req, &spec, &entry, Some(&feedback))
+                })
+                .collect()
+        };
+        add_candidates(&mut s, &mut codes, prompts, round).await;
+    };
+
+    let winner = &runs[verdict.winner];
+    let edge_cases: Vec<EdgeCase> = verdict
+        .disputed
+        .iter()
+        .map(|&i| EdgeCase {
+            input: inputs[i].clone(),
+            agreed: winner[i].clone(),
+            outcomes: verdict
+                .passing
+                .iter()
+                .map(|&c| runs[c][i].clone())
+                .collect(),
+        })
+        .collect();
+    let mut examples = req.examples.clone();
+    for e in edge_cases.iter().take(8) {
+        if let Outcome::Value(v) = &e.agreed {
+            examples.push(Example {
+                input: e.input.clone(),
+                output: v.clone(),
+            });
+        }
+    }
+    // The result type is declared only when every value the winner gave
+    // has it.
+    let output_schema = spec
+        .output_type
+        .as_ref()
+        .filter(|ty| {
+            winner.iter().all(|o| match o {
+                Outcome::Value(v) => json_type_is(v, ty),
+                Outcome::Error(_) => true,
+            })
+        })
+        .map(|ty| json!({"type": ty}));
+    Ok(Generated {
+        manifest: SkillManifest {
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            input_schema: spec.input_schema.clone(),
+            output_schema,
+            source: codes[verdict.winner].clone(),
+            entry,
+            examples,
+        },
+        agreement: agree::agreement(verdict.group.len(), codes.len()),
+        candidates: codes.len(),
+        repair_rounds: round,
+        edge_cases,
+        llm_calls: s.calls,
+        usage: s.usage,
+    })
+}
+
+/// Sample one candidate per prompt and announce each new program; a
+/// sample that repeats one already held is dropped (it is no independent
+/// evidence, and agreement counts programs, not samples).
+async fn add_candidates(
+    s: &mut Session,
+    codes: &mut Vec<String>,
+    prompts: Vec<String>,
+    round: usize,
+) {
+    for code in sample(s, prompts, round).await {
+        let program = normalized(&code);
+        if codes.iter().any(|c| normalized(c) == program) {
+            continue;
+        }
+        s.tell(Progress::Candidate {
+            index: codes.len(),
+            round,
+            code: code.clone(),
+        });
+        codes.push(code);
+    }
+}
+
+fn json_type_is(v: &Value, ty: &str) -> bool {
+    match ty {
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => false,
+    }
+}

@@ -1,0 +1,154 @@
+//! The spec: what the model says the skill is (name, description,
+//! parameters, result type, extra inputs), with the user's choices and the
+//! examples' keys winning over the model's.
+
+use serde_json::{Map, Value, json};
+
+use super::{GenerateError, GenerateRequest, SYSTEM, Session};
+use crate::llm::{ChatRequest, LlmError, Message, ModelRole, json as llm_json};
+use crate::skills::{infer_input_schema, is_reserved};
+use crate::text::quote;
+
+/// The model's spec of a skill.
+pub(super) struct Spec {
+    pub(super) name: String,
+    pub(super) description: String,
+    pub(super) input_schema: Value,
+    pub(super) output_type: Option<String>,
+    pub(super) extra_inputs: Vec<Value>,
+}
+
+fn spec_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "parameters": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"},
+                "type": {"enum": ["string", "integer", "number", "boolean", "array", "object"]},
+                "description": {"type": "string"}
+            }, "required": ["name", "type", "description"]}},
+            "returns": {"enum": ["string", "integer", "number", "boolean", "array", "object"]},
+            "example_inputs": {"type": "array", "items": {"type": "object"}}
+        },
+        "required": ["name", "description", "parameters"]
+    })
+}
+
+pub(super) async fn draft_spec(
+    s: &mut Session,
+    req: &GenerateRequest,
+) -> Result<Spec, GenerateError> {
+    let examples: Vec<String> = req
+        .examples
+        .iter()
+        .map(|e| format!("input {} -> output {}", quote(&e.input), quote(&e.output)))
+        .collect();
+    let prompt = format!(
+        "Design a function for this task: {}\n{}\nAnswer with JSON: a snake_case `name`, a one-sentence \
+         `description`, its `parameters` (name, JSON type, description; the keys of the example inputs, \
+         if any), the JSON type it `returns`, and three `example_inputs` that differ from the examples.",
+        req.request,
+        if examples.is_empty() {
+            String::new()
+        } else {
+            format!("Examples:\n{}", examples.join("\n"))
+        }
+    );
+    let text = s
+        .ask(ChatRequest {
+            role: ModelRole::Reasoning,
+            messages: vec![Message::system(SYSTEM), Message::user(prompt)],
+            temperature: 0.2,
+            max_tokens: 800,
+            json_schema: Some(spec_schema()),
+            expect_code: false,
+        })
+        .await?;
+    let v = llm_json::extract(&text)
+        .ok_or_else(|| LlmError::Malformed("the spec is not JSON".into()))?;
+    Ok(spec_from(&v, req))
+}
+
+/// Turn the model's spec into a usable one; the user's choices win.
+fn spec_from(v: &Value, req: &GenerateRequest) -> Spec {
+    let proposed = v["name"].as_str().and_then(crate::learn::crystallize::slug);
+    let name = req
+        .name
+        .clone()
+        .or(proposed)
+        .or_else(|| crate::learn::crystallize::slug(&req.request))
+        .filter(|n| !is_reserved(n))
+        .unwrap_or_else(|| "generated_skill".into());
+    let mut props = Map::new();
+    for p in v["parameters"].as_array().into_iter().flatten() {
+        let (Some(pname), Some(ty)) = (p["name"].as_str(), p["type"].as_str()) else {
+            continue;
+        };
+        if is_python_name(pname) {
+            props.insert(
+                pname.to_owned(),
+                json!({"type": ty, "description": p["description"].as_str().unwrap_or("")}),
+            );
+        }
+    }
+    // The examples' keys are the truth about the parameters.
+    let inferred = infer_input_schema(req.examples.iter().map(|e| &e.input));
+    if let Some(keys) = inferred["properties"].as_object().filter(|k| !k.is_empty()) {
+        let mut merged = Map::new();
+        for (k, ty) in keys {
+            let mut p = ty.clone();
+            if let Some(d) = props.get(k).and_then(|p| p.get("description")) {
+                p["description"] = d.clone();
+            }
+            merged.insert(k.clone(), p);
+        }
+        props = merged;
+    }
+    let required: Vec<&String> = props.keys().collect();
+    let input_schema = json!({"type": "object", "properties": props, "required": required});
+    Spec {
+        name,
+        description: v["description"].as_str().unwrap_or(&req.request).to_owned(),
+        input_schema,
+        output_type: v["returns"].as_str().map(str::to_owned),
+        extra_inputs: v["example_inputs"].as_array().cloned().unwrap_or_default(),
+    }
+}
+
+fn is_python_name(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        && s.len() <= 64
+}
+
+pub(super) fn signature(spec: &Spec, entry: &str) -> String {
+    let props = spec.input_schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let params: Vec<&String> = props.keys().collect();
+    let args: Vec<String> = props
+        .iter()
+        .map(|(k, p)| {
+            format!(
+                "        {k} ({}): {}",
+                p["type"].as_str().unwrap_or("any"),
+                p["description"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    format!(
+        "def {entry}({}):\n    \"\"\"{}\n\n    Args:\n{}\n    \"\"\"",
+        params
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        spec.description,
+        args.join("\n")
+    )
+}

@@ -1,0 +1,156 @@
+//! `autolearn bench learn`: the shipped practice set is right, and the
+//! benchmark counts what it claims to, against the fake OpenAI endpoint.
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use autolearn::bench::learn::{PracticeSet, SHIPPED, check};
+use autolearn::sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+
+use crate::fake_llm::{Script, serve};
+
+#[tokio::test]
+async fn the_shipped_practice_set_is_big_enough_and_its_references_pass() {
+    let set = PracticeSet::parse(SHIPPED).unwrap();
+    assert!(set.tasks.len() >= 30, "{} tasks", set.tasks.len());
+    for domain in ["crm", "ecommerce", "finance", "text", "timeseries", "data"] {
+        let n = set.tasks.iter().filter(|t| t.domain == domain).count();
+        assert!(n >= 5, "{domain}: {n} tasks");
+    }
+    assert!(
+        set.tasks
+            .iter()
+            .all(|t| !t.examples.is_empty() && t.tests.len() >= 3)
+    );
+    let sandbox = Sandbox::new(&SandboxConfig::new(
+        crate::util::artifact(),
+        crate::util::cache_dir(),
+    ))
+    .unwrap();
+    assert_eq!(check(&sandbox, &set).await, Vec::<String>::new());
+
+    // And the check can fail: a wrong reference and a wrong exception type.
+    let mut broken = set.clone();
+    broken.tasks[0].reference = broken.tasks[0]
+        .reference
+        .replace("return e\n", "return e.upper()\n");
+    let chunk = broken
+        .tasks
+        .iter_mut()
+        .find(|t| t.id == "de_chunk")
+        .unwrap();
+    chunk.reference = chunk.reference.replace("ValueError(", "TypeError(");
+    let wrong = check(&sandbox, &broken).await;
+    assert_eq!(wrong.len(), 2, "{wrong:?}");
+    assert!(
+        wrong[1].starts_with("de_chunk: the reference passes"),
+        "{wrong:?}"
+    );
+}
+
+const DOUBLE: &str = "def double(x):\n    \"\"\"Double x.\"\"\"\n    return 2 * x\n";
+const INC: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return x + 1\n";
+const INC_TOO: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return 1 + x\n";
+const INC_THREE: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    y = x\n    return y + 1\n";
+/// Passes the one example of `inc` (1 -> 2), and nothing else.
+const INC_HARDCODED: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return 2\n";
+
+fn all_temperatures(codes: [&str; 4]) -> HashMap<String, String> {
+    ["0.0", "0.6", "0.9", "1.1"]
+        .iter()
+        .zip(codes)
+        .map(|(t, c)| ((*t).to_owned(), c.to_owned()))
+        .collect()
+}
+
+fn task(id: &str, request: &str, examples: Value, tests: Value, reference: &str) -> Value {
+    json!({"id": id, "domain": "data", "request": request, "examples": examples,
+           "tests": tests, "entry": id, "reference": reference})
+}
+
+#[tokio::test]
+async fn the_benchmark_counts_single_samples_and_published_skills_against_held_back_tests() {
+    let (url, _) = serve(Script {
+        spec: json!({"name": "ignored", "description": "Arithmetic on x.",
+                     "parameters": [{"name": "x", "type": "integer", "description": "A whole number."}],
+                     "returns": "integer", "example_inputs": [{"x": 7}]}),
+        by_request: vec![
+            ("Double the number".into(), all_temperatures([DOUBLE; 4])),
+            (
+                "Add one to".into(),
+                all_temperatures([INC_HARDCODED, INC, INC_TOO, INC_THREE]),
+            ),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let dir = crate::util::data_dir();
+    let set = dir.path().join("set.json");
+    let tasks = json!({"format": 1, "tasks": [
+        task("double", "Double the number x.",
+             json!([{"input": {"x": 2}, "output": 4}, {"input": {"x": 3}, "output": 6}]),
+             json!([{"input": {"x": 5}, "output": 10}, {"input": {"x": -1}, "output": -2}, {"input": {"x": 0}, "output": 0}]),
+             DOUBLE),
+        task("inc", "Add one to the number x.",
+             json!([{"input": {"x": 1}, "output": 2}]),
+             json!([{"input": {"x": 0}, "output": 1}, {"input": {"x": -5}, "output": -4}, {"input": {"x": 9}, "output": 10.0}]),
+             INC),
+    ]});
+    std::fs::write(&set, tasks.to_string()).unwrap();
+    let url = url.clone();
+    let set_arg = set.display().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_autolearn"))
+            .args(["--llm", "openai", "--openai-base-url", &url])
+            .args(["bench", "learn", "--set", &set_arg, "--json"])
+            .env("AUTOLEARN_DATA_DIR", dir.path())
+            .env("AUTOLEARN_ARTIFACT", crate::util::artifact())
+            .env("AUTOLEARN_CACHE_DIR", crate::util::cache_dir())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("single sample"), "{stdout}");
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+
+    assert_eq!(r["requests"], 2);
+    // The greedy sample of `inc` is the hard-coded one: the baseline passes
+    // one request of two.
+    assert_eq!(r["single_correct"], 1);
+    assert_eq!(r["single_pass_rate"], 50.0);
+    assert_eq!(r["tasks"][1]["single"], json!({"passed": 0, "total": 3}));
+    // `inc`: three distinct programs agree against the hard-coded one, so
+    // the winner is right, and published.
+    assert_eq!(r["tasks"][1]["held_back"], json!({"passed": 3, "total": 3}));
+    assert_eq!(r["tasks"][1]["published"], true);
+    // `double`: four samples of one program are one program, with nobody
+    // to agree with: right, but kept as a draft.
+    assert_eq!(r["tasks"][0]["candidates"], 1);
+    assert_eq!(r["tasks"][0]["held_back"], json!({"passed": 3, "total": 3}));
+    assert_eq!(r["tasks"][0]["published"], false);
+    assert_eq!(r["published"], 1);
+    assert_eq!(r["published_correct"], 1);
+    assert_eq!(r["precision"], 100.0);
+    assert_eq!(r["pipeline_pass_rate"], 50.0);
+    assert_eq!(r["pass_rate_ratio"], 1.0);
+    assert_eq!(r["draft_rate"], 50.0);
+    assert_eq!(r["stored_correct"], 2);
+    assert_eq!(r["trust_wrong"], Value::Null);
+    assert!(r["trust_correct"].as_f64().unwrap() > 0.0);
+    // Every call of the fake reports 100 + 50 tokens.
+    let usage = &r["usage"];
+    assert_eq!(
+        usage["prompt_tokens"].as_u64().unwrap(),
+        2 * usage["completion_tokens"].as_u64().unwrap()
+    );
+    // A remote API measures no decode time of its own.
+    assert_eq!(r["decode_tokens_per_sec"], Value::Null);
+}

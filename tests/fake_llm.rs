@@ -1,0 +1,117 @@
+//! A local fake of the OpenAI chat completions API: the only fake allowed,
+//! at the LLM's network boundary. It serves recorded answers: the spec,
+//! candidate code keyed by sampling temperature (so concurrent sampling
+//! stays deterministic), repairs and refinements.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// What the fake says.
+#[derive(Default)]
+pub struct Script {
+    pub spec: Value,
+    /// Candidate code by temperature (as text, e.g. "0.0").
+    pub by_temperature: HashMap<String, String>,
+    /// Candidate code by temperature for prompts that contain a needle
+    /// (several requests against one fake); checked before `by_temperature`.
+    pub by_request: Vec<(String, HashMap<String, String>)>,
+    /// The answer to a repair prompt.
+    pub repair: Option<String>,
+    /// Answer the first N calls with 429.
+    pub throttle: usize,
+    /// Refuse `json_schema` response formats with a 500, as llama-cpp-python does.
+    pub refuse_json_schema: bool,
+    /// Answer the spec with this raw body instead.
+    pub raw_spec: Option<String>,
+    /// The answer to a crystallization refinement.
+    pub refine: Option<Value>,
+}
+
+#[derive(Clone)]
+pub struct Fake {
+    script: Arc<Script>,
+    pub calls: Arc<AtomicUsize>,
+    pub formats: Arc<Mutex<Vec<String>>>,
+}
+
+fn completion(text: &str) -> Value {
+    json!({"choices": [{"message": {"role": "assistant", "content": text}}], "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
+}
+
+async fn chat(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
+    let n = fake.calls.fetch_add(1, Ordering::SeqCst);
+    let s = &fake.script;
+    if n < s.throttle {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "0")],
+            "slow down",
+        )
+            .into_response();
+    }
+    let format = body["response_format"]["type"]
+        .as_str()
+        .unwrap_or("none")
+        .to_owned();
+    fake.formats.lock().unwrap().push(format.clone());
+    if s.refuse_json_schema && format == "json_schema" {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unsupported response_format",
+        )
+            .into_response();
+    }
+    let prompt = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("");
+    if prompt.starts_with("This Python function was built") {
+        let answer = s.refine.clone().unwrap_or(json!({}));
+        return Json(completion(&answer.to_string())).into_response();
+    }
+    if prompt.starts_with("Design a function") {
+        if let Some(raw) = &s.raw_spec {
+            return (StatusCode::OK, raw.clone()).into_response();
+        }
+        return Json(completion(&s.spec.to_string())).into_response();
+    }
+    if prompt.contains("A previous attempt failed")
+        && let Some(code) = &s.repair
+    {
+        return Json(completion(&format!("Fixed:\n```python\n{code}```"))).into_response();
+    }
+    let t = format!("{:.1}", body["temperature"].as_f64().unwrap_or(0.0));
+    let table = s
+        .by_request
+        .iter()
+        .find(|(needle, _)| prompt.contains(needle.as_str()))
+        .map_or(&s.by_temperature, |(_, t)| t);
+    let code = table
+        .get(&t)
+        .cloned()
+        .unwrap_or_else(|| "def broken(:\n".into());
+    Json(completion(&format!("```python\n{code}```"))).into_response()
+}
+
+pub async fn serve(script: Script) -> (String, Fake) {
+    let fake = Fake {
+        script: Arc::new(script),
+        calls: Arc::default(),
+        formats: Arc::default(),
+    };
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", axum::routing::post(chat))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/v1"), fake)
+}
