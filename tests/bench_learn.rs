@@ -53,8 +53,9 @@ const DOUBLE: &str = "def double(x):\n    \"\"\"Double x.\"\"\"\n    return 2 * 
 const INC: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return x + 1\n";
 const INC_TOO: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return 1 + x\n";
 const INC_THREE: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    y = x\n    return y + 1\n";
-/// Passes the one example of `inc` (1 -> 2), and nothing else.
-const INC_HARDCODED: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return 2\n";
+/// Off by one: the greedy sample, published as it is by the baseline,
+/// dropped by the pipeline (it fails the example).
+const INC_OFF: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return x + 2\n";
 
 fn all_temperatures(codes: [&str; 4]) -> HashMap<String, String> {
     ["0.0", "0.6", "0.9", "1.1"]
@@ -79,7 +80,7 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
             ("Double the number".into(), all_temperatures([DOUBLE; 4])),
             (
                 "Add one to".into(),
-                all_temperatures([INC_HARDCODED, INC, INC_TOO, INC_THREE]),
+                all_temperatures([INC_OFF, INC, INC_TOO, INC_THREE]),
             ),
         ],
         ..Default::default()
@@ -103,7 +104,15 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
     let out = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_autolearn"))
             .args(["--llm", "openai", "--openai-base-url", &url])
-            .args(["bench", "learn", "--set", &set_arg, "--json"])
+            .args([
+                "bench",
+                "learn",
+                "--set",
+                &set_arg,
+                "--candidates",
+                "4",
+                "--json",
+            ])
             .env("AUTOLEARN_DATA_DIR", dir.path())
             .env("AUTOLEARN_ARTIFACT", crate::util::artifact())
             .env("AUTOLEARN_CACHE_DIR", crate::util::cache_dir())
@@ -122,12 +131,12 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
     let r: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
 
     assert_eq!(r["requests"], 2);
-    // The greedy sample of `inc` is the hard-coded one: the baseline passes
-    // one request of two.
+    // The greedy sample of `inc` is off by one: the baseline passes one
+    // request of two.
     assert_eq!(r["single_correct"], 1);
     assert_eq!(r["single_pass_rate"], 50.0);
     assert_eq!(r["tasks"][1]["single"], json!({"passed": 0, "total": 3}));
-    // `inc`: three distinct programs agree against the hard-coded one, so
+    // `inc`: the three distinct programs that pass the example agree, so
     // the winner is right, and published.
     assert_eq!(r["tasks"][1]["held_back"], json!({"passed": 3, "total": 3}));
     assert_eq!(r["tasks"][1]["published"], true);

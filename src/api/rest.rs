@@ -60,7 +60,10 @@ async fn generate(
         }
     };
     let opts = GenerateOptions {
-        candidates: body.candidates.unwrap_or(4).clamp(1, 8),
+        candidates: body
+            .candidates
+            .unwrap_or(GenerateOptions::default().candidates)
+            .clamp(1, 8),
         ..GenerateOptions::default()
     };
     let req = GenerateRequest {

@@ -2,7 +2,8 @@
 //!
 //! A trace that went quiet (no step for a while) or whose session ended is
 //! judged once: worth a skill when it ends in a successful, non-trivial
-//! computation on inputs ([`crate::learn::auto`]), reproduces
+//! computation on inputs, or a small one that several traces repeat
+//! ([`crate::learn::auto`]), reproduces
 //! deterministically and is not a skill already (crystallization checks
 //! those). In `suggest` mode the skill is stored as a draft, offered by
 //! `search_skills`; in `publish` mode it becomes a tool. Every verdict,
@@ -13,7 +14,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{App, Crystallize, CrystallizeError, Crystallized};
-use crate::learn::auto::worth_keeping;
+use crate::learn::auto::{PATTERN_TRACES, worth_keeping};
 use crate::skills::Status;
 use crate::trace::TraceRef;
 
@@ -66,8 +67,21 @@ impl App {
             Ok(s) => s,
             Err(e) => return json!({"kept": false, "reason": format!("unreadable: {e}")}),
         };
-        if let Err(reason) = worth_keeping(&steps) {
-            return json!({"kept": false, "reason": reason});
+        let mut why = "a successful computation on inputs".to_owned();
+        if let Err(no) = worth_keeping(&steps) {
+            let Some(pattern) = no.pattern else {
+                return json!({"kept": false, "reason": no.reason});
+            };
+            let seen = match self.store.see_pattern(tenant, &pattern).await {
+                Ok(n) => n,
+                Err(e) => {
+                    return json!({"kept": false, "reason": format!("{}; counting its pattern failed: {e}", no.reason)});
+                }
+            };
+            if seen < PATTERN_TRACES {
+                return json!({"kept": false, "reason": format!("{} (its pattern is in {seen} of the {PATTERN_TRACES} traces that would make it one)", no.reason), "pattern": pattern});
+            }
+            why = format!("a pattern seen in {seen} traces");
         }
         let status = if mode == AutoMode::Publish {
             Status::Published
@@ -89,7 +103,7 @@ impl App {
             .await
         {
             Ok(Crystallized::Published(s)) => {
-                json!({"kept": true, "skill": s.manifest.name, "status": s.status})
+                json!({"kept": true, "reason": why, "skill": s.manifest.name, "status": s.status})
             }
             Ok(Crystallized::Existing(s)) => {
                 json!({"kept": false, "reason": format!("already a skill: {}", s.manifest.name)})

@@ -243,6 +243,12 @@ impl App {
                 format!("trust {trust:.1} is below {PUBLISH_TRUST}: kept as a draft"),
             );
             reasons.extend(advice(&kpis));
+            if !g.edge_cases.is_empty() {
+                reasons.push(format!(
+                    "candidates that pass your examples disagree on {} inputs (see edge_cases): add examples that settle them",
+                    g.edge_cases.len()
+                ));
+            }
         }
         let name = g.manifest.name.clone();
         self.learn(

@@ -275,7 +275,7 @@ pub enum SkillCommand {
         #[arg(long)]
         name: Option<String>,
         /// Candidates per round.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = crate::learn::generate::GenerateOptions::default().candidates)]
         candidates: usize,
         /// Print the outcome as one JSON object.
         #[arg(long)]

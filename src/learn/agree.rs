@@ -92,13 +92,29 @@ pub fn decide(runs: &[Vec<Outcome>], expected: &[Value]) -> Option<Verdict> {
     })
 }
 
-/// Independent agreement, 0 to 1: how many other candidates, of all that
-/// were sampled, behave exactly as the winner. A lone survivor scores 0.
-pub fn agreement(group: usize, sampled: usize) -> f64 {
-    if sampled <= 1 {
-        return 0.0;
-    }
-    (group.saturating_sub(1)) as f64 / (sampled - 1) as f64
+/// The fewest programs agreement is measured against.
+pub const MIN_PANEL: usize = 4;
+
+/// Independent agreement, 0 to 1: how many of the other distinct programs
+/// that pass the examples behave exactly as the winner, counted as if there
+/// were at least [`MIN_PANEL`] of them, and halved when any of them
+/// dissents.
+///
+/// - A program that fails the examples is broken, not a dissenting vote
+///   (more samples must not lower the score of a clear winner).
+/// - Two programs that agree are weak evidence when nobody else passed (a
+///   shared misreading of the request), so they score 1/3, not 1. A lone
+///   survivor scores 0.
+/// - Dissent halves it. Measured on the practice set (`autolearn bench
+///   learn`), the majority of a small model's programs often shares a
+///   misreading: they drop a detail of the request (a rounding, what a
+///   word is) that the dissenting program keeps. A majority against a
+///   passing dissenter is not enough evidence to publish unless it is
+///   overwhelming.
+pub fn agreement(group: usize, passing: usize) -> f64 {
+    let panel = passing.max(MIN_PANEL);
+    let share = (group.saturating_sub(1)) as f64 / (panel - 1) as f64;
+    if group < passing { share / 2.0 } else { share }
 }
 
 #[cfg(test)]
@@ -124,7 +140,12 @@ mod tests {
         assert_eq!(d.group, vec![0, 3]);
         assert_eq!(d.passing, vec![0, 2, 3]);
         assert_eq!(d.disputed, vec![1, 2]);
-        assert!((agreement(d.group.len(), 4) - 1.0 / 3.0).abs() < 1e-9);
+        // Group A against one passing dissenter: 1 of 3 others, halved.
+        assert!((agreement(d.group.len(), d.passing.len()) - 1.0 / 6.0).abs() < 1e-9);
+        // Unanimous passing programs: the share of the others that agree.
+        assert!((agreement(4, 4) - 1.0).abs() < 1e-9);
+        assert!((agreement(3, 3) - 2.0 / 3.0).abs() < 1e-9);
+        assert!((agreement(5, 7) - 4.0 / 12.0).abs() < 1e-9);
     }
 
     #[test]
@@ -139,5 +160,6 @@ mod tests {
         let d = decide(&runs, &[]).unwrap();
         assert_eq!(d.group, vec![1, 2]);
         assert_eq!(agreement(1, 1), 0.0);
+        assert!((agreement(2, 2) - 1.0 / 3.0).abs() < 1e-9);
     }
 }

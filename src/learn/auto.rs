@@ -3,8 +3,12 @@
 //! Agents will not always call `crystallize`. A quiet trace is worth a
 //! skill when it ends in a successful computation that takes inputs (a
 //! skill without parameters is a constant) and is more than a one-liner of
-//! arithmetic. Determinism and "not already a skill" are checked by
-//! crystallization itself, which the caller runs next.
+//! arithmetic; a small computation is worth one too when several traces
+//! show it (the caller counts its [`NotWorth::pattern`]). Determinism and
+//! "not already a skill" are checked by crystallization itself, which the
+//! caller runs next.
+
+use sha2::{Digest, Sha256};
 
 use super::slice;
 use crate::trace::Step;
@@ -12,8 +16,31 @@ use crate::trace::Step;
 /// Kept cells shorter than this, all together, are too small to be a skill.
 const MIN_CODE_CHARS: usize = 24;
 
+/// Traces that must show a small computation before it is kept.
+pub const PATTERN_TRACES: u32 = 3;
+
+/// Why a trace is not worth a skill on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotWorth {
+    /// The reason.
+    pub reason: String,
+    /// When the only objection is size: a fingerprint of the computation
+    /// (sha256 of its code, whitespace aside), the same in every trace that
+    /// repeats it whatever the inputs.
+    pub pattern: Option<String>,
+}
+
+impl From<&str> for NotWorth {
+    fn from(reason: &str) -> Self {
+        Self {
+            reason: reason.to_owned(),
+            pattern: None,
+        }
+    }
+}
+
 /// `Ok(())` when the trace is worth crystallizing, else why not.
-pub fn worth_keeping(steps: &[Step]) -> Result<(), String> {
+pub fn worth_keeping(steps: &[Step]) -> Result<(), NotWorth> {
     let ok: Vec<usize> = (0..steps.len())
         .filter(|&i| steps[i].error.is_none() && !steps[i].code.trim().is_empty())
         .collect();
@@ -30,9 +57,18 @@ pub fn worth_keeping(steps: &[Step]) -> Result<(), String> {
     }
     let code: usize = plan.cells.iter().map(|c| c.code.trim().len()).sum();
     if code < MIN_CODE_CHARS {
-        return Err(format!(
-            "{code} characters of code: too small to be worth a skill"
-        ));
+        let mut hash = Sha256::new();
+        for cell in &plan.cells {
+            for word in cell.code.split_whitespace() {
+                hash.update(word.as_bytes());
+                hash.update(b" ");
+            }
+            hash.update(b"\n");
+        }
+        return Err(NotWorth {
+            reason: format!("{code} characters of code: too small to be worth a skill"),
+            pattern: Some(hex::encode(hash.finalize())),
+        });
     }
     Ok(())
 }
@@ -67,9 +103,17 @@ mod tests {
             json!({}),
             json!(9911),
         )];
-        assert!(worth_keeping(&constant).unwrap_err().contains("no inputs"));
+        let no = worth_keeping(&constant).unwrap_err();
+        assert!(no.reason.contains("no inputs") && no.pattern.is_none());
         let tiny = [step("x + 1", json!({"x": 1}), json!(2))];
-        assert!(worth_keeping(&tiny).unwrap_err().contains("too small"));
+        let small = worth_keeping(&tiny).unwrap_err();
+        assert!(small.reason.contains("too small"));
+        // The same computation on other inputs, spaced otherwise, is the
+        // same pattern; another computation is not.
+        let again = [step("x  +  1", json!({"x": 41}), json!(42))];
+        assert_eq!(worth_keeping(&again).unwrap_err().pattern, small.pattern);
+        let other = [step("x + 2", json!({"x": 1}), json!(3))];
+        assert_ne!(worth_keeping(&other).unwrap_err().pattern, small.pattern);
         let failed = [Step {
             error: Some("boom".into()),
             value: None,

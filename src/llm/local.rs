@@ -24,7 +24,9 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
-use super::{BackendInfo, ChatFuture, ChatModel, ChatRequest, ChatResponse, LlmError, Usage};
+use super::{
+    BackendInfo, ChatFuture, ChatManyFuture, ChatModel, ChatRequest, ChatResponse, LlmError, Usage,
+};
 
 /// Largest context a request gets.
 const MAX_CTX: u32 = 8192;
@@ -70,7 +72,21 @@ impl Local {
     }
 }
 
-fn complete(l: &Loaded, r: &ChatRequest, threads: i32) -> Result<ChatResponse, LlmError> {
+/// One answer per temperature to the same request, decoded together: the
+/// prompt is read once into a cache all sequences share, then each step
+/// decodes one token of every unfinished sequence in one batch. On a CPU a
+/// step of four tokens costs little more than a step of one (the weights
+/// are read once), so k candidates cost far less than k calls.
+///
+/// Usage is reported so that sums stay true: the first answer carries the
+/// prompt's tokens and time and the whole batch's decode time; the others
+/// carry only their own generated tokens.
+fn complete(
+    l: &Loaded,
+    r: &ChatRequest,
+    temperatures: &[f32],
+    threads: i32,
+) -> Result<Vec<ChatResponse>, LlmError> {
     let fail = |what: &str, e: &dyn std::fmt::Display| LlmError::Transport(format!("{what}: {e}"));
     let model = &l.model;
     let template = match model.chat_template(None) {
@@ -89,18 +105,24 @@ fn complete(l: &Loaded, r: &ChatRequest, threads: i32) -> Result<ChatResponse, L
     let vocab = model.vocab();
     let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
     let n_prompt = u32::try_from(tokens.len()).map_err(|e| fail("prompt", &e))?;
+    let n = temperatures.len().clamp(1, MAX_SEQUENCES);
+    let n_seq = u32::try_from(n).map_err(|e| fail("sequences", &e))?;
     let cap = MAX_CTX.min(model.n_ctx_train());
     if tokens.is_empty() || n_prompt >= cap {
         return Err(LlmError::Malformed(format!(
             "the prompt is {n_prompt} tokens; the context holds {cap}"
         )));
     }
+    // Every sequence's positions run from the prompt's end to at most the
+    // model's context; the cache holds the prompt once and each answer.
     let max_new = r.max_tokens.min(cap - n_prompt).max(1);
-    let n_ctx = n_prompt + max_new;
+    let n_ctx = n_prompt + n_seq * max_new;
     // n_batch must hold the whole prompt, or llama.cpp aborts the process.
     let params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(n_ctx))
-        .with_n_batch(n_ctx)
+        .with_n_batch(n_prompt.max(n_seq))
+        .with_n_seq_max(n_seq)
+        .with_kv_unified(true)
         .with_n_threads(threads)
         .with_n_threads_batch(threads);
     let mut ctx = model
@@ -115,60 +137,110 @@ fn complete(l: &Loaded, r: &ChatRequest, threads: i32) -> Result<ChatResponse, L
         (None, true) => Some(CODE_GRAMMAR.to_owned()),
         (None, false) => None,
     };
-    let mut sampler = Sampling {
-        grammar: grammar
-            .as_deref()
-            .map(|g| LlamaSampler::grammar(model, g, "root"))
-            .transpose()
-            .map_err(|e| fail("grammar", &e))?,
-        chain: if r.temperature > 0.0 {
-            LlamaSampler::chain_simple([
-                LlamaSampler::min_p(0.05, 1),
-                LlamaSampler::temp(r.temperature),
-                LlamaSampler::dist(rand::random()),
-            ])
-        } else {
-            LlamaSampler::greedy()
-        },
-        eos: vocab.eos(),
-    };
+    let mut seqs = temperatures[..n]
+        .iter()
+        .map(|&t| {
+            Ok(Sequence {
+                sampler: Sampling {
+                    grammar: grammar
+                        .as_deref()
+                        .map(|g| LlamaSampler::grammar(model, g, "root"))
+                        .transpose()
+                        .map_err(|e| fail("grammar", &e))?,
+                    chain: if t > 0.0 {
+                        LlamaSampler::chain_simple([
+                            LlamaSampler::min_p(0.05, 1),
+                            LlamaSampler::temp(t),
+                            LlamaSampler::dist(rand::random()),
+                        ])
+                    } else {
+                        LlamaSampler::greedy()
+                    },
+                    eos: vocab.eos(),
+                },
+                bytes: Vec::new(),
+                generated: 0,
+                done: false,
+                logits_at: i32::try_from(n_prompt).unwrap_or(i32::MAX) - 1,
+            })
+        })
+        .collect::<Result<Vec<_>, LlmError>>()?;
 
-    let mut batch = LlamaBatch::new(tokens.len(), 1);
-    batch
-        .add_sequence(&tokens, 0, false)
-        .map_err(|e| fail("batch", &e))?;
+    // The prompt, once, in every sequence.
+    let all: Vec<i32> = (0..i32::try_from(n).unwrap_or(1)).collect();
+    let mut batch = LlamaBatch::new(tokens.len().max(n), i32::try_from(n).unwrap_or(1));
+    for (i, &token) in tokens.iter().enumerate() {
+        batch
+            .add(
+                token,
+                i32::try_from(i).unwrap_or(i32::MAX),
+                &all,
+                i + 1 == tokens.len(),
+            )
+            .map_err(|e| fail("batch", &e))?;
+    }
     let started = std::time::Instant::now();
     ctx.decode(&mut batch).map_err(|e| fail("decode", &e))?;
     let prompt_ms = started.elapsed().as_millis();
-    let mut bytes = Vec::new();
-    let mut generated = 0u32;
     let mut pos = i32::try_from(n_prompt).map_err(|e| fail("prompt", &e))?;
     loop {
-        let token = sampler.next(&ctx, batch.n_tokens() - 1);
-        generated += 1;
-        if vocab.is_eog(token) {
-            break;
+        let mut next = Vec::with_capacity(n);
+        for (id, seq) in seqs.iter_mut().enumerate().filter(|(_, s)| !s.done) {
+            let token = seq.sampler.next(&ctx, seq.logits_at);
+            seq.generated += 1;
+            if vocab.is_eog(token) {
+                seq.done = true;
+                continue;
+            }
+            vocab.token_to_piece_into(token, &mut seq.bytes, false, None);
+            if seq.generated >= max_new || stuck(&seq.bytes) {
+                seq.done = true;
+                continue;
+            }
+            next.push((id, token));
         }
-        vocab.token_to_piece_into(token, &mut bytes, false, None);
-        if generated >= max_new || stuck(&bytes) {
+        if next.is_empty() {
             break;
         }
         batch.clear();
-        batch
-            .add(token, pos, &[0], true)
-            .map_err(|e| fail("batch", &e))?;
+        for (slot, &(id, token)) in next.iter().enumerate() {
+            let seq_id = i32::try_from(id).unwrap_or(0);
+            batch
+                .add(token, pos, &[seq_id], true)
+                .map_err(|e| fail("batch", &e))?;
+            seqs[id].logits_at = i32::try_from(slot).unwrap_or(0);
+        }
         pos += 1;
         ctx.decode(&mut batch).map_err(|e| fail("decode", &e))?;
     }
-    Ok(ChatResponse {
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-        usage: Usage {
-            prompt_tokens: u64::from(n_prompt),
-            completion_tokens: u64::from(generated),
-            prompt_ms: u64::try_from(prompt_ms).unwrap_or(u64::MAX),
-            decode_ms: u64::try_from(started.elapsed().as_millis() - prompt_ms).unwrap_or(u64::MAX),
-        },
-    })
+    let decode_ms = started.elapsed().as_millis() - prompt_ms;
+    let ms = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
+    Ok(seqs
+        .into_iter()
+        .enumerate()
+        .map(|(i, seq)| ChatResponse {
+            text: String::from_utf8_lossy(&seq.bytes).into_owned(),
+            usage: Usage {
+                prompt_tokens: if i == 0 { u64::from(n_prompt) } else { 0 },
+                completion_tokens: u64::from(seq.generated),
+                prompt_ms: if i == 0 { ms(prompt_ms) } else { 0 },
+                decode_ms: if i == 0 { ms(decode_ms) } else { 0 },
+            },
+        })
+        .collect())
+}
+
+/// Sequences decoded together at most (more gain little on a CPU).
+const MAX_SEQUENCES: usize = 8;
+
+/// One answer being decoded.
+struct Sequence {
+    sampler: Sampling,
+    bytes: Vec<u8>,
+    generated: u32,
+    done: bool,
+    /// Where its next logits are in the last batch's outputs.
+    logits_at: i32,
 }
 
 /// A small model can fall into a loop, writing the same line until the
@@ -246,15 +318,44 @@ impl ChatModel for Local {
     }
 
     fn chat(&self, request: ChatRequest) -> ChatFuture<'_> {
-        let (loaded, busy, threads) = (self.loaded.clone(), self.busy.clone(), self.threads);
+        let temperature = request.temperature;
+        let many = self.chat_many(request, vec![temperature]);
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
+            many.await.into_iter().next().unwrap_or_else(|| {
+                Err(LlmError::Transport("the local model gave no answer".into()))
+            })
+        })
+    }
+
+    fn chat_many(&self, request: ChatRequest, temperatures: Vec<f32>) -> ChatManyFuture<'_> {
+        let (loaded, busy, threads) = (self.loaded.clone(), self.busy.clone(), self.threads);
+        let n = temperatures.len();
+        Box::pin(async move {
+            let answers = tokio::task::spawn_blocking(move || {
                 let _one_at_a_time = busy.lock().unwrap_or_else(|p| p.into_inner());
-                complete(&loaded, &request, threads)
+                // More than a batch holds: the rest in further batches.
+                let mut out = Vec::with_capacity(temperatures.len());
+                for chunk in temperatures.chunks(MAX_SEQUENCES) {
+                    out.extend(complete(&loaded, &request, chunk, threads)?);
+                }
+                Ok(out)
             })
             .await
-            .map_err(|e| LlmError::Transport(format!("local model worker: {e}")))?
+            .map_err(|e| LlmError::Transport(format!("local model worker: {e}")))
+            .and_then(|r| r);
+            match answers {
+                Ok(all) => all.into_iter().map(Ok).collect(),
+                Err(e) => (0..n).map(|_| Err(clone_error(&e))).collect(),
+            }
         })
+    }
+}
+
+/// The same failure for every answer of a batch.
+fn clone_error(e: &LlmError) -> LlmError {
+    match e {
+        LlmError::Malformed(m) => LlmError::Malformed(m.clone()),
+        other => LlmError::Transport(other.to_string()),
     }
 }
 

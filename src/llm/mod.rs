@@ -166,12 +166,30 @@ pub enum LlmError {
 /// The boxed future a [`ChatModel`] returns (the trait is used as `dyn`).
 pub type ChatFuture<'a> = Pin<Box<dyn Future<Output = Result<ChatResponse, LlmError>> + Send + 'a>>;
 
+/// The boxed future of [`ChatModel::chat_many`]: one result per temperature.
+pub type ChatManyFuture<'a> =
+    Pin<Box<dyn Future<Output = Vec<Result<ChatResponse, LlmError>>> + Send + 'a>>;
+
 /// A chat model.
 pub trait ChatModel: Send + Sync {
     /// What it is.
     fn info(&self) -> BackendInfo;
     /// One completion.
     fn chat(&self, request: ChatRequest) -> ChatFuture<'_>;
+    /// One completion of the same request per temperature, in order. By
+    /// default they are asked for concurrently; the local model decodes
+    /// them as one batch that shares the prompt, which on a CPU costs
+    /// little more than one.
+    fn chat_many(&self, request: ChatRequest, temperatures: Vec<f32>) -> ChatManyFuture<'_> {
+        Box::pin(futures_util::future::join_all(
+            temperatures.into_iter().map(move |temperature| {
+                self.chat(ChatRequest {
+                    temperature,
+                    ..request.clone()
+                })
+            }),
+        ))
+    }
 }
 
 /// The configured model, shared.

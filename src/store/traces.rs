@@ -227,6 +227,21 @@ impl SkillStore {
         Ok(())
     }
 
+    /// One more trace showed the pattern `fingerprint`; how many have.
+    pub async fn see_pattern(&self, tenant: &str, fingerprint: &str) -> Result<u32, StoreError> {
+        let seen: i64 = sqlx::query_scalar(
+            "INSERT INTO trace_patterns (tenant, fingerprint, seen, updated_ms) VALUES (?1, ?2, 1, ?3) \
+             ON CONFLICT (tenant, fingerprint) DO UPDATE SET seen = seen + 1, updated_ms = ?3 \
+             RETURNING seen",
+        )
+        .bind(tenant)
+        .bind(fingerprint)
+        .bind(now_ms())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(u32::try_from(seen).unwrap_or(u32::MAX))
+    }
+
     /// A legacy session ended: its trace is ready to be judged.
     pub async fn end_session(&self, tenant: &str, session: &str) -> Result<(), StoreError> {
         sqlx::query(
@@ -301,11 +316,17 @@ impl SkillStore {
         max_age: Duration,
         per_tenant: usize,
     ) -> Result<u64, StoreError> {
+        let cutoff = now_ms().saturating_sub(ms(max_age));
         let old = sqlx::query("DELETE FROM traces WHERE updated_ms < ?1")
-            .bind(now_ms().saturating_sub(ms(max_age)))
+            .bind(cutoff)
             .execute(self.pool())
             .await?
             .rows_affected();
+        // Patterns age out with the traces that showed them.
+        sqlx::query("DELETE FROM trace_patterns WHERE updated_ms < ?1")
+            .bind(cutoff)
+            .execute(self.pool())
+            .await?;
         let excess = sqlx::query(
             "DELETE FROM traces WHERE (tenant, id) IN (SELECT tenant, id FROM \
              (SELECT tenant, id, ROW_NUMBER() OVER (PARTITION BY tenant ORDER BY updated_ms DESC, id) AS n FROM traces) \

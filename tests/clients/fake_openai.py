@@ -19,7 +19,9 @@ SPEC = {
 RIGHT = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price * (1 - discount / 100), 2)\n'
 RIGHT_TOO = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price - price * discount / 100, 2)\n'
 WRONG = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price - discount, 2)\n'
-CANDIDATES = {"0.0": RIGHT, "0.6": WRONG, "0.9": RIGHT_TOO, "1.1": RIGHT}
+RIGHT_THREE = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price * (100 - discount) / 100, 2)\n'
+# Four distinct programs: samples of one program would count once.
+CANDIDATES = {"0.0": RIGHT, "0.6": WRONG, "0.9": RIGHT_TOO, "1.1": RIGHT_THREE}
 
 
 class FakeOpenAI:

@@ -40,7 +40,8 @@ async def test_generate_skill_over_mcp_publishes_a_tool(llm_server, fake):
         assert not r.is_error, r.content
         out = r.structured_content
         assert out["published"] is True and out["skill"]["name"] == "net_price", out
-        assert out["trust"] >= 70 and out["candidates"] == 4 and out["llm_calls"] == 5
+        # 1 spec + 8 samples; the samples beyond the recorded four repeat WRONG.
+        assert out["trust"] >= 70 and out["candidates"] == 4 and out["llm_calls"] == 9
         r = await client.call_tool("call_skill", {"name": "net_price", "input": {"price": 50, "discount": 50}})
         assert r.structured_content == {"result": 25.0}
     assert all(req["model"] == "fake-coder" for req in fake.requests)
@@ -155,7 +156,7 @@ async def test_generate_borrows_the_clients_model_through_sampling(server):
         assert r.structured_content["published"] is True
         r = await client.call_tool("net_price", {"price": 200, "discount": 5})
         assert r.structured_content == {"result": 190.0}
-    assert len(asked) == 5
+    assert len(asked) == 9  # 1 spec + 8 samples
     # A client that does not offer sampling gets the clear error.
     async with Client(server.url, mode="legacy") as plain:
         r = await plain.call_tool("generate_skill", {"request": "anything"})

@@ -205,3 +205,32 @@ async def test_autolearn_keeps_worthwhile_work_nobody_crystallized(data_dir, mod
                 assert r.is_error  # a draft is a suggestion, not a tool
     finally:
         s.close()
+
+
+async def test_a_small_computation_seen_in_several_traces_becomes_a_skill(data_dir):
+    s = Server(data_dir, ["--auto-crystallize", "publish", "--auto-crystallize-after-secs", "1"])
+    try:
+        # Too small to be a skill once (under 24 characters of code), but
+        # three agents' sessions repeat it on their own inputs.
+        for x in (3, 10, 41):
+            async with Client(s.url, mode="legacy") as client:
+                await client.call_tool("run_python", {"code": "(x * 9) // 5 + 32", "inputs": {"x": x}})
+        with anyio.fail_after(30):
+            while True:
+                verdicts = [e for e in _learnings(s.url) if e["kind"] == "auto_crystallize"]
+                if len(verdicts) >= 3:
+                    break
+                await anyio.sleep(0.3)
+        kept = [v["detail"] for v in verdicts if v["detail"]["kept"]]
+        assert len(kept) == 1, verdicts
+        assert kept[0]["reason"] == "a pattern seen in 3 traces", kept
+        waiting = [v["detail"]["reason"] for v in verdicts if not v["detail"]["kept"]]
+        assert sorted(waiting) == [
+            "17 characters of code: too small to be worth a skill (its pattern is in 1 of the 3 traces that would make it one)",
+            "17 characters of code: too small to be worth a skill (its pattern is in 2 of the 3 traces that would make it one)",
+        ], verdicts
+        async with Client(s.url) as client:
+            r = await client.call_tool("call_skill", {"name": kept[0]["skill"], "input": {"x": 100}})
+            assert structured(r) == {"result": 212}
+    finally:
+        s.close()

@@ -79,27 +79,43 @@ pub(super) fn candidate_prompt(
 /// (temperature 0, the single most likely answer), repairs start warmer so
 /// that they do not repeat themselves.
 pub(super) async fn sample(s: &mut Session, prompts: Vec<String>, offset: usize) -> Vec<String> {
-    const TEMPERATURES: [f32; 6] = [0.0, 0.6, 0.9, 1.1, 0.4, 0.8];
-    let mut set = JoinSet::new();
+    const TEMPERATURES: [f32; 8] = [0.0, 0.6, 0.9, 1.1, 0.4, 0.8, 1.0, 0.7];
+    // Identical prompts (the first round's) are one request at several
+    // temperatures, which a local model decodes as one batch.
+    let mut groups: Vec<(String, Vec<(usize, f32)>)> = Vec::new();
     for (i, prompt) in prompts.into_iter().enumerate() {
+        let t = TEMPERATURES[(i + offset) % TEMPERATURES.len()];
+        match groups.iter_mut().find(|(p, _)| *p == prompt) {
+            Some((_, slots)) => slots.push((i, t)),
+            None => groups.push((prompt, vec![(i, t)])),
+        }
+    }
+    let mut set = JoinSet::new();
+    for (prompt, slots) in groups {
         let llm = s.llm.clone();
         set.spawn(async move {
-            let r = llm
-                .chat(ChatRequest {
-                    role: ModelRole::Reasoning,
-                    messages: vec![Message::system(SYSTEM), Message::user(prompt)],
-                    temperature: TEMPERATURES[(i + offset) % TEMPERATURES.len()],
-                    max_tokens: 800,
-                    json_schema: None,
-                    expect_code: true,
-                })
+            let request = ChatRequest {
+                role: ModelRole::Reasoning,
+                messages: vec![Message::system(SYSTEM), Message::user(prompt)],
+                temperature: 0.0,
+                max_tokens: 800,
+                json_schema: None,
+                expect_code: true,
+            };
+            let answers = llm
+                .chat_many(request, slots.iter().map(|&(_, t)| t).collect())
                 .await;
-            (i, r)
+            slots
+                .into_iter()
+                .map(|(i, _)| i)
+                .zip(answers)
+                .collect::<Vec<_>>()
         });
     }
     let mut out: Vec<(usize, String)> = Vec::new();
     while let Some(joined) = set.join_next().await {
-        if let Ok((i, Ok(r))) = joined {
+        for (i, answer) in joined.unwrap_or_default() {
+            let Ok(r) = answer else { continue };
             s.calls += 1;
             s.usage += r.usage;
             if let Some(code) = llm_json::python_code(&r.text) {

@@ -24,13 +24,15 @@ fn spec_schema() -> Value {
         "properties": {
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "parameters": {"type": "array", "items": {"type": "object", "properties": {
+            "parameters": {"type": "array", "maxItems": 12, "items": {"type": "object", "properties": {
                 "name": {"type": "string"},
                 "type": {"enum": ["string", "integer", "number", "boolean", "array", "object"]},
                 "description": {"type": "string"}
             }, "required": ["name", "type", "description"]}},
             "returns": {"enum": ["string", "integer", "number", "boolean", "array", "object"]},
-            "example_inputs": {"type": "array", "items": {"type": "object"}}
+            // Bounded: a small model otherwise lists inputs until the
+            // token limit, and the spec never closes.
+            "example_inputs": {"type": "array", "maxItems": 3, "items": {"type": "object"}}
         },
         "required": ["name", "description", "parameters"]
     })
