@@ -35,12 +35,15 @@ def free_port():
 
 
 @pytest.fixture
-def llama_server():
+def llama_server(tmp_path):
     port = free_port()
+    # Its log goes to a file: llama.cpp logs a lot, and a pipe nobody reads
+    # fills up and stops the server.
+    log = open(tmp_path / "llama_cpp_server.log", "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096", "--model_alias", "qwen-coder"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
     while True:
@@ -51,11 +54,13 @@ def llama_server():
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("llama_cpp.server did not start: " + (proc.stderr.read() if proc.stderr else ""))
+            log.seek(0)
+            pytest.fail("llama_cpp.server did not start: " + log.read()[-4000:])
         time.sleep(0.5)
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+    log.close()
 
 
 @needs
