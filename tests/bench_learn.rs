@@ -1,14 +1,13 @@
 //! `autolearn bench learn`: the shipped practice set is right, and the
 //! benchmark counts what it claims to, against the fake OpenAI endpoint.
 
-use std::collections::HashMap;
 use std::process::Command;
 
 use autolearn::bench::learn::{PracticeSet, SHIPPED, check};
 use autolearn::sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
-use crate::fake_llm::{Script, serve};
+use crate::fake_llm::{Script, serve, temps};
 
 #[tokio::test]
 async fn the_shipped_practice_set_is_big_enough_and_its_references_pass() {
@@ -57,14 +56,6 @@ const INC_THREE: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    y = x\n
 /// dropped by the pipeline (it fails the example).
 const INC_OFF: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return x + 2\n";
 
-fn all_temperatures(codes: [&str; 4]) -> HashMap<String, String> {
-    ["0.0", "0.6", "0.9", "1.1"]
-        .iter()
-        .zip(codes)
-        .map(|(t, c)| ((*t).to_owned(), c.to_owned()))
-        .collect()
-}
-
 fn task(id: &str, request: &str, examples: Value, tests: Value, reference: &str) -> Value {
     json!({"id": id, "domain": "data", "request": request, "examples": examples,
            "tests": tests, "entry": id, "reference": reference})
@@ -77,10 +68,10 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
                      "parameters": [{"name": "x", "type": "integer", "description": "A whole number."}],
                      "returns": "integer", "example_inputs": [{"x": 7}]}),
         by_request: vec![
-            ("Double the number".into(), all_temperatures([DOUBLE; 4])),
+            ("Double the number".into(), temps([DOUBLE; 4])),
             (
                 "Add one to".into(),
-                all_temperatures([INC_OFF, INC, INC_TOO, INC_THREE]),
+                temps([INC_OFF, INC, INC_TOO, INC_THREE]),
             ),
         ],
         ..Default::default()

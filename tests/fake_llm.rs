@@ -115,3 +115,12 @@ pub async fn serve(script: Script) -> (String, Fake) {
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{addr}/v1"), fake)
 }
+
+/// Candidate code for the first four sampling temperatures, in order.
+pub fn temps(codes: [&str; 4]) -> HashMap<String, String> {
+    ["0.0", "0.6", "0.9", "1.1"]
+        .iter()
+        .zip(codes)
+        .map(|(t, c)| ((*t).to_owned(), c.to_owned()))
+        .collect()
+}

@@ -1,7 +1,6 @@
 //! Generation from plain English, driven by a local fake of the OpenAI API
 //! ([`crate::fake_llm`]).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -13,7 +12,7 @@ use autolearn::skills::{Example, Status};
 use autolearn::store::SkillStore;
 use serde_json::{Value, json};
 
-use crate::fake_llm::{Script, serve};
+use crate::fake_llm::{Script, serve, temps};
 
 async fn app_with(url: &str) -> App {
     let sandbox = Sandbox::new(&SandboxConfig::new(
@@ -77,14 +76,6 @@ fn four() -> GenerateOptions {
         candidates: 4,
         ..Default::default()
     }
-}
-
-fn temps(codes: [&str; 4]) -> HashMap<String, String> {
-    ["0.0", "0.6", "0.9", "1.1"]
-        .iter()
-        .zip(codes)
-        .map(|(t, c)| ((*t).to_owned(), c.to_owned()))
-        .collect()
 }
 
 #[tokio::test]
