@@ -176,41 +176,38 @@ fn at_mut<'a>(v: &'a mut Value, path: &[Value]) -> Option<&'a mut Value> {
     })
 }
 
+/// Examples larger than this (as JSON) are not mutated: each mutation is a
+/// whole copy, and the inputs come from a user.
+pub const MAX_MUTATED_BYTES: usize = 16 * 1024;
+
 /// Copies of `example` (a skill's input), each with one node changed,
 /// taken round-robin over the nodes so that every part of the input gets
-/// its turn; deduplicated, at most [`MAX_MUTATIONS`].
+/// its turn; deduplicated, at most [`MAX_MUTATIONS`]. Copies are made only
+/// for the mutations kept, so memory stays within `MAX_MUTATIONS` copies of
+/// an example of at most [`MAX_MUTATED_BYTES`].
 pub fn mutations(example: &Value) -> Vec<Value> {
+    if example.to_string().len() > MAX_MUTATED_BYTES {
+        return Vec::new();
+    }
     let mut all = Vec::new();
     paths(example, &mut Vec::new(), &mut all);
-    let per_node: Vec<Vec<Value>> = all
-        .iter()
-        .map(|path| {
-            let mut root = example.clone();
-            let Some(node) = at_mut(&mut root, path) else {
-                return Vec::new();
-            };
-            variants(node)
-                .into_iter()
-                .map(|v| {
-                    let mut copy = example.clone();
-                    if let Some(slot) = at_mut(&mut copy, path) {
-                        *slot = v;
-                    }
-                    copy
-                })
-                .collect()
-        })
-        .collect();
     let mut out: Vec<Value> = Vec::new();
-    let deepest = per_node.iter().map(Vec::len).max().unwrap_or(0);
-    for round in 0..deepest {
-        for node in &per_node {
-            if let Some(v) = node.get(round)
-                && v != example
-                && !out.contains(v)
-                && out.len() < MAX_MUTATIONS
-            {
-                out.push(v.clone());
+    // A node has at most 5 variants (see `variants`).
+    for round in 0..5 {
+        for path in &all {
+            if out.len() >= MAX_MUTATIONS {
+                return out;
+            }
+            let mut copy = example.clone();
+            let Some(slot) = at_mut(&mut copy, path) else {
+                continue;
+            };
+            let Some(v) = variants(slot).into_iter().nth(round) else {
+                continue;
+            };
+            *slot = v;
+            if copy != *example && !out.contains(&copy) {
+                out.push(copy);
             }
         }
     }
@@ -241,6 +238,20 @@ mod tests {
             .position(|v| v["days"][1]["orders"] == json!(0))
             .unwrap();
         assert!(first_orders_five < 10, "{first_orders_five}");
+    }
+
+    #[test]
+    fn a_huge_or_deep_example_is_bounded() {
+        let huge = json!({"rows": vec![json!({"a": 1, "b": "x".repeat(100)}); 2000]});
+        let started = std::time::Instant::now();
+        assert!(mutations(&huge).is_empty());
+        let mut deep = json!(1);
+        for _ in 0..100 {
+            deep = json!({"k": [deep, 2]});
+        }
+        let m = mutations(&deep);
+        assert!(m.len() <= MAX_MUTATIONS);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
