@@ -15,9 +15,12 @@
 //! - [`text`]: bounded messages and quotes.
 //! - [`search`]: BM25 ranking of skills for `search_skills`.
 //! - [`trace`]: what an agent did: `run_python` steps (pure model).
+//! - [`agent`]: the consumer agent: a skill if one fits, else `run_python`
+//!   steps, then `crystallize` (an MCP client of AutoLearn).
 //! - [`cli`]: the `autolearn` command line.
 //! - [`bench`]: benchmarks that report ratios against a baseline.
 
+pub mod agent;
 pub mod api;
 pub mod app;
 pub mod bench;

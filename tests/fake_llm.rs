@@ -32,13 +32,20 @@ pub struct Script {
     pub raw_spec: Option<String>,
     /// The answer to a crystallization refinement.
     pub refine: Option<Value>,
+    /// Answers to requests that offer tools: the assistant message.
+    pub agent: Option<AgentScript>,
 }
+
+/// What a tool-calling model answers, given the request body.
+pub type AgentScript = Arc<dyn Fn(&Value) -> Value + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Fake {
     script: Arc<Script>,
     pub calls: Arc<AtomicUsize>,
     pub formats: Arc<Mutex<Vec<String>>>,
+    /// The tool names each tool-calling request offered, in order.
+    pub offered: Arc<Mutex<Vec<Vec<String>>>>,
 }
 
 fn completion(text: &str) -> Value {
@@ -61,6 +68,16 @@ async fn chat(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
         .unwrap_or("none")
         .to_owned();
     fake.formats.lock().unwrap().push(format.clone());
+    if let (Some(tools), Some(agent)) = (body["tools"].as_array(), &s.agent) {
+        let names = tools
+            .iter()
+            .filter_map(|t| t["function"]["name"].as_str().map(str::to_owned))
+            .collect();
+        fake.offered.lock().unwrap().push(names);
+        let message = agent(&body);
+        return Json(json!({"choices": [{"message": message}], "usage": {"prompt_tokens": 300, "completion_tokens": 40}}))
+            .into_response();
+    }
     if s.refuse_json_schema && format == "json_schema" {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -106,6 +123,7 @@ pub async fn serve(script: Script) -> (String, Fake) {
         script: Arc::new(script),
         calls: Arc::default(),
         formats: Arc::default(),
+        offered: Arc::default(),
     };
     let app = axum::Router::new()
         .route("/v1/chat/completions", axum::routing::post(chat))
@@ -123,4 +141,92 @@ pub fn temps(codes: [&str; 4]) -> HashMap<String, String> {
         .zip(codes)
         .map(|(t, c)| ((*t).to_owned(), c.to_owned()))
         .collect()
+}
+
+/// An assistant message calling `name` with `arguments`.
+pub fn tool_call(name: &str, arguments: Value) -> Value {
+    json!({"role": "assistant", "content": null, "tool_calls": [{
+        "id": "call_1", "type": "function",
+        "function": {"name": name, "arguments": arguments.to_string()},
+    }]})
+}
+
+/// The demo examples (examples/demo/examples.json).
+pub fn demo_examples() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/demo/examples.json"
+    ))
+    .unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()["examples"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// A demo example's prompt, with its data or its variant's.
+pub fn demo_prompt(example: &Value, variant: bool) -> String {
+    let data = example[if variant { "variant" } else { "data" }]
+        .as_str()
+        .unwrap();
+    format!(
+        "{}\n\n```{}\n{data}```\n",
+        example["task"].as_str().unwrap(),
+        example["lang"].as_str().unwrap()
+    )
+}
+
+/// A model solving the demo examples as recorded
+/// (tests/fixtures/agent_recorded.json): step by step with run_python,
+/// then finish; given skills, it calls the one whose description is the
+/// task, else solves step by step.
+pub fn recorded_agent() -> AgentScript {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/agent_recorded.json"
+    ))
+    .unwrap();
+    let recorded: Value = serde_json::from_str(&text).unwrap();
+    let examples = demo_examples();
+    Arc::new(move |body: &Value| {
+        let messages = body["messages"].as_array().unwrap();
+        let task = messages
+            .iter()
+            .find(|m| m["role"] == "user")
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or("");
+        let example = examples
+            .iter()
+            .find(|e| task.starts_with(e["task"].as_str().unwrap()));
+        let tools: Vec<&Value> = body["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| &t["function"])
+            .collect();
+        if tools.iter().any(|t| t["name"] == "run_python") {
+            let done = messages.iter().filter(|m| m["role"] == "tool").count();
+            let steps = example
+                .map(|e| {
+                    recorded["steps"][e["id"].as_str().unwrap()]
+                        .as_array()
+                        .unwrap()
+                        .clone()
+                })
+                .unwrap_or_default();
+            return match steps.get(done) {
+                Some(code) => tool_call("run_python", json!({"code": code})),
+                None => tool_call("finish", json!({})),
+            };
+        }
+        let head: String = task.chars().take(60).collect();
+        match tools.iter().find(|t| {
+            t["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(&head))
+        }) {
+            Some(t) => tool_call(t["name"].as_str().unwrap(), json!({})),
+            None => tool_call("solve_step_by_step", json!({})),
+        }
+    })
 }

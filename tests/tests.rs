@@ -33,6 +33,8 @@ mod learnings;
 mod fake_llm;
 // Skills from plain English, against a fake OpenAI endpoint.
 mod generate;
+// The consumer agent: solve, crystallize, then reuse the skill.
+mod agent;
 // `autolearn bench learn` and its practice set.
 mod bench_learn;
 // The real binary: exit codes, JSON errors, restart persistence.

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod agent;
 mod generate;
 mod serve;
 mod skill;
@@ -152,6 +153,9 @@ pub enum Command {
     /// The embedded local model.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Ask the consumer agent: it calls a published skill that fits, or
+    /// works the task out with run_python and crystallizes what worked.
+    Agent(agent::AgentArgs),
 }
 
 /// `autolearn model ...`
@@ -436,6 +440,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Tenant(cmd) => tenant::run(&paths, cmd).await,
+        Command::Agent(args) => agent::run(&cli.llm, args).await,
         Command::Trace(cmd) => trace::run(&paths, cmd).await,
         Command::Model(ModelCommand::Fetch { python }) => {
             let dir = cli.llm.model_dir();

@@ -60,6 +60,7 @@ pub async fn refine(
             max_tokens: 1500,
             json_schema: Some(schema()),
             expect_code: false,
+            tools: Vec::new(),
         })
         .await
         .ok()?;

@@ -226,6 +226,7 @@ fn complete(
                 prompt_ms: if i == 0 { ms(prompt_ms) } else { 0 },
                 decode_ms: if i == 0 { ms(decode_ms) } else { 0 },
             },
+            tool_calls: Vec::new(),
         })
         .collect())
 }
@@ -318,6 +319,12 @@ impl ChatModel for Local {
     }
 
     fn chat(&self, request: ChatRequest) -> ChatFuture<'_> {
+        if !request.tools.is_empty() {
+            // No native tools: the call is constrained JSON (see llm::tools).
+            let tools = request.tools.clone();
+            let text = self.chat(super::tools::as_text_request(&request));
+            return Box::pin(async move { super::tools::read_call(text.await?, &tools) });
+        }
         let temperature = request.temperature;
         let many = self.chat_many(request, vec![temperature]);
         Box::pin(async move {

@@ -11,6 +11,9 @@ pub mod fetch;
 pub mod json;
 pub mod local;
 pub mod openai;
+pub mod tools;
+
+pub use tools::{ToolCall, ToolSpec};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,26 +35,56 @@ pub enum ModelRole {
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
-    /// `system`, `user` or `assistant`.
+    /// `system`, `user`, `assistant` or `tool`.
     pub role: String,
-    /// The text.
+    /// The text (a tool's result, for `tool`).
     pub content: String,
+    /// The tools an `assistant` message called.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `tool` message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
 }
 
 impl Message {
     /// A system message.
     pub fn system(text: impl Into<String>) -> Self {
-        Self {
-            role: "system".into(),
-            content: text.into(),
-        }
+        Self::plain("system", text)
     }
 
     /// A user message.
     pub fn user(text: impl Into<String>) -> Self {
+        Self::plain("user", text)
+    }
+
+    /// An assistant message.
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self::plain("assistant", text)
+    }
+
+    /// The assistant's tool calls, replayed.
+    pub fn assistant_calls(calls: Vec<ToolCall>) -> Self {
         Self {
-            role: "user".into(),
+            tool_calls: calls,
+            ..Self::plain("assistant", "")
+        }
+    }
+
+    /// A tool's result, answering the call `id`.
+    pub fn tool_result(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            tool_call_id: Some(id.into()),
+            ..Self::plain("tool", text)
+        }
+    }
+
+    fn plain(role: &str, text: impl Into<String>) -> Self {
+        Self {
+            role: role.into(),
             content: text.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         }
     }
 }
@@ -73,6 +106,8 @@ pub struct ChatRequest {
     /// The answer is one fenced Python function (a local model is held to
     /// that by a grammar).
     pub expect_code: bool,
+    /// Tools the model must call one of (see [`tools`]); none: a text answer.
+    pub tools: Vec<ToolSpec>,
 }
 
 /// Tokens a call used.
@@ -123,6 +158,8 @@ pub struct ChatResponse {
     pub text: String,
     /// What it cost.
     pub usage: Usage,
+    /// The tools it called (when the request offered tools).
+    pub tool_calls: Vec<ToolCall>,
 }
 
 /// What a backend is, for `/healthz` and the server's instructions.

@@ -9,7 +9,7 @@
 //! 429 and 5xx are retried with backoff, honouring `Retry-After`; every
 //! call has a timeout; answers are read up to a size cap.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -67,6 +67,8 @@ pub struct OpenAi {
     http: reqwest::Client,
     /// The best structured-output mode this server has accepted so far.
     format: AtomicU8,
+    /// Whether the server has not refused native `tools` yet.
+    native_tools: AtomicBool,
 }
 
 impl OpenAi {
@@ -83,6 +85,7 @@ impl OpenAi {
             config,
             http,
             format: AtomicU8::new(SCHEMA),
+            native_tools: AtomicBool::new(true),
         })
     }
 
@@ -96,10 +99,19 @@ impl OpenAi {
     fn body(&self, r: &ChatRequest, format: u8) -> Value {
         let mut body = json!({
             "model": self.model(r.role),
-            "messages": r.messages,
+            "messages": r.messages.iter().map(wire_message).collect::<Vec<_>>(),
             "temperature": r.temperature,
             "max_tokens": r.max_tokens,
         });
+        if !r.tools.is_empty() {
+            let tools: Vec<Value> = r
+                .tools
+                .iter()
+                .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
+                .collect();
+            body["tools"] = tools.into();
+            body["tool_choice"] = "required".into();
+        }
         if let Some(schema) = &r.json_schema {
             match format {
                 SCHEMA => {
@@ -118,6 +130,32 @@ impl OpenAi {
     }
 
     async fn complete(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {
+        if request.tools.is_empty() {
+            return self.complete_once(&request).await;
+        }
+        if self.native_tools.load(Ordering::Relaxed) {
+            match self.complete_once(&request).await {
+                // A server without tool support (llama.cpp's without
+                // --jinja, many proxies) refuses them: ask as text from now on.
+                Err(LlmError::Status { status, .. }) if status == 400 || status == 500 => {
+                    tracing::info!("the endpoint refused native tools; asking for calls as JSON");
+                    self.native_tools.store(false, Ordering::Relaxed);
+                }
+                // No call at all, though one was required: read the text.
+                Ok(r) if r.tool_calls.is_empty() => {
+                    return super::tools::read_call(r, &request.tools);
+                }
+                other => return other,
+            }
+        }
+        let text = self
+            .complete_once(&super::tools::as_text_request(&request))
+            .await?;
+        super::tools::read_call(text, &request.tools)
+    }
+
+    async fn complete_once(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
+        let request = request.clone();
         let url = format!(
             "{}/chat/completions",
             self.config.base_url.trim_end_matches('/')
@@ -199,13 +237,64 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, LlmErro
     Ok(body)
 }
 
+/// A message as the chat completions API takes it: tool calls with their
+/// arguments as a JSON string, tool results with the id they answer.
+fn wire_message(m: &super::Message) -> Value {
+    let mut v = json!({"role": m.role, "content": m.content});
+    if !m.tool_calls.is_empty() {
+        v["tool_calls"] = m
+            .tool_calls
+            .iter()
+            .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments.to_string()}}))
+            .collect::<Vec<_>>()
+            .into();
+    }
+    if let Some(id) = &m.tool_call_id {
+        v["tool_call_id"] = id.as_str().into();
+    }
+    v
+}
+
+/// The tool calls of an answer; their arguments arrive as JSON text.
+fn tool_calls(message: &Value) -> Result<Vec<super::ToolCall>, LlmError> {
+    let Some(calls) = message["tool_calls"].as_array() else {
+        return Ok(Vec::new());
+    };
+    calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let name = c["function"]["name"]
+                .as_str()
+                .ok_or_else(|| LlmError::Malformed("a tool call has no name".into()))?;
+            let arguments = match &c["function"]["arguments"] {
+                Value::String(text) if text.trim().is_empty() => json!({}),
+                Value::String(text) => super::json::extract(text).ok_or_else(|| {
+                    LlmError::Malformed(format!("the arguments of {name} are not JSON"))
+                })?,
+                other => other.clone(),
+            };
+            Ok(super::ToolCall {
+                id: c["id"]
+                    .as_str()
+                    .map_or_else(|| format!("call_{i}"), str::to_owned),
+                name: name.to_owned(),
+                arguments,
+            })
+        })
+        .collect()
+}
+
 fn parse(body: &[u8]) -> Result<ChatResponse, LlmError> {
     let v: Value =
         serde_json::from_slice(body).map_err(|e| LlmError::Malformed(format!("not JSON: {e}")))?;
-    let text = v["choices"][0]["message"]["content"]
-        .as_str()
-        .ok_or_else(|| LlmError::Malformed("no choices[0].message.content".into()))?
-        .to_owned();
+    let message = &v["choices"][0]["message"];
+    let tool_calls = tool_calls(message)?;
+    let text = match message["content"].as_str() {
+        Some(t) => t.to_owned(),
+        None if !tool_calls.is_empty() => String::new(),
+        None => return Err(LlmError::Malformed("no choices[0].message.content".into())),
+    };
     let n = |k: &str| v["usage"][k].as_u64().unwrap_or(0);
     // llama.cpp's server reports its own timings; others do not.
     let ms = |k: &str| v["timings"][k].as_f64().map_or(0, |t| t.max(0.0) as u64);
@@ -217,6 +306,7 @@ fn parse(body: &[u8]) -> Result<ChatResponse, LlmError> {
             prompt_ms: ms("prompt_ms"),
             decode_ms: ms("predicted_ms"),
         },
+        tool_calls,
     })
 }
 

@@ -41,6 +41,12 @@ impl ChatModel for Sampling {
     }
 
     fn chat(&self, request: ChatRequest) -> ChatFuture<'_> {
+        if !request.tools.is_empty() {
+            // Sampling has no tools of its own: the call is asked for as JSON.
+            let tools = request.tools.clone();
+            let text = self.chat(crate::llm::tools::as_text_request(&request));
+            return Box::pin(async move { crate::llm::tools::read_call(text.await?, &tools) });
+        }
         Box::pin(async move {
             let mut system = Vec::new();
             let mut messages = Vec::new();
@@ -76,6 +82,7 @@ impl ChatModel for Sampling {
             Ok(ChatResponse {
                 text,
                 usage: Usage::default(),
+                tool_calls: Vec::new(),
             })
         })
     }

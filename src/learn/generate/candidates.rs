@@ -101,6 +101,7 @@ pub(super) async fn sample(s: &mut Session, prompts: Vec<String>, offset: usize)
                 max_tokens: 800,
                 json_schema: None,
                 expect_code: true,
+                tools: Vec::new(),
             };
             let answers = llm
                 .chat_many(request, slots.iter().map(|&(_, t)| t).collect())

@@ -66,6 +66,7 @@ pub(super) async fn draft_spec(
             max_tokens: 800,
             json_schema: Some(spec_schema()),
             expect_code: false,
+            tools: Vec::new(),
         })
         .await?;
     let v = llm_json::extract(&text)

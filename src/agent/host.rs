@@ -1,0 +1,97 @@
+//! The agent's side of MCP: an rmcp client session with an AutoLearn server,
+//! over Streamable HTTP (any server, local or remote, with a key) or over an
+//! in-process pipe (the web UI's chat, which talks MCP to its own server).
+
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::Value;
+
+use super::AgentError;
+use crate::app::App;
+use crate::mcp::McpServer;
+
+/// A connected MCP client session.
+pub struct Host {
+    client: RunningService<RoleClient, ()>,
+}
+
+/// What a tool answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolAnswer {
+    /// The tool reported a failure (`isError`).
+    pub is_error: bool,
+    /// Its structured content, or its text parsed as JSON, or the text.
+    pub structured: Value,
+    /// Its first text block, as sent.
+    pub text: String,
+}
+
+impl Host {
+    /// Connect over Streamable HTTP to `url` (an AutoLearn `/mcp` endpoint),
+    /// with a bearer `key` when the server has tenants.
+    pub async fn connect(url: &str, key: Option<&str>) -> Result<Self, AgentError> {
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+        config.auth_header = key.map(str::to_owned);
+        let client =
+            ().serve(StreamableHttpClientTransport::from_config(config))
+                .await
+                .map_err(|e| AgentError::Connect(format!("{url}: {e}")))?;
+        Ok(Self { client })
+    }
+
+    /// Connect to `app` itself as `tenant`, over an in-process pipe: the
+    /// same MCP messages as over HTTP, without a socket.
+    pub async fn in_process(app: App, tenant: &str) -> Result<Self, AgentError> {
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let server = McpServer::for_tenant(app, tenant);
+        tokio::spawn(async move {
+            match server.serve(theirs).await {
+                Ok(running) => {
+                    let _ = running.waiting().await;
+                }
+                Err(e) => tracing::warn!("in-process MCP session failed to start: {e}"),
+            }
+        });
+        let client = ()
+            .serve(ours)
+            .await
+            .map_err(|e| AgentError::Connect(format!("in-process: {e}")))?;
+        Ok(Self { client })
+    }
+
+    /// Call `tool` with `arguments` (an object).
+    pub async fn call(&self, tool: &str, arguments: Value) -> Result<ToolAnswer, AgentError> {
+        let params = CallToolRequestParams::new(tool.to_owned())
+            .with_arguments(arguments.as_object().cloned().unwrap_or_default());
+        let result = self
+            .client
+            .call_tool(params)
+            .await
+            .map_err(|e| AgentError::Tool {
+                tool: tool.to_owned(),
+                message: e.to_string(),
+            })?;
+        let text = result
+            .content
+            .iter()
+            .find_map(|c| c.as_text().map(|t| t.text.clone()))
+            .unwrap_or_default();
+        let structured = match result.structured_content {
+            Some(v) => v,
+            None => serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone())),
+        };
+        Ok(ToolAnswer {
+            is_error: result.is_error == Some(true),
+            structured,
+            text,
+        })
+    }
+
+    /// End the session.
+    pub async fn close(self) {
+        let _ = self.client.cancel().await;
+    }
+}

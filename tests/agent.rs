@@ -1,0 +1,231 @@
+//! The consumer agent against a fake OpenAI API with recorded tool-calling
+//! answers, over MCP (an in-process session, real rmcp on both ends): the
+//! first run solves with run_python and crystallizes; the second calls the
+//! skill with no run_python and no code-writing model call; the answers
+//! match; new data takes the skill path too.
+
+use std::sync::Arc;
+
+use autolearn::agent::{self, AgentOptions, AgentStep, Host};
+use autolearn::app::App;
+use autolearn::llm::openai::{OpenAi, OpenAiConfig};
+use autolearn::sandbox::{Sandbox, SandboxConfig};
+use autolearn::store::SkillStore;
+use serde_json::{Value, json};
+
+use crate::fake_llm::{Script, demo_examples, demo_prompt, recorded_agent, serve, tool_call};
+
+fn model(url: &str) -> OpenAi {
+    OpenAi::new(OpenAiConfig {
+        base_url: url.into(),
+        base_url_given: true,
+        ..OpenAiConfig::default()
+    })
+    .unwrap()
+}
+
+async fn app(url: &str) -> App {
+    let sandbox = Sandbox::new(&SandboxConfig::new(
+        crate::util::artifact(),
+        crate::util::cache_dir(),
+    ))
+    .unwrap();
+    App::new(SkillStore::in_memory().await.unwrap(), Arc::new(sandbox))
+        .with_llm(Arc::new(model(url)))
+}
+
+fn example(id: &str) -> Value {
+    demo_examples().into_iter().find(|e| e["id"] == id).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
+    let (url, fake) = serve(Script {
+        agent: Some(recorded_agent()),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::in_process(app.clone(), "local").await.unwrap();
+    let llm = model(&url);
+    let sales = example("sales_report");
+    let steps = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = steps.clone();
+    let options = AgentOptions {
+        observer: Some(Arc::new(move |s: &AgentStep| {
+            seen.lock().unwrap().push(s.clone())
+        })),
+        ..AgentOptions::default()
+    };
+
+    let first = agent::run(&llm, &host, &demo_prompt(&sales, false), &options)
+        .await
+        .unwrap();
+    assert_eq!(first.skill_used, None);
+    assert_eq!(
+        first.tools_called,
+        ["search_skills", "run_python", "run_python", "crystallize"]
+    );
+    assert_eq!(
+        first.answer["top_products"][0],
+        json!({"product": "Gizmo", "revenue": 392.0})
+    );
+    assert_eq!(
+        first.answer["revenue"][0],
+        json!({"region": "APAC", "month": "2026-02", "revenue": 22.0})
+    );
+    assert_eq!(
+        first.crystallized.as_ref().unwrap()["published"],
+        true,
+        "{:?}",
+        first.crystallized
+    );
+    // 3 model turns: two steps and finish; no skill existed to judge.
+    assert_eq!(first.llm_calls, 3);
+    assert_eq!(first.llm_tokens, 3 * 340);
+    let skill = first.crystallized.as_ref().unwrap()["skill"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The data never went to the model: only its first line did.
+    let offered_before = fake.offered.lock().unwrap().len();
+    {
+        let s = steps.lock().unwrap();
+        assert!(
+            matches!(&s[0], AgentStep::Task { attachments, .. } if attachments[0].contains("first line: date,region"))
+        );
+        assert!(
+            s.iter()
+                .any(|x| matches!(x, AgentStep::Code { step: 2, code } if code.contains("step1")))
+        );
+        assert!(matches!(
+            s.last(),
+            Some(AgentStep::Answer {
+                skill_used: None,
+                ..
+            })
+        ));
+    }
+
+    let second = agent::run(&llm, &host, &demo_prompt(&sales, false), &options)
+        .await
+        .unwrap();
+    assert_eq!(second.skill_used.as_deref(), Some(skill.as_str()));
+    assert_eq!(second.tools_called, ["search_skills", "call_skill"]);
+    assert_eq!(
+        second.answer, first.answer,
+        "the skill gives the same answer"
+    );
+    assert_eq!(second.llm_calls, 1, "one judgement, no code written");
+    let offered = fake.offered.lock().unwrap()[offered_before..].to_vec();
+    assert_eq!(offered.len(), 1);
+    assert!(
+        !offered[0].contains(&"run_python".to_owned()),
+        "{offered:?}"
+    );
+    assert!(offered[0].contains(&skill), "{offered:?}");
+
+    // New data, same task: the skill generalizes.
+    let variant = agent::run(&llm, &host, &demo_prompt(&sales, true), &options)
+        .await
+        .unwrap();
+    assert_eq!(variant.skill_used.as_deref(), Some(skill.as_str()));
+    assert_eq!(
+        variant.answer["top_products"][0],
+        json!({"product": "Gizmo", "revenue": 391.5})
+    );
+    host.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_example_is_learned_and_reused_on_new_data() {
+    let (url, _) = serve(Script {
+        agent: Some(recorded_agent()),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::in_process(app, "local").await.unwrap();
+    let llm = model(&url);
+    let options = AgentOptions::default();
+    for example in demo_examples() {
+        let first = agent::run(&llm, &host, &demo_prompt(&example, false), &options)
+            .await
+            .unwrap();
+        assert!(first.skill_used.is_none(), "{}: {first:?}", example["id"]);
+        assert_eq!(
+            first.crystallized.as_ref().unwrap()["published"],
+            true,
+            "{}: {first:?}",
+            example["id"]
+        );
+        let again = agent::run(&llm, &host, &demo_prompt(&example, false), &options)
+            .await
+            .unwrap();
+        assert!(again.skill_used.is_some(), "{}: {again:?}", example["id"]);
+        assert_eq!(again.answer, first.answer, "{}", example["id"]);
+        let fresh = agent::run(&llm, &host, &demo_prompt(&example, true), &options)
+            .await
+            .unwrap();
+        assert_eq!(fresh.skill_used, again.skill_used, "{}", example["id"]);
+        assert_ne!(
+            fresh.answer, first.answer,
+            "{}: new data, new answer",
+            example["id"]
+        );
+    }
+    host.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_step_is_shown_to_the_model_and_a_silent_model_gives_up() {
+    // The model's first step raises; it reads the error and fixes it.
+    let (url, _) = serve(Script {
+        agent: Some(Arc::new(|body: &Value| {
+            let messages = body["messages"].as_array().unwrap();
+            let results: Vec<&str> = messages
+                .iter()
+                .filter(|m| m["role"] == "tool")
+                .filter_map(|m| m["content"].as_str())
+                .collect();
+            match results.as_slice() {
+                [] => tool_call("run_python", json!({"code": "int(data) + 1"})),
+                [e] if e.contains("ValueError") => {
+                    tool_call("run_python", json!({"code": "len(data.split())"}))
+                }
+                _ => tool_call("finish", json!({})),
+            }
+        })),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::in_process(app, "local").await.unwrap();
+    let llm = model(&url);
+    let prompt = "Count the words.\n\n```\none two three\n```";
+    let options = AgentOptions {
+        crystallize: false,
+        ..AgentOptions::default()
+    };
+    let report = agent::run(&llm, &host, prompt, &options).await.unwrap();
+    assert_eq!(report.answer, json!(3));
+    assert_eq!(
+        report.tools_called,
+        ["search_skills", "run_python", "run_python"]
+    );
+
+    // A model that only ever says finish, with nothing run, gives up.
+    let (url, _) = serve(Script {
+        agent: Some(Arc::new(|_: &Value| tool_call("finish", json!({})))),
+        ..Script::default()
+    })
+    .await;
+    let err = agent::run(&model(&url), &host, prompt, &options)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("no answer after 0 steps"),
+        "{err}"
+    );
+    host.close().await;
+}
