@@ -37,5 +37,7 @@ mod generate;
 mod agent;
 // `autolearn bench learn` and its practice set.
 mod bench_learn;
+// The REST API of the web UI: execution log, reset, the origin guard.
+mod web_api;
 // The real binary: exit codes, JSON errors, restart persistence.
 mod cli;

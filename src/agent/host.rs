@@ -33,6 +33,8 @@ impl Host {
     /// Connect over Streamable HTTP to `url` (an AutoLearn `/mcp` endpoint),
     /// with a bearer `key` when the server has tenants.
     pub async fn connect(url: &str, key: Option<&str>) -> Result<Self, AgentError> {
+        // One process-wide TLS provider (https URLs); a second install is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut config = StreamableHttpClientTransportConfig::with_uri(url);
         config.auth_header = key.map(str::to_owned);
         let client =
@@ -88,6 +90,24 @@ impl Host {
             structured,
             text,
         })
+    }
+
+    /// What an MCP client sees of the server: its `initialize` answer
+    /// (server info, protocol version, capabilities, instructions) and
+    /// every tool of `tools/list`, all pages.
+    pub async fn describe(&self) -> Result<Value, AgentError> {
+        let tools = self
+            .client
+            .list_all_tools()
+            .await
+            .map_err(|e| AgentError::Tool {
+                tool: "tools/list".into(),
+                message: e.to_string(),
+            })?;
+        Ok(serde_json::json!({
+            "initialize": self.client.peer_info(),
+            "tools": tools,
+        }))
     }
 
     /// End the session.

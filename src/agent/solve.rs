@@ -49,10 +49,9 @@ fn tools() -> Vec<ToolSpec> {
 
 fn system_prompt(run: &Run<'_>) -> String {
     let mut text = String::from(
-        "You answer data tasks by running Python, one short step at a time, with run_python. \
-         The value of a step's last expression is its result. Use only the standard library \
-         (csv, io, json, re, math, statistics, datetime, collections, itertools). Results must be \
-         plain data: dicts, lists, strings, numbers.",
+        "You answer data tasks by running Python, one short step at a time (a few lines each), with run_python. \
+         The value of a step's last expression is its result. Import only what the step uses, \
+         from Python's standard library. Results must be plain data: dicts, lists, strings, numbers.",
     );
     if !run.prompt.attachments.is_empty() {
         text.push_str(&format!(
@@ -94,7 +93,7 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
                 role: ModelRole::Reasoning,
                 messages: messages.clone(),
                 temperature: 0.0,
-                max_tokens: 1024,
+                max_tokens: 2048,
                 json_schema: None,
                 expect_code: false,
                 tools: tools.clone(),
@@ -186,6 +185,20 @@ async fn step(
         )));
     }
     let value = ran.structured["value"].clone();
+    if value.is_null() && !stdout.is_empty() {
+        // It printed its answer instead of ending with it: say so, or the
+        // model takes `None` for the result.
+        run.emit(AgentStep::Output {
+            step: n,
+            ok: false,
+            output: json!({"message": "the step printed its result but its value is None"}),
+            stdout: stdout.clone(),
+        });
+        return Ok(Err(format!(
+            "Step {n} printed:\n{}\nbut its value is None. End the step with the expression whose value is the result, not with print().",
+            crate::text::truncate(&stdout, 1024)
+        )));
+    }
     run.emit(AgentStep::Output {
         step: n,
         ok: true,

@@ -30,7 +30,10 @@ pub(super) async fn require_tenant(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .map(str::trim)
+        .or_else(|| websocket_key(req.headers()))
+        .map(str::to_owned);
+    let key = key.as_deref();
     let lookup = match key {
         Some(key) => state.app.store.tenant_for_key(key).await,
         None if state.loopback => state
@@ -52,6 +55,17 @@ pub(super) async fn require_tenant(
     };
     req.extensions_mut().insert(TenantId(tenant));
     next.run(req).await
+}
+
+/// A browser's WebSocket cannot send `Authorization`: its key comes as a
+/// subprotocol `bearer.KEY` (the server answers with `autolearn` only).
+fn websocket_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix("bearer."))
 }
 
 fn unauthorized(message: &'static str) -> Response {

@@ -1,16 +1,19 @@
 //! The HTTP face: an axum router with MCP (Streamable HTTP, via rmcp) at
-//! `/mcp` and `/healthz`, bearer-key auth per tenant, sessions bound to
-//! their tenant, bounded bodies and connections, and a shutdown that
-//! drains and then ends.
+//! `/mcp`, the REST API at `/api` (with the web UI's live feed), the web UI
+//! at `/`, and `/healthz`; bearer-key auth per tenant, sessions bound to
+//! their tenant, a same-origin guard for browsers, bounded bodies and
+//! connections, and a shutdown that drains and then ends.
 //!
 //! `run(listener, shutdown)` lets the caller own the socket and the signal
 //! (tests bind port 0). No business logic lives here.
 
 mod auth;
 mod body;
+mod guard;
 mod rest;
 mod server;
 mod sessions;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,7 +90,7 @@ pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes
     let mut config = StreamableHttpServerConfig::default();
     config.legacy_session_mode = true;
     config.cancellation_token = ct;
-    config.allowed_hosts = allowed_hosts;
+    config.allowed_hosts = allowed_hosts.clone();
     config.allowed_origins = vec!["http://localhost:*".into(), "http://127.0.0.1:*".into()];
     config.max_request_body_bytes = options.limits.body_bytes;
     config.sse_keep_alive = Some(Duration::from_secs(15));
@@ -120,8 +123,12 @@ pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes
                 sessions,
                 sessions::bind,
             ));
+    let api = rest::routes(app.clone()).layer(axum::middleware::from_fn_with_state(
+        guard::AllowedHosts(Arc::new(allowed_hosts.clone())),
+        guard::same_origin,
+    ));
     let guarded = mcp_routes
-        .nest("/api", rest::routes(app.clone()))
+        .nest("/api", api)
         .layer(axum::middleware::from_fn_with_state(
             inflight.clone(),
             server::track,
@@ -135,7 +142,17 @@ pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes
             auth::require_tenant,
         ));
     let health = axum::Json(serde_json::json!({"status": "ok", "llm": app.llm_info()}));
-    let router = guarded.route("/healthz", get(move || async move { health.clone() }));
+    // The page itself is public (it asks for a key when the API wants one).
+    let ui = Router::new()
+        .route("/", get(web::index))
+        .route("/assets/{file}", get(web::asset))
+        .layer(axum::middleware::from_fn_with_state(
+            guard::AllowedHosts(Arc::new(allowed_hosts)),
+            guard::same_origin,
+        ));
+    let router = guarded
+        .merge(ui)
+        .route("/healthz", get(move || async move { health.clone() }));
     Routes { router, inflight }
 }
 

@@ -19,7 +19,6 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
@@ -121,11 +120,15 @@ pub(super) async fn serve(
     inflight: InFlight,
     sessions: CancellationToken,
 ) -> std::io::Result<()> {
-    let graceful = GracefulShutdown::new();
-    let connections = Arc::new(Semaphore::new(limits.connections.max(1)));
+    let max = limits.connections.max(1);
+    let connections = Arc::new(Semaphore::new(max));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
+    // Told to each connection when the server stops: finish the request
+    // in hand, then close. (hyper-util's GracefulShutdown does not take
+    // connections with upgrades, which the web UI's WebSocket needs.)
+    let closing = CancellationToken::new();
     loop {
         let permit = tokio::select! {
             p = connections.clone().acquire_owned() => p.map_err(std::io::Error::other)?,
@@ -144,16 +147,26 @@ pub(super) async fn serve(
             () = stop.cancelled() => break,
         };
         let service = TowerToHyperService::new(router.clone());
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let conn = http
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let closing = closing.clone();
         tokio::spawn(async move {
+            let mut conn = std::pin::pin!(conn);
             // A failed connection is the client's business.
-            let _ = conn.await;
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = closing.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
             drop(permit);
         });
     }
     drop(listener);
     // Idle keep-alive connections close now; busy ones after their request.
-    let closing = tokio::spawn(graceful.shutdown());
+    closing.cancel();
     if tokio::time::timeout(limits.drain_timeout, inflight.idle())
         .await
         .is_err()
@@ -164,7 +177,9 @@ pub(super) async fn serve(
         );
     }
     sessions.cancel();
-    if tokio::time::timeout(Duration::from_secs(1), closing)
+    // Every connection has closed once all permits are back.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    if tokio::time::timeout(Duration::from_secs(1), connections.acquire_many(all))
         .await
         .is_err()
     {

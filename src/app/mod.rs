@@ -4,8 +4,10 @@
 //! skill; and the change events that keep tool lists live. Front ends only
 //! parse and render.
 
+mod activity;
 mod auto;
 mod errors;
+mod executions;
 mod fair;
 mod generate;
 mod traces;
@@ -24,6 +26,7 @@ use crate::sandbox::{
 use crate::skills::{InputValidator, Provenance, Skill, SkillManifest, Status};
 use crate::store::{Inserted, SkillStore, StoreError};
 
+pub use activity::{Activity, TenantActivity};
 pub use auto::AutoMode;
 pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
 use fair::Shares;
@@ -39,8 +42,12 @@ pub struct App {
     pub store: SkillStore,
     /// Where they run.
     pub sandbox: Arc<Sandbox>,
-    /// Skill changes, for live tool lists and UIs.
+    /// Skill changes, for live tool lists.
     pub events: tokio::sync::broadcast::Sender<SkillEvent>,
+    /// Everything that happens, for the web UI's live feed.
+    activity: tokio::sync::broadcast::Sender<TenantActivity>,
+    /// Skill calls, written to the store in the background.
+    executions: executions::ExecutionLog,
     /// The server's limits, before any tenant's overrides.
     limits: Arc<Limits>,
     /// The language model, if any (generation needs one; nothing else does).
@@ -92,10 +99,13 @@ impl App {
     /// Compose an app from parts, with the default [`Limits`].
     pub fn new(store: SkillStore, sandbox: Arc<Sandbox>) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(256);
+        let (activity, _) = tokio::sync::broadcast::channel(1024);
         Self {
             store,
             sandbox,
             events,
+            activity,
+            executions: executions::ExecutionLog::default(),
             limits: Arc::new(Limits::default()),
             llm: Arc::new(crate::llm::NoModel { label: "none" }),
             shares: Arc::default(),
@@ -107,6 +117,11 @@ impl App {
     pub fn with_llm(mut self, llm: crate::llm::Llm) -> Self {
         self.llm = llm;
         self
+    }
+
+    /// The language model (the web UI's chat runs the agent with it).
+    pub fn llm(&self) -> crate::llm::Llm {
+        self.llm.clone()
     }
 
     /// What the language model is.
@@ -180,6 +195,12 @@ impl App {
             tenant: tenant.to_owned(),
             name: name.to_owned(),
         });
+        self.notify(
+            tenant,
+            Activity::McpUpdated {
+                name: Some(name.to_owned()),
+            },
+        );
     }
 
     /// The tenant's published and draft skills ranked for `query` (BM25, see
@@ -275,6 +296,12 @@ impl App {
             .store
             .set_status(tenant, name, &skill.id, Status::Retired)
             .await?;
+        self.notify(
+            tenant,
+            Activity::SkillRetired {
+                name: name.to_owned(),
+            },
+        );
         self.announce(tenant, name);
         Ok(retired)
     }
@@ -340,6 +367,18 @@ impl App {
             .store
             .insert(tenant, &manifest, provenance, status, &verification.kpis)
             .await?;
+        if !matches!(inserted, Inserted::Existing(_)) {
+            let s = inserted.skill();
+            self.notify(
+                tenant,
+                Activity::SkillAdded {
+                    name: s.manifest.name.clone(),
+                    version: s.version,
+                    status: s.status.to_string(),
+                    trust: s.trust(),
+                },
+            );
+        }
         if status == Status::Published && !matches!(inserted, Inserted::Existing(_)) {
             self.announce(tenant, &manifest.name);
             let s = inserted.skill();
@@ -404,7 +443,24 @@ impl App {
 
     /// Run the newest version of `name` on `input`, which is checked
     /// against the skill's input schema first and its output schema after.
+    /// The call goes into the execution log.
     pub async fn run_skill(
+        &self,
+        tenant: &str,
+        name: &str,
+        input: &serde_json::Value,
+        limits: ResourceLimits,
+        determinism: Determinism,
+    ) -> Result<RunResult, RunError> {
+        let started = Instant::now();
+        let result = self
+            .run_skill_unlogged(tenant, name, input, limits, determinism)
+            .await;
+        self.log_execution(tenant, name, input, &result, started.elapsed());
+        result
+    }
+
+    async fn run_skill_unlogged(
         &self,
         tenant: &str,
         name: &str,

@@ -34,3 +34,11 @@ impl VerifiedSkills {
         map.insert((tenant.to_owned(), name.to_owned()), v);
     }
 }
+
+impl VerifiedSkills {
+    /// Drop every entry of `tenant` (its skills were cleared).
+    pub fn forget_tenant(&self, tenant: &str) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        map.retain(|(t, _), _| t != tenant);
+    }
+}

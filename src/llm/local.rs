@@ -33,6 +33,20 @@ const MAX_CTX: u32 = 8192;
 /// One fenced Python function, nothing else.
 const CODE_GRAMMAR: &str = "root ::= \"```python\\n\" \"def \" [^`]* \"```\"";
 
+/// A JSON grammar (its rule `root` renamed) or one fenced Python block.
+fn either_grammar(json: &str) -> String {
+    let renamed: String = json
+        .lines()
+        .map(|l| match l.strip_prefix("root ::=") {
+            Some(rest) => format!("json-answer ::={rest}\n"),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    format!(
+        "root ::= json-answer | code-answer\ncode-answer ::= \"```python\\n\" [^`]+ \"```\"\n{renamed}"
+    )
+}
+
 struct Loaded {
     backend: LlamaBackend,
     model: LlamaModel,
@@ -130,10 +144,15 @@ fn complete(
         .map_err(|e| fail("context", &e))?;
 
     let grammar = match (&r.json_schema, r.expect_code) {
-        (Some(schema), _) => Some(
+        (Some(schema), false) => Some(
             llama_cpp_2::json_schema_to_grammar(&schema.to_string())
                 .map_err(|e| fail("schema grammar", &e))?,
         ),
+        // A JSON answer or a fenced block of code (a tool call).
+        (Some(schema), true) => Some(either_grammar(
+            &llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+                .map_err(|e| fail("schema grammar", &e))?,
+        )),
         (None, true) => Some(CODE_GRAMMAR.to_owned()),
         (None, false) => None,
     };

@@ -104,7 +104,9 @@ pub struct ChatRequest {
     /// constrains it where it can; the caller still validates).
     pub json_schema: Option<serde_json::Value>,
     /// The answer is one fenced Python function (a local model is held to
-    /// that by a grammar).
+    /// that by a grammar). With `json_schema` too, the answer is either a
+    /// fitting JSON value or one fenced Python block (a text model's tool
+    /// call, see [`tools`]).
     pub expect_code: bool,
     /// Tools the model must call one of (see [`tools`]); none: a text answer.
     pub tools: Vec<ToolSpec>,

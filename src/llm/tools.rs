@@ -1,9 +1,12 @@
 //! Tool calling. An OpenAI-compatible server takes `tools` natively; a
 //! model that only writes text (the embedded one, MCP sampling) gets the
 //! same request rewritten: the tools listed in the system message, earlier
-//! calls and results as plain turns, and the answer constrained to one
-//! JSON object `{"tool": NAME, "arguments": {...}}` whose arguments fit
-//! that tool's schema (a local model is held to it by a grammar). Either
+//! calls and results as plain turns, and the answer constrained (by a
+//! grammar, for the local model) to one call. A call is one JSON object
+//! `{"tool": NAME, "arguments": {...}}` whose arguments fit that tool's
+//! schema; except that a tool whose one argument is `code` is called with a
+//! fenced ```python block: small models write code well and JSON-escaped
+//! code badly (a `'\n'` inside a JSON string breaks the program). Either
 //! way the caller gets [`ToolCall`]s back, and still validates them: what a
 //! model writes is untrusted.
 
@@ -37,6 +40,17 @@ pub struct ToolCall {
 /// Largest tool result, in bytes, shown back to a model.
 pub const MAX_RESULT_BYTES: usize = 4096;
 
+/// Whether `tool` takes exactly one argument, a required string `code`: it
+/// is called with a fenced code block rather than JSON.
+pub fn is_code_tool(tool: &ToolSpec) -> bool {
+    let p = &tool.parameters;
+    p["properties"].as_object().is_some_and(|props| {
+        props.len() == 1 && props.get("code").is_some_and(|c| c["type"] == "string")
+    }) && p["required"]
+        .as_array()
+        .is_some_and(|r| r.len() == 1 && r[0] == "code")
+}
+
 /// The schema of one call among `tools`.
 pub fn choice_schema(tools: &[ToolSpec]) -> Value {
     let options: Vec<Value> = tools
@@ -59,21 +73,39 @@ pub fn choice_schema(tools: &[ToolSpec]) -> Value {
 /// system message, calls and results as text, the answer constrained to
 /// one call.
 pub fn as_text_request(request: &ChatRequest) -> ChatRequest {
+    let code_tool = request.tools.iter().find(|t| is_code_tool(t));
+    let json_tools: Vec<ToolSpec> = request
+        .tools
+        .iter()
+        .filter(|t| Some(*t) != code_tool)
+        .cloned()
+        .collect();
     let listing: Vec<String> = request
         .tools
         .iter()
         .map(|t| {
-            format!(
-                "- {}: {} Arguments: {}",
-                t.name, t.description, t.parameters
-            )
+            if Some(t) == code_tool {
+                format!(
+                    "- {}: {} Call it by answering with the code in one ```python block.",
+                    t.name, t.description
+                )
+            } else {
+                format!(
+                    "- {}: {} Arguments: {}",
+                    t.name, t.description, t.parameters
+                )
+            }
         })
         .collect();
-    let instructions = format!(
-        "You act by calling one tool per answer. Tools:\n{}\nAnswer with one JSON object only: \
-         {{\"tool\": NAME, \"arguments\": {{...}}}}.",
+    let mut instructions = format!(
+        "You act by calling one tool per answer. Tools:\n{}",
         listing.join("\n")
     );
+    if !json_tools.is_empty() {
+        instructions.push_str(
+            "\nTo call any other tool, answer with one JSON object only: {\"tool\": NAME, \"arguments\": {...}}.",
+        );
+    }
     let mut messages = Vec::with_capacity(request.messages.len() + 1);
     let mut system_done = false;
     for m in &request.messages {
@@ -83,16 +115,17 @@ pub fn as_text_request(request: &ChatRequest) -> ChatRequest {
                 system_done = true;
             }
             "assistant" if !m.tool_calls.is_empty() => {
-                let calls: Vec<Value> = m
+                let calls: Vec<String> = m
                     .tool_calls
                     .iter()
-                    .map(|c| json!({"tool": c.name, "arguments": c.arguments}))
+                    .map(|c| match (code_tool, c.arguments["code"].as_str()) {
+                        (Some(t), Some(code)) if t.name == c.name => {
+                            format!("```python\n{}\n```", code.trim_end())
+                        }
+                        _ => json!({"tool": c.name, "arguments": c.arguments}).to_string(),
+                    })
                     .collect();
-                let text = match calls.as_slice() {
-                    [one] => one.to_string(),
-                    _ => Value::Array(calls).to_string(),
-                };
-                messages.push(Message::assistant(text));
+                messages.push(Message::assistant(calls.join("\n")));
             }
             "tool" => messages.push(Message::user(format!("Tool result:\n{}", m.content))),
             _ => messages.push(m.clone()),
@@ -103,8 +136,9 @@ pub fn as_text_request(request: &ChatRequest) -> ChatRequest {
     }
     ChatRequest {
         messages,
-        json_schema: Some(choice_schema(&request.tools)),
-        expect_code: false,
+        // With both set, the answer is either (see `ChatRequest`).
+        json_schema: (!json_tools.is_empty()).then(|| choice_schema(&json_tools)),
+        expect_code: code_tool.is_some(),
         tools: Vec::new(),
         ..request.clone()
     }
@@ -112,8 +146,29 @@ pub fn as_text_request(request: &ChatRequest) -> ChatRequest {
 
 /// Read the call out of a text model's answer to [`as_text_request`].
 pub fn read_call(response: ChatResponse, tools: &[ToolSpec]) -> Result<ChatResponse, LlmError> {
-    let value = super::json::extract(&response.text)
-        .ok_or_else(|| LlmError::Malformed("the tool call is not JSON".into()))?;
+    let call = |name: String, arguments: Value| ToolCall {
+        id: "call_0".into(),
+        name,
+        arguments,
+    };
+    let text = response.text.trim_start();
+    if let Some(tool) = tools.iter().find(|t| is_code_tool(t))
+        && text.starts_with("```")
+        && let Some(code) = super::json::python_code(text)
+        // A small model sometimes fences a JSON call: read it as one.
+        && !code.trim_start().starts_with("{\"tool\"")
+    {
+        return Ok(ChatResponse {
+            tool_calls: vec![call(tool.name.clone(), json!({"code": code}))],
+            ..response
+        });
+    }
+    let value = super::json::extract(&response.text).ok_or_else(|| {
+        LlmError::Malformed(format!(
+            "the tool call is not JSON: {:?}",
+            crate::text::truncate(&response.text, 300)
+        ))
+    })?;
     let name = value["tool"]
         .as_str()
         .filter(|n| tools.iter().any(|t| t.name == *n))
@@ -129,11 +184,7 @@ pub fn read_call(response: ChatResponse, tools: &[ToolSpec]) -> Result<ChatRespo
         }
     };
     Ok(ChatResponse {
-        tool_calls: vec![ToolCall {
-            id: "call_0".into(),
-            name,
-            arguments,
-        }],
+        tool_calls: vec![call(name, arguments)],
         ..response
     })
 }
@@ -197,13 +248,12 @@ mod tests {
         let text = as_text_request(&request);
         assert!(text.tools.is_empty());
         assert!(text.messages[0].content.contains("- run_python: Run code."));
-        assert_eq!(
-            text.messages[2].content,
-            r#"{"arguments":{"code":"1+1"},"tool":"run_python"}"#
-        );
+        // Code goes in a fence, not a JSON string; other calls are JSON.
+        assert_eq!(text.messages[2].content, "```python\n1+1\n```");
         assert_eq!(text.messages[3].role, "user");
+        assert!(text.expect_code);
         assert_eq!(
-            text.json_schema.as_ref().unwrap()["anyOf"][1]["properties"]["tool"]["const"],
+            text.json_schema.as_ref().unwrap()["properties"]["tool"]["const"],
             "finish"
         );
     }
@@ -220,6 +270,18 @@ mod tests {
         assert!(read_call(answer(r#"{"tool": "rm_rf", "arguments": {}}"#), &tools()).is_err());
         assert!(read_call(answer(r#"{"tool": "finish", "arguments": 3}"#), &tools()).is_err());
         assert!(read_call(answer("no"), &tools()).is_err());
+        let code = read_call(answer("```python\nx = '\\n'.join(['a'])\nx\n```"), &tools()).unwrap();
+        assert_eq!(code.tool_calls[0].name, "run_python");
+        assert_eq!(
+            code.tool_calls[0].arguments["code"],
+            "x = '\\n'.join(['a'])\nx\n"
+        );
+        let fenced_json = read_call(
+            answer("```python\n{\"tool\": \"finish\", \"arguments\": {}}\n```"),
+            &tools(),
+        )
+        .unwrap();
+        assert_eq!(fenced_json.tool_calls[0].name, "finish");
     }
 
     #[test]

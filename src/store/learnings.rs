@@ -34,6 +34,19 @@ pub struct Learning {
     pub hash: String,
 }
 
+fn decode(r: &sqlx::sqlite::SqliteRow) -> Result<Learning, StoreError> {
+    let detail: String = r.try_get("detail")?;
+    Ok(Learning {
+        seq: r.try_get("seq")?,
+        tenant: r.try_get("tenant")?,
+        kind: r.try_get("kind")?,
+        subject: r.try_get("subject")?,
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        created_ms: r.try_get("created_ms")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
 /// Where the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BrokenChain {
@@ -117,6 +130,9 @@ impl SkillStore {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Learning>, StoreError> {
+        // A reset hides what came before it (the chain keeps it).
+        let mut conn = self.pool().acquire().await?;
+        let after = after.max(super::executions::since_reset(&mut conn, tenant).await?);
         let rows = sqlx::query(
             "SELECT seq, tenant, kind, subject, detail, created_ms, hash FROM learnings \
              WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
@@ -124,23 +140,32 @@ impl SkillStore {
         .bind(tenant)
         .bind(after)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let detail: String = r.try_get("detail")?;
-                Ok(Learning {
-                    seq: r.try_get("seq")?,
-                    tenant: r.try_get("tenant")?,
-                    kind: r.try_get("kind")?,
-                    subject: r.try_get("subject")?,
-                    detail: serde_json::from_str(&detail)
-                        .unwrap_or(serde_json::Value::String(detail)),
-                    created_ms: r.try_get("created_ms")?,
-                    hash: r.try_get("hash")?,
-                })
-            })
-            .collect()
+        rows.iter().map(decode).collect()
+    }
+
+    /// The tenant's newest entries about `subject` (a skill), newest
+    /// first, at most `limit`.
+    pub async fn learnings_about(
+        &self,
+        tenant: &str,
+        subject: &str,
+        limit: usize,
+    ) -> Result<Vec<Learning>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let after = super::executions::since_reset(&mut conn, tenant).await?;
+        let rows = sqlx::query(
+            "SELECT seq, tenant, kind, subject, detail, created_ms, hash FROM learnings \
+             WHERE tenant = ?1 AND subject = ?2 AND seq > ?3 ORDER BY seq DESC LIMIT ?4",
+        )
+        .bind(tenant)
+        .bind(subject)
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(decode).collect()
     }
 
     /// The tenant's newest `n` entries, oldest first.

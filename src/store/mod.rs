@@ -15,11 +15,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::skills::Skill;
 
+mod executions;
 mod learnings;
 mod skills;
 mod tenants;
 mod traces;
 
+pub use executions::{Execution, MAX_EXECUTIONS_PER_TENANT, ResetCounts};
 pub use learnings::{BrokenChain, Learning};
 pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
 

@@ -130,6 +130,25 @@ impl SkillStore {
         decode(&row)
     }
 
+    /// Every version of `name`, newest first (at most `limit`).
+    #[instrument(skip(self), err(level = "debug"))]
+    pub async fn versions(
+        &self,
+        tenant: &str,
+        name: &str,
+        limit: usize,
+    ) -> Result<Vec<Skill>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT ?3"
+        ))
+        .bind(tenant)
+        .bind(name)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
     /// The id and status of the newest version of `name`: one indexed
     /// lookup, no decoding (the hot path's freshness check).
     pub async fn head(

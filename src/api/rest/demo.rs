@@ -1,0 +1,191 @@
+//! What the web UI's demo needs beyond skills: who the caller is, the smart
+//! examples, the MCP view of the server, a chat with the consumer agent
+//! (its steps stream over `/api/events`), and reset.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{error, internal, parse};
+use crate::agent::{AgentOptions, AgentStep, Host};
+use crate::app::{Activity, App};
+use crate::mcp::TenantId;
+
+/// The smart examples, embedded at build time.
+const EXAMPLES: &str = include_str!("../../../examples/demo/examples.json");
+/// Chats one tenant may run at once.
+const MAX_CHATS: usize = 2;
+/// Longest prompt, in bytes.
+const MAX_PROMPT_BYTES: usize = 256 * 1024;
+
+/// `GET /api/whoami`: the caller's tenant and the server's model.
+pub(super) async fn whoami(
+    State(app): State<App>,
+    Extension(TenantId(tenant)): Extension<TenantId>,
+) -> Response {
+    Json(json!({"tenant": tenant, "llm": app.llm_info(), "chat": app.has_own_llm()}))
+        .into_response()
+}
+
+/// `GET /api/examples`: the smart examples.
+pub(super) async fn examples() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        EXAMPLES,
+    )
+        .into_response()
+}
+
+/// `GET /api/mcp`: the server as an MCP client of this tenant sees it,
+/// asked over MCP itself (an in-process session): `initialize`'s answer
+/// and the whole `tools/list`.
+pub(super) async fn mcp_view(
+    State(app): State<App>,
+    Extension(TenantId(tenant)): Extension<TenantId>,
+) -> Response {
+    let host = match Host::in_process(app, &tenant).await {
+        Ok(h) => h,
+        Err(e) => return internal("mcp view", e),
+    };
+    let view = host.describe().await;
+    host.close().await;
+    match view {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => internal("mcp view", e),
+    }
+}
+
+/// `POST /api/reset`: clear the tenant's skills, traces, executions and
+/// learnings. Reaching here takes a key, or a loopback server with no
+/// tenants; the origin guard keeps other web pages out.
+pub(super) async fn reset(
+    State(app): State<App>,
+    Extension(TenantId(tenant)): Extension<TenantId>,
+) -> Response {
+    match app.reset(&tenant).await {
+        Ok(counts) => Json(json!({"reset": true, "cleared": counts})).into_response(),
+        Err(e) => internal("reset", e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatBody {
+    prompt: String,
+}
+
+/// Running chats per tenant.
+static CHATS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Mutex::default);
+
+/// A place among the tenant's running chats, given back on drop.
+struct ChatSlot(String);
+
+impl ChatSlot {
+    fn take(tenant: &str) -> Option<Self> {
+        let mut chats = CHATS.lock().unwrap_or_else(|p| p.into_inner());
+        let n = chats.entry(tenant.to_owned()).or_default();
+        if *n >= MAX_CHATS {
+            return None;
+        }
+        *n += 1;
+        Some(Self(tenant.to_owned()))
+    }
+}
+
+impl Drop for ChatSlot {
+    fn drop(&mut self) {
+        let mut chats = CHATS.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = chats.get_mut(&self.0) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// `POST /api/agent {"prompt"}`: start a chat with the consumer agent,
+/// which talks MCP to this server as the caller's tenant. Answers 202 with
+/// the chat id at once; each step arrives over `/api/events` as
+/// `agent_step`, and the end as `agent_done`.
+pub(super) async fn agent(
+    State(app): State<App>,
+    Extension(TenantId(tenant)): Extension<TenantId>,
+    body: Bytes,
+) -> Response {
+    let body: ChatBody = match parse(&body, "{prompt}") {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    if body.prompt.trim().is_empty() || body.prompt.len() > MAX_PROMPT_BYTES {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the prompt must be 1 to {MAX_PROMPT_BYTES} bytes"),
+        );
+    }
+    if !app.has_own_llm() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_llm",
+            "the chat needs a language model: run `autolearn model fetch` (or `make run`, which does), or set OPENAI_API_KEY / OPENAI_BASE_URL, and restart".into(),
+        );
+    }
+    let Some(slot) = ChatSlot::take(&tenant) else {
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            format!("{MAX_CHATS} chats are running already; wait for one to end"),
+        );
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("5"),
+        );
+        return r;
+    };
+    let chat = format!("chat-{}", hex::encode(rand::random::<[u8; 6]>()));
+    tokio::spawn(run_chat(app, tenant, chat.clone(), body.prompt, slot));
+    (StatusCode::ACCEPTED, Json(json!({"chat": chat}))).into_response()
+}
+
+async fn run_chat(app: App, tenant: String, chat: String, prompt: String, _slot: ChatSlot) {
+    let notifier = app.clone();
+    let (who, id) = (tenant.clone(), chat.clone());
+    let options = AgentOptions {
+        observer: Some(Arc::new(move |step: &AgentStep| {
+            notifier.notify(
+                &who,
+                Activity::AgentStep {
+                    chat: id.clone(),
+                    step: step.clone(),
+                },
+            );
+        })),
+        ..AgentOptions::default()
+    };
+    let outcome = match Host::in_process(app.clone(), &tenant).await {
+        Ok(host) => {
+            let llm = app.llm();
+            let r = crate::agent::run(llm.as_ref(), &host, &prompt, &options).await;
+            host.close().await;
+            r
+        }
+        Err(e) => Err(e),
+    };
+    let (report, error) = match outcome {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    app.notify(
+        &tenant,
+        Activity::AgentDone {
+            chat,
+            report,
+            error,
+        },
+    );
+}

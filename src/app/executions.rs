@@ -1,0 +1,107 @@
+//! The execution log's writer: skill calls queue their rows here and one
+//! background task stores them in batches, so a call never waits on the
+//! database for its log row. The queue is bounded: when the database
+//! cannot keep up, rows are dropped and counted, never buffered without
+//! limit.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::activity::{Activity, TenantActivity};
+use crate::store::{Execution, SkillStore};
+
+/// Rows waiting to be written, at most.
+const QUEUE: usize = 4096;
+/// Rows per transaction, at most.
+const BATCH: usize = 256;
+
+enum Job {
+    Row(Box<Execution>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The queue; cheap to clone.
+#[derive(Clone, Default)]
+pub(crate) struct ExecutionLog {
+    queue: Arc<OnceLock<mpsc::Sender<Job>>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl ExecutionLog {
+    fn sender(
+        &self,
+        store: &SkillStore,
+        activity: &tokio::sync::broadcast::Sender<TenantActivity>,
+    ) -> &mpsc::Sender<Job> {
+        self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            tokio::spawn(write(rx, store.clone(), activity.clone()));
+            tx
+        })
+    }
+
+    /// Queue `row`; dropped (and counted) when the queue is full.
+    pub fn record(
+        &self,
+        row: Execution,
+        store: &SkillStore,
+        activity: &tokio::sync::broadcast::Sender<TenantActivity>,
+    ) {
+        if self
+            .sender(store, activity)
+            .try_send(Job::Row(Box::new(row)))
+            .is_err()
+        {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!("execution log queue full: {n} rows dropped so far");
+            }
+        }
+    }
+
+    /// Wait until every row queued so far is stored.
+    pub async fn flush(&self) {
+        let Some(tx) = self.queue.get() else {
+            return;
+        };
+        let (done, wait) = oneshot::channel();
+        if tx.send(Job::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn write(
+    mut rx: mpsc::Receiver<Job>,
+    store: SkillStore,
+    activity: tokio::sync::broadcast::Sender<TenantActivity>,
+) {
+    let mut jobs = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut jobs, BATCH).await > 0 {
+        let mut rows = Vec::new();
+        let mut flushes = Vec::new();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Row(r) => rows.push(*r),
+                Job::Flush(done) => flushes.push(done),
+            }
+        }
+        match store.insert_executions(&rows).await {
+            Ok(seqs) => {
+                for (mut row, seq) in rows.into_iter().zip(seqs) {
+                    row.seq = seq;
+                    let _ = activity.send(TenantActivity {
+                        tenant: row.tenant.clone(),
+                        activity: Activity::SkillExecuted(row),
+                    });
+                }
+            }
+            Err(e) => tracing::error!("storing {} execution rows: {e}", rows.len()),
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}

@@ -1,0 +1,55 @@
+// A local stand-in for the OpenAI API at the LLM's network boundary, for the
+// web UI test: a model solving the demo examples as recorded in
+// tests/fixtures/agent_recorded.json (the same recording the Rust tests
+// replay). Given run_python it plays the recorded steps, then calls finish;
+// given skills, it calls the one whose description is the task.
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const examples = JSON.parse(readFileSync(join(root, "examples/demo/examples.json"), "utf8")).examples;
+const recorded = JSON.parse(readFileSync(join(root, "tests/fixtures/agent_recorded.json"), "utf8")).steps;
+
+const call = (name, args) => ({
+  role: "assistant",
+  content: null,
+  tool_calls: [{ id: "call_1", type: "function", function: { name, arguments: JSON.stringify(args) } }],
+});
+
+function answer(body) {
+  const messages = body.messages;
+  if (!body.tools) return { role: "assistant", content: "{}" };
+  const task = messages.find((m) => m.role === "user")?.content ?? "";
+  const example = examples.find((e) => task.startsWith(e.task));
+  const tools = body.tools.map((t) => t.function);
+  if (tools.some((t) => t.name === "run_python")) {
+    const done = messages.filter((m) => m.role === "tool").length;
+    const steps = example ? recorded[example.id] : [];
+    return done < steps.length ? call("run_python", { code: steps[done] }) : call("finish", {});
+  }
+  const head = task.slice(0, 60);
+  const fit = tools.find((t) => (t.description ?? "").startsWith(head));
+  return fit ? call(fit.name, {}) : call("solve_step_by_step", {});
+}
+
+/** Start the fake; resolves to {url, requests, close}. */
+export function startFakeOpenAI() {
+  const requests = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => {
+      const parsed = JSON.parse(body);
+      requests.push(parsed);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ choices: [{ message: answer(parsed) }], usage: { prompt_tokens: 300, completion_tokens: 40 } }));
+    });
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok({
+    url: `http://127.0.0.1:${server.address().port}/v1`,
+    requests,
+    close: () => server.close(),
+  })));
+}

@@ -1,0 +1,192 @@
+// The web UI in headless Chromium (Debian's chromium, driven by
+// playwright-core), against the real binary with the fake OpenAI API:
+// the page renders cleanly; a skill published over MCP shows up live; the
+// run form calls it; a smart example runs in the Chat panel and its second
+// run takes the skill path; Reset empties the lists; with tenants, the page
+// asks for a key. Screenshots of each panel go to target/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { startFakeOpenAI } from "./fake_openai.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = process.env.AUTOLEARN_BIN ?? join(root, "target/debug/autolearn");
+const artifact = process.env.AUTOLEARN_ARTIFACT ?? join(root, "target/python-wasm/runtime.wasm");
+const shots = join(root, "target/screenshots");
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+mkdirSync(shots, { recursive: true });
+
+const dirs = [];
+const servers = [];
+let fake;
+let browser;
+
+function env(dataDir) {
+  return {
+    ...process.env,
+    AUTOLEARN_DATA_DIR: dataDir,
+    AUTOLEARN_ARTIFACT: artifact,
+    AUTOLEARN_CACHE_DIR: join(dirname(artifact), "cache"),
+    AUTOLEARN_LLM: "openai",
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_API_KEY: "",
+  };
+}
+
+async function serve(dataDir) {
+  const server = spawn(bin, ["serve", "--addr", "127.0.0.1:0"], { env: env(dataDir), stdio: ["ignore", "pipe", "inherit"] });
+  servers.push(server);
+  const mcp = await new Promise((ok, fail) => {
+    let seen = "";
+    server.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const m = seen.match(/listening on (\S+)/);
+      if (m) ok(m[1]);
+    });
+    server.on("exit", (code) => fail(new Error(`server exited ${code}`)));
+  });
+  return { mcp, base: mcp.replace(/\/mcp$/, "") };
+}
+
+function tempDir() {
+  const d = mkdtempSync(join(tmpdir(), "autolearn-ui-"));
+  dirs.push(d);
+  return d;
+}
+
+before(async () => {
+  fake = await startFakeOpenAI();
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const s of servers) s.kill("SIGTERM");
+  fake?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function openPage(base) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  await page.goto(base + "/");
+  return { page, problems };
+}
+
+async function tab(page, name) {
+  await page.click(`#tab-${name}`);
+  await page.waitForSelector(`#panel-${name}:not([hidden])`);
+}
+
+const WORDS = "def word_count(text):\n    return {'words': len(text.split())}\n";
+
+test("the demo: live skills, the run form, a learned example, reset", async () => {
+  const { base, mcp } = await serve(tempDir());
+  const { page, problems } = await openPage(base);
+  await page.waitForSelector("#live.on");
+  assert.match(await page.textContent("#who"), /tenant local · openai/);
+  await page.waitForSelector('[data-example="sales_report"]');
+
+  // A skill published over MCP appears in Skills and MCP spec, no reload.
+  const client = new Client({ name: "autolearn-ui-test", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcp)));
+  const created = await client.callTool({ name: "create_skill", arguments: {
+    name: "word_count", description: "Count the words of a text.", code: WORDS, entry: "word_count",
+    examples: [{ input: { text: "a b c" }, output: { words: 3 } }],
+  } });
+  assert.equal(created.isError ?? false, false, JSON.stringify(created));
+  await tab(page, "skills");
+  await page.waitForSelector('[data-skill="word_count"]');
+  await tab(page, "mcp");
+  await page.waitForSelector('[data-tool="word_count"]');
+  await page.waitForSelector('[data-tool="run_python"]');
+  await page.screenshot({ path: join(shots, "mcp.png"), fullPage: true });
+
+  // The run form, generated from the input schema, calls it.
+  await tab(page, "skills");
+  await page.click('[data-skill="word_count"]');
+  await page.waitForSelector('form[data-form="word_count"]');
+  await page.fill("#in-text", "one two three four");
+  await page.click('form[data-form="word_count"] button[type="submit"]');
+  await page.waitForSelector(".run-result .result");
+  assert.deepEqual(JSON.parse(await page.textContent(".run-result .result")), { words: 4 });
+  assert.ok(await page.isVisible("pre.code .tok-keyword"), "the code is highlighted");
+  await page.screenshot({ path: join(shots, "skills.png"), fullPage: true });
+
+  // A smart example: solved step by step and crystallized, then the skill.
+  await tab(page, "chat");
+  await page.click('[data-example="sales_report"] [data-run="data"]');
+  const first = page.locator(".run").first();
+  await first.locator('[data-kind="crystallize"]').waitFor();
+  await page.waitForSelector('.run[data-path="reasoning"]');
+  assert.match(await first.locator('[data-kind="crystallize"]').textContent(), /published the skill/);
+  assert.equal(await first.locator('[data-kind="code"]').count(), 2);
+  await page.click('[data-example="sales_report"] [data-run="data"]');
+  await page.waitForSelector('.run[data-path="skill"]');
+  const second = page.locator('.run[data-path="skill"]');
+  assert.equal(await second.getAttribute("data-same"), "true");
+  assert.equal(await second.locator('[data-kind="code"]').count(), 0, "no code on the skill path");
+  // New data: the same skill, a new answer.
+  await page.click('[data-example="sales_report"] [data-run="variant"]');
+  await page.waitForFunction(() => document.querySelectorAll('.run[data-path="skill"]').length === 2);
+  await page.screenshot({ path: join(shots, "chat.png"), fullPage: true });
+
+  // Every call is in the execution log, live.
+  await tab(page, "executions");
+  await page.waitForFunction(() => document.querySelectorAll("#exec-table tbody tr[data-seq]").length >= 3);
+  await page.screenshot({ path: join(shots, "executions.png"), fullPage: true });
+  await tab(page, "learning");
+  await page.waitForSelector("#trust-chart svg circle");
+  await page.screenshot({ path: join(shots, "learning.png"), fullPage: true });
+
+  // Reset, confirmed, empties every list; the MCP client hears of it.
+  await page.click("#reset");
+  await page.click("#confirm-yes");
+  await tab(page, "skills");
+  await page.waitForFunction(() => document.querySelectorAll("#skill-list [data-skill]").length === 0);
+  await tab(page, "mcp");
+  await page.waitForFunction(() => !document.querySelector('[data-tool="word_count"]'));
+  await tab(page, "executions");
+  await page.waitForSelector("#exec-table tbody tr.empty");
+  const tools = await client.listTools();
+  assert.ok(!tools.tools.some((t) => t.name === "word_count"));
+  await client.close();
+
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("with tenants, the page asks for a key and sees only that tenant", async () => {
+  const dataDir = tempDir();
+  const created = spawnSync(bin, ["tenant", "create", "acme"], { env: env(dataDir), encoding: "utf8" });
+  assert.equal(created.status, 0, created.stderr);
+  const key = created.stdout.trim();
+  const { base } = await serve(dataDir);
+  const page = await browser.newPage();
+  await page.goto(base + "/");
+  await page.waitForSelector("#key-dialog[open]");
+  await page.fill("#key", "wrong-key");
+  await page.click('#key-form button[type="submit"]');
+  await page.waitForFunction(() => document.getElementById("key-error").textContent.includes("not valid"));
+  await page.fill("#key", key);
+  await page.click('#key-form button[type="submit"]');
+  await page.waitForFunction(() => document.getElementById("who").textContent.startsWith("tenant acme"));
+  await page.waitForSelector("#live.on");
+  // The API refuses other origins, even with the key.
+  const refused = await fetch(`${base}/api/whoami`, { headers: { authorization: `Bearer ${key}`, origin: "http://evil.example" } });
+  assert.equal(refused.status, 403);
+  await page.close();
+});

@@ -1,0 +1,225 @@
+//! The REST API the web UI uses, over real HTTP against an in-process
+//! server: the execution log, reset, the run endpoint, the embedded page,
+//! and the same-origin guard that keeps other web pages out of a loopback
+//! server with no key.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use autolearn::api::{ServeOptions, run};
+use autolearn::app::{Activity, App};
+use autolearn::limits::ServerLimits;
+use autolearn::sandbox::{Sandbox, SandboxConfig};
+use autolearn::skills::{Example, Provenance, SkillManifest};
+use autolearn::store::SkillStore;
+use serde_json::{Value, json};
+
+fn double() -> SkillManifest {
+    SkillManifest {
+        name: "double".into(),
+        description: "Twice a number.".into(),
+        input_schema: json!({"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}),
+        output_schema: None,
+        source: "def f(x):\n    \"\"\"Twice x.\"\"\"\n    if x == 13:\n        raise ValueError('unlucky')\n    return 2 * x\n".into(),
+        entry: "f".into(),
+        examples: vec![Example {
+            input: json!({"x": 2}),
+            output: json!(4),
+        }],
+    }
+}
+
+async fn server() -> (App, String, tempfile::TempDir) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = crate::util::data_dir();
+    let sandbox = Sandbox::new(&SandboxConfig::new(
+        crate::util::artifact(),
+        crate::util::cache_dir(),
+    ))
+    .unwrap();
+    let store = SkillStore::open(&dir.path().join("db.sqlite"))
+        .await
+        .unwrap();
+    let app = App::new(store, Arc::new(sandbox));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let options = ServeOptions {
+        addr,
+        allowed_hosts: Vec::new(),
+        conformance: false,
+        limits: ServerLimits::default(),
+    };
+    tokio::spawn(run(app.clone(), listener, options, std::future::pending()));
+    (app, format!("http://{addr}"), dir)
+}
+
+async fn post(url: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(url: &str) -> (u16, Value) {
+    let r = reqwest::get(url).await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_are_logged_and_a_reset_clears_the_tenant_but_keeps_the_chain() {
+    let (app, base, _dir) = server().await;
+    let mut feed = app.subscribe();
+    app.add_skill("local", double(), Provenance::Authored)
+        .await
+        .unwrap();
+    app.add_skill("other", double(), Provenance::Authored)
+        .await
+        .unwrap();
+
+    let (status, ok) = post(
+        &format!("{base}/api/skills/double/run"),
+        json!({"input": {"x": 21}}),
+    )
+    .await;
+    assert_eq!((status, &ok["result"]), (200, &json!(42)), "{ok}");
+    let (status, failed) = post(
+        &format!("{base}/api/skills/double/run"),
+        json!({"input": {"x": 13}}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(failed["error"]["error_type"], "ValueError");
+    let (status, bad) = post(
+        &format!("{base}/api/skills/double/run"),
+        json!({"input": {"x": "two"}}),
+    )
+    .await;
+    assert_eq!(
+        (status, bad["error"]["kind"].as_str()),
+        (400, Some("bad_input"))
+    );
+    assert_eq!(
+        post(&format!("{base}/api/skills/nope/run"), json!({}))
+            .await
+            .0,
+        404
+    );
+
+    app.flush_executions().await;
+    let (_, log) = get(&format!("{base}/api/executions")).await;
+    let rows = log["executions"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{log}");
+    assert_eq!(rows[3]["output"], "42");
+    assert_eq!(rows[2]["error_kind"], "exception");
+    assert_eq!(rows[1]["error_kind"], "bad_input");
+    assert_eq!(rows[0]["error_kind"], "not_found");
+    assert!(rows[3]["fuel"].as_u64().unwrap() > 0);
+    // Each row reached the live feed too, after the skill was added.
+    let mut executed = 0;
+    while let Ok(e) = feed.try_recv() {
+        if matches!(e.activity, Activity::SkillExecuted(_)) {
+            assert_eq!(e.tenant, "local");
+            executed += 1;
+        }
+    }
+    assert_eq!(executed, 4);
+
+    let (_, detail) = get(&format!("{base}/api/skills/double")).await;
+    assert_eq!(detail["versions"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["learnings"][0]["kind"], "decision");
+
+    let mut skill_events = app.events.subscribe();
+    let (status, reset) = post(&format!("{base}/api/reset"), json!({})).await;
+    assert_eq!(status, 200, "{reset}");
+    assert_eq!(reset["cleared"]["skills"], 1);
+    assert_eq!(reset["cleared"]["executions"], 4);
+    assert_eq!(
+        skill_events.recv().await.unwrap().name,
+        "double",
+        "MCP sessions hear of it"
+    );
+    assert_eq!(
+        get(&format!("{base}/api/skills")).await.1["skills"],
+        json!([])
+    );
+    assert_eq!(
+        get(&format!("{base}/api/executions")).await.1["executions"],
+        json!([])
+    );
+    assert_eq!(
+        get(&format!("{base}/api/learnings")).await.1["learnings"],
+        json!([])
+    );
+    // Another tenant's skill is untouched, and the log is one valid chain.
+    assert!(app.skill("other", "double").await.is_ok());
+    assert!(app.store.verify_learnings().await.unwrap().is_ok());
+    // The demo can run again.
+    app.add_skill("local", double(), Provenance::Authored)
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&format!("{base}/api/learnings")).await.1["learnings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_is_embedded_and_other_origins_are_refused() {
+    let (_app, base, _dir) = server().await;
+    let page = reqwest::get(format!("{base}/")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(page.text().await.unwrap().contains("/assets/app.js"));
+    assert_eq!(
+        reqwest::get(format!("{base}/assets/app.js"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        reqwest::get(format!("{base}/assets/../Cargo.toml"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    let client = reqwest::Client::new();
+    // A page on another site, calling the loopback server from the browser.
+    let evil = client
+        .post(format!("{base}/api/reset"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    // A hostile DNS name rebound to 127.0.0.1.
+    let rebound = client
+        .get(format!("{base}/api/whoami"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403);
+    // The page's own origin is fine.
+    let host = base.trim_start_matches("http://");
+    let same = client
+        .get(format!("{base}/api/whoami"))
+        .header("origin", format!("http://{host}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 200);
+    assert_eq!(same.json::<Value>().await.unwrap()["tenant"], "local");
+}
