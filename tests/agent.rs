@@ -87,12 +87,12 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
         .as_str()
         .unwrap()
         .to_owned();
-    // The data never went to the model: only its first line did.
+    // The data never went to the model: only its first lines did.
     let offered_before = fake.offered.lock().unwrap().len();
     {
         let s = steps.lock().unwrap();
         assert!(
-            matches!(&s[0], AgentStep::Task { attachments, .. } if attachments[0].contains("first line: date,region"))
+            matches!(&s[0], AgentStep::Task { attachments, .. } if attachments[0].contains("a str of 13 lines, starting:\n    date,region"))
         );
         assert!(
             s.iter()
@@ -227,5 +227,31 @@ async fn a_failing_step_is_shown_to_the_model_and_a_silent_model_gives_up() {
         err.to_string().starts_with("no answer after 0 steps"),
         "{err}"
     );
+    host.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_ignores_the_data_is_not_crystallized() {
+    // A weak model writes its answer as a constant; a constant is no skill.
+    let (url, _) = serve(Script {
+        agent: Some(Arc::new(|body: &Value| {
+            let ran = body["messages"].as_array().unwrap().iter().any(|m| m["role"] == "tool");
+            if ran {
+                tool_call("finish", json!({}))
+            } else {
+                tool_call("run_python", json!({"code": "{'words': 3}"}))
+            }
+        })),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::in_process(app.clone(), "local").await.unwrap();
+    let prompt = "Count the words.\n\n```\none two three\n```";
+    let report = agent::run(&model(&url), &host, prompt, &AgentOptions::default()).await.unwrap();
+    assert_eq!(report.answer, json!({"words": 3}));
+    assert_eq!(report.tools_called, ["search_skills", "run_python"]);
+    assert_eq!(report.crystallized.unwrap()["error"]["kind"], "not_sent");
+    assert!(app.published("local").await.unwrap().is_empty());
     host.close().await;
 }

@@ -228,19 +228,14 @@ pub async fn run(
     };
     run.emit(AgentStep::Task {
         task: run.prompt.task.clone(),
-        attachments: run
-            .prompt
-            .describe_attachments()
-            .lines()
-            .map(str::to_owned)
-            .collect(),
+        attachments: run.prompt.describe(),
     });
     let (answer, skill_used, crystallized, trace) = match skill_path::try_skill(&mut run).await? {
         Some((skill, answer)) => (answer, Some(skill), None, None),
         None => {
             let solved = solve::solve(&mut run).await?;
             let crystallized = if options.crystallize {
-                Some(solve::crystallize(&mut run, &solved.trace).await?)
+                Some(solve::crystallize(&mut run, &solved).await?)
             } else {
                 None
             };

@@ -11,6 +11,8 @@ use serde_json::Value;
 
 /// Most attachments one prompt may carry.
 pub const MAX_ATTACHMENTS: usize = 8;
+/// Lines of a text attachment the model sees (its format, not its data).
+const PREVIEW_LINES: usize = 3;
 
 /// A prompt, taken apart.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,25 +72,51 @@ impl Prompt {
             .map(|(_, v)| v)
     }
 
-    /// One line per attachment, telling the model what each variable holds
-    /// (its kind, size and first line), never its contents.
-    pub fn describe_attachments(&self) -> String {
+    /// One entry per attachment, telling the model what each variable holds
+    /// (its kind, size and first lines, to show the format), never all of it.
+    pub fn describe(&self) -> Vec<String> {
         self.attachments
             .iter()
             .map(|(name, value)| match value {
                 Value::String(s) => format!(
-                    "- `{name}`: a str of {} lines; first line: {}",
+                    "- `{name}`: a str of {} lines, starting:\n{}",
                     s.lines().count(),
-                    crate::text::truncate(s.lines().next().unwrap_or(""), 200)
+                    s.lines()
+                        .take(PREVIEW_LINES)
+                        .map(|l| format!("    {}", crate::text::truncate(l, 200)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+                Value::Array(items) => format!(
+                    "- `{name}`: a list of {} items; the first: {}",
+                    items.len(),
+                    crate::text::truncate(
+                        &items.first().map(Value::to_string).unwrap_or_default(),
+                        200
+                    )
+                ),
+                Value::Object(map) => format!(
+                    "- `{name}`: a dict with keys {}",
+                    crate::text::truncate(
+                        &map.keys()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        200
+                    )
                 ),
                 other => format!(
-                    "- `{name}`: JSON ({}), {} bytes",
+                    "- `{name}`: {}: {}",
                     kind(other),
-                    other.to_string().len()
+                    crate::text::truncate(&other.to_string(), 200)
                 ),
             })
-            .collect::<Vec<_>>()
-            .join("\n")
+            .collect()
+    }
+
+    /// [`Prompt::describe`] as one text.
+    pub fn describe_attachments(&self) -> String {
+        self.describe().join("\n")
     }
 }
 
@@ -150,7 +178,7 @@ mod tests {
         assert_eq!(p.attachment("data2"), Some(&json!([1, 2])));
         assert!(
             p.describe_attachments()
-                .contains("a str of 2 lines; first line: region,amount")
+                .contains("a str of 2 lines, starting:\n    region,amount\n    eu,3")
         );
     }
 

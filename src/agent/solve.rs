@@ -16,6 +16,12 @@ use crate::llm::tools::result_text;
 use crate::llm::{ChatRequest, Message, ModelRole, ToolCall, ToolSpec};
 
 const RUN_PYTHON: &str = "run_python";
+/// Most tokens a step's code may take: a few lines, with room to spare. A
+/// small model that loops is cut off here, and told its code failed.
+const STEP_TOKENS: u32 = 768;
+/// Earlier turns shown to the model, besides the task: the last exchanges
+/// only, so a long struggle does not outgrow a small model's context.
+const HISTORY_MESSAGES: usize = 6;
 const FINISH: &str = "finish";
 
 /// A solved task.
@@ -24,6 +30,8 @@ pub(super) struct Solved {
     pub answer: Value,
     /// The trace its steps were recorded in.
     pub trace: String,
+    /// Whether a successful step read the task's data (when it has any).
+    pub used_data: bool,
 }
 
 fn tools() -> Vec<ToolSpec> {
@@ -49,9 +57,10 @@ fn tools() -> Vec<ToolSpec> {
 
 fn system_prompt(run: &Run<'_>) -> String {
     let mut text = String::from(
-        "You answer data tasks by running Python, one short step at a time (a few lines each), with run_python. \
-         The value of a step's last expression is its result. Import only what the step uses, \
-         from Python's standard library. Results must be plain data: dicts, lists, strings, numbers.",
+        "You answer data tasks by running Python with run_python, one short step at a time. \
+         A step is a few plain statements (no function definitions) ending with an expression: \
+         its value is the step's result. Import only what the step uses, from Python's standard \
+         library. Results must be plain data: dicts, lists, strings, numbers.",
     );
     if !run.prompt.attachments.is_empty() {
         text.push_str(&format!(
@@ -61,7 +70,9 @@ fn system_prompt(run: &Run<'_>) -> String {
     }
     text.push_str(
         "\nEach successful step's result is defined as step1, step2, ... in later steps. \
-         When a step's result answers the task completely, call finish.",
+         When a step's result answers the task completely, call finish.\n\
+         Example of a step, counting the words of a text `t`:\n\
+         ```python\nwords = t.split()\n{'words': len(words)}\n```",
     );
     text
 }
@@ -83,6 +94,7 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
     // Results of successful steps, by variable name.
     let mut results: Vec<(String, Value)> = Vec::new();
     let mut last_code: Option<String> = None;
+    let mut used_data = false;
     let mut last_error: Option<String> = None;
     let mut steps = 0;
     // Turns that ran nothing (a finish too early, an empty call) count too,
@@ -91,9 +103,9 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
         let answer = run
             .ask(ChatRequest {
                 role: ModelRole::Reasoning,
-                messages: messages.clone(),
+                messages: recent(&messages),
                 temperature: 0.0,
-                max_tokens: 2048,
+                max_tokens: STEP_TOKENS,
                 json_schema: None,
                 expect_code: false,
                 tools: tools.clone(),
@@ -112,6 +124,7 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
             return Ok(Solved {
                 answer: answer.clone(),
                 trace,
+                used_data: used_data || run.prompt.attachments.is_empty(),
             });
         }
         messages.push(Message::assistant_calls(vec![call.clone()]));
@@ -126,6 +139,11 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
             let reply = step(run, &trace, steps, &code, &mut results).await?;
             match &reply {
                 Ok(_) => {
+                    used_data |= run
+                        .prompt
+                        .attachments
+                        .iter()
+                        .any(|(name, _)| mentions(&code, name));
                     last_code = Some(code.trim().to_owned());
                     last_error = None;
                 }
@@ -136,6 +154,19 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
         messages.push(Message::tool_result(call.id, reply));
     }
     Err(AgentError::GaveUp { steps, last_error })
+}
+
+/// The system message and the task, then the last [`HISTORY_MESSAGES`]
+/// (whole exchanges: a call and its result).
+fn recent(messages: &[Message]) -> Vec<Message> {
+    let (head, rest) = messages.split_at(2.min(messages.len()));
+    let keep = rest.len().min(HISTORY_MESSAGES);
+    let mut start = rest.len() - keep;
+    // Never begin with a tool result whose call was cut.
+    if rest.get(start).is_some_and(|m| m.role == "tool") {
+        start += 1;
+    }
+    head.iter().chain(&rest[start..]).cloned().collect()
 }
 
 /// Run one step; the text the model reads next, `Ok` when it succeeded.
@@ -185,19 +216,26 @@ async fn step(
         )));
     }
     let value = ran.structured["value"].clone();
-    if value.is_null() && !stdout.is_empty() {
-        // It printed its answer instead of ending with it: say so, or the
-        // model takes `None` for the result.
+    if value.is_null() {
+        // No result: it printed its answer, or defined a function and never
+        // called it. Say so, or the model takes `None` for the answer.
+        let message = if stdout.is_empty() {
+            format!(
+                "Step {n} has no value (None). End the step with an expression whose value is the result; a function you define must also be called."
+            )
+        } else {
+            format!(
+                "Step {n} printed:\n{}\nbut its value is None. End the step with the expression whose value is the result, not with print().",
+                crate::text::truncate(&stdout, 1024)
+            )
+        };
         run.emit(AgentStep::Output {
             step: n,
             ok: false,
-            output: json!({"message": "the step printed its result but its value is None"}),
-            stdout: stdout.clone(),
+            output: json!({"message": message}),
+            stdout,
         });
-        return Ok(Err(format!(
-            "Step {n} printed:\n{}\nbut its value is None. End the step with the expression whose value is the result, not with print().",
-            crate::text::truncate(&stdout, 1024)
-        )));
+        return Ok(Err(message));
     }
     run.emit(AgentStep::Output {
         step: n,
@@ -217,8 +255,20 @@ async fn step(
     Ok(Ok(text))
 }
 
-/// Send the trace to `crystallize`; what it said.
-pub(super) async fn crystallize(run: &mut Run<'_>, trace: &str) -> Result<Value, AgentError> {
+/// Send the trace to `crystallize`; what it said. An answer that never
+/// read the task's data is not a skill worth keeping (a model that wrote
+/// its answer as a constant): it is not sent.
+pub(super) async fn crystallize(run: &mut Run<'_>, solved: &Solved) -> Result<Value, AgentError> {
+    if !solved.used_data {
+        let reason = "no step read the task's data, so the answer would not generalize";
+        run.emit(AgentStep::Crystallize {
+            published: false,
+            skill: None,
+            reason: Some(reason.into()),
+        });
+        return Ok(json!({"published": false, "error": {"kind": "not_sent", "message": reason}}));
+    }
+    let trace = solved.trace.as_str();
     let request = crate::text::truncate(&run.prompt.task, 2048);
     let said = run
         .call("crystallize", json!({"request": request, "trace": trace}))

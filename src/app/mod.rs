@@ -10,20 +10,18 @@ mod errors;
 mod executions;
 mod fair;
 mod generate;
+mod run;
 mod traces;
 mod verified;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::config::Paths;
 use crate::learn::{Verification, verify};
 use crate::limits::Limits;
-use crate::sandbox::{
-    CallError, Determinism, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError,
-    SkillCode,
-};
-use crate::skills::{InputValidator, Provenance, Skill, SkillManifest, Status};
+use crate::sandbox::{CallError, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError};
+use crate::skills::{Provenance, Skill, SkillManifest, Status};
 use crate::store::{Inserted, SkillStore, StoreError};
 
 pub use activity::{Activity, TenantActivity};
@@ -33,7 +31,7 @@ use fair::Shares;
 pub use fair::{Admission, Busy};
 pub use generate::{GenerateOutcome, GenerateSkillError};
 pub use traces::{CellRun, Crystallize, PythonStep};
-use verified::{Verified, VerifiedSkills};
+use verified::VerifiedSkills;
 
 /// Store plus sandbox; cheap to clone.
 #[derive(Clone)]
@@ -401,139 +399,6 @@ impl App {
         }
         Ok((inserted, verification))
     }
-
-    /// The newest version of `name`, published and verified, from the cache
-    /// when its id is unchanged.
-    async fn resolve(&self, tenant: &str, name: &str) -> Result<Arc<Verified>, RunError> {
-        let (id, status) = match self.store.head(tenant, name).await {
-            Ok(Some(head)) => head,
-            Ok(None) => return Err(RunError::NotFound(name.to_owned())),
-            Err(e) => return Err(RunError::Store(e)),
-        };
-        if status != Status::Published {
-            return Err(RunError::NotPublished {
-                name: name.to_owned(),
-                status,
-            });
-        }
-        if let Some(v) = self.verified.get(tenant, name, &id) {
-            return Ok(v);
-        }
-        let skill = match self.store.get(tenant, &id).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound(_)) => return Err(RunError::NotFound(name.to_owned())),
-            Err(e) => return Err(RunError::Store(e)),
-        };
-        let compile = |schema: &serde_json::Value| {
-            InputValidator::new(schema).map_err(|e| CallError::Host(e.to_string()))
-        };
-        let verified = Arc::new(Verified {
-            input: compile(&skill.manifest.input_schema)?,
-            output: skill
-                .manifest
-                .output_schema
-                .as_ref()
-                .map(compile)
-                .transpose()?,
-            skill: Arc::new(skill),
-        });
-        self.verified.put(tenant, name, verified.clone());
-        Ok(verified)
-    }
-
-    /// Run the newest version of `name` on `input`, which is checked
-    /// against the skill's input schema first and its output schema after.
-    /// The call goes into the execution log.
-    pub async fn run_skill(
-        &self,
-        tenant: &str,
-        name: &str,
-        input: &serde_json::Value,
-        limits: ResourceLimits,
-        determinism: Determinism,
-    ) -> Result<RunResult, RunError> {
-        let started = Instant::now();
-        let result = self
-            .run_skill_unlogged(tenant, name, input, limits, determinism)
-            .await;
-        self.log_execution(tenant, name, input, &result, started.elapsed());
-        result
-    }
-
-    async fn run_skill_unlogged(
-        &self,
-        tenant: &str,
-        name: &str,
-        input: &serde_json::Value,
-        mut limits: ResourceLimits,
-        determinism: Determinism,
-    ) -> Result<RunResult, RunError> {
-        let tenant_limits = self.limits(tenant).await;
-        check_input_size(input, &tenant_limits)?;
-        let verified = self.resolve(tenant, name).await?;
-        let _admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
-
-        let sandbox = self.sandbox.clone();
-        let (job, input) = (verified.clone(), input.clone());
-        let output = off_io(async move {
-            // Validation is host work on untrusted data: it runs here, off
-            // the I/O threads, inside the tenant's share, and its time
-            // counts against the call's deadline.
-            let started = Instant::now();
-            job.input.validate(&input).map_err(CallError::BadInput)?;
-            let full = limits.deadline;
-            limits.deadline = limits.deadline.saturating_sub(started.elapsed());
-            if limits.deadline.is_zero() {
-                return Err(CallError::Timeout { limit: full });
-            }
-            let input_json = input.to_string();
-            let m = &job.skill.manifest;
-            let code = SkillCode {
-                name: &m.name,
-                source: &m.source,
-                entry: &m.entry,
-            };
-            let output = sandbox.run(code, &input_json, &limits, determinism).await?;
-            let value: serde_json::Value = serde_json::from_str(&output.json)
-                .map_err(|e| CallError::Host(format!("guest returned invalid JSON: {e}")))?;
-            if let Some(schema) = &job.output {
-                schema.validate(&value).map_err(|e| {
-                    CallError::Guest(crate::sandbox::GuestFault {
-                        kind: crate::sandbox::ErrorKind::BadOutput,
-                        error_type: "OutputSchemaError".into(),
-                        message: crate::text::truncate(
-                            &format!("the result does not fit the output schema: {e}"),
-                            crate::text::MAX_MESSAGE_BYTES,
-                        ),
-                        traceback: String::new(),
-                        line: 0,
-                    })
-                })?;
-            }
-            Ok((output, value))
-        })
-        .await
-        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))??;
-        let (output, value) = output;
-        let skill = verified.skill.clone();
-        Ok(RunResult {
-            skill,
-            output,
-            value,
-        })
-    }
-}
-
-/// Refuse an input over the tenant's size limit before any work on it.
-fn check_input_size(input: &serde_json::Value, limits: &Limits) -> Result<(), CallError> {
-    let size = serde_json::to_string(input).map_or(usize::MAX, |s| s.len());
-    if size > limits.input_bytes {
-        return Err(CallError::BadInput(format!(
-            "the input is {size} bytes, over the {} byte limit",
-            limits.input_bytes
-        )));
-    }
-    Ok(())
 }
 
 /// Run sandbox work on a blocking-pool thread, so wasm compute between

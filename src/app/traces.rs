@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::{AddError, App, CrystallizeError, Crystallized, check_input_size, off_io};
+use super::run::check_input_size;
+use super::{AddError, App, CrystallizeError, Crystallized, off_io};
 use crate::learn::crystallize::{Refusal, fingerprint, prepare};
 use crate::learn::refine::refine;
 use crate::sandbox::{CallError, Determinism, ResourceLimits};

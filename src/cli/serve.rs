@@ -119,6 +119,7 @@ pub(super) async fn run(
     };
     // Tests and scripts read this line to find the port when given :0.
     println!("autolearn listening on http://{local}/mcp");
+    println!("autolearn web UI at http://{local}/");
     crate::api::run(app, listener, options, crate::api::shutdown_signal())
         .await
         .map_err(|e| Failure::failed("host", e.to_string()))

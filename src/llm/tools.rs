@@ -89,10 +89,20 @@ pub fn as_text_request(request: &ChatRequest) -> ChatRequest {
                     "- {}: {} Call it by answering with the code in one ```python block.",
                     t.name, t.description
                 )
+            } else if t.parameters["properties"]
+                .as_object()
+                .is_none_or(|p| p.is_empty())
+            {
+                format!(
+                    "- {}: {} Call it by answering exactly: {}",
+                    t.name,
+                    t.description,
+                    json!({"tool": t.name, "arguments": {}})
+                )
             } else {
                 format!(
-                    "- {}: {} Arguments: {}",
-                    t.name, t.description, t.parameters
+                    "- {}: {} Call it by answering {{\"tool\": \"{}\", \"arguments\": {{...}}}} with arguments that fit: {}",
+                    t.name, t.description, t.name, t.parameters
                 )
             }
         })
@@ -102,9 +112,7 @@ pub fn as_text_request(request: &ChatRequest) -> ChatRequest {
         listing.join("\n")
     );
     if !json_tools.is_empty() {
-        instructions.push_str(
-            "\nTo call any other tool, answer with one JSON object only: {\"tool\": NAME, \"arguments\": {...}}.",
-        );
+        instructions.push_str("\nA JSON call is the whole answer: nothing before or after it.");
     }
     let mut messages = Vec::with_capacity(request.messages.len() + 1);
     let mut system_done = false;
@@ -156,7 +164,7 @@ pub fn read_call(response: ChatResponse, tools: &[ToolSpec]) -> Result<ChatRespo
         && text.starts_with("```")
         && let Some(code) = super::json::python_code(text)
         // A small model sometimes fences a JSON call: read it as one.
-        && !code.trim_start().starts_with("{\"tool\"")
+        && !is_json_call(&code)
     {
         return Ok(ChatResponse {
             tool_calls: vec![call(tool.name.clone(), json!({"code": code}))],
@@ -187,6 +195,11 @@ pub fn read_call(response: ChatResponse, tools: &[ToolSpec]) -> Result<ChatRespo
         tool_calls: vec![call(name, arguments)],
         ..response
     })
+}
+
+/// Whether `text` is a JSON tool call rather than code.
+fn is_json_call(text: &str) -> bool {
+    serde_json::from_str::<Value>(text.trim()).is_ok_and(|v| v["tool"].is_string())
 }
 
 /// A tool's result as a model will read it: JSON, cut to

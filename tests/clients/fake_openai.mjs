@@ -53,3 +53,9 @@ export function startFakeOpenAI() {
     close: () => server.close(),
   })));
 }
+
+// Run as a program (the Python tests do): print the URL, serve until killed.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const fake = await startFakeOpenAI();
+  console.log(fake.url);
+}

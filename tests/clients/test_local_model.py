@@ -38,3 +38,41 @@ def test_the_embedded_model_generates_a_skill_end_to_end(data_dir):
         print("local model:", {k: out[k] for k in ("published", "trust", "candidates", "llm_calls", "usage")})
     finally:
         s.close()
+
+
+@pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"), reason="run `autolearn model fetch` first")
+def test_the_agent_runs_on_the_embedded_model(data_dir):
+    """The consumer agent with the real local model, on the simplest smart
+    example, against a real server: the model's tool calls (constrained
+    decoding) reach AutoLearn as run_python steps, and the run ends with an
+    answer or with a clean "no answer" (a 0.5B model is a weak agent; the
+    point is that every part works with it)."""
+    import json
+    import subprocess
+
+    from conftest import BIN, ROOT, server_env
+
+    example = next(e for e in json.loads((ROOT / "examples/demo/examples.json").read_text())["examples"]
+                   if e["id"] == "support_triage")
+    prompt = f"{example['task']}\n\n```{example['lang']}\n{example['data']}```\n"
+    s = Server(data_dir)
+    try:
+        env = server_env(data_dir)
+        env["AUTOLEARN_LLM"] = "local"
+        r = subprocess.run([str(BIN), "agent", "--url", s.url, "--max-steps", "2", "--json", "-"],
+                           input=prompt, capture_output=True, text=True, env=env, timeout=1500)
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+        print("local agent:", out)
+        if r.returncode == 0:
+            assert out["skill_used"] is None and out["answer"] is not None, out
+            assert "run_python" in out["tools_called"] and out["llm_calls"] >= 2, out
+            assert out["crystallized"] is not None, out
+        else:
+            assert out["error"]["kind"] == "agent", out
+            assert out["error"]["message"].startswith("no answer after"), out
+        traces = subprocess.run([str(BIN), "trace", "list", "--json"], capture_output=True, text=True,
+                                env=server_env(data_dir), timeout=60)
+        assert traces.returncode == 0, traces.stderr
+        assert json.loads(traces.stdout)["traces"], "the model's steps reached the server"
+    finally:
+        s.close()
