@@ -95,8 +95,9 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
             matches!(&s[0], AgentStep::Task { attachments, .. } if attachments[0].contains("a str of 13 lines, starting:\n    date,region"))
         );
         assert!(
-            s.iter()
-                .any(|x| matches!(x, AgentStep::Code { step: 2, code } if code.contains("step1")))
+            s.iter().any(
+                |x| matches!(x, AgentStep::Code { step: 2, code, .. } if code.contains("step1"))
+            )
         );
         assert!(matches!(
             s.last(),
@@ -235,7 +236,11 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
     // A weak model writes its answer as a constant; a constant is no skill.
     let (url, _) = serve(Script {
         agent: Some(Arc::new(|body: &Value| {
-            let ran = body["messages"].as_array().unwrap().iter().any(|m| m["role"] == "tool");
+            let ran = body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["role"] == "tool");
             if ran {
                 tool_call("finish", json!({}))
             } else {
@@ -248,10 +253,64 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
     let app = app(&url).await;
     let host = Host::in_process(app.clone(), "local").await.unwrap();
     let prompt = "Count the words.\n\n```\none two three\n```";
-    let report = agent::run(&model(&url), &host, prompt, &AgentOptions::default()).await.unwrap();
+    let report = agent::run(&model(&url), &host, prompt, &AgentOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.answer, json!({"words": 3}));
     assert_eq!(report.tools_called, ["search_skills", "run_python"]);
     assert_eq!(report.crystallized.unwrap()["error"]["kind"], "not_sent");
     assert!(app.published("local").await.unwrap().is_empty());
+    host.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sampled_candidates_are_tried_until_one_runs() {
+    // The greedy sample fails; the warmer one works: the step is the one
+    // that ran, and the failed try stays out of the skill.
+    let (url, fake) = serve(Script {
+        agent: Some(Arc::new(|body: &Value| {
+            let ran = body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["role"] == "tool");
+            if ran {
+                return tool_call("finish", json!({}));
+            }
+            match body["temperature"].as_f64() {
+                Some(t) if t > 0.0 => tool_call("run_python", json!({"code": "len(data.split())"})),
+                _ => tool_call("run_python", json!({"code": "len(data.split(]))"})),
+            }
+        })),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::in_process(app.clone(), "local").await.unwrap();
+    let prompt = "Count the words.\n\n```\none two three\n```";
+    let options = AgentOptions {
+        samples: 2,
+        ..AgentOptions::default()
+    };
+    let report = agent::run(&model(&url), &host, prompt, &options)
+        .await
+        .unwrap();
+    assert_eq!(report.answer, json!(3));
+    assert_eq!(
+        report.tools_called,
+        ["search_skills", "run_python", "run_python", "crystallize"]
+    );
+    assert_eq!(
+        report.llm_calls, 4,
+        "two samples for the step, two for finish"
+    );
+    assert_eq!(report.crystallized.as_ref().unwrap()["published"], true);
+    let skill = app.published("local").await.unwrap().remove(0);
+    assert!(
+        !skill.manifest.source.contains("split(]"),
+        "{}",
+        skill.manifest.source
+    );
+    assert_eq!(fake.offered.lock().unwrap().len(), 4);
     host.close().await;
 }

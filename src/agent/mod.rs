@@ -38,6 +38,10 @@ pub struct AgentOptions {
     pub crystallize: bool,
     /// Sees every step as it happens (the CLI's display, the web UI).
     pub observer: Option<StepObserver>,
+    /// Candidate codes sampled per step, tried in the sandbox in turn until
+    /// one runs (0: 4 for the local model, whose batched decoding makes
+    /// them nearly free, else 1).
+    pub samples: usize,
 }
 
 impl Default for AgentOptions {
@@ -46,6 +50,7 @@ impl Default for AgentOptions {
             max_steps: 6,
             crystallize: true,
             observer: None,
+            samples: 0,
         }
     }
 }
@@ -89,6 +94,8 @@ pub enum AgentStep {
     Code {
         /// 1, 2, ...
         step: usize,
+        /// Which of the step's sampled candidates (1 when only one is).
+        attempt: usize,
         /// The code.
         code: String,
     },
@@ -96,6 +103,8 @@ pub enum AgentStep {
     Output {
         /// Which step.
         step: usize,
+        /// Which candidate.
+        attempt: usize,
         /// Whether it succeeded.
         ok: bool,
         /// Its result, or its error.
@@ -196,6 +205,29 @@ impl Run<'_> {
         let response = self.llm.chat(request).await?;
         self.usage += response.usage;
         Ok(response)
+    }
+
+    /// One completion per temperature, counted as that many calls.
+    async fn ask_many(
+        &mut self,
+        request: ChatRequest,
+        temperatures: Vec<f32>,
+    ) -> Vec<Result<ChatResponse, LlmError>> {
+        self.llm_calls += temperatures.len() as u64;
+        let answers = self.llm.chat_many(request, temperatures).await;
+        for a in answers.iter().flatten() {
+            self.usage += a.usage;
+        }
+        answers
+    }
+
+    /// Candidates per step (see [`AgentOptions::samples`]).
+    fn samples(&self) -> usize {
+        match self.options.samples {
+            0 if self.llm.info().backend == "local" => 4,
+            0 => 1,
+            n => n.min(8),
+        }
     }
 
     async fn call(&mut self, tool: &str, arguments: Value) -> Result<host::ToolAnswer, AgentError> {

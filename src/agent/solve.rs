@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::prompt::mentions;
 use super::{AgentError, AgentStep, Run};
 use crate::llm::tools::result_text;
-use crate::llm::{ChatRequest, Message, ModelRole, ToolCall, ToolSpec};
+use crate::llm::{ChatRequest, LlmError, Message, ModelRole, ToolCall, ToolSpec};
 
 const RUN_PYTHON: &str = "run_python";
 /// Most tokens a step's code may take: a few lines, with room to spare. A
@@ -100,22 +100,40 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
     // Turns that ran nothing (a finish too early, an empty call) count too,
     // so a model that never acts still ends.
     for _turn in 0..run.options.max_steps * 2 {
-        let answer = run
-            .ask(ChatRequest {
-                role: ModelRole::Reasoning,
-                messages: recent(&messages),
-                temperature: 0.0,
-                max_tokens: STEP_TOKENS,
-                json_schema: None,
-                expect_code: false,
-                tools: tools.clone(),
+        let request = ChatRequest {
+            role: ModelRole::Reasoning,
+            messages: recent(&messages),
+            temperature: 0.0,
+            max_tokens: STEP_TOKENS,
+            json_schema: None,
+            expect_code: false,
+            tools: tools.clone(),
+        };
+        let answers = match run.samples() {
+            1 => vec![run.ask(request).await?],
+            k => {
+                let all = run.ask_many(request, TEMPERATURES[..k].to_vec()).await;
+                // The greedy answer must come; the others may fail alone.
+                let mut all = all.into_iter();
+                let mut answers = vec![
+                    all.next()
+                        .unwrap_or(Err(LlmError::Malformed("no answer".into())))?,
+                ];
+                answers.extend(all.flatten());
+                answers
+            }
+        };
+        let calls: Vec<ToolCall> = answers
+            .into_iter()
+            .map(|a| {
+                a.tool_calls.into_iter().next().unwrap_or(ToolCall {
+                    id: "call_0".into(),
+                    name: FINISH.into(),
+                    arguments: json!({}),
+                })
             })
-            .await?;
-        let call = answer.tool_calls.into_iter().next().unwrap_or(ToolCall {
-            id: "call_0".into(),
-            name: FINISH.into(),
-            arguments: json!({}),
-        });
+            .collect();
+        let call = calls[0].clone();
         let code = call.arguments["code"].as_str().unwrap_or("").to_owned();
         let done = call.name == FINISH
             // A model that repeats its last good step has nothing to add.
@@ -127,33 +145,77 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
                 used_data: used_data || run.prompt.attachments.is_empty(),
             });
         }
-        messages.push(Message::assistant_calls(vec![call.clone()]));
-        let reply = if call.name != RUN_PYTHON {
-            "No step has succeeded yet: run code with run_python first.".to_owned()
-        } else if code.trim().is_empty() {
-            "The code is empty.".to_owned()
-        } else if steps == run.options.max_steps {
+        let candidates = distinct_codes(&calls);
+        if candidates.is_empty() {
+            messages.push(Message::assistant_calls(vec![call.clone()]));
+            let reply = if call.name == RUN_PYTHON {
+                "The code is empty."
+            } else {
+                "No step has succeeded yet: run code with run_python first."
+            };
+            messages.push(Message::tool_result(call.id, reply));
+            continue;
+        }
+        if steps == run.options.max_steps {
             break;
-        } else {
-            steps += 1;
-            let reply = step(run, &trace, steps, &code, &mut results).await?;
-            match &reply {
-                Ok(_) => {
-                    used_data |= run
-                        .prompt
-                        .attachments
-                        .iter()
-                        .any(|(name, _)| mentions(&code, name));
-                    last_code = Some(code.trim().to_owned());
-                    last_error = None;
+        }
+        steps += 1;
+        // Each candidate in turn until one runs: the first that works is
+        // the step; the model hears of the greedy candidate's failure.
+        let mut chosen = None;
+        let mut first_failure = None;
+        for (i, code) in candidates.iter().enumerate() {
+            match step(run, &trace, steps, i + 1, code, &mut results).await? {
+                Ok(reply) => {
+                    chosen = Some((code.clone(), reply));
+                    break;
                 }
-                Err(e) => last_error = Some(e.clone()),
+                Err(e) => {
+                    first_failure.get_or_insert((code.clone(), e));
+                }
             }
-            reply.unwrap_or_else(|e| e)
+        }
+        let (code, reply) = match chosen {
+            Some((code, reply)) => {
+                used_data |= run
+                    .prompt
+                    .attachments
+                    .iter()
+                    .any(|(name, _)| mentions(&code, name));
+                last_code = Some(code.trim().to_owned());
+                last_error = None;
+                (code, reply)
+            }
+            None => {
+                let (code, e) = first_failure.unwrap_or_default();
+                last_error = Some(e.clone());
+                (code, e)
+            }
         };
-        messages.push(Message::tool_result(call.id, reply));
+        let id = format!("call_{steps}");
+        messages.push(Message::assistant_calls(vec![ToolCall {
+            id: id.clone(),
+            name: RUN_PYTHON.into(),
+            arguments: json!({"code": code}),
+        }]));
+        messages.push(Message::tool_result(id, reply));
     }
     Err(AgentError::GaveUp { steps, last_error })
+}
+
+/// Sampling temperatures of a step's candidates: greedy first.
+const TEMPERATURES: [f32; 8] = [0.0, 0.6, 0.9, 1.1, 0.4, 0.8, 1.0, 0.7];
+
+/// The different non-empty codes among `calls` to run_python, in order.
+fn distinct_codes(calls: &[ToolCall]) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for c in calls.iter().filter(|c| c.name == RUN_PYTHON) {
+        let code = c.arguments["code"].as_str().unwrap_or("").trim();
+        if !code.is_empty() && !codes.iter().any(|k| k.trim() == code) {
+            codes.push(code.to_owned());
+        }
+    }
+    codes
 }
 
 /// The system message and the task, then the last [`HISTORY_MESSAGES`]
@@ -174,11 +236,13 @@ async fn step(
     run: &mut Run<'_>,
     trace: &str,
     n: usize,
+    attempt: usize,
     code: &str,
     results: &mut Vec<(String, Value)>,
 ) -> Result<Result<String, String>, AgentError> {
     run.emit(AgentStep::Code {
         step: n,
+        attempt,
         code: code.to_owned(),
     });
     let mut inputs = Map::new();
@@ -198,6 +262,7 @@ async fn step(
         let error = ran.structured["error"].clone();
         run.emit(AgentStep::Output {
             step: n,
+            attempt,
             ok: false,
             output: error.clone(),
             stdout,
@@ -231,6 +296,7 @@ async fn step(
         };
         run.emit(AgentStep::Output {
             step: n,
+            attempt,
             ok: false,
             output: json!({"message": message}),
             stdout,
@@ -239,6 +305,7 @@ async fn step(
     }
     run.emit(AgentStep::Output {
         step: n,
+        attempt,
         ok: true,
         output: value.clone(),
         stdout: stdout.clone(),

@@ -33,6 +33,10 @@ pub struct AgentArgs {
     /// Do not send a successful trace to crystallize.
     #[arg(long)]
     pub no_crystallize: bool,
+    /// Candidate codes sampled per step and tried in turn (0: 4 with the
+    /// local model, else 1).
+    #[arg(long, default_value_t = 0)]
+    pub samples: usize,
     /// Print one JSON object as the last line: answer, skill_used,
     /// tools_called, llm_calls, llm_tokens, elapsed_ms.
     #[arg(long)]
@@ -58,6 +62,7 @@ pub(super) async fn run(llm: &LlmArgs, args: AgentArgs) -> Result<(), Failure> {
         max_steps: args.max_steps.max(1),
         crystallize: !args.no_crystallize,
         observer: show.then(display),
+        samples: args.samples,
     };
     let result = crate::agent::run(model.as_ref(), &host, &prompt, &options).await;
     host.close().await;
@@ -120,7 +125,18 @@ fn display() -> crate::agent::StepObserver {
                     if *ok { "ok" } else { "failed" }
                 )
             }
-            AgentStep::Code { step, code } => format!("step {step}:\n{}", indent(code)),
+            AgentStep::Code {
+                step,
+                attempt: 1,
+                code,
+            } => format!("step {step}:\n{}", indent(code)),
+            AgentStep::Code {
+                step,
+                attempt,
+                code,
+            } => {
+                format!("step {step}, candidate {attempt}:\n{}", indent(code))
+            }
             AgentStep::Output {
                 step, ok, output, ..
             } => format!(

@@ -354,6 +354,16 @@ impl ChatModel for Local {
     }
 
     fn chat_many(&self, request: ChatRequest, temperatures: Vec<f32>) -> ChatManyFuture<'_> {
+        if !request.tools.is_empty() {
+            let tools = request.tools.clone();
+            let text = self.chat_many(super::tools::as_text_request(&request), temperatures);
+            return Box::pin(async move {
+                text.await
+                    .into_iter()
+                    .map(|r| r.and_then(|r| super::tools::read_call(r, &tools)))
+                    .collect()
+            });
+        }
         let (loaded, busy, threads) = (self.loaded.clone(), self.busy.clone(), self.threads);
         let n = temperatures.len();
         Box::pin(async move {

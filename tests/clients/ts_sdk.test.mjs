@@ -2,35 +2,22 @@
 // over Streamable HTTP and stdio, against the real binary.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { startServer, serverEnv, bin } from "./server.mjs";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.AUTOLEARN_BIN ?? join(root, "target/debug/autolearn");
-const artifact = process.env.AUTOLEARN_ARTIFACT ?? join(root, "target/python-wasm/runtime.wasm");
 const dataDir = mkdtempSync(join(tmpdir(), "autolearn-ts-"));
-const env = { ...process.env, AUTOLEARN_DATA_DIR: dataDir, AUTOLEARN_ARTIFACT: artifact, AUTOLEARN_CACHE_DIR: join(dirname(artifact), "cache") };
+const env = serverEnv(dataDir);
 let server;
 let url;
 
 before(async () => {
-  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0"], { env, stdio: ["ignore", "pipe", "inherit"] });
-  url = await new Promise((ok, fail) => {
-    let seen = "";
-    server.stdout.on("data", (chunk) => {
-      seen += chunk;
-      const m = seen.match(/listening on (\S+)/);
-      if (m) ok(m[1]);
-    });
-    server.on("exit", (code) => fail(new Error(`server exited ${code}`)));
-  });
+  ({ proc: server, url } = await startServer(env));
 });
 
 after(() => {

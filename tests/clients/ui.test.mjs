@@ -6,19 +6,16 @@
 // asks for a key. Screenshots of each panel go to target/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { startFakeOpenAI } from "./fake_openai.mjs";
+import { root, bin, serverEnv, startServer } from "./server.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = process.env.AUTOLEARN_BIN ?? join(root, "target/debug/autolearn");
-const artifact = process.env.AUTOLEARN_ARTIFACT ?? join(root, "target/python-wasm/runtime.wasm");
 const shots = join(root, "target/screenshots");
 const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 mkdirSync(shots, { recursive: true });
@@ -29,30 +26,13 @@ let fake;
 let browser;
 
 function env(dataDir) {
-  return {
-    ...process.env,
-    AUTOLEARN_DATA_DIR: dataDir,
-    AUTOLEARN_ARTIFACT: artifact,
-    AUTOLEARN_CACHE_DIR: join(dirname(artifact), "cache"),
-    AUTOLEARN_LLM: "openai",
-    OPENAI_BASE_URL: fake.url,
-    OPENAI_API_KEY: "",
-  };
+  return serverEnv(dataDir, { AUTOLEARN_LLM: "openai", OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "" });
 }
 
 async function serve(dataDir) {
-  const server = spawn(bin, ["serve", "--addr", "127.0.0.1:0"], { env: env(dataDir), stdio: ["ignore", "pipe", "inherit"] });
-  servers.push(server);
-  const mcp = await new Promise((ok, fail) => {
-    let seen = "";
-    server.stdout.on("data", (chunk) => {
-      seen += chunk;
-      const m = seen.match(/listening on (\S+)/);
-      if (m) ok(m[1]);
-    });
-    server.on("exit", (code) => fail(new Error(`server exited ${code}`)));
-  });
-  return { mcp, base: mcp.replace(/\/mcp$/, "") };
+  const { proc, url } = await startServer(env(dataDir));
+  servers.push(proc);
+  return { mcp: url, base: url.replace(/\/mcp$/, "") };
 }
 
 function tempDir() {
@@ -143,6 +123,10 @@ test("the demo: live skills, the run form, a learned example, reset", async () =
   await page.click('[data-example="sales_report"] [data-run="variant"]');
   await page.waitForFunction(() => document.querySelectorAll('.run[data-path="skill"]').length === 2);
   await page.screenshot({ path: join(shots, "chat.png"), fullPage: true });
+  // The layout holds on a phone.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(shots, "chat-phone.png") });
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // Every call is in the execution log, live.
   await tab(page, "executions");
