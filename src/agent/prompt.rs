@@ -17,7 +17,8 @@ const PREVIEW_LINES: usize = 3;
 /// A prompt, taken apart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prompt {
-    /// The request with every data block replaced by its variable's name.
+    /// The request without its data blocks (a block inside a line leaves
+    /// its variable's name).
     pub task: String,
     /// The data blocks, by variable name, in order.
     pub attachments: Vec<(String, Value)>,
@@ -58,6 +59,15 @@ impl Prompt {
             rest = next;
         }
         task.push_str(rest);
+        // A block on lines of its own leaves only its name behind: the model
+        // learns of it from the attachment list, and a skill's description
+        // reads better without it.
+        let names: Vec<String> = attachments.iter().map(|(n, _)| format!("`{n}`")).collect();
+        let task: String = task
+            .lines()
+            .filter(|l| !names.iter().any(|n| l.trim() == n))
+            .collect::<Vec<_>>()
+            .join("\n");
         Self {
             task: collapse_blank_lines(task.trim()),
             attachments,
@@ -170,10 +180,9 @@ mod tests {
         let p = Prompt::parse(
             "Total the sales by region.\n\n```csv\nregion,amount\neu,3\n```\nand these:\n```json\n[1, 2]\n```\n",
         );
-        assert_eq!(
-            p.task,
-            "Total the sales by region.\n\n`data`\nand these:\n`data2`"
-        );
+        assert_eq!(p.task, "Total the sales by region.\n\nand these:");
+        let inline = Prompt::parse("Sum ```\n1 2\n``` please");
+        assert_eq!(inline.task, "Sum `data` please");
         assert_eq!(p.attachment("data"), Some(&json!("region,amount\neu,3\n")));
         assert_eq!(p.attachment("data2"), Some(&json!([1, 2])));
         assert!(

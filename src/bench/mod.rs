@@ -4,6 +4,7 @@
 //! what a tool without AutoLearn would spawn; or, for isolation, the same
 //! tenant's latency with nobody attacking.
 
+mod demo;
 mod isolation;
 pub mod learn;
 mod mcp;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+pub use demo::{DemoBenchArgs, demo};
 pub use isolation::{IsolationBenchArgs, isolation};
 pub use learn::{LearnBenchArgs, learn};
 pub use mcp::{McpBenchArgs, mcp};

@@ -201,4 +201,8 @@ pub enum BenchCommand {
     /// pipeline, against a single unverified sample: held-back pass rate,
     /// precision, drafts, trust, cost. Uses the configured model (--llm).
     Learn(crate::bench::LearnBenchArgs),
+    /// The demo's smart examples through the consumer agent: each run
+    /// first (reasoning), again (the skill), and on new data; time, model
+    /// calls and tokens of each, against the first run. Uses --llm.
+    Demo(crate::bench::DemoBenchArgs),
 }

@@ -228,6 +228,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .await
                 .map_err(|e| Failure::failed("host", format!("{e:#}")))
         }
+        Command::Bench(BenchCommand::Demo(args)) => {
+            crate::bench::demo(&paths, cli.llm.build()?, &args)
+                .await
+                .map_err(|e| Failure::failed("host", format!("{e:#}")))
+        }
         Command::Serve {
             addr,
             allowed_hosts,

@@ -87,3 +87,17 @@ def test_an_unreachable_server_is_a_clear_error(fake_llm):
                        capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 1
     assert json.loads(r.stdout.strip().splitlines()[-1])["error"]["kind"] == "connect"
+
+
+def test_bench_demo_reports_each_example_learned_and_reused(data_dir, fake_llm):
+    env = server_env(data_dir)
+    env.update(AUTOLEARN_LLM="openai", OPENAI_BASE_URL=fake_llm, OPENAI_API_KEY="")
+    r = subprocess.run([str(BIN), "bench", "demo", "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [s["example"] for s in report["summary"]] == [e["id"] for e in EXAMPLES]
+    for s in report["summary"]:
+        assert s["again_path"] == "skill" and s["same_answer"] and s["new_data_path"] == "skill", s
+        assert s["again_llm_calls"] == 1 and s["first_llm_calls"] >= 3, s
+        assert s["speedup"] > 0, s
+    assert len(report["runs"]) == 9
