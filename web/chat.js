@@ -5,6 +5,11 @@ import { api, el } from "./app.js";
 import { python, json, block } from "./highlight.js";
 
 const runs = new Map();      // chat id -> {card, steps, prompt, started}
+// Events of chats whose card is not up yet: the agent starts before the
+// browser has read the answer that names the chat. Bounded: other pages'
+// chats land here too.
+const early = new Map();     // chat id -> [event]
+const MAX_EARLY_CHATS = 16;
 const finished = [];         // {prompt, report, n}
 let examples = [];
 let enabled = true;
@@ -31,6 +36,7 @@ export function setEnabled(on) {
 
 export function clear() {
   runs.clear();
+  early.clear();
   finished.length = 0;
   document.getElementById("transcript").replaceChildren();
 }
@@ -74,6 +80,9 @@ async function send(prompt) {
     el("div", { class: "run-summary muted" }, "working…"));
   document.getElementById("transcript").prepend(card);
   runs.set(chat, { card, steps, prompt, started: performance.now() });
+  const waiting = early.get(chat) ?? [];
+  early.delete(chat);
+  for (const event of waiting) onEvent(event);
 }
 
 function stepItem(step) {
@@ -111,7 +120,13 @@ function stepItem(step) {
 
 export function onEvent(event) {
   const run = runs.get(event.chat);
-  if (!run) return;
+  if (!run) {
+    if (!early.has(event.chat) && early.size >= MAX_EARLY_CHATS) early.delete(early.keys().next().value);
+    const list = early.get(event.chat) ?? [];
+    if (list.length < 500) list.push(event);
+    early.set(event.chat, list);
+    return;
+  }
   if (event.type === "agent_step") {
     const item = stepItem(event.step);
     if (item) run.steps.append(item);
