@@ -34,8 +34,10 @@ pub(super) struct Solved {
     pub used_data: bool,
 }
 
-fn tools() -> Vec<ToolSpec> {
-    vec![
+/// The tools of a turn: `finish` only once a step has worked, so a model
+/// (a small one, under a grammar) cannot end before it has an answer.
+fn tools(can_finish: bool) -> Vec<ToolSpec> {
+    let mut tools = vec![
         ToolSpec {
             name: RUN_PYTHON.into(),
             description:
@@ -47,12 +49,15 @@ fn tools() -> Vec<ToolSpec> {
                 "required": ["code"],
             }),
         },
-        ToolSpec {
+    ];
+    if can_finish {
+        tools.push(ToolSpec {
             name: FINISH.into(),
             description: "The last step's result answers the task completely.".into(),
             parameters: json!({"type": "object", "properties": {}}),
-        },
-    ]
+        });
+    }
+    tools
 }
 
 fn system_prompt(run: &Run<'_>) -> String {
@@ -86,7 +91,6 @@ fn new_trace() -> String {
 /// Work the task out with `run_python`.
 pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
     let trace = new_trace();
-    let tools = tools();
     let mut messages = vec![
         Message::system(system_prompt(run)),
         Message::user(run.prompt.task.clone()),
@@ -107,7 +111,7 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
             max_tokens: STEP_TOKENS,
             json_schema: None,
             expect_code: false,
-            tools: tools.clone(),
+            tools: tools(!results.is_empty()),
         };
         let answers = match run.samples() {
             1 => vec![run.ask(request).await?],
