@@ -117,14 +117,9 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
         second.answer, first.answer,
         "the skill gives the same answer"
     );
-    assert_eq!(second.llm_calls, 1, "one judgement, no code written");
-    let offered = fake.offered.lock().unwrap()[offered_before..].to_vec();
-    assert_eq!(offered.len(), 1);
-    assert!(
-        !offered[0].contains(&"run_python".to_owned()),
-        "{offered:?}"
-    );
-    assert!(offered[0].contains(&skill), "{offered:?}");
+    // The very request the skill was made from: no model call at all.
+    assert_eq!(second.llm_calls, 0, "no judgement needed, no code written");
+    assert_eq!(fake.offered.lock().unwrap().len(), offered_before);
 
     // New data, same task: the skill generalizes.
     let variant = agent::run(&llm, &host, &demo_prompt(&sales, true), &options)
@@ -134,6 +129,24 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
     assert_eq!(
         variant.answer["top_products"][0],
         json!({"product": "Gizmo", "revenue": 391.5})
+    );
+    // The request in other words: the model judges, seeing the skill as a
+    // tool and no run_python, and picks it.
+    let reworded = format!(
+        "{} Thanks!\n\n```csv\n{}```\n",
+        sales["task"].as_str().unwrap(),
+        sales["data"].as_str().unwrap()
+    );
+    let judged = agent::run(&llm, &host, &reworded, &options).await.unwrap();
+    assert_eq!(judged.skill_used.as_deref(), Some(skill.as_str()));
+    assert_eq!(judged.llm_calls, 1);
+    assert_eq!(judged.answer, first.answer);
+    let offered = fake.offered.lock().unwrap()[offered_before..].to_vec();
+    assert_eq!(offered.len(), 1);
+    assert!(offered[0].contains(&skill), "{offered:?}");
+    assert!(
+        !offered[0].contains(&"run_python".to_owned()),
+        "{offered:?}"
     );
     host.close().await;
 }

@@ -3,7 +3,9 @@
 //! `search_skills` ranks the tenant's skills for the task; the model sees
 //! the best published hits as tools (their own input schemas) beside
 //! `solve_step_by_step`, and calls the one that does the task, or that.
-//! Its judgement is needed because a ranked hit is only a similar skill.
+//! Its judgement is needed because a ranked hit is only a similar skill;
+//! a skill made from this very request, whose parameters the attached data
+//! fills, is called without asking (the second run of a prompt).
 //! Data attached to the prompt goes to the parameter of the same name (or
 //! to the only parameter of its type), so the model only chooses and fills
 //! small arguments; it never copies data.
@@ -47,6 +49,21 @@ pub(super) async fn try_skill(run: &mut Run<'_>) -> Result<Option<(String, Value
     });
     if hits.is_empty() {
         return Ok(None);
+    }
+    // The very request a skill was made from, with its data bound: no
+    // judgement needed (this is the second run of a prompt).
+    let task = crate::text::truncate(&run.prompt.task, 2048);
+    let exact = hits.iter().find(|h| {
+        h["description"].as_str().map(str::trim) == Some(task.trim())
+            && unfilled(&h["input_schema"], &run.prompt).is_empty()
+    });
+    if let Some(hit) = exact {
+        let name = hit["name"].as_str().unwrap_or_default().to_owned();
+        run.emit(AgentStep::Judged {
+            skill: Some(name.clone()),
+        });
+        let input = bind(&json!({}), &hit["input_schema"], &run.prompt);
+        return call_skill(run, name, input).await;
     }
     let mut tools: Vec<ToolSpec> = hits
         .iter()
@@ -106,16 +123,26 @@ pub(super) async fn try_skill(run: &mut Run<'_>) -> Result<Option<(String, Value
         .map(|h| h["input_schema"].clone())
         .unwrap_or_default();
     let input = bind(&call.arguments, &schema, &run.prompt);
+    call_skill(run, call.name, input).await
+}
+
+/// Call the chosen skill; its answer, or `None` when it fails (solving it
+/// by hand still may work).
+async fn call_skill(
+    run: &mut Run<'_>,
+    name: String,
+    input: Value,
+) -> Result<Option<(String, Value)>, AgentError> {
     let started = Instant::now();
     let result = run
-        .call("call_skill", json!({"name": call.name, "input": input}))
+        .call("call_skill", json!({"name": name, "input": input}))
         .await?;
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if result.is_error {
         // A skill that fails on this input is not the answer; solving it
         // by hand still may be.
         run.emit(AgentStep::SkillCall {
-            skill: call.name,
+            skill: name,
             ok: false,
             output: result.structured["error"].clone(),
             ms,
@@ -125,12 +152,12 @@ pub(super) async fn try_skill(run: &mut Run<'_>) -> Result<Option<(String, Value
     // The text block is the skill's return value as JSON, unwrapped.
     let value = serde_json::from_str(&result.text).unwrap_or(result.structured);
     run.emit(AgentStep::SkillCall {
-        skill: call.name.clone(),
+        skill: name.clone(),
         ok: true,
         output: value.clone(),
         ms,
     });
-    Ok(Some((call.name, value)))
+    Ok(Some((name, value)))
 }
 
 /// Which attachment fills which parameter of `schema`: the one of the same
@@ -166,6 +193,24 @@ fn bindings<'p>(schema: &Value, prompt: &'p Prompt) -> Vec<(String, &'p Value)> 
         [one] => vec![((*one).clone(), value)],
         _ => Vec::new(),
     }
+}
+
+/// The required parameters of `schema` that no attachment fills.
+fn unfilled(schema: &Value, prompt: &Prompt) -> Vec<String> {
+    let bound: Vec<String> = bindings(schema, prompt)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    schema["required"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .filter(|n| !bound.iter().any(|b| b == n))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `schema` without the parameters the attachments fill.

@@ -37,19 +37,17 @@ pub(super) struct Solved {
 /// The tools of a turn: `finish` only once a step has worked, so a model
 /// (a small one, under a grammar) cannot end before it has an answer.
 fn tools(can_finish: bool) -> Vec<ToolSpec> {
-    let mut tools = vec![
-        ToolSpec {
-            name: RUN_PYTHON.into(),
-            description:
-                "Run one short Python step. The value of its last expression is the step's result."
-                    .into(),
-            parameters: json!({
-                "type": "object",
-                "properties": {"code": {"type": "string", "description": "Python code; the last expression is the result."}},
-                "required": ["code"],
-            }),
-        },
-    ];
+    let mut tools = vec![ToolSpec {
+        name: RUN_PYTHON.into(),
+        description:
+            "Run one short Python step. The value of its last expression is the step's result."
+                .into(),
+        parameters: json!({
+            "type": "object",
+            "properties": {"code": {"type": "string", "description": "Python code; the last expression is the result."}},
+            "required": ["code"],
+        }),
+    }];
     if can_finish {
         tools.push(ToolSpec {
             name: FINISH.into(),
