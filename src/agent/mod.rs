@@ -176,6 +176,10 @@ pub enum AgentError {
         steps: usize,
         /// The last step's error, if it failed.
         last_error: Option<String>,
+        /// Model calls spent on it.
+        llm_calls: u64,
+        /// Tokens spent on it.
+        llm_tokens: u64,
     },
     /// The prompt is empty.
     #[error("the prompt is empty")]

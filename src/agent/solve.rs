@@ -202,7 +202,12 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
         }]));
         messages.push(Message::tool_result(id, reply));
     }
-    Err(AgentError::GaveUp { steps, last_error })
+    Err(AgentError::GaveUp {
+        steps,
+        last_error,
+        llm_calls: run.llm_calls,
+        llm_tokens: run.usage.prompt_tokens + run.usage.completion_tokens,
+    })
 }
 
 /// Sampling temperatures of a step's candidates: greedy first.

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Scratch;
-use crate::agent::{AgentOptions, Host};
+use crate::agent::{AgentError, AgentOptions, Host};
 use crate::config::Paths;
 use crate::llm::Llm;
 
@@ -124,8 +124,14 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
                     run,
                     path: "failed".into(),
                     ms,
-                    llm_calls: 0,
-                    llm_tokens: 0,
+                    llm_calls: match &e {
+                        AgentError::GaveUp { llm_calls, .. } => *llm_calls,
+                        _ => 0,
+                    },
+                    llm_tokens: match &e {
+                        AgentError::GaveUp { llm_tokens, .. } => *llm_tokens,
+                        _ => 0,
+                    },
                     answer: Value::Null,
                     error: Some(e.to_string()),
                 },
