@@ -223,3 +223,50 @@ async fn the_page_is_embedded_and_other_origins_are_refused() {
     assert_eq!(same.status(), 200);
     assert_eq!(same.json::<Value>().await.unwrap()["tenant"], "local");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_chat_requests_are_refused_at_once_and_others_are_served() {
+    let (_app, base, _dir) = server().await;
+    let huge = "x".repeat(300 * 1024);
+    let (agent, whoami) = (format!("{base}/api/agent"), format!("{base}/api/whoami"));
+    let started = std::time::Instant::now();
+    let (big, answer) = tokio::join!(post(&agent, json!({"prompt": huge})), get(&whoami));
+    assert_eq!(big.0, 400, "{}", big.1);
+    assert!(
+        big.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 to 262144 bytes")
+    );
+    assert_eq!(answer.0, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Not JSON, unknown fields, an empty prompt: each a clear 400.
+    let raw = reqwest::Client::new()
+        .post(format!("{base}/api/agent"))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    assert_eq!(
+        post(
+            &format!("{base}/api/agent"),
+            json!({"prompt": "x", "evil": 1})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        post(&format!("{base}/api/agent"), json!({"prompt": "  "}))
+            .await
+            .0,
+        400
+    );
+    // No model configured: the chat says how to get one.
+    let (status, none) = post(&format!("{base}/api/agent"), json!({"prompt": "hi"})).await;
+    assert_eq!(
+        (status, none["error"]["kind"].as_str()),
+        (503, Some("no_llm"))
+    );
+}
