@@ -34,6 +34,15 @@ async fn app(url: &str) -> App {
         .with_llm(Arc::new(model(url)))
 }
 
+/// Whether a step has run yet in the conversation `body` carries.
+fn has_run(body: &Value) -> bool {
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["role"] == "tool")
+}
+
 fn example(id: &str) -> Value {
     demo_examples().into_iter().find(|e| e["id"] == id).unwrap()
 }
@@ -249,11 +258,7 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
     // A weak model writes its answer as a constant; a constant is no skill.
     let (url, _) = serve(Script {
         agent: Some(Arc::new(|body: &Value| {
-            let ran = body["messages"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|m| m["role"] == "tool");
+            let ran = has_run(body);
             if ran {
                 tool_call("finish", json!({}))
             } else {
@@ -282,11 +287,7 @@ async fn sampled_candidates_are_tried_until_one_runs() {
     // that ran, and the failed try stays out of the skill.
     let (url, fake) = serve(Script {
         agent: Some(Arc::new(|body: &Value| {
-            let ran = body["messages"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|m| m["role"] == "tool");
+            let ran = has_run(body);
             if ran {
                 return tool_call("finish", json!({}));
             }
