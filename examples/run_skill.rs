@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
     let sandbox = Sandbox::new(&config)?;
     eprintln!("artifact loaded in {:?}", sandbox.artifact().load_time);
     let code = SkillCode {
+        deps: &[],
         name: "example",
         source: &source,
         entry: &entry,

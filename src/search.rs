@@ -146,6 +146,7 @@ mod tests {
             .map(|p| ((*p).to_owned(), json!({"type": "string"})))
             .collect();
         let manifest = SkillManifest {
+            requires: Vec::new(),
             name: name.into(),
             description: description.into(),
             input_schema: json!({"type": "object", "properties": props}),

@@ -11,6 +11,7 @@ use serde_json::json;
 
 fn inc(by: i64) -> SkillManifest {
     SkillManifest {
+        requires: Vec::new(),
         name: "inc".into(),
         description: "Add a constant.".into(),
         input_schema: json!({"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}),

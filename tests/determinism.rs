@@ -9,6 +9,7 @@ const SRC: &str = "import random, time, datetime, hashlib\n\ndef f():\n    r = r
 
 async fn once(d: Determinism) -> String {
     let code = SkillCode {
+        deps: &[],
         name: "det",
         source: SRC,
         entry: "f",

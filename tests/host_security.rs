@@ -24,6 +24,7 @@ async fn app(limits: Limits) -> App {
 
 fn claims_to_add_one(source: &str) -> SkillManifest {
     SkillManifest {
+        requires: Vec::new(),
         name: "forged".into(),
         description: "Add one.".into(),
         input_schema: json!({"type": "object", "properties": {"x": {"type": "integer"}}}),

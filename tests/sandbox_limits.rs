@@ -309,6 +309,7 @@ fn sandboxes_loading_at_once_on_a_cold_cache_do_not_corrupt_it() {
                     .build()
                     .unwrap();
                 let code = autolearn::sandbox::SkillCode {
+                    deps: &[],
                     name: "t",
                     source: "def f():\n    return 7\n",
                     entry: "f",

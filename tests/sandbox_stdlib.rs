@@ -111,6 +111,10 @@ const PROBES: &[(&str, &str)] = &[
         "collections.abc",
         "isinstance([], collections.abc.Sequence)",
     ),
+    (
+        "ipaddress",
+        "[str(n) for n in ipaddress.ip_network('10.0.0.0/23').subnets(new_prefix=24)] == ['10.0.0.0/24', '10.0.1.0/24']",
+    ),
 ];
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use serde_json::json;
 
 fn manifest(name: &str, body: &str) -> SkillManifest {
     SkillManifest {
+        requires: Vec::new(),
         name: name.into(),
         description: "test skill".into(),
         input_schema: json!({"type": "object", "properties": {"x": {"type": "integer"}}}),

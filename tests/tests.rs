@@ -19,6 +19,8 @@ mod sandbox_stdlib;
 mod determinism;
 // In-sandbox static check, tests and coverage.
 mod verification;
+// Skills built on skills, pinned by hash.
+mod composition;
 // Content-hashed store: persistence, lineage, tamper detection.
 mod store;
 // Agents' traces in the store: joining, caps, pruning.

@@ -38,6 +38,7 @@ pub async fn run_with(
     limits: &ResourceLimits,
 ) -> Result<RunOutput, CallError> {
     let code = SkillCode {
+        deps: &[],
         name: "t",
         source,
         entry,

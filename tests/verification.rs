@@ -7,7 +7,7 @@ use crate::util::sandbox;
 
 async fn codes(src: &str) -> Vec<String> {
     sandbox()
-        .check("t", src, &ResourceLimits::default())
+        .check(SkillCode::new("t", src, "f"), &ResourceLimits::default())
         .await
         .unwrap()
         .into_iter()
@@ -24,7 +24,10 @@ async fn codes(src: &str) -> Vec<String> {
 #[tokio::test]
 async fn check_reports_syntax_errors_with_their_line() {
     let f = sandbox()
-        .check("t", "def f(:\n    pass\n", &ResourceLimits::default())
+        .check(
+            SkillCode::new("t", "def f(:\n    pass\n", "f"),
+            &ResourceLimits::default(),
+        )
         .await
         .unwrap();
     assert_eq!(f.len(), 1);
@@ -79,6 +82,7 @@ async fn clean_code_has_no_findings() {
 async fn tests_report_pass_fail_and_line_coverage() {
     let src = "def sign(x):\n    \"\"\"Sign of x.\"\"\"\n    if x > 0:\n        return 1\n    if x < 0:\n        return -1\n    return 0\n";
     let code = SkillCode {
+        deps: &[],
         name: "sign",
         source: src,
         entry: "sign",
@@ -116,6 +120,7 @@ async fn tests_report_pass_fail_and_line_coverage() {
 #[tokio::test]
 async fn a_failing_case_carries_its_error() {
     let code = SkillCode {
+        deps: &[],
         name: "d",
         source: "def d(a, b):\n    return a / b\n",
         entry: "d",

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 fn double() -> SkillManifest {
     SkillManifest {
+        requires: Vec::new(),
         name: "double".into(),
         description: "Twice a number.".into(),
         input_schema: json!({"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}),

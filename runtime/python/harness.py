@@ -39,6 +39,7 @@ import hashlib
 import heapq
 import html
 import io
+import ipaddress
 import itertools
 import json
 import math
@@ -67,6 +68,7 @@ import os
 import symtable
 import sys
 import traceback
+import types
 
 import wit_world
 from componentize_py_types import Err
@@ -80,7 +82,7 @@ from wit_world import Fault, FaultKind
 SKILL_MODULES = frozenset(
     """base64 bisect calendar collections collections.abc colorsys copy csv
     dataclasses datetime decimal difflib enum fractions functools hashlib heapq
-    html io itertools json math numbers operator pprint random re statistics
+    html io ipaddress itertools json math numbers operator pprint random re statistics
     string struct textwrap time typing unicodedata urllib urllib.parse
     zlib""".split()
 )
@@ -113,6 +115,8 @@ class SandboxImportError(ImportError):
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
     if level != 0:
         raise SandboxImportError("relative imports are not available in the sandbox")
+    if name == SKILLS_PACKAGE or name.startswith(SKILLS_PACKAGE + "."):
+        return _import_skill(name, fromlist)
     if name not in SKILL_MODULES:
         raise SandboxImportError(
             f"module {name!r} is not available in the sandbox; "
@@ -123,6 +127,61 @@ def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
 
 def _skill_filename(name):
     return f"<skill:{name}>"
+
+
+# --- Skills built on skills ----------------------------------------------------
+# The host passes the closure of a skill's prerequisites, each at the version
+# it pinned by hash; they are importable as `skills.<name>` and loaded on
+# first import. A fresh instance per call means this table is per call too.
+
+SKILLS_PACKAGE = "skills"
+_deps = {}
+
+
+def _provide(deps):
+    _deps.clear()
+    for d in deps:
+        _deps[d.name] = d
+    package = types.ModuleType(SKILLS_PACKAGE)
+    package.__path__ = []
+    sys.modules[SKILLS_PACKAGE] = package
+
+
+def _skill_module(dep_name):
+    full = f"{SKILLS_PACKAGE}.{dep_name}"
+    module = sys.modules.get(full)
+    if module is not None:
+        return module
+    dep = _deps.get(dep_name)
+    if dep is None:
+        raise SandboxImportError(
+            f"skill {dep_name!r} is not a prerequisite of this skill"
+            + (f"; it may import: {', '.join(sorted(_deps))}" if _deps else "")
+        )
+    module = types.ModuleType(full)
+    sys.modules[full] = module  # first, so an import cycle ends instead of recursing
+    namespace = _load(full, dep.source)
+    entry = _entry_function(namespace, dep.entry)
+    for key, value in namespace.items():
+        if key != "__builtins__":
+            setattr(module, key, value)
+    module.__name__ = full
+    if not hasattr(module, dep.name):
+        setattr(module, dep.name, entry)
+    setattr(sys.modules[SKILLS_PACKAGE], dep_name, module)
+    return module
+
+
+def _import_skill(name, fromlist):
+    package = sys.modules.get(SKILLS_PACKAGE)
+    if package is None:
+        raise SandboxImportError("this skill has no prerequisite skills to import")
+    if name == SKILLS_PACKAGE:
+        for dep_name in fromlist or ():
+            _skill_module(dep_name)
+        return package
+    module = _skill_module(name[len(SKILLS_PACKAGE) + 1 :])
+    return module if fromlist else package
 
 
 def _load(name, source):
@@ -245,7 +304,8 @@ def _fault(exc, name):
     return Fault(kind, type(exc).__name__, _clean(message), _clean(text), line)
 
 
-def _run(name, source, entry, input_json):
+def _run(name, source, entry, input_json, deps=()):
+    _provide(deps)
     namespace = _load(name, source)
     fn = _entry_function(namespace, entry)
     try:
@@ -384,7 +444,13 @@ def _undefined_names(source, filename):
     return {n for n in read - bound if n not in _BUILTIN_NAMES}
 
 
-def _check(name, source):
+def _skill_import(module, deps):
+    """Whether `module` names a prerequisite skill."""
+    prefix, _, rest = (module or "").partition(".")
+    return prefix == SKILLS_PACKAGE and rest in deps
+
+
+def _check(name, source, deps=frozenset()):
     filename = _skill_filename(name)
     try:
         tree = ast.parse(source, filename)
@@ -403,12 +469,16 @@ def _check(name, source):
                 findings.append(_finding(line, col, "F821", f"undefined name {node.id!r}"))
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name not in SKILL_MODULES:
+                if alias.name not in SKILL_MODULES and not _skill_import(alias.name, deps):
                     findings.append(
                         _finding(line, col, "S001", f"import of {alias.name!r} is not allowed in the sandbox")
                     )
         elif isinstance(node, ast.ImportFrom):
-            if node.level or node.module not in SKILL_MODULES:
+            if node.module == SKILLS_PACKAGE:
+                allowed = not node.level and all(a.name in deps for a in node.names)
+            else:
+                allowed = not node.level and (node.module in SKILL_MODULES or _skill_import(node.module, deps))
+            if not allowed:
                 findings.append(
                     _finding(line, col, "S001", f"import from {node.module!r} is not allowed in the sandbox")
                 )
@@ -468,7 +538,8 @@ def _executable_lines(code):
     return lines
 
 
-def _test(name, source, entry, cases_json):
+def _test(name, source, entry, cases_json, deps=()):
+    _provide(deps)
     filename = _skill_filename(name)
     cases = _json_loads(cases_json)
     mon = sys.monitoring
@@ -530,9 +601,9 @@ def _fault_json(exc, name):
 
 
 class WitWorld(wit_world.WitWorld):
-    def run(self, name, source, entry, input):
+    def run(self, name, source, entry, input, deps):
         try:
-            result = _run(name, source, entry, input)
+            result = _run(name, source, entry, input, deps)
         except BaseException as e:  # noqa: BLE001 - SystemExit and MemoryError too
             raise Err(_fault(e, name))
         sys.stdout.flush()
@@ -552,10 +623,10 @@ class WitWorld(wit_world.WitWorld):
         except BaseException as e:  # noqa: BLE001 - reported, never raised across
             raise Err(_fault(e, "compose"))
 
-    def check(self, name, source):
-        return _json_dumps(_check(name, source))
+    def check(self, name, source, deps):
+        return _json_dumps(_check(name, source, frozenset(d.name for d in deps)))
 
-    def test(self, name, source, entry, cases):
-        report = _test(name, source, entry, cases)
+    def test(self, name, source, entry, cases, deps):
+        report = _test(name, source, entry, cases, deps)
         sys.stdout.flush()
         return report

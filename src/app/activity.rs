@@ -117,6 +117,7 @@ impl App {
                     RunError::NotFound(_) => "not_found".to_owned(),
                     RunError::NotPublished { .. } => "not_published".to_owned(),
                     RunError::Store(_) => "store".to_owned(),
+                    RunError::Dependency(_) => "dependency".to_owned(),
                     RunError::Call(c) => c.kind().as_str().to_owned(),
                 });
                 row.error = Some(crate::text::truncate(&e.to_string(), PREVIEW_BYTES));

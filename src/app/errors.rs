@@ -48,6 +48,9 @@ pub enum AddError {
     /// The tenant's share of the sandbox stayed busy.
     #[error(transparent)]
     Busy(#[from] Busy),
+    /// A pinned prerequisite cannot be loaded.
+    #[error(transparent)]
+    Dependency(#[from] super::DependencyError),
 }
 
 /// Searching failed.
@@ -91,4 +94,7 @@ pub enum RunError {
     /// The call failed in the sandbox (or its input was rejected).
     #[error(transparent)]
     Call(#[from] CallError),
+    /// A pinned prerequisite cannot be loaded.
+    #[error(transparent)]
+    Dependency(#[from] super::DependencyError),
 }

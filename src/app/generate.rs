@@ -226,9 +226,13 @@ impl App {
             GenerateSkillError::Invalid(format!("the generated skill is invalid: {e}"))
         })?;
 
+        let deps = self
+            .dependencies(tenant, &g.manifest)
+            .await
+            .map_err(AddError::from)?;
         let sandbox = self.sandbox.clone();
         let m = g.manifest.clone();
-        let verification = off_io(async move { verify(&sandbox, &m, &call).await })
+        let verification = off_io(async move { verify(&sandbox, &m, &deps, &call).await })
             .await
             .map_err(|e| GenerateSkillError::Invalid(format!("verifier failed: {e}")))?;
         drop(admission);

@@ -6,6 +6,7 @@
 
 mod activity;
 mod auto;
+mod deps;
 mod errors;
 mod executions;
 mod fair;
@@ -26,6 +27,7 @@ use crate::store::{Inserted, SkillStore, StoreError};
 
 pub use activity::{Activity, TenantActivity};
 pub use auto::AutoMode;
+pub use deps::DependencyError;
 pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
 use fair::Shares;
 pub use fair::{Admission, Busy};
@@ -331,9 +333,10 @@ impl App {
         // normal per-call limits, inside the tenant's share.
         let call = ResourceLimits::default();
         let admission = self.admit(tenant, &limits, call.deadline).await?;
+        let deps = self.dependencies(tenant, &manifest).await?;
         let sandbox = self.sandbox.clone();
         let m = manifest.clone();
-        let verification = off_io(async move { verify(&sandbox, &m, &call).await })
+        let verification = off_io(async move { verify(&sandbox, &m, &deps, &call).await })
             .await
             .map_err(|e| StoreError::Corrupt {
                 name: manifest.name.clone(),

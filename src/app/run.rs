@@ -38,7 +38,9 @@ impl App {
         let compile = |schema: &serde_json::Value| {
             InputValidator::new(schema).map_err(|e| CallError::Host(e.to_string()))
         };
+        let deps = self.dependencies(tenant, &skill.manifest).await?;
         let verified = Arc::new(Verified {
+            deps,
             input: compile(&skill.manifest.input_schema)?,
             output: skill
                 .manifest
@@ -100,6 +102,7 @@ impl App {
             let input_json = input.to_string();
             let m = &job.skill.manifest;
             let code = SkillCode {
+                deps: &job.deps,
                 name: &m.name,
                 source: &m.source,
                 entry: &m.entry,

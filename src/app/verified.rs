@@ -12,6 +12,8 @@ use crate::skills::{InputValidator, Skill, SkillId};
 /// A skill as loaded and hash-checked, with its schemas compiled.
 pub(super) struct Verified {
     pub skill: Arc<Skill>,
+    /// Its prerequisites' closure, at the pinned versions.
+    pub deps: Vec<crate::sandbox::Dependency>,
     pub input: InputValidator,
     pub output: Option<InputValidator>,
 }

@@ -98,6 +98,7 @@ pub(crate) fn run_sandboxed(
     threads: usize,
 ) -> anyhow::Result<(Vec<Duration>, Duration)> {
     let code = SkillCode {
+        deps: &[],
         name: "summarize",
         source: SOURCE,
         entry: "summarize",

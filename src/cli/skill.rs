@@ -32,6 +32,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                 None => infer_input_schema(examples.iter().map(|e| &e.input)),
             };
             let manifest = SkillManifest {
+                requires: Vec::new(),
                 name,
                 description,
                 input_schema,
@@ -93,6 +94,9 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                     Err(Failure::failed("not_published", e.to_string()))
                 }
                 Err(RunError::Store(e)) => Err(Failure::failed(store_kind(&e), e.to_string())),
+                Err(e @ RunError::Dependency(_)) => {
+                    Err(Failure::failed("dependency", e.to_string()))
+                }
             }
         }
         SkillCommand::List { json } => {

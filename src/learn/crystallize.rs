@@ -154,6 +154,7 @@ pub async fn prepare(
         });
     }
     Ok(SkillManifest {
+        requires: Vec::new(),
         name,
         description: doc,
         input_schema: infer_input_schema([&input_value]),
@@ -176,6 +177,7 @@ async fn run_once(
     limits: &ResourceLimits,
 ) -> Result<Value, Refusal> {
     let code = SkillCode {
+        deps: &[],
         name,
         source,
         entry,

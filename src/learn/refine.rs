@@ -94,6 +94,7 @@ pub async fn refine(
     }
     // The entry keeps its name (so the source need not change for a rename).
     let code = SkillCode {
+        deps: &[],
         name: &m.name,
         source: &m.source,
         entry: &m.entry,

@@ -12,7 +12,8 @@
 //! per example; it only feeds a KPI, never the verdict.
 
 use crate::sandbox::{
-    CallError, Coverage, Determinism, Finding, ResourceLimits, Sandbox, SkillCode, TestCase,
+    CallError, Coverage, Dependency, Determinism, Finding, ResourceLimits, Sandbox, SkillCode,
+    TestCase,
 };
 use crate::skills::{InputValidator, Kpis, SkillManifest};
 use crate::text::quote;
@@ -38,18 +39,23 @@ impl Verification {
     }
 }
 
-/// Verify `manifest` in `sandbox`, each call under `limits`. CPU-bound
-/// between awaits: servers should run it off their I/O threads.
+/// Verify `manifest` in `sandbox`, each call under `limits`, with `deps`
+/// (the closure of its pinned prerequisites) importable. CPU-bound between
+/// awaits: servers should run it off their I/O threads.
 pub async fn verify(
     sandbox: &Sandbox,
     manifest: &SkillManifest,
+    deps: &[Dependency],
     limits: &ResourceLimits,
 ) -> Verification {
+    let code = SkillCode {
+        deps,
+        name: &manifest.name,
+        source: &manifest.source,
+        entry: &manifest.entry,
+    };
     let mut problems = Vec::new();
-    let findings = match sandbox
-        .check(&manifest.name, &manifest.source, limits)
-        .await
-    {
+    let findings = match sandbox.check(code, limits).await {
         Ok(f) => f,
         Err(e) => {
             problems.push(format!("static check failed to run: {}", describe(&e)));
@@ -88,11 +94,6 @@ pub async fn verify(
         }
     }
 
-    let code = SkillCode {
-        name: &manifest.name,
-        source: &manifest.source,
-        entry: &manifest.entry,
-    };
     let mut cases = Vec::new();
     let mut fuel = Vec::new();
     let mut passed = 0u32;

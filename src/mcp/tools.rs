@@ -92,6 +92,7 @@ impl McpServer {
         };
         let name = str_arg(args, "name")?.to_owned();
         let manifest = SkillManifest {
+            requires: Vec::new(),
             name,
             description: str_arg(args, "description")?.to_owned(),
             input_schema,
@@ -305,6 +306,7 @@ impl McpServer {
             )),
             Err(RunError::Call(e)) => Ok(skill_error(&e)),
             Err(RunError::Store(e)) => Ok(error_result(store_kind(&e), e.to_string())),
+            Err(e @ RunError::Dependency(_)) => Ok(error_result("dependency", e.to_string())),
         }
     }
 }

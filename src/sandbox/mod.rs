@@ -29,6 +29,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, I32Exit, ResourceTable, WasiCtxBuilder};
 
 pub use artifact::{ArtifactManifest, manifest_path};
+pub use bindings::Dependency;
 pub use error::{CallError, ErrorKind, GuestFault, SandboxError};
 pub use limits::{Determinism, ResourceLimits};
 
@@ -84,6 +85,21 @@ pub struct SkillCode<'a> {
     pub source: &'a str,
     /// The function called with the input's fields as keyword arguments.
     pub entry: &'a str,
+    /// The skills it may import as `skills.<name>`: the whole closure of
+    /// its prerequisites, each at the version its caller pinned.
+    pub deps: &'a [Dependency],
+}
+
+impl<'a> SkillCode<'a> {
+    /// A skill that builds on no other skill.
+    pub fn new(name: &'a str, source: &'a str, entry: &'a str) -> Self {
+        Self {
+            name,
+            source,
+            entry,
+            deps: &[],
+        }
+    }
 }
 
 /// A successful call.
@@ -219,8 +235,15 @@ impl Sandbox {
         let started = Instant::now();
         let (result, call) = self
             .call(limits, determinism, async |rt, store| {
-                rt.call_run(store, code.name, code.source, code.entry, input_json)
-                    .await
+                rt.call_run(
+                    store,
+                    code.name,
+                    code.source,
+                    code.entry,
+                    input_json,
+                    code.deps,
+                )
+                .await
             })
             .await?;
         finish(result, call, limits, started)
@@ -264,16 +287,17 @@ impl Sandbox {
         result.map_err(|f| CallError::Guest(guest_fault(f)))
     }
 
-    /// Static analysis of `source` inside the sandbox.
+    /// Static analysis of `code.source` inside the sandbox (imports of its
+    /// `deps` are allowed).
     pub async fn check(
         &self,
-        name: &str,
-        source: &str,
+        code: SkillCode<'_>,
         limits: &ResourceLimits,
     ) -> Result<Vec<Finding>, CallError> {
         let (json, _) = self
             .call(limits, Determinism::Seeded(0), async |rt, store| {
-                rt.call_check(store, name, source).await
+                rt.call_check(store, code.name, code.source, code.deps)
+                    .await
             })
             .await?;
         serde_json::from_str(&json).map_err(|e| CallError::Host(format!("check report: {e}")))
@@ -291,8 +315,15 @@ impl Sandbox {
             serde_json::to_string(cases).map_err(|e| CallError::BadInput(e.to_string()))?;
         let (json, _) = self
             .call(limits, determinism, async |rt, store| {
-                rt.call_test(store, code.name, code.source, code.entry, &cases_json)
-                    .await
+                rt.call_test(
+                    store,
+                    code.name,
+                    code.source,
+                    code.entry,
+                    &cases_json,
+                    code.deps,
+                )
+                .await
             })
             .await?;
         serde_json::from_str(&json).map_err(|e| CallError::Host(format!("test report: {e}")))

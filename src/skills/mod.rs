@@ -54,7 +54,30 @@ pub struct SkillManifest {
     /// Worked examples; they double as the skill's first tests.
     #[serde(default)]
     pub examples: Vec<Example>,
+    /// Skills this one builds on, each pinned to the exact version it was
+    /// verified with: a new version of a prerequisite changes nothing here
+    /// until this skill is republished against it. Part of the hash (and
+    /// left out of the canonical form when empty, so skills without
+    /// prerequisites keep the ids they always had).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Requirement>,
 }
+
+/// A prerequisite of a skill, pinned by content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Requirement {
+    /// The prerequisite's name, a Python identifier: the skill imports it
+    /// as `skills.<name>`.
+    pub name: String,
+    /// The version it runs with.
+    pub id: SkillId,
+}
+
+/// Prerequisites one skill may pin; their closure is bounded by
+/// [`MAX_DEPENDENCY_CLOSURE`].
+pub const MAX_REQUIRES: usize = 8;
+/// Skills (prerequisites of prerequisites included) one call may load.
+pub const MAX_DEPENDENCY_CLOSURE: usize = 32;
 
 impl SkillManifest {
     /// The content hash of this manifest.
@@ -84,6 +107,18 @@ impl SkillManifest {
         }
         if self.source.trim().is_empty() {
             return Err(ManifestError::EmptySource);
+        }
+        if self.requires.len() > MAX_REQUIRES {
+            return Err(ManifestError::TooManyRequires {
+                count: self.requires.len(),
+                limit: MAX_REQUIRES,
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.requires {
+            if !is_identifier(&r.name) || r.name == self.name || !seen.insert(&r.name) {
+                return Err(ManifestError::Requirement(r.name.clone()));
+            }
         }
         limits.check(self)?;
         InputValidator::new(&self.input_schema).map_err(ManifestError::Schema)?;
@@ -136,6 +171,19 @@ pub enum ManifestError {
     /// A schema is not valid JSON Schema, or is too complex.
     #[error(transparent)]
     Schema(SchemaError),
+    /// Too many prerequisites.
+    #[error("the skill requires {count} skills, over the limit of {limit}")]
+    TooManyRequires {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A prerequisite cannot be imported under its name.
+    #[error(
+        "invalid prerequisite {0:?}: a prerequisite is named once, is not the skill itself, and its name must be a Python identifier"
+    )]
+    Requirement(String),
 }
 
 fn valid_name(name: &str) -> bool {
@@ -353,6 +401,7 @@ mod tests {
 
     fn manifest() -> SkillManifest {
         SkillManifest {
+            requires: Vec::new(),
             name: "double".into(),
             description: "Double a number.".into(),
             input_schema: json!({"type": "object", "properties": {"x": {"type": "number"}}}),

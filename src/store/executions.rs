@@ -175,6 +175,10 @@ impl SkillStore {
                 .bind(tenant)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("DELETE FROM skill_requires WHERE tenant = ?1")
+                .bind(tenant)
+                .execute(&mut *tx)
+                .await?;
             let executions = sqlx::query("DELETE FROM executions WHERE tenant = ?1")
                 .bind(tenant)
                 .execute(&mut *tx)

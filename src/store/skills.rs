@@ -106,6 +106,17 @@ impl SkillStore {
         .bind(kpis_json)
         .execute(&mut *tx)
         .await?;
+        for r in &manifest.requires {
+            sqlx::query(
+                "INSERT OR IGNORE INTO skill_requires (tenant, skill_id, name, requires_id) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .bind(tenant)
+            .bind(id.as_str())
+            .bind(&r.name)
+            .bind(r.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
         let skill = version_in(&mut tx, tenant, &manifest.name, version).await?;
         tx.commit().await?;
         Ok(if seen_before {
@@ -113,6 +124,40 @@ impl SkillStore {
         } else {
             Inserted::New(skill)
         })
+    }
+
+    /// The skills whose current version builds on `name`: each dependant's
+    /// name and the version of `name` it pins.
+    #[instrument(skip(self), err)]
+    pub async fn dependents(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Vec<(String, SkillId)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT v.name AS dependant, r.requires_id AS pinned
+             FROM skill_requires r
+             JOIN skill_versions v ON v.tenant = r.tenant AND v.id = r.skill_id
+             WHERE r.tenant = ?1 AND r.name = ?2
+               AND v.version = (SELECT MAX(version) FROM skill_versions h WHERE h.tenant = v.tenant AND h.name = v.name)
+             ORDER BY v.name",
+        )
+        .bind(tenant)
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let pinned: String = r.try_get("pinned")?;
+                let pinned = pinned.parse().map_err(|e: crate::skills::SkillIdError| {
+                    StoreError::Corrupt {
+                        name: name.to_owned(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                Ok((r.try_get("dependant")?, pinned))
+            })
+            .collect()
     }
 
     /// The newest version of `name`, whatever its status.

@@ -170,6 +170,7 @@ pub(super) async fn run(
         }
         Err(RunError::Call(e)) => call_error(&e),
         Err(RunError::Store(e)) => internal("run", e),
+        Err(RunError::Dependency(e)) => error(StatusCode::CONFLICT, "dependency", e.to_string()),
     }
 }
 

@@ -102,6 +102,7 @@ pub async fn score(
     tests: &[Example],
 ) -> Score {
     let code = SkillCode {
+        deps: &[],
         name,
         source,
         entry,

@@ -138,6 +138,7 @@ pub(super) async fn behaviour(
     limits: &ResourceLimits,
 ) -> Vec<Outcome> {
     let code = SkillCode {
+        deps: &[],
         name,
         source,
         entry,

@@ -166,7 +166,7 @@ pub enum GenerateError {
 const SYSTEM: &str = "You write small, correct Python 3 functions. Use only the standard library \
 (json, re, math, statistics, datetime, decimal, fractions, collections, itertools, functools, heapq, \
 bisect, string, textwrap, unicodedata, csv, io, hashlib, base64, random, dataclasses, typing, difflib, \
-html, urllib.parse). No files, network, input() or print(). Return JSON-serializable values \
+html, ipaddress, urllib.parse). No files, network, input() or print(). Return JSON-serializable values \
 (dict, list, str, int, float, bool, None). Handle empty and unusual inputs sensibly.";
 
 struct Session {
@@ -348,6 +348,7 @@ pub async fn generate(
         .map(|ty| json!({"type": ty}));
     Ok(Generated {
         manifest: SkillManifest {
+            requires: Vec::new(),
             name: spec.name.clone(),
             description: spec.description.clone(),
             input_schema: spec.input_schema.clone(),
