@@ -17,6 +17,8 @@
 //! - [`trace`]: what an agent did: `run_python` steps (pure model).
 //! - [`agent`]: the consumer agent: a skill if one fits, else `run_python`
 //!   steps, then `crystallize` (an MCP client of AutoLearn).
+//! - [`practice`]: learning by building: curricula, projects, the
+//!   practice loop and its KPIs.
 //! - [`cli`]: the `autolearn` command line.
 //! - [`bench`]: benchmarks that report ratios against a baseline.
 
@@ -30,6 +32,7 @@ pub mod learn;
 pub mod limits;
 pub mod llm;
 pub mod mcp;
+pub mod practice;
 pub mod sandbox;
 pub mod search;
 pub mod skills;

@@ -58,6 +58,8 @@ pub enum Activity {
     },
     /// The tenant's skills, traces, executions and learnings were cleared.
     Reset,
+    /// A step of a practice project finished.
+    Practice(crate::practice::StepDone),
 }
 
 /// An event and whose it is.

@@ -43,9 +43,20 @@ impl App {
         tenant: &str,
         manifest: &SkillManifest,
     ) -> Result<Vec<Dependency>, DependencyError> {
+        self.closure(tenant, &manifest.name, &manifest.requires)
+            .await
+    }
+
+    /// The closure of `requires` for a skill named `name`.
+    pub async fn closure(
+        &self,
+        tenant: &str,
+        name: &str,
+        requires: &[Requirement],
+    ) -> Result<Vec<Dependency>, DependencyError> {
         let mut pinned: HashMap<String, SkillId> = HashMap::new();
         let mut out = Vec::new();
-        let mut queue: VecDeque<Requirement> = manifest.requires.iter().cloned().collect();
+        let mut queue: VecDeque<Requirement> = requires.iter().cloned().collect();
         while let Some(r) = queue.pop_front() {
             match pinned.get(&r.name) {
                 Some(id) if *id == r.id => continue,
@@ -73,8 +84,8 @@ impl App {
                 entry: skill.manifest.entry,
             });
         }
-        if pinned.contains_key(&manifest.name) {
-            return Err(DependencyError::Conflict(manifest.name.clone()));
+        if pinned.contains_key(name) {
+            return Err(DependencyError::Conflict(name.to_owned()));
         }
         Ok(out)
     }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 mod agent;
 mod commands;
 mod generate;
+mod learn;
 mod serve;
 mod skill;
 mod tenant;
@@ -159,6 +160,9 @@ pub enum Command {
     /// Ask the consumer agent: it calls a published skill that fits, or
     /// works the task out with run_python and crystallizes what worked.
     Agent(agent::AgentArgs),
+    /// Practise: work through a curriculum project (research, build,
+    /// test, document), publishing the skills that earn trust.
+    Learn(learn::LearnArgs),
 }
 
 /// A failure the CLI reports: exit code plus JSON error.
@@ -254,6 +258,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Tenant(cmd) => tenant::run(&paths, cmd).await,
         Command::Agent(args) => agent::run(&cli.llm, args).await,
+        Command::Learn(args) => learn::run(&paths, &cli.llm, args).await,
         Command::Trace(cmd) => trace::run(&paths, cmd).await,
         Command::Model(ModelCommand::Fetch { python }) => {
             let dir = cli.llm.model_dir();

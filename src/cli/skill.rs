@@ -141,6 +141,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                 request,
                 examples: parse_examples(examples.as_deref())?,
                 name,
+                ..Default::default()
             };
             super::generate::run(paths, llm, req, candidates, json).await
         }

@@ -194,6 +194,7 @@ impl McpServer {
             request,
             examples,
             name,
+            ..Default::default()
         };
         // Without a model of our own, borrow the client's where it offers
         // sampling.

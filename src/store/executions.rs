@@ -175,10 +175,17 @@ impl SkillStore {
                 .bind(tenant)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM skill_requires WHERE tenant = ?1")
-                .bind(tenant)
-                .execute(&mut *tx)
-                .await?;
+            for table in [
+                "skill_requires",
+                "skill_docs",
+                "practice_steps",
+                "practice_projects",
+            ] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?1"))
+                    .bind(tenant)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let executions = sqlx::query("DELETE FROM executions WHERE tenant = ?1")
                 .bind(tenant)
                 .execute(&mut *tx)

@@ -17,12 +17,14 @@ use crate::skills::Skill;
 
 mod executions;
 mod learnings;
+mod practice;
 mod skills;
 mod tenants;
 mod traces;
 
 pub use executions::{Execution, MAX_EXECUTIONS_PER_TENANT, ResetCounts};
 pub use learnings::{BrokenChain, Learning};
+pub use practice::{ProjectRow, StepRow};
 pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
 
 /// A store failure.

@@ -51,6 +51,7 @@ pub(super) async fn generate(
         request: body.request,
         examples: body.examples,
         name: body.name,
+        ..Default::default()
     };
     match app.generate_skill(&tenant, req, opts).await {
         Ok(out) => Json(out).into_response(),

@@ -147,6 +147,7 @@ async fn run_task(app: &crate::app::App, task: &Task, mut opts: GenerateOptions)
         request: task.request.clone(),
         examples: task.examples.clone(),
         name: Some(task.id.clone()),
+        ..Default::default()
     };
     let t0 = Instant::now();
     let outcome = app.generate_skill(DEFAULT_TENANT, req, opts).await;

@@ -8,7 +8,9 @@ use super::spec::{Spec, signature};
 use super::{GenerateRequest, SYSTEM, Session};
 use crate::learn::agree::Outcome;
 use crate::llm::{ChatRequest, Message, ModelRole, json as llm_json};
-use crate::sandbox::{CallError, Determinism, ErrorKind, ResourceLimits, Sandbox, SkillCode};
+use crate::sandbox::{
+    CallError, Dependency, Determinism, ErrorKind, ResourceLimits, Sandbox, SkillCode,
+};
 use crate::skills::Example;
 use crate::text::{MAX_QUOTE_BYTES, truncate};
 
@@ -66,6 +68,36 @@ pub(super) fn candidate_prompt(
     );
     if !examples.is_empty() {
         p.push_str(&format!("\nIt must pass:\n{}\n", examples.join("\n")));
+    }
+    if !req.building_blocks.is_empty() {
+        let blocks: Vec<String> = req
+            .building_blocks
+            .iter()
+            .map(|b| {
+                let name = &b.requirement.name;
+                format!(
+                    "from skills.{name} import {name}  # {}: {}",
+                    truncate(&b.signature, 200),
+                    truncate(&b.description, 300)
+                )
+            })
+            .collect();
+        p.push_str(&format!(
+            "\nThese tested skills are available; import and call them where they help:\n```python\n{}\n```\n",
+            blocks.join("\n")
+        ));
+    }
+    if !req.context.is_empty() {
+        let lines: Vec<String> = req
+            .context
+            .iter()
+            .take(8)
+            .map(|c| format!("- {}", truncate(c, 300)))
+            .collect();
+        p.push_str(&format!(
+            "\nLearned from earlier work:\n{}\n",
+            lines.join("\n")
+        ));
     }
     if let Some(f) = feedback {
         p.push_str(&format!("\nA previous attempt failed:\n{f}\nFix it.\n"));
@@ -128,17 +160,18 @@ pub(super) async fn sample(s: &mut Session, prompts: Vec<String>, offset: usize)
     out.into_iter().map(|(_, c)| c).collect()
 }
 
-/// Run `source` on every input.
+/// Run `source` (with `deps` importable) on every input.
 pub(super) async fn behaviour(
     sandbox: &Sandbox,
     name: &str,
     source: &str,
     entry: &str,
+    deps: &[Dependency],
     inputs: &[Value],
     limits: &ResourceLimits,
 ) -> Vec<Outcome> {
     let code = SkillCode {
-        deps: &[],
+        deps,
         name,
         source,
         entry,

@@ -21,13 +21,13 @@ use serde_json::{Value, json};
 use super::agree::{self, Outcome, Verdict};
 use super::edges::{edge_inputs, mutations};
 use crate::llm::{ChatRequest, Llm, LlmError, Usage};
-use crate::sandbox::{ResourceLimits, Sandbox};
-use crate::skills::{Example, SkillManifest};
+use crate::sandbox::{Dependency, ResourceLimits, Sandbox};
+use crate::skills::{Example, Requirement, SkillManifest};
 use candidates::{behaviour, candidate_prompt, failures, normalized, sample};
 use spec::draft_spec;
 
 /// What to generate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct GenerateRequest {
     /// The task, in plain English.
     pub request: String,
@@ -35,6 +35,25 @@ pub struct GenerateRequest {
     pub examples: Vec<Example>,
     /// The skill's name, if the caller chose one.
     pub name: Option<String>,
+    /// Published skills it may build on, shown to the model; the winner
+    /// pins those it imports.
+    pub building_blocks: Vec<BuildingBlock>,
+    /// Their closure, for the sandbox (see `App::dependencies`).
+    pub deps: Vec<Dependency>,
+    /// What was learned before that bears on this request (related skills,
+    /// edge cases met), one line each, shown to the model.
+    pub context: Vec<String>,
+}
+
+/// A published skill a new one may import as `skills.<name>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildingBlock {
+    /// The skill, pinned at the version offered.
+    pub requirement: Requirement,
+    /// How to call it, e.g. `normalize_email(email)`.
+    pub signature: String,
+    /// What it does.
+    pub description: String,
 }
 
 /// How hard to try, and who is watching.
@@ -253,7 +272,10 @@ pub async fn generate(
     let mut round = 0;
     let verdict: Verdict = loop {
         for code in &codes[runs.len()..] {
-            let run = behaviour(sandbox, &spec.name, code, &entry, &inputs, limits).await;
+            let run = behaviour(
+                sandbox, &spec.name, code, &entry, &req.deps, &inputs, limits,
+            )
+            .await;
             s.tell(Progress::Tested {
                 index: runs.len(),
                 passed: (0..expected.len())
@@ -348,7 +370,7 @@ pub async fn generate(
         .map(|ty| json!({"type": ty}));
     Ok(Generated {
         manifest: SkillManifest {
-            requires: Vec::new(),
+            requires: pins(&req.building_blocks, &codes[verdict.winner]),
             name: spec.name.clone(),
             description: spec.description.clone(),
             input_schema: spec.input_schema.clone(),
@@ -387,6 +409,26 @@ async fn add_candidates(
         });
         codes.push(code);
     }
+}
+
+/// The building blocks `source` imports (`skills.<name>`, or `<name>` in
+/// a `from skills import` line): a skill pins what it uses, nothing more.
+fn pins(blocks: &[BuildingBlock], source: &str) -> Vec<Requirement> {
+    blocks
+        .iter()
+        .filter(|b| {
+            let name = &b.requirement.name;
+            source.lines().any(|line| {
+                let line = line.trim_start();
+                line.contains(&format!("skills.{name}"))
+                    || (line.starts_with("from skills import")
+                        && line
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .any(|w| w == name))
+            })
+        })
+        .map(|b| b.requirement.clone())
+        .collect()
 }
 
 fn json_type_is(v: &Value, ty: &str) -> bool {
