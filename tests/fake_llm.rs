@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 #[derive(Default)]
 pub struct Script {
     pub spec: Value,
+    /// Specs for prompts that contain a needle; checked before `spec`.
+    pub specs_by_request: Vec<(String, Value)>,
     /// Candidate code by temperature (as text, e.g. "0.0").
     pub by_temperature: HashMap<String, String>,
     /// Candidate code by temperature for prompts that contain a needle
@@ -98,7 +100,12 @@ async fn chat(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
         if let Some(raw) = &s.raw_spec {
             return (StatusCode::OK, raw.clone()).into_response();
         }
-        return Json(completion(&s.spec.to_string())).into_response();
+        let spec = s
+            .specs_by_request
+            .iter()
+            .find(|(needle, _)| prompt.contains(needle.as_str()))
+            .map_or(&s.spec, |(_, spec)| spec);
+        return Json(completion(&spec.to_string())).into_response();
     }
     if prompt.contains("A previous attempt failed")
         && let Some(code) = &s.repair

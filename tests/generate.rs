@@ -67,6 +67,7 @@ fn request(examples: Vec<Example>) -> GenerateRequest {
         request: "Apply a percentage discount to a price".into(),
         examples,
         name: None,
+        ..Default::default()
     }
 }
 

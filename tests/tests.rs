@@ -37,6 +37,8 @@ mod fake_llm;
 mod generate;
 // The consumer agent: solve, crystallize, then reuse the skill.
 mod agent;
+// Practice: curriculum projects, start → work → complete.
+mod practice;
 // `autolearn bench learn` and its practice set.
 mod bench_learn;
 // The REST API of the web UI: execution log, reset, the origin guard.

@@ -134,6 +134,11 @@ impl Practice {
         }
     }
 
+    /// The app it practises on.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
     /// The curriculum.
     pub fn curriculum(&self) -> &Curriculum {
         &self.curriculum
