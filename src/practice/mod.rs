@@ -469,8 +469,11 @@ impl Practice {
             .store
             .set_budget(tenant, &row.project_id, ms)
             .await?;
-        let out = self.run(tenant, &row.project_id, observer).await;
+        let mut out = self.run(tenant, &row.project_id, observer).await;
         drop(claim);
+        if let Ok(numbers) = &mut out {
+            numbers["working"] = self.is_working(tenant).into();
+        }
         out
     }
 
