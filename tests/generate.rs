@@ -6,7 +6,6 @@ use std::sync::atomic::Ordering;
 
 use autolearn::app::{App, Crystallize, Crystallized, GenerateSkillError};
 use autolearn::learn::generate::{GenerateOptions, GenerateRequest};
-use autolearn::llm::openai::{OpenAi, OpenAiConfig};
 use autolearn::sandbox::{Sandbox, SandboxConfig};
 use autolearn::skills::{Example, Status};
 use autolearn::store::SkillStore;
@@ -15,18 +14,7 @@ use serde_json::{Value, json};
 use crate::fake_llm::{Script, serve, temps};
 
 async fn app_with(url: &str) -> App {
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    let llm = OpenAi::new(OpenAiConfig {
-        base_url: url.into(),
-        base_url_given: true,
-        ..OpenAiConfig::default()
-    })
-    .unwrap();
-    App::new(SkillStore::in_memory().await.unwrap(), Arc::new(sandbox)).with_llm(Arc::new(llm))
+    crate::fake_llm::app_on(url, SkillStore::in_memory().await.unwrap()).await
 }
 
 fn spec() -> Value {

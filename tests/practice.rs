@@ -3,15 +3,12 @@
 //! (tests/fixtures/practice/tiny.json), every reported number checked
 //! against what the records imply.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use autolearn::app::App;
-use autolearn::llm::openai::{OpenAi, OpenAiConfig};
 use autolearn::practice::curriculum::Curriculum;
 use autolearn::practice::kpis::{project_kpis, project_trust};
 use autolearn::practice::{Practice, PracticeOptions};
-use autolearn::sandbox::{Sandbox, SandboxConfig};
 use autolearn::skills::{Requirement, Skill};
 use autolearn::store::SkillStore;
 use serde_json::{Value, json};
@@ -103,19 +100,7 @@ fn script(double_right: bool) -> Script {
 }
 
 async fn practice(url: &str, db: &std::path::Path) -> Practice {
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    let llm = OpenAi::new(OpenAiConfig {
-        base_url: url.into(),
-        base_url_given: true,
-        ..OpenAiConfig::default()
-    })
-    .unwrap();
-    let app =
-        App::new(SkillStore::open(db).await.unwrap(), Arc::new(sandbox)).with_llm(Arc::new(llm));
+    let app = crate::fake_llm::app_on(url, SkillStore::open(db).await.unwrap()).await;
     let curriculum = Curriculum::from_dir(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/practice"

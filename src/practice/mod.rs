@@ -144,17 +144,16 @@ impl Practice {
         &self.curriculum
     }
 
-    /// Goals of any project with a published skill.
+    /// Goals of any project with a published skill (one indexed query,
+    /// no skill decoded).
     async fn trusted(&self, tenant: &str) -> Result<HashSet<String>, StoreError> {
-        let listed = self.app.store.list(tenant).await?;
-        let goals: HashSet<&str> = self.curriculum.goals().map(|g| g.id.as_str()).collect();
-        Ok(listed
+        let goals: Vec<&str> = self.curriculum.goals().map(|g| g.id.as_str()).collect();
+        Ok(self
+            .app
+            .store
+            .published_among(tenant, &goals)
+            .await?
             .into_iter()
-            .filter(|s| {
-                s.status == crate::skills::Status::Published
-                    && goals.contains(s.manifest.name.as_str())
-            })
-            .map(|s| s.manifest.name)
             .collect())
     }
 
@@ -459,16 +458,7 @@ impl Practice {
         budget: Duration,
         observer: Option<Observer>,
     ) -> Result<Value, PracticeError> {
-        let row = self.active(tenant).await?.ok_or(PracticeError::NoProject)?;
-        if self.app.llm_info().backend == "none" {
-            return Err(PracticeError::NoModel);
-        }
-        let claim = self.claim(tenant, &row.project_id)?;
-        let ms = i64::try_from(budget.as_millis()).unwrap_or(i64::MAX);
-        self.app
-            .store
-            .set_budget(tenant, &row.project_id, ms)
-            .await?;
+        let (row, claim) = self.owe(tenant, budget).await?;
         let mut out = self.run(tenant, &row.project_id, observer).await;
         drop(claim);
         if let Ok(numbers) = &mut out {
@@ -480,20 +470,30 @@ impl Practice {
     /// Start [`Practice::work`] in the background; returns at once with the
     /// project's numbers.
     pub async fn spawn_work(&self, tenant: &str, budget: Duration) -> Result<Value, PracticeError> {
-        let row = self.active(tenant).await?.ok_or(PracticeError::NoProject)?;
+        let (row, claim) = self.owe(tenant, budget).await?;
+        self.spawn(tenant, &row.project_id, claim);
+        let trusted = self.trusted(tenant).await?;
+        self.numbers(tenant, &row, &trusted).await
+    }
+
+    /// Claim the tenant's worker slot and store the budget owed to its
+    /// active project (stored first: a restart resumes it).
+    async fn owe(
+        &self,
+        tenant: &str,
+        budget: Duration,
+    ) -> Result<(ProjectRow, WorkClaim), PracticeError> {
+        let mut row = self.active(tenant).await?.ok_or(PracticeError::NoProject)?;
         if self.app.llm_info().backend == "none" {
             return Err(PracticeError::NoModel);
         }
         let claim = self.claim(tenant, &row.project_id)?;
-        let ms = i64::try_from(budget.as_millis()).unwrap_or(i64::MAX);
+        row.budget_ms = i64::try_from(budget.as_millis()).unwrap_or(i64::MAX);
         self.app
             .store
-            .set_budget(tenant, &row.project_id, ms)
+            .set_budget(tenant, &row.project_id, row.budget_ms)
             .await?;
-        self.spawn(tenant, &row.project_id, claim);
-        let trusted = self.trusted(tenant).await?;
-        let row = self.active(tenant).await?.ok_or(PracticeError::NoProject)?;
-        self.numbers(tenant, &row, &trusted).await
+        Ok((row, claim))
     }
 
     fn spawn(&self, tenant: &str, project: &str, claim: WorkClaim) {

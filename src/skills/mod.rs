@@ -458,4 +458,37 @@ mod tests {
         assert!(m.validate(&SkillLimits::default()).is_err());
         assert!(manifest().validate(&SkillLimits::default()).is_ok());
     }
+
+    #[test]
+    fn prerequisites_are_bounded_named_once_and_never_the_skill_itself() {
+        let id = manifest().id();
+        let pin = |name: &str| Requirement {
+            name: name.into(),
+            id: id.clone(),
+        };
+        let limits = SkillLimits::default();
+        let with = |requires: Vec<Requirement>| SkillManifest {
+            requires,
+            ..manifest()
+        };
+        assert!(with(vec![pin("a"), pin("b")]).validate(&limits).is_ok());
+        let many = (0..=MAX_REQUIRES).map(|i| pin(&format!("s{i}"))).collect();
+        assert!(matches!(
+            with(many).validate(&limits),
+            Err(ManifestError::TooManyRequires { .. })
+        ));
+        for bad in [
+            vec![pin("a"), pin("a")],
+            vec![pin("double")],
+            vec![pin("not-an-identifier")],
+        ] {
+            assert!(matches!(
+                with(bad).validate(&limits),
+                Err(ManifestError::Requirement(_))
+            ));
+        }
+        // No prerequisites: the canonical form (and so the id) is unchanged.
+        assert!(!manifest().canonical_json().contains("requires"));
+        assert_ne!(with(vec![pin("a")]).id(), manifest().id());
+    }
 }

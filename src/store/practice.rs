@@ -230,6 +230,26 @@ impl SkillStore {
         .await
     }
 
+    /// Which of `names` have a published current version.
+    pub async fn published_among(
+        &self,
+        tenant: &str,
+        names: &[&str],
+    ) -> Result<Vec<String>, StoreError> {
+        let names = serde_json::to_string(names).unwrap_or_else(|_| "[]".into());
+        let rows = sqlx::query(
+            "SELECT v.name FROM skill_versions v
+             WHERE v.tenant = ?1 AND v.name IN (SELECT value FROM json_each(?2))
+               AND v.status = 'published'
+               AND v.version = (SELECT MAX(version) FROM skill_versions h WHERE h.tenant = v.tenant AND h.name = v.name)",
+        )
+        .bind(tenant)
+        .bind(names)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("name")?)).collect()
+    }
+
     /// Learnings of `tenant` after seq `after` whose subject is one of
     /// `subjects`.
     pub async fn count_learnings(
