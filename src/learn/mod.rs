@@ -7,6 +7,7 @@ pub mod auto;
 pub mod crystallize;
 pub mod edges;
 pub mod generate;
+pub mod grade;
 pub mod refine;
 pub mod slice;
 mod verify;

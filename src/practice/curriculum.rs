@@ -9,8 +9,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::sandbox::{CallError, Dependency, Determinism, ResourceLimits, Sandbox, SkillCode};
-use crate::skills::{Example, same_value};
+use crate::learn::grade::score;
+use crate::sandbox::{Dependency, ResourceLimits, Sandbox, SkillCode};
+use crate::skills::Example;
 
 /// The curricula shipped with AutoLearn, by file name.
 pub const SHIPPED: [(&str, &str); 11] = [
@@ -294,55 +295,6 @@ fn is_goal_id(id: &str) -> bool {
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
         && id.len() <= 64
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// How a piece of code did on some cases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Score {
-    /// Cases passed.
-    pub passed: u32,
-    /// Cases run.
-    pub total: u32,
-}
-
-/// Whether `got` meets `want`: an equal value (as Python compares), or,
-/// for `{"error": T}`, the exception `T`.
-fn meets(got: &Result<serde_json::Value, CallError>, want: &serde_json::Value) -> bool {
-    let raised = want
-        .as_object()
-        .filter(|o| o.len() == 1)
-        .and_then(|o| o.get("error"))
-        .and_then(serde_json::Value::as_str);
-    match (got, raised) {
-        (Err(CallError::Guest(fault)), Some(t)) => fault.error_type == t,
-        (Ok(v), None) => same_value(v, want),
-        _ => false,
-    }
-}
-
-/// Run `code` on `cases` in the sandbox, one fresh instance per case,
-/// under a normal call's limits.
-pub async fn score(sandbox: &Sandbox, code: SkillCode<'_>, cases: &[Example]) -> Score {
-    let limits = ResourceLimits::default();
-    let mut passed = 0;
-    for case in cases {
-        let got = sandbox
-            .run(
-                code,
-                &case.input.to_string(),
-                &limits,
-                Determinism::Seeded(0),
-            )
-            .await
-            .map(|o| serde_json::from_str(&o.json).unwrap_or(serde_json::Value::Null));
-        if meets(&got, &case.output) {
-            passed += 1;
-        }
-    }
-    Score {
-        passed,
-        total: u32::try_from(cases.len()).unwrap_or(u32::MAX),
-    }
 }
 
 /// The reference solutions of `goal`'s prerequisites, as sandbox

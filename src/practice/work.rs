@@ -4,11 +4,12 @@
 
 use serde_json::{Value, json};
 
-use super::curriculum::{Goal, score};
+use super::curriculum::Goal;
 use super::state::ProjectState;
 use crate::app::App;
 use crate::learn::edges::{edge_inputs, mutations};
 use crate::learn::generate::{BuildingBlock, GenerateOptions, GenerateRequest};
+use crate::learn::grade::score;
 use crate::sandbox::{CallError, Determinism, ErrorKind, ResourceLimits, SkillCode};
 use crate::skills::{Requirement, Skill, Status};
 

@@ -3,10 +3,11 @@
 //! `practice/requests.json` and embedded in the binary.
 
 use serde::Deserialize;
-use serde_json::Value;
 
-use crate::sandbox::{CallError, Determinism, ResourceLimits, Sandbox, SkillCode};
-use crate::skills::{Example, same_value};
+use crate::learn::grade;
+pub use crate::learn::grade::Score;
+use crate::sandbox::{Sandbox, SkillCode};
+use crate::skills::Example;
 
 /// The set shipped with AutoLearn.
 pub const SHIPPED: &str = include_str!("../../../practice/requests.json");
@@ -62,37 +63,6 @@ impl PracticeSet {
     }
 }
 
-/// How a piece of code did on held-back tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Score {
-    /// Tests passed.
-    pub passed: usize,
-    /// Tests run.
-    pub total: usize,
-}
-
-impl Score {
-    /// Every test passed.
-    pub fn all(&self) -> bool {
-        self.total > 0 && self.passed == self.total
-    }
-}
-
-/// Whether `got` meets the test's `want`: an equal value (as Python
-/// compares), or, for `{"error": T}`, the exception `T`.
-fn meets(got: &Result<Value, CallError>, want: &Value) -> bool {
-    let raised = want
-        .as_object()
-        .filter(|o| o.len() == 1)
-        .and_then(|o| o.get("error"))
-        .and_then(Value::as_str);
-    match (got, raised) {
-        (Err(CallError::Guest(fault)), Some(t)) => fault.error_type == t,
-        (Ok(v), None) => same_value(v, want),
-        _ => false,
-    }
-}
-
 /// Run `source` on `tests` in the sandbox under a normal call's limits.
 pub async fn score(
     sandbox: &Sandbox,
@@ -107,21 +77,7 @@ pub async fn score(
         source,
         entry,
     };
-    let limits = ResourceLimits::default();
-    let mut passed = 0;
-    for t in tests {
-        let got = sandbox
-            .run(code, &t.input.to_string(), &limits, Determinism::Seeded(0))
-            .await
-            .map(|o| serde_json::from_str(&o.json).unwrap_or(Value::Null));
-        if meets(&got, &t.output) {
-            passed += 1;
-        }
-    }
-    Score {
-        passed,
-        total: tests.len(),
-    }
+    grade::score(sandbox, code, tests).await
 }
 
 /// Check the set against its reference solutions in the sandbox: every

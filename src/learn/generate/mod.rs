@@ -13,174 +13,21 @@
 
 mod candidates;
 mod spec;
-
-use std::sync::Arc;
+mod types;
 
 use serde_json::{Value, json};
 
 use super::agree::{self, Outcome, Verdict};
 use super::edges::{edge_inputs, mutations};
 use crate::llm::{ChatRequest, Llm, LlmError, Usage};
-use crate::sandbox::{Dependency, ResourceLimits, Sandbox};
+use crate::sandbox::{ResourceLimits, Sandbox};
 use crate::skills::{Example, Requirement, SkillManifest};
 use candidates::{behaviour, candidate_prompt, failures, normalized, sample};
 use spec::draft_spec;
-
-/// What to generate.
-#[derive(Debug, Clone, Default)]
-pub struct GenerateRequest {
-    /// The task, in plain English.
-    pub request: String,
-    /// Worked examples the skill must reproduce (the hard gate).
-    pub examples: Vec<Example>,
-    /// The skill's name, if the caller chose one.
-    pub name: Option<String>,
-    /// Published skills it may build on, shown to the model; the winner
-    /// pins those it imports.
-    pub building_blocks: Vec<BuildingBlock>,
-    /// Their closure, for the sandbox (see `App::dependencies`).
-    pub deps: Vec<Dependency>,
-    /// What was learned before that bears on this request (related skills,
-    /// edge cases met), one line each, shown to the model.
-    pub context: Vec<String>,
-}
-
-/// A published skill a new one may import as `skills.<name>`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BuildingBlock {
-    /// The skill, pinned at the version offered.
-    pub requirement: Requirement,
-    /// How to call it, e.g. `normalize_email(email)`.
-    pub signature: String,
-    /// What it does.
-    pub description: String,
-}
-
-/// How hard to try, and who is watching.
-#[derive(Clone)]
-pub struct GenerateOptions {
-    /// Candidates sampled per round. Default: 8 (measured by `autolearn
-    /// bench learn`; a local model decodes them as one batch).
-    pub candidates: usize,
-    /// Rounds of repair after the first. Default: 2.
-    pub repair_rounds: usize,
-    /// Told of each step as it happens (a terminal's progress display, a
-    /// UI's stream, a benchmark's record).
-    pub observer: Option<Observer>,
-}
-
-impl Default for GenerateOptions {
-    fn default() -> Self {
-        Self {
-            candidates: 8,
-            repair_rounds: 2,
-            observer: None,
-        }
-    }
-}
-
-impl std::fmt::Debug for GenerateOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GenerateOptions")
-            .field("candidates", &self.candidates)
-            .field("repair_rounds", &self.repair_rounds)
-            .field("observer", &self.observer.is_some())
-            .finish()
-    }
-}
-
-/// Receives [`Progress`]; called on the generating task, so it must be quick.
-pub type Observer = Arc<dyn Fn(Progress) + Send + Sync>;
-
-/// One step of the pipeline, as it happens.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "step", rename_all = "snake_case")]
-pub enum Progress {
-    /// The spec is drafted; `inputs` test inputs were derived from it.
-    Spec {
-        /// The skill's name.
-        name: String,
-        /// The function every candidate defines.
-        entry: String,
-        /// Inputs every candidate will run on.
-        inputs: usize,
-    },
-    /// A candidate was sampled (`round` 0 is the first, then repairs).
-    Candidate {
-        /// Its number, from 0, in sampling order.
-        index: usize,
-        /// The repair round it came from (0: the first round).
-        round: usize,
-        /// Its code.
-        code: String,
-    },
-    /// A candidate ran on every input.
-    Tested {
-        /// Its number.
-        index: usize,
-        /// Examples it passed, of `examples`.
-        passed: usize,
-        /// The user's examples.
-        examples: usize,
-    },
-    /// No candidate passed; failures go back to the model.
-    Repair {
-        /// The round, from 1.
-        round: usize,
-    },
-}
-
-/// An input on which passing candidates disagreed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct EdgeCase {
-    /// The input.
-    pub input: Value,
-    /// What the winner did (kept as a regression test when a value).
-    pub agreed: Outcome,
-    /// What each passing candidate did.
-    pub outcomes: Vec<Outcome>,
-}
-
-/// A winning candidate and the evidence for it.
-#[derive(Debug, Clone)]
-pub struct Generated {
-    /// The skill: the winner's code, the spec, the user's examples plus the
-    /// discovered edge cases as regression tests.
-    pub manifest: SkillManifest,
-    /// Independent agreement with the winner, 0 to 1.
-    pub agreement: f64,
-    /// Candidates sampled, repairs included.
-    pub candidates: usize,
-    /// Repair rounds it took.
-    pub repair_rounds: usize,
-    /// Inputs where passing candidates disagreed.
-    pub edge_cases: Vec<EdgeCase>,
-    /// Model calls made and what they cost.
-    pub llm_calls: u32,
-    /// Tokens used.
-    pub usage: Usage,
-}
-
-/// Generation failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum GenerateError {
-    /// The model could not be used.
-    #[error(transparent)]
-    Llm(#[from] LlmError),
-    /// No candidate passed the examples, repairs included.
-    #[error("no candidate passed every example after {candidates} candidates:\n- {}", .reasons.join("\n- "))]
-    NoCandidate {
-        /// Candidates sampled.
-        candidates: usize,
-        /// What went wrong, per candidate.
-        reasons: Vec<String>,
-        /// Model calls made.
-        llm_calls: u32,
-        /// Tokens used.
-        usage: Usage,
-    },
-}
+pub use types::{
+    BuildingBlock, EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Generated, Observer,
+    Progress,
+};
 
 const SYSTEM: &str = "You write small, correct Python 3 functions. Use only the standard library \
 (json, re, math, statistics, datetime, decimal, fractions, collections, itertools, functools, heapq, \
