@@ -306,6 +306,7 @@ impl App {
                 .insert(tenant, &g.manifest, Provenance::Generated, status, &kpis)
                 .await
                 .map_err(AddError::Store)?;
+            self.stored(tenant, &inserted);
             if publish && !matches!(inserted, Inserted::Existing(_)) {
                 self.announce(tenant, &g.manifest.name);
             }

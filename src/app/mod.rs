@@ -189,6 +189,23 @@ impl App {
         Ok(admission)
     }
 
+    /// Tell live pages of a new skill version (not of one stored again).
+    pub(crate) fn stored(&self, tenant: &str, inserted: &Inserted) {
+        if matches!(inserted, Inserted::Existing(_)) {
+            return;
+        }
+        let s = inserted.skill();
+        self.notify(
+            tenant,
+            Activity::SkillAdded {
+                name: s.manifest.name.clone(),
+                version: s.version,
+                status: s.status.to_string(),
+                trust: s.trust(),
+            },
+        );
+    }
+
     fn announce(&self, tenant: &str, name: &str) {
         // No receivers is fine: nobody is listening yet.
         let _ = self.events.send(SkillEvent {
@@ -368,18 +385,7 @@ impl App {
             .store
             .insert(tenant, &manifest, provenance, status, &verification.kpis)
             .await?;
-        if !matches!(inserted, Inserted::Existing(_)) {
-            let s = inserted.skill();
-            self.notify(
-                tenant,
-                Activity::SkillAdded {
-                    name: s.manifest.name.clone(),
-                    version: s.version,
-                    status: s.status.to_string(),
-                    trust: s.trust(),
-                },
-            );
-        }
+        self.stored(tenant, &inserted);
         if status == Status::Published && !matches!(inserted, Inserted::Existing(_)) {
             self.announce(tenant, &manifest.name);
             let s = inserted.skill();
