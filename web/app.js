@@ -4,6 +4,7 @@
 import * as chat from "./chat.js";
 import * as skills from "./skills.js";
 import * as panels from "./panels.js";
+import * as practice from "./practice.js";
 
 const KEY = "autolearn-key";
 export const state = { key: localStorage.getItem(KEY) || "", tenant: null, llm: null };
@@ -129,6 +130,7 @@ function refreshAll() {
   soon("mcp", panels.refreshMcp);
   soon("executions", panels.refreshExecutions);
   soon("learning", panels.refreshLearning);
+  soon("practice", practice.refresh);
 }
 
 function dispatch(event) {
@@ -150,6 +152,15 @@ function dispatch(event) {
     case "agent_step":
     case "agent_done":
       chat.onEvent(event);
+      break;
+    case "practice":
+      practice.onStep(event);
+      soon("practice", practice.refresh);
+      soon("learning", panels.refreshLearning);
+      break;
+    case "practice_stopped":
+      practice.onStopped(event);
+      soon("practice", practice.refresh);
       break;
     case "reset":
       chat.clear();
@@ -181,6 +192,7 @@ async function boot() {
   chat.init();
   skills.init();
   panels.init();
+  practice.init();
   await start();
 }
 

@@ -35,6 +35,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../web/panels.js"),
     ),
     (
+        "practice.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/practice.js"),
+    ),
+    (
         "highlight.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/highlight.js"),

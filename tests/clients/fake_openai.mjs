@@ -2,7 +2,10 @@
 // web UI test: a model solving the demo examples as recorded in
 // tests/fixtures/agent_recorded.json (the same recording the Rust tests
 // replay). Given run_python it plays the recorded steps, then calls finish;
-// given skills, it calls the one whose description is the task.
+// given skills, it calls the one whose description is the task. Asked for
+// a spec or candidate code of the tiny practice curriculum, it answers as
+// recorded in tests/fixtures/practice_recorded.json (by sampling
+// temperature, as the Rust fake does).
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -11,6 +14,19 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const examples = JSON.parse(readFileSync(join(root, "examples/demo/examples.json"), "utf8")).examples;
 const recorded = JSON.parse(readFileSync(join(root, "tests/fixtures/agent_recorded.json"), "utf8")).steps;
+const practice = JSON.parse(readFileSync(join(root, "tests/fixtures/practice_recorded.json"), "utf8"));
+
+// A plain completion: a practice spec, candidate code, or an empty object.
+function plain(body) {
+  const prompt = body.messages.at(-1)?.content ?? "";
+  if (prompt.startsWith("This Python function was built")) return "{}";
+  const table = prompt.startsWith("Design a function") ? practice.specs : practice.candidates;
+  const hit = table.find(([needle]) => prompt.includes(needle));
+  if (!hit) return "{}";
+  if (table === practice.specs) return JSON.stringify(hit[1]);
+  const code = hit[1][(body.temperature ?? 0).toFixed(1)];
+  return "```python\n" + (code ?? "def broken(:\n") + "```";
+}
 
 const call = (name, args) => ({
   role: "assistant",
@@ -20,7 +36,7 @@ const call = (name, args) => ({
 
 function answer(body) {
   const messages = body.messages;
-  if (!body.tools) return { role: "assistant", content: "{}" };
+  if (!body.tools) return { role: "assistant", content: plain(body) };
   const task = messages.find((m) => m.role === "user")?.content ?? "";
   const example = examples.find((e) => task.startsWith(e.task));
   const tools = body.tools.map((t) => t.function);

@@ -2,8 +2,10 @@
 // playwright-core), against the real binary with the fake OpenAI API:
 // the page renders cleanly; a skill published over MCP shows up live; the
 // run form calls it; a smart example runs in the Chat panel and its second
-// run takes the skill path; Reset empties the lists; with tenants, the page
-// asks for a key. Screenshots of each panel go to target/screenshots/.
+// run takes the skill path; Reset empties the lists; practice runs a tiny
+// curriculum from the Learning panel with its progress live; with tenants,
+// the page asks for a key. Screenshots of each panel go to
+// target/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -149,6 +151,37 @@ test("the demo: live skills, the run form, a learned example, reset", async () =
   assert.ok(!tools.tools.some((t) => t.name === "word_count"));
   await client.close();
 
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("practice from the Learning panel: start, work with live steps, complete", async () => {
+  const dataDir = tempDir();
+  const { proc, url } = await startServer({ ...env(dataDir), AUTOLEARN_CURRICULA: join(root, "tests/fixtures/practice") });
+  servers.push(proc);
+  const base = url.replace(/\/mcp$/, "");
+  const { page, problems } = await openPage(base);
+  await page.waitForSelector("#live.on");
+  await tab(page, "learning");
+  await page.waitForSelector('[data-project="proj_tiny"][data-status="not_started"]');
+  assert.match(await page.textContent("#practice-active"), /No project in progress/);
+  await page.click('[data-start="proj_tiny"]');
+  await page.waitForSelector('[data-project="proj_tiny"][data-status="active"]');
+  await page.fill("#work-hours", "0.5");
+  await page.click("#work-go");
+  // Steps arrive over the WebSocket as they finish; the bars follow.
+  await page.waitForSelector('#practice-steps li[data-action="implement"]');
+  await page.waitForSelector('#practice-active[data-progress="100"][data-working="false"]', { timeout: 120_000 });
+  assert.ok(await page.locator("#practice-steps li").count() >= 13);
+  assert.equal(await page.textContent('[data-n="published"]'), "3 of 3");
+  // The skills it published are there too, live.
+  await page.waitForFunction(() => document.getElementById("skill-count").textContent === "3");
+  await page.screenshot({ path: join(shots, "learning-practice.png"), fullPage: true });
+  await page.click("#complete-go");
+  await page.waitForSelector("#practice-report [data-trust]");
+  const trust = Number(await page.getAttribute("#practice-report [data-trust]", "data-trust"));
+  assert.ok(trust >= 70, `project trust ${trust}`);
+  await page.waitForSelector('[data-project="proj_tiny"][data-status="completed"]');
   assert.deepEqual(problems, []);
   await page.close();
 });
