@@ -36,6 +36,8 @@ pub struct Script {
     pub refine: Option<Value>,
     /// Answers to requests that offer tools: the assistant message.
     pub agent: Option<AgentScript>,
+    /// Wait this long before each answer (a slow model).
+    pub delay: std::time::Duration,
 }
 
 /// What a tool-calling model answers, given the request body.
@@ -57,6 +59,7 @@ fn completion(text: &str) -> Value {
 async fn chat(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
     let n = fake.calls.fetch_add(1, Ordering::SeqCst);
     let s = &fake.script;
+    tokio::time::sleep(s.delay).await;
     if n < s.throttle {
         return (
             StatusCode::TOO_MANY_REQUESTS,

@@ -3,6 +3,7 @@
 //! (tests/fixtures/practice/tiny.json), every reported number checked
 //! against what the records imply.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use autolearn::app::App;
@@ -17,95 +18,57 @@ use crate::fake_llm::{Script, serve, temps};
 
 const GOALS: [&str; 3] = ["tiny_double", "tiny_clamp", "tiny_double_capped"];
 
-fn doc(body: &str) -> String {
-    format!("    \"\"\"Recorded.\"\"\"\n    {body}\n")
-}
-
-fn script(double_right: bool) -> Script {
-    let double = |body: &str| format!("def tiny_double(x):\n{}", doc(body));
-    let doubles = if double_right {
-        [
-            double("return 2 * x"),
-            double("return x * 2"),
-            double("return x + x"),
-            double("y = x * 2\n    return y"),
-        ]
-    } else {
-        [
-            double("return 3 * x"),
-            double("return x * 3"),
-            double("return x + x + x"),
-            double("return x"),
-        ]
+/// The recorded model (tests/fixtures/practice_recorded.json); with
+/// `double_right` false, every candidate for `tiny_double` is wrong.
+pub fn script(double_right: bool) -> Script {
+    let recorded: Value =
+        serde_json::from_str(include_str!("fixtures/practice_recorded.json")).unwrap();
+    let pairs = |key: &str| -> Vec<(String, Value)> {
+        recorded[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_owned(), p[1].clone()))
+            .collect()
     };
-    let clamp = |body: &str| format!("def tiny_clamp(x, lo, hi):\n{}", doc(body));
-    let capped = |body: &str| {
-        format!(
-            "from skills.tiny_double import tiny_double\n\ndef tiny_double_capped(x):\n{}",
-            doc(body)
-        )
-    };
-    let spec = |name: &str, description: &str, params: Value| json!({"name": name, "description": description, "parameters": params, "returns": "integer", "example_inputs": []});
-    let int = |name: &str| json!({"name": name, "type": "integer", "description": format!("The integer {name}.")});
-    let [d0, d1, d2, d3] = doubles;
+    let mut by_request: Vec<(String, HashMap<String, String>)> = pairs("candidates")
+        .into_iter()
+        .map(|(needle, codes)| (needle, serde_json::from_value(codes).unwrap()))
+        .collect();
+    if !double_right {
+        let wrong =
+            |body: &str| format!("def tiny_double(x):\n    \"\"\"Recorded.\"\"\"\n    {body}\n");
+        let codes = [
+            "return 3 * x",
+            "return x * 3",
+            "return x + x + x",
+            "return x",
+        ];
+        let (_, table) = by_request
+            .iter_mut()
+            .find(|(needle, _)| needle == "Double the integer x.")
+            .unwrap();
+        *table = temps(codes.map(wrong).each_ref().map(String::as_str));
+    }
     Script {
-        specs_by_request: vec![
-            (
-                "then cap the result".into(),
-                spec(
-                    "tiny_double_capped",
-                    "Double x, capped at 100.",
-                    json!([int("x")]),
-                ),
-            ),
-            (
-                "Clamp the integer".into(),
-                spec(
-                    "tiny_clamp",
-                    "Clamp x into lo..hi.",
-                    json!([int("x"), int("lo"), int("hi")]),
-                ),
-            ),
-            (
-                "Double the integer x.".into(),
-                spec("tiny_double", "Double x.", json!([int("x")])),
-            ),
-        ],
+        specs_by_request: pairs("specs"),
         // The dependant first: its prompt may quote the others' requests.
-        by_request: vec![
-            (
-                "then cap the result".into(),
-                temps([
-                    &capped("return min(100, tiny_double(x))"),
-                    &capped("return min(tiny_double(x), 100)"),
-                    &capped("y = tiny_double(x)\n    return 100 if y > 100 else y"),
-                    &capped("y = tiny_double(x)\n    return y if y < 100 else 100"),
-                ]),
-            ),
-            (
-                "Clamp the integer".into(),
-                temps([
-                    &clamp("return max(lo, min(hi, x))"),
-                    &clamp("m = min(hi, x)\n    return max(lo, m)"),
-                    &clamp("return max(lo, min(x, hi))"),
-                    &clamp(
-                        "if x > hi:\n        x = hi\n    if x < lo:\n        x = lo\n    return x",
-                    ),
-                ]),
-            ),
-            ("Double the integer x.".into(), temps([&d0, &d1, &d2, &d3])),
-        ],
+        by_request,
         ..Script::default()
     }
 }
 
-async fn practice(url: &str, db: &std::path::Path) -> Practice {
-    let app = crate::fake_llm::app_on(url, SkillStore::open(db).await.unwrap()).await;
-    let curriculum = Curriculum::from_dir(std::path::Path::new(concat!(
+/// The tiny curriculum's directory.
+pub fn tiny_curricula() -> &'static std::path::Path {
+    std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/practice"
-    )))
-    .unwrap();
+    ))
+}
+
+async fn practice(url: &str, db: &std::path::Path) -> Practice {
+    let app = crate::fake_llm::app_on(url, SkillStore::open(db).await.unwrap()).await;
+    let curriculum = Curriculum::from_dir(tiny_curricula()).unwrap();
     Practice::new(
         app,
         curriculum,

@@ -39,6 +39,8 @@ mod generate;
 mod agent;
 // Practice: curriculum projects, start → work → complete.
 mod practice;
+// The learning API over HTTP, and a restart in the middle of work.
+mod learning_api;
 // `autolearn bench learn` and its practice set.
 mod bench_learn;
 // The REST API of the web UI: execution log, reset, the origin guard.

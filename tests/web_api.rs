@@ -50,7 +50,8 @@ async fn server() -> (App, String, tempfile::TempDir) {
         conformance: false,
         limits: ServerLimits::default(),
     };
-    tokio::spawn(run(app.clone(), listener, options, std::future::pending()));
+    let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
+    tokio::spawn(run(practice, listener, options, std::future::pending()));
     (app, format!("http://{addr}"), dir)
 }
 

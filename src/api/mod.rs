@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::limits::ServerLimits;
 use crate::mcp::McpServer;
+use crate::practice::Practice;
 
 /// How the server is exposed.
 #[derive(Debug, Clone)]
@@ -78,7 +79,8 @@ pub struct Routes {
 
 /// The router: `/mcp` and `/healthz`. Cancelling `ct` ends every MCP
 /// session and stream.
-pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes {
+pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken) -> Routes {
+    let app = practice.app().clone();
     let mut allowed_hosts = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -123,7 +125,7 @@ pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes
                 sessions,
                 sessions::bind,
             ));
-    let api = rest::routes(app.clone()).layer(axum::middleware::from_fn_with_state(
+    let api = rest::routes(app.clone(), practice).layer(axum::middleware::from_fn_with_state(
         guard::AllowedHosts(Arc::new(allowed_hosts.clone())),
         guard::same_origin,
     ));
@@ -140,7 +142,8 @@ pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes
         .layer(axum::middleware::from_fn_with_state(
             auth_state,
             auth::require_tenant,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(rest::json_errors));
     let health = axum::Json(serde_json::json!({"status": "ok", "llm": app.llm_info()}));
     // The page itself is public (it asks for a key when the API wants one).
     let ui = Router::new()
@@ -158,15 +161,21 @@ pub fn router(app: App, options: &ServeOptions, ct: CancellationToken) -> Routes
 
 /// Serve until `shutdown` resolves, then drain in-flight requests (up to
 /// the drain deadline) and return.
+/// Practice work owed from before a restart resumes first.
 pub async fn run(
-    app: App,
+    practice: Practice,
     listener: TcpListener,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    check_exposure(&app, options.addr).await?;
+    check_exposure(practice.app(), options.addr).await?;
+    match practice.resume().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("resumed practice work of {n} tenant(s)"),
+        Err(e) => tracing::error!("cannot resume practice work: {e}"),
+    }
     let sessions = CancellationToken::new();
-    let routes = router(app, &options, sessions.child_token());
+    let routes = router(practice, &options, sessions.child_token());
     let stop = CancellationToken::new();
     let trigger = stop.clone();
     tokio::spawn(async move {

@@ -60,6 +60,14 @@ pub enum Activity {
     Reset,
     /// A step of a practice project finished.
     Practice(crate::practice::StepDone),
+    /// Background practice work stopped: its budget is spent, nothing else
+    /// can run, or it failed.
+    PracticeStopped {
+        /// The project.
+        project_id: String,
+        /// Why it failed, when it did.
+        error: Option<String>,
+    },
 }
 
 /// An event and whose it is.

@@ -97,7 +97,8 @@ impl LocalServer {
             limits: crate::limits::ServerLimits::default(),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(crate::api::run(app.clone(), listener, options, async {
+        let practice = crate::practice::Practice::shipped(app.clone())?;
+        let task = tokio::spawn(crate::api::run(practice, listener, options, async {
             let _ = stopped.await;
         }));
         Ok(Self {

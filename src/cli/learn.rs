@@ -62,17 +62,8 @@ fn bar(percent: f64) -> String {
 }
 
 /// One line per finished step: the project's bar, the phase's, the step.
-fn display(phases: Arc<std::sync::Mutex<Vec<(u8, usize, usize)>>>) -> Observer {
+fn display() -> Observer {
     Arc::new(move |s: &StepDone| {
-        let mut p = phases.lock().unwrap_or_else(|e| e.into_inner());
-        let phase = p.iter_mut().find(|(n, _, _)| *n == s.phase);
-        let phase_pct = match phase {
-            Some((_, done, total)) => {
-                *done = (*done + 1).min(*total);
-                100.0 * *done as f64 / (*total).max(1) as f64
-            }
-            None => 0.0,
-        };
         let what = match s.result.get("trust").and_then(Value::as_f64) {
             Some(t) if s.status == "done" => format!("published, trust {t:.1}"),
             Some(t) => format!("kept as a draft, trust {t:.1}"),
@@ -84,7 +75,7 @@ fn display(phases: Arc<std::sync::Mutex<Vec<(u8, usize, usize)>>>) -> Observer {
             s.progress,
             s.phase,
             s.phase_name,
-            bar(phase_pct),
+            bar(s.phase_progress),
             s.action,
             if s.goal_id.is_empty() {
                 &s.project_id
@@ -143,16 +134,6 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, args: LearnArgs) -> Result
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let phases: Vec<(u8, usize, usize)> = project["plan"]["phases"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            let n = p["phase"].as_u64().unwrap_or(0) as u8;
-            let total = p["steps"].as_array().map_or(0, Vec::len);
-            (n, 0, total)
-        })
-        .collect();
     if !args.json || std::io::stderr().is_terminal() {
         eprintln!(
             "autolearn: {} {} ({}), {} for {:.2} h",
@@ -168,7 +149,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, args: LearnArgs) -> Result
         );
     }
     let show = !args.json || std::io::stderr().is_terminal();
-    let observer = show.then(|| display(Arc::new(std::sync::Mutex::new(phases))));
+    let observer = show.then(display);
     let budget = Duration::from_secs_f64(args.hours * 3600.0);
     let worked = practice
         .work(DEFAULT_TENANT, budget, observer)

@@ -129,20 +129,7 @@ pub enum Command {
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Serve MCP over Streamable HTTP at /mcp (and /healthz).
-    Serve {
-        /// Address to listen on. Loopback needs no auth until a tenant exists.
-        #[arg(long, env = "AUTOLEARN_ADDR", default_value = "127.0.0.1:8765")]
-        addr: std::net::SocketAddr,
-        /// Extra Host header values to accept (public names behind a proxy).
-        #[arg(long = "allowed-host")]
-        allowed_hosts: Vec<String>,
-        /// Also serve the fixtures of the official MCP conformance suite.
-        #[arg(long)]
-        conformance: bool,
-        /// Connection, session, timeout and per-tenant limits.
-        #[command(flatten)]
-        limits: serve::ServeLimitArgs,
-    },
+    Serve(serve::ServeArgs),
     /// Serve MCP over stdio, for desktop clients (the `local` tenant).
     Mcp,
     /// Manage tenants.
@@ -237,12 +224,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .await
                 .map_err(|e| Failure::failed("host", format!("{e:#}")))
         }
-        Command::Serve {
-            addr,
-            allowed_hosts,
-            conformance,
-            limits,
-        } => serve::run(&paths, &cli.llm, addr, allowed_hosts, conformance, &limits).await,
+        Command::Serve(args) => serve::run(&paths, &cli.llm, args).await,
         Command::Mcp => {
             use rmcp::ServiceExt;
             let app = open_with_llm(&paths, &cli.llm).await?;

@@ -7,6 +7,29 @@ use clap::Args;
 use super::Failure;
 use crate::config::Paths;
 use crate::limits::{Limits, ServerLimits};
+use crate::practice::curriculum::Curriculum;
+use crate::practice::{Practice, PracticeOptions};
+
+/// `autolearn serve ...`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Loopback needs no auth until a tenant exists.
+    #[arg(long, env = "AUTOLEARN_ADDR", default_value = "127.0.0.1:8765")]
+    pub addr: std::net::SocketAddr,
+    /// Extra Host header values to accept (public names behind a proxy).
+    #[arg(long = "allowed-host")]
+    pub allowed_hosts: Vec<String>,
+    /// Also serve the fixtures of the official MCP conformance suite.
+    #[arg(long)]
+    pub conformance: bool,
+    /// Curricula for /api/learning instead of the shipped ones (a directory
+    /// of `*.json` files in the format of `curricula/README.md`).
+    #[arg(long, env = "AUTOLEARN_CURRICULA", value_name = "DIR")]
+    pub curricula: Option<std::path::PathBuf>,
+    /// Connection, session, timeout and per-tenant limits.
+    #[command(flatten)]
+    pub limits: ServeLimitArgs,
+}
 
 /// Limits of `serve`; the defaults are those of [`crate::limits`].
 #[derive(Debug, Args)]
@@ -90,11 +113,20 @@ impl ServeLimitArgs {
 pub(super) async fn run(
     paths: &Paths,
     llm: &super::LlmArgs,
-    addr: std::net::SocketAddr,
-    allowed_hosts: Vec<String>,
-    conformance: bool,
-    limits: &ServeLimitArgs,
+    args: ServeArgs,
 ) -> Result<(), Failure> {
+    let ServeArgs {
+        addr,
+        allowed_hosts,
+        conformance,
+        curricula,
+        limits,
+    } = args;
+    let curriculum = match &curricula {
+        Some(dir) => Curriculum::from_dir(dir),
+        None => Curriculum::shipped(),
+    }
+    .map_err(|e| Failure::usage("curriculum", e.to_string()))?;
     let (server_limits, tenant_limits) = limits.resolve();
     let app = super::open_with_llm(paths, llm)
         .await?
@@ -120,7 +152,8 @@ pub(super) async fn run(
     // Tests and scripts read this line to find the port when given :0.
     println!("autolearn listening on http://{local}/mcp");
     println!("autolearn web UI at http://{local}/");
-    crate::api::run(app, listener, options, crate::api::shutdown_signal())
+    let practice = Practice::new(app, curriculum, PracticeOptions::default());
+    crate::api::run(practice, listener, options, crate::api::shutdown_signal())
         .await
         .map_err(|e| Failure::failed("host", e.to_string()))
 }

@@ -168,6 +168,17 @@ impl<'a> ProjectState<'a> {
         round1(100.0 * done as f64 / all.len().max(1) as f64)
     }
 
+    /// Finished steps of `phase`, in percent of its steps, to one decimal.
+    pub fn phase_progress(&self, phase: Phase) -> f64 {
+        let of: Vec<Step> = self
+            .all()
+            .into_iter()
+            .filter(|s| s.phase == phase)
+            .collect();
+        let done = of.iter().filter(|s| self.finished(s)).count();
+        round1(100.0 * done as f64 / of.len().max(1) as f64)
+    }
+
     /// The phase of the next step (or the last phase when all is done).
     pub fn phase(&self) -> Phase {
         self.all()

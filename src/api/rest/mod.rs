@@ -5,6 +5,7 @@
 mod demo;
 mod events;
 mod generate;
+mod learning;
 mod logs;
 mod skills;
 
@@ -15,9 +16,10 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::app::App;
+use crate::practice::Practice;
 
 /// Routes under `/api`.
-pub(super) fn routes(app: App) -> Router {
+pub(super) fn routes(app: App, practice: Practice) -> Router {
     Router::new()
         .route("/skills", get(skills::list))
         .route("/skills/generate", post(generate::generate))
@@ -32,7 +34,71 @@ pub(super) fn routes(app: App) -> Router {
         .route("/reset", post(demo::reset))
         .route("/agent", post(demo::agent))
         .route("/events", get(events::events))
+        .route("/openapi.json", get(openapi))
         .with_state(app)
+        .nest("/learning", learning::routes(practice))
+}
+
+/// The REST API's OpenAPI 3.1 description (`docs/openapi.json`).
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("../../../docs/openapi.json"),
+    )
+        .into_response()
+}
+
+/// Bytes of a plain-text error body kept when it is wrapped as JSON.
+const MAX_ERROR_TEXT: usize = 2048;
+
+/// Every error under `/api` is JSON, whoever made it: the handlers, axum's
+/// own extractors (a malformed query string, an unknown method), or the
+/// layers shared with `/mcp` (auth, body limits, the same-origin guard),
+/// which answer in plain text. Scripts and the OpenAPI description can
+/// rely on one shape.
+pub(super) async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ERROR_TEXT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let kind = match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::TOO_MANY_REQUESTS => "busy",
+        s if s.is_server_error() => "unavailable",
+        _ => "bad_request",
+    };
+    let mut wrapped = error(status, kind, message);
+    // Keep what the layer said beyond the body (Allow, Retry-After, ...).
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            wrapped.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    wrapped
 }
 
 fn error(status: StatusCode, kind: &str, message: String) -> Response {

@@ -79,8 +79,10 @@ fn not_found(name: &str) -> Response {
 }
 
 /// `GET /api/skills/{name}`: the newest version in full (source, schemas,
-/// examples, KPIs, trust), its versions (lineage), and what was learned
-/// about it (edge cases, decisions).
+/// examples, KPIs, trust), its doc (written by practice: what it builds
+/// on, the edge cases it was hardened against; null otherwise), its
+/// versions (lineage), and what was learned about it (edge cases,
+/// decisions).
 pub(super) async fn detail(
     State(app): State<App>,
     Extension(TenantId(tenant)): Extension<TenantId>,
@@ -99,7 +101,12 @@ pub(super) async fn detail(
         Ok(n) => n,
         Err(e) => return internal("learnings", e),
     };
+    let doc = match app.store.doc(&tenant, &skill.id).await {
+        Ok(d) => d,
+        Err(e) => return internal("doc", e),
+    };
     let mut v = skill.detail();
+    v["doc"] = doc.into();
     v["versions"] = versions
         .iter()
         .map(|s| {
