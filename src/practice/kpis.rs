@@ -84,7 +84,8 @@ pub fn project_trust(skills: &[&Skill], goals: usize) -> f64 {
     if goals == 0 {
         return 0.0;
     }
-    round1(skills.iter().map(|s| s.trust()).sum::<f64>() / goals as f64)
+    // A fold from +0.0: `Sum` of no floats is -0.0, which JSON prints as `-0.0`.
+    round1(skills.iter().map(|s| s.trust()).fold(0.0, |a, b| a + b) / goals as f64)
 }
 
 #[cfg(test)]
@@ -104,5 +105,6 @@ mod tests {
     fn a_project_without_skills_scores_zero() {
         assert_eq!(project_kpis(&[]), ProjectKpis::default());
         assert_eq!(project_trust(&[], 10), 0.0);
+        assert!(project_trust(&[], 10).is_sign_positive(), "never -0.0");
     }
 }
