@@ -3,13 +3,16 @@
 
 use std::path::PathBuf;
 
+use crate::sandbox::Artifact;
+
 /// Resolved paths.
 #[derive(Debug, Clone)]
 pub struct Paths {
     /// Root of everything AutoLearn writes.
     pub data_dir: PathBuf,
-    /// The sandbox artifact (`runtime.wasm`, with `runtime.json` beside it).
-    pub artifact: PathBuf,
+    /// The sandbox artifact: a `runtime.wasm` file (with `runtime.json`
+    /// beside it), or the copy embedded in this binary.
+    pub artifact: Artifact,
     /// Precompiled `.cwasm` files; `DATA_DIR/cache` unless set.
     pub cache_dir: Option<PathBuf>,
 }
@@ -23,7 +26,7 @@ impl Paths {
     ) -> Self {
         Self {
             data_dir: data_dir.unwrap_or_else(default_data_dir),
-            artifact: artifact.unwrap_or_else(default_artifact),
+            artifact: artifact.map_or_else(default_artifact, Artifact::File),
             cache_dir,
         }
     }
@@ -53,8 +56,15 @@ pub fn default_data_dir() -> PathBuf {
     PathBuf::from(".autolearn")
 }
 
-/// Where `make artifact` puts the artifact: `target/python-wasm/` of the
-/// source tree this binary was built from.
-pub fn default_artifact() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/python-wasm/runtime.wasm")
+/// The artifact compiled into this binary; else (a build made before
+/// `make artifact`) where `make artifact` puts it in the source tree this
+/// binary was built from. `--artifact` / `AUTOLEARN_ARTIFACT` override both.
+pub fn default_artifact() -> Artifact {
+    if Artifact::embedded().is_some() {
+        Artifact::Embedded
+    } else {
+        Artifact::File(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/python-wasm/runtime.wasm"),
+        )
+    }
 }

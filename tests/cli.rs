@@ -261,3 +261,90 @@ fn seeded_runs_are_repeatable_from_the_cli() {
     assert_eq!(a, b);
     assert!(a.starts_with('['), "{a}");
 }
+
+/// A deployed binary: copied alone into an empty directory and run from
+/// there with a fresh data dir and no `AUTOLEARN_ARTIFACT`, it carries its
+/// sandbox (embedded at build time), serves, and runs a skill.
+#[test]
+fn a_binary_copied_alone_serves_and_runs_a_skill_with_its_embedded_sandbox() {
+    use std::io::BufRead;
+    let home = crate::util::data_dir();
+    let bin = home.path().join("autolearn");
+    std::fs::copy(env!("CARGO_BIN_EXE_autolearn"), &bin).unwrap();
+    let data = home.path().join("data");
+    let run = |args: &[&str]| {
+        let mut c = Command::new(&bin);
+        c.args(args)
+            .current_dir(home.path())
+            .env_remove("AUTOLEARN_ARTIFACT")
+            .env("HOME", home.path())
+            .env("AUTOLEARN_DATA_DIR", &data)
+            // The shared precompile cache (keyed by the artifact's sha256)
+            // only saves the minute a debug build takes to compile it.
+            .env("AUTOLEARN_CACHE_DIR", crate::util::cache_dir())
+            .env("AUTOLEARN_LLM", "none");
+        c
+    };
+    let code = home.path().join("wc.py");
+    std::fs::write(
+        &code,
+        "def count(text):\n    \"\"\"Count words.\"\"\"\n    return len(text.split())\n",
+    )
+    .unwrap();
+    let added = run(&[
+        "skill",
+        "add",
+        code.to_str().unwrap(),
+        "--name",
+        "wc",
+        "--entry",
+        "count",
+        "--description",
+        "Count words.",
+        "--examples",
+        r#"[{"input": {"text": "a b"}, "output": 2}]"#,
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(
+        added.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    let mut server = run(&["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut base = String::new();
+    let mut sandbox = String::new();
+    for line in lines.by_ref().take(3) {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("autolearn listening on ") {
+            base = url.trim_end_matches("/mcp").to_owned();
+        }
+        if let Some(s) = line.strip_prefix("autolearn sandbox: ") {
+            sandbox = s.to_owned();
+        }
+    }
+    assert!(
+        sandbox.starts_with("<embedded>"),
+        "the sandbox comes from the binary: {sandbox:?}"
+    );
+    let body: Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let r = reqwest::Client::new()
+            .post(format!("{base}/api/skills/wc/run"))
+            .json(&serde_json::json!({"input": {"text": "one two three"}}))
+            .send()
+            .await
+            .unwrap();
+        r.json().await.unwrap_or(Value::Null)
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(body["result"], 3, "{body}");
+}

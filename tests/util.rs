@@ -11,7 +11,9 @@ use autolearn::sandbox::{
 pub fn artifact() -> PathBuf {
     std::env::var_os("AUTOLEARN_ARTIFACT")
         .map(PathBuf::from)
-        .unwrap_or_else(autolearn::config::default_artifact)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/python-wasm/runtime.wasm")
+        })
 }
 
 pub fn cache_dir() -> PathBuf {

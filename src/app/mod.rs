@@ -89,7 +89,7 @@ impl App {
     /// Open the store and load the sandbox from `paths`.
     pub async fn open(paths: &Paths) -> Result<Self, OpenError> {
         let store = SkillStore::open(&paths.database()).await?;
-        let config = SandboxConfig::new(&paths.artifact, paths.cache_dir());
+        let config = SandboxConfig::with_artifact(paths.artifact.clone(), paths.cache_dir());
         let sandbox = tokio::task::spawn_blocking(move || Sandbox::new(&config))
             .await
             .map_err(|e| SandboxError::InvalidLimits(format!("sandbox loader panicked: {e}")))??;

@@ -32,7 +32,7 @@ pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<(
     let threads = args.threads.max(1);
     let config = SandboxConfig {
         max_concurrency: u32::try_from(threads).unwrap_or(u32::MAX).max(2),
-        ..SandboxConfig::new(&paths.artifact, paths.cache_dir())
+        ..SandboxConfig::with_artifact(paths.artifact.clone(), paths.cache_dir())
     };
     let sandbox = Arc::new(tokio::task::spawn_blocking(move || Sandbox::new(&config)).await??);
     let info = sandbox.artifact().clone();

@@ -152,6 +152,12 @@ pub(super) async fn run(
     // Tests and scripts read this line to find the port when given :0.
     println!("autolearn listening on http://{local}/mcp");
     println!("autolearn web UI at http://{local}/");
+    let a = app.sandbox.artifact();
+    println!(
+        "autolearn sandbox: {} (sha256 {})",
+        paths.artifact.label().display(),
+        a.sha256
+    );
     let practice = Practice::new(app, curriculum, PracticeOptions::default());
     crate::api::run(practice, listener, options, crate::api::shutdown_signal())
         .await

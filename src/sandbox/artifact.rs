@@ -49,18 +49,78 @@ pub fn manifest_path(artifact: &Path) -> PathBuf {
     artifact.with_extension("json")
 }
 
+/// Where the artifact comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Artifact {
+    /// `runtime.wasm` on disk, its `runtime.json` manifest beside it.
+    File(PathBuf),
+    /// The copy compiled into this binary (see `build.rs`), so that a
+    /// copied or installed binary carries its sandbox.
+    Embedded,
+}
+
+impl Artifact {
+    /// The embedded artifact and its manifest, when this binary has them.
+    pub fn embedded() -> Option<(&'static [u8], &'static str)> {
+        #[cfg(embedded_artifact)]
+        {
+            Some((
+                include_bytes!(env!("AUTOLEARN_EMBEDDED_WASM")),
+                include_str!(env!("AUTOLEARN_EMBEDDED_JSON")),
+            ))
+        }
+        #[cfg(not(embedded_artifact))]
+        {
+            None
+        }
+    }
+
+    /// For messages: the file, or `<embedded>`.
+    pub fn label(&self) -> PathBuf {
+        match self {
+            Self::File(p) => p.clone(),
+            Self::Embedded => PathBuf::from("<embedded>"),
+        }
+    }
+
+    /// The bytes and the manifest's text.
+    fn read(&self) -> Result<(std::borrow::Cow<'static, [u8]>, String), SandboxError> {
+        let missing = |path: &Path, source| SandboxError::ArtifactMissing {
+            path: path.to_owned(),
+            source,
+        };
+        match self {
+            Self::File(wasm) => {
+                let bytes = std::fs::read(wasm).map_err(|e| missing(wasm, e))?;
+                let json = manifest_path(wasm);
+                let text = std::fs::read_to_string(&json).map_err(|e| missing(&json, e))?;
+                Ok((bytes.into(), text))
+            }
+            Self::Embedded => {
+                let (bytes, text) = Self::embedded().ok_or_else(|| {
+                    missing(
+                        &self.label(),
+                        std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "this binary was built without the artifact",
+                        ),
+                    )
+                })?;
+                Ok((bytes.into(), text.to_owned()))
+            }
+        }
+    }
+}
+
 /// Read, verify and compile (or load from cache) the artifact.
 pub fn load(
     engine: &Engine,
-    artifact: &Path,
+    artifact: &Artifact,
     cache_dir: &Path,
 ) -> Result<LoadedArtifact, SandboxError> {
-    let bytes = std::fs::read(artifact).map_err(|source| SandboxError::ArtifactMissing {
-        path: artifact.to_owned(),
-        source,
-    })?;
+    let (bytes, manifest) = artifact.read()?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    verify_manifest(artifact, &sha256)?;
+    verify_manifest(&artifact.label(), &manifest, &sha256)?;
 
     let cache_key = cache_key(engine, &sha256);
     let cwasm = cache_dir.join(format!("{cache_key}.cwasm"));
@@ -82,7 +142,7 @@ pub fn load(
         }
     }
 
-    tracing::info!(artifact = %artifact.display(), "precompiling the sandbox artifact (once per build)");
+    tracing::info!(artifact = %artifact.label().display(), "precompiling the sandbox artifact (once per build)");
     let compiled = engine.precompile_component(&bytes)?;
     write_atomically(&cwasm, &compiled)?;
     // SAFETY: as above; we just wrote it.
@@ -95,15 +155,10 @@ pub fn load(
     })
 }
 
-fn verify_manifest(artifact: &Path, actual: &str) -> Result<(), SandboxError> {
-    let path = manifest_path(artifact);
-    let text = std::fs::read_to_string(&path).map_err(|source| SandboxError::ArtifactMissing {
-        path: path.clone(),
-        source,
-    })?;
+fn verify_manifest(artifact: &Path, text: &str, actual: &str) -> Result<(), SandboxError> {
     let manifest: ArtifactManifest =
-        serde_json::from_str(&text).map_err(|e| SandboxError::ArtifactMissing {
-            path: path.clone(),
+        serde_json::from_str(text).map_err(|e| SandboxError::ArtifactMissing {
+            path: manifest_path(artifact),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
         })?;
     if manifest.sha256 != actual {

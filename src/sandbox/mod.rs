@@ -28,7 +28,7 @@ use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, I32Exit, ResourceTable, WasiCtxBuilder};
 
-pub use artifact::{ArtifactManifest, manifest_path};
+pub use artifact::{Artifact, ArtifactManifest, manifest_path};
 pub use bindings::Dependency;
 pub use error::{CallError, ErrorKind, GuestFault, SandboxError};
 pub use limits::{Determinism, ResourceLimits};
@@ -40,9 +40,9 @@ use state::{CallState, RecordingLimiter};
 /// How to build a [`Sandbox`].
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// The componentized runtime (`runtime.wasm`), with its `runtime.json`
-    /// manifest beside it.
-    pub artifact: PathBuf,
+    /// The componentized runtime: `runtime.wasm` with its `runtime.json`
+    /// manifest beside it, or the copy embedded in the binary.
+    pub artifact: Artifact,
     /// Where precompiled `.cwasm` files are cached.
     pub cache_dir: PathBuf,
     /// Instances that may run at once; further calls wait. Default: 16.
@@ -52,10 +52,15 @@ pub struct SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// Defaults for an artifact and cache directory.
+    /// Defaults for an artifact file and cache directory.
     pub fn new(artifact: impl Into<PathBuf>, cache_dir: impl Into<PathBuf>) -> Self {
+        Self::with_artifact(Artifact::File(artifact.into()), cache_dir)
+    }
+
+    /// Defaults for an artifact (a file or the embedded copy).
+    pub fn with_artifact(artifact: Artifact, cache_dir: impl Into<PathBuf>) -> Self {
         Self {
-            artifact: artifact.into(),
+            artifact,
             cache_dir: cache_dir.into(),
             max_concurrency: 16,
             max_memory_bytes: 1 << 30,
