@@ -272,3 +272,21 @@ async fn hostile_chat_requests_are_refused_at_once_and_others_are_served() {
         (503, Some("no_llm"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_follows_the_database_and_healthz_only_says_alive() {
+    let (app, base, _dir) = server().await;
+    let (status, ready) = get(&format!("{base}/readyz")).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["artifact"]["sha256"].as_str().unwrap().len(), 64);
+    // The database goes away: not ready (a load balancer stops sending
+    // traffic), while the process is still alive.
+    app.store.pool().close().await;
+    let (status, ready) = get(&format!("{base}/readyz")).await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(ready["status"], "not_ready");
+    let (status, health) = get(&format!("{base}/healthz")).await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+}

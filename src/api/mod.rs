@@ -1,6 +1,6 @@
 //! The HTTP face: an axum router with MCP (Streamable HTTP, via rmcp) at
 //! `/mcp`, the REST API at `/api` (with the web UI's live feed), the web UI
-//! at `/`, and `/healthz`; bearer-key auth per tenant, sessions bound to
+//! at `/`, `/healthz` and `/readyz`; bearer-key auth per tenant, sessions bound to
 //! their tenant, a same-origin guard for browsers, bounded bodies and
 //! connections, and a shutdown that drains and then ends.
 //!
@@ -155,8 +155,36 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
         ));
     let router = guarded
         .merge(ui)
-        .route("/healthz", get(move || async move { health.clone() }));
+        .route("/healthz", get(move || async move { health.clone() }))
+        .route("/readyz", get(readyz).with_state(app.clone()));
     Routes { router, inflight }
+}
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `/readyz`: ready to serve when the database answers (within
+/// [`READY_TIMEOUT`]) and the sandbox artifact is loaded; 503 otherwise,
+/// so a load balancer sends no traffic here. `/healthz` only says alive.
+async fn readyz(axum::extract::State(app): axum::extract::State<App>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let database = match tokio::time::timeout(READY_TIMEOUT, app.store.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {READY_TIMEOUT:?}")),
+    };
+    let artifact = app.sandbox.artifact();
+    let body = serde_json::json!({
+        "status": if database.is_ok() { "ready" } else { "not_ready" },
+        "database": database.as_ref().map_or_else(|e| e.clone(), |()| "ok".to_owned()),
+        "artifact": {"sha256": artifact.sha256, "cache_key": artifact.cache_key},
+    });
+    let status = if database.is_ok() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 /// Serve until `shutdown` resolves, then drain in-flight requests (up to

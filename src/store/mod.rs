@@ -137,6 +137,12 @@ impl SkillStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
 }
 
 /// Retries of a write while the database is busy (another process).
