@@ -313,12 +313,14 @@ fn a_binary_copied_alone_serves_and_runs_a_skill_with_its_embedded_sandbox() {
         String::from_utf8_lossy(&added.stderr)
     );
 
-    let mut server = run(&["serve", "--addr", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut server = crate::util::Reaped(
+        run(&["serve", "--addr", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = std::io::BufReader::new(server.0.stdout.take().unwrap()).lines();
     let mut base = String::new();
     let mut sandbox = String::new();
     for line in lines.by_ref().take(3) {
@@ -344,7 +346,6 @@ fn a_binary_copied_alone_serves_and_runs_a_skill_with_its_embedded_sandbox() {
             .unwrap();
         r.json().await.unwrap_or(Value::Null)
     });
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     assert_eq!(body["result"], 3, "{body}");
 }

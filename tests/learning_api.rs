@@ -5,7 +5,7 @@
 //! losing no learning.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use autolearn::api::{ServeOptions, run};
@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::fake_llm::{Script, serve};
 use crate::practice::{script, tiny_curricula};
+use crate::util::Reaped;
 
 async fn send(method: reqwest::Method, url: &str, body: Option<&str>) -> (u16, Value) {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -244,7 +245,7 @@ async fn the_learning_api_has_the_briefs_paths_and_shapes() {
 }
 
 /// `autolearn serve` on the tiny curriculum with the fake model.
-fn spawn_server(data: &std::path::Path, model: &str) -> (Child, String) {
+fn spawn_server(data: &std::path::Path, model: &str) -> (Reaped, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_autolearn"))
         .args(["serve", "--addr", "127.0.0.1:0", "--curricula"])
         .arg(tiny_curricula())
@@ -270,7 +271,7 @@ fn spawn_server(data: &std::path::Path, model: &str) -> (Child, String) {
     };
     // Keep reading so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    (Reaped(child), url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +283,7 @@ async fn a_restart_in_the_middle_of_work_resumes_it_losing_no_learning() {
     })
     .await;
     let dir = crate::util::data_dir();
-    let (mut first, base) = spawn_server(dir.path(), &model);
+    let (first, base) = spawn_server(dir.path(), &model);
     let api = format!("{base}/api/learning");
     let (status, _) = post(&format!("{api}/project/start"), None).await;
     assert_eq!(status, 200);
@@ -300,14 +301,13 @@ async fn a_restart_in_the_middle_of_work_resumes_it_losing_no_learning() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let (_, log) = get(&format!("{base}/api/learnings?limit=1000")).await;
-    first.kill().unwrap();
-    first.wait().unwrap();
+    drop(first); // SIGKILL, as kill -9: no shutdown, no drain
     let logged_before: Vec<Value> = log["learnings"].as_array().unwrap().clone();
     assert!(before["progress"].as_f64().unwrap() < 100.0, "{before}");
     assert!(!logged_before.is_empty());
 
     // The restart resumes the owed work by itself: nobody asks again.
-    let (mut second, base) = spawn_server(dir.path(), &model);
+    let (second, base) = spawn_server(dir.path(), &model);
     let done = worked(&base, Duration::from_secs(180)).await;
     assert_eq!(done["progress"], 100.0, "{done}");
     assert_eq!(done["skills_published"], 3, "{done}");
@@ -322,8 +322,7 @@ async fn a_restart_in_the_middle_of_work_resumes_it_losing_no_learning() {
     for entry in &logged_before {
         assert!(after.contains(entry), "lost: {entry}");
     }
-    second.kill().unwrap();
-    second.wait().unwrap();
+    drop(second);
     let store = SkillStore::open(&dir.path().join("autolearn.db"))
         .await
         .unwrap();

@@ -75,3 +75,14 @@ pub async fn assert_healthy() {
 pub fn data_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// A child process killed (and reaped) when dropped, so a failing test
+/// leaves no server behind.
+pub struct Reaped(pub std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
