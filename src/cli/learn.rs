@@ -51,6 +51,7 @@ fn practice_error(e: PracticeError) -> Failure {
         | PracticeError::Busy(_)
         | PracticeError::NotReady { .. }
         | PracticeError::AllComplete
+        | PracticeError::Saturated(_)
         | PracticeError::NoModel => Failure::usage("practice", e.to_string()),
         _ => Failure::failed("practice", e.to_string()),
     }

@@ -14,6 +14,29 @@ use super::{Observer, Practice, PracticeError, StepDone, work};
 use crate::learn::generate::GenerateOptions;
 use crate::store::ProjectRow;
 
+/// Practice workers one process runs at once, across tenants: each holds
+/// the model for minutes at a time, so more would only queue behind it
+/// while keeping other tenants' generations waiting.
+pub const MAX_WORKERS: usize = 2;
+
+/// Take a worker slot for `tenant` in `working`, if it has none and one is
+/// free.
+fn admit(
+    working: &mut HashSet<String>,
+    tenant: &str,
+    project: &str,
+    max: usize,
+) -> Result<(), PracticeError> {
+    if working.contains(tenant) {
+        return Err(PracticeError::Working(project.to_owned()));
+    }
+    if working.len() >= max {
+        return Err(PracticeError::Saturated(max));
+    }
+    working.insert(tenant.to_owned());
+    Ok(())
+}
+
 impl Practice {
     /// Whether work runs for `tenant` in this process.
     pub fn is_working(&self, tenant: &str) -> bool {
@@ -23,12 +46,11 @@ impl Practice {
             .contains(tenant)
     }
 
-    /// Claim the tenant's worker slot: one `work` at a time per tenant.
+    /// Claim the tenant's worker slot: one `work` at a time per tenant, and
+    /// at most [`MAX_WORKERS`] in the process.
     pub(super) fn claim(&self, tenant: &str, project: &str) -> Result<WorkClaim, PracticeError> {
         let mut w = self.working.lock().unwrap_or_else(|e| e.into_inner());
-        if !w.insert(tenant.to_owned()) {
-            return Err(PracticeError::Working(project.to_owned()));
-        }
+        admit(&mut w, tenant, project, MAX_WORKERS)?;
         Ok(WorkClaim {
             working: self.working.clone(),
             tenant: tenant.to_owned(),
@@ -251,5 +273,27 @@ impl Drop for WorkClaim {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.tenant);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_worker_per_tenant_and_a_bounded_number_in_all() {
+        let mut w = HashSet::new();
+        assert!(admit(&mut w, "a", "p", 2).is_ok());
+        assert!(matches!(
+            admit(&mut w, "a", "p", 2),
+            Err(PracticeError::Working(_))
+        ));
+        assert!(admit(&mut w, "b", "p", 2).is_ok());
+        assert!(matches!(
+            admit(&mut w, "c", "p", 2),
+            Err(PracticeError::Saturated(2))
+        ));
+        w.remove("a");
+        assert!(admit(&mut w, "c", "p", 2).is_ok());
     }
 }

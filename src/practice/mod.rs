@@ -50,6 +50,9 @@ pub enum PracticeError {
     /// Work is already running for this tenant.
     #[error("work on {0:?} is already running")]
     Working(String),
+    /// Every practice worker of this process is busy.
+    #[error("{0} practice workers are busy already; try again later")]
+    Saturated(usize),
     /// A project's prerequisites are not complete.
     #[error("project {project:?} needs {missing:?} completed first")]
     NotReady {

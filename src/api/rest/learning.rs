@@ -51,6 +51,14 @@ fn refusal(e: PracticeError, what: &str) -> Response {
         PracticeError::NotReady { .. } => (StatusCode::CONFLICT, "not_ready"),
         PracticeError::AllComplete => (StatusCode::CONFLICT, "all_complete"),
         PracticeError::NoModel => (StatusCode::SERVICE_UNAVAILABLE, "no_llm"),
+        PracticeError::Saturated(_) => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", e.to_string());
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("60"),
+            );
+            return r;
+        }
         _ => return internal(what, e),
     };
     error(status, kind, e.to_string())
