@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::sandbox::Artifact;
+use crate::store::Location;
 
 /// Resolved paths.
 #[derive(Debug, Clone)]
@@ -15,6 +16,9 @@ pub struct Paths {
     pub artifact: Artifact,
     /// Precompiled `.cwasm` files; `DATA_DIR/cache` unless set.
     pub cache_dir: Option<PathBuf>,
+    /// A database server (`postgres://...`) instead of the SQLite file in
+    /// the data dir.
+    pub database_url: Option<String>,
 }
 
 impl Paths {
@@ -28,12 +32,23 @@ impl Paths {
             data_dir: data_dir.unwrap_or_else(default_data_dir),
             artifact: artifact.map_or_else(default_artifact, Artifact::File),
             cache_dir,
+            database_url: None,
         }
     }
 
-    /// The SQLite database.
-    pub fn database(&self) -> PathBuf {
-        self.data_dir.join("autolearn.db")
+    /// Use the database at `url` (`None`: the SQLite file in the data dir).
+    #[must_use]
+    pub fn with_database_url(mut self, url: Option<String>) -> Self {
+        self.database_url = url.filter(|u| !u.is_empty());
+        self
+    }
+
+    /// The database: the configured URL, else `DATA_DIR/autolearn.db`.
+    pub fn database(&self) -> Location {
+        match &self.database_url {
+            Some(url) => Location::Url(url.clone()),
+            None => Location::File(self.data_dir.join("autolearn.db")),
+        }
     }
 
     /// Precompiled `.cwasm` files.

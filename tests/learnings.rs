@@ -4,14 +4,16 @@
 use autolearn::store::SkillStore;
 use serde_json::json;
 
-#[tokio::test]
-async fn concurrent_writers_keep_one_valid_chain() {
-    let dir = crate::util::data_dir();
-    let db = dir.path().join("autolearn.db");
-    let (a, b) = (
-        SkillStore::open(&db).await.unwrap(),
-        SkillStore::open(&db).await.unwrap(),
-    );
+use crate::db::{Backend, TestDb};
+
+crate::on_both_backends!(
+    concurrent_writers_keep_one_valid_chain,
+    an_edited_or_deleted_entry_is_named,
+);
+
+async fn concurrent_writers_keep_one_valid_chain(db: TestDb) {
+    // Two handles: two processes, or two replicas on one PostgreSQL.
+    let (a, b) = (db.open().await, db.open().await);
     let mut tasks = Vec::new();
     for i in 0..40 {
         let store = if i % 2 == 0 { a.clone() } else { b.clone() };
@@ -38,21 +40,21 @@ async fn concurrent_writers_keep_one_valid_chain() {
     assert!(recent.windows(2).all(|w| w[0].seq < w[1].seq));
 }
 
-/// A fresh log of `n` entries.
-async fn log_of(n: i64) -> SkillStore {
-    let store = SkillStore::in_memory().await.unwrap();
+/// A fresh log of `n` entries (and its database, kept while in use).
+async fn log_of(backend: Backend, n: i64) -> (TestDb, SkillStore) {
+    let db = TestDb::new(backend).await;
+    let store = db.open().await;
     for i in 0..n {
         store
             .append_learning("t", "decision", "s", &json!({"i": i}))
             .await
             .unwrap();
     }
-    store
+    (db, store)
 }
 
-#[tokio::test]
-async fn an_edited_or_deleted_entry_is_named() {
-    let store = log_of(5).await;
+async fn an_edited_or_deleted_entry_is_named(db: TestDb) {
+    let (_db, store) = log_of(db.backend, 5).await;
     assert_eq!(store.verify_learnings().await.unwrap(), Ok(5));
     sqlx::query("UPDATE learnings SET detail = '{\"i\": 99}' WHERE seq = 3")
         .execute(store.pool())
@@ -62,7 +64,7 @@ async fn an_edited_or_deleted_entry_is_named() {
     assert_eq!(broken.seq, 3);
     assert!(broken.reason.contains("does not hash"), "{}", broken.reason);
 
-    let store = log_of(5).await;
+    let (_db, store) = log_of(db.backend, 5).await;
     sqlx::query("DELETE FROM learnings WHERE seq = 2")
         .execute(store.pool())
         .await
@@ -70,7 +72,7 @@ async fn an_edited_or_deleted_entry_is_named() {
     assert_eq!(store.verify_learnings().await.unwrap().unwrap_err().seq, 3);
     // Rehashing an edited entry does not help: the next entry still points
     // at the old hash.
-    let store = log_of(3).await;
+    let (_db, store) = log_of(db.backend, 3).await;
     sqlx::query("UPDATE learnings SET hash = '0000000000000000000000000000000000000000000000000000000000000001' WHERE seq = 1")
         .execute(store.pool())
         .await

@@ -5,6 +5,21 @@ use autolearn::skills::{Example, Kpis, Provenance, SkillManifest, Status};
 use autolearn::store::{Inserted, SkillStore, StoreError};
 use serde_json::json;
 
+use crate::db::TestDb;
+
+crate::on_both_backends!(
+    versions_form_a_lineage,
+    identical_content_is_stored_once,
+    tenants_see_only_their_own_skills,
+    a_tampered_manifest_is_reported_never_returned,
+    a_row_renamed_behind_the_stores_back_is_tampered,
+    status_changes_are_stored,
+    a_status_change_never_hits_a_version_published_meanwhile,
+    republishing_tells_the_truth_about_what_changed,
+    skills_survive_a_restart,
+    concurrent_writers_on_one_database_all_land,
+);
+
 fn manifest(name: &str, body: &str) -> SkillManifest {
     SkillManifest {
         requires: Vec::new(),
@@ -34,9 +49,8 @@ async fn put(store: &SkillStore, tenant: &str, m: &SkillManifest) -> Inserted {
         .unwrap()
 }
 
-#[tokio::test]
-async fn versions_form_a_lineage() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn versions_form_a_lineage(db: TestDb) {
+    let store = db.open().await;
     let v1 = put(&store, "local", &manifest("inc", "x + 1")).await;
     let v2 = put(&store, "local", &manifest("inc", "1 + x")).await;
     let (Inserted::New(v1), Inserted::New(v2)) = (v1, v2) else {
@@ -51,9 +65,8 @@ async fn versions_form_a_lineage() {
     );
 }
 
-#[tokio::test]
-async fn identical_content_is_stored_once() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn identical_content_is_stored_once(db: TestDb) {
+    let store = db.open().await;
     let a = put(&store, "local", &manifest("inc", "x + 1")).await;
     let b = put(&store, "local", &manifest("inc", "x + 1")).await;
     assert!(matches!(b, Inserted::Existing(_)));
@@ -61,9 +74,8 @@ async fn identical_content_is_stored_once() {
     assert_eq!(store.list("local").await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn tenants_see_only_their_own_skills() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn tenants_see_only_their_own_skills(db: TestDb) {
+    let store = db.open().await;
     put(&store, "acme", &manifest("inc", "x + 1")).await;
     assert!(matches!(
         store.latest("globex", "inc").await,
@@ -73,12 +85,9 @@ async fn tenants_see_only_their_own_skills() {
     assert_eq!(store.list("acme").await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn skills_survive_a_restart_and_the_database_is_in_wal_mode() {
-    let dir = crate::util::data_dir();
-    let path = dir.path().join("db/autolearn.db");
+async fn skills_survive_a_restart(db: TestDb) {
     let id = {
-        let store = SkillStore::open(&path).await.unwrap();
+        let store = db.open().await;
         let id = put(&store, "local", &manifest("inc", "x + 1"))
             .await
             .skill()
@@ -87,8 +96,16 @@ async fn skills_survive_a_restart_and_the_database_is_in_wal_mode() {
         store.pool().close().await;
         id
     };
-    let store = SkillStore::open(&path).await.unwrap();
+    let store = db.open().await;
     assert_eq!(store.latest("local", "inc").await.unwrap().id, id);
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode() {
+    let dir = crate::util::data_dir();
+    let store = SkillStore::open(&dir.path().join("db/autolearn.db"))
+        .await
+        .unwrap();
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(store.pool())
         .await
@@ -96,9 +113,8 @@ async fn skills_survive_a_restart_and_the_database_is_in_wal_mode() {
     assert_eq!(mode, "wal");
 }
 
-#[tokio::test]
-async fn a_tampered_manifest_is_reported_never_returned() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn a_tampered_manifest_is_reported_never_returned(db: TestDb) {
+    let store = db.open().await;
     put(&store, "local", &manifest("inc", "x + 1")).await;
     sqlx::query(
         "UPDATE skill_versions SET manifest = replace(manifest, 'x + 1', '__import__(''os'')')",
@@ -116,9 +132,8 @@ async fn a_tampered_manifest_is_reported_never_returned() {
     ));
 }
 
-#[tokio::test]
-async fn a_row_renamed_behind_the_stores_back_is_tampered() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn a_row_renamed_behind_the_stores_back_is_tampered(db: TestDb) {
+    let store = db.open().await;
     put(&store, "local", &manifest("inc", "x + 1")).await;
     sqlx::query("UPDATE skill_versions SET name = 'other'")
         .execute(store.pool())
@@ -142,7 +157,7 @@ async fn a_rehashed_but_non_canonical_manifest_is_tampered() {
         .unwrap();
     let spaced = text.replacen('{', "{ ", 1);
     let id = autolearn::skills::SkillId::of_canonical(&spaced);
-    sqlx::query("UPDATE skill_versions SET manifest = ?1, id = ?2")
+    sqlx::query("UPDATE skill_versions SET manifest = $1, id = $2")
         .bind(&spaced)
         .bind(id.as_str())
         .execute(store.pool())
@@ -154,9 +169,8 @@ async fn a_rehashed_but_non_canonical_manifest_is_tampered() {
     ));
 }
 
-#[tokio::test]
-async fn status_changes_are_stored() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn status_changes_are_stored(db: TestDb) {
+    let store = db.open().await;
     let id = put(&store, "local", &manifest("inc", "x + 1"))
         .await
         .skill()
@@ -173,9 +187,8 @@ async fn status_changes_are_stored() {
     );
 }
 
-#[tokio::test]
-async fn a_status_change_never_hits_a_version_published_meanwhile() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn a_status_change_never_hits_a_version_published_meanwhile(db: TestDb) {
+    let store = db.open().await;
     let old = put(&store, "local", &manifest("inc", "x + 1"))
         .await
         .skill()
@@ -193,9 +206,8 @@ async fn a_status_change_never_hits_a_version_published_meanwhile() {
     );
 }
 
-#[tokio::test]
-async fn republishing_tells_the_truth_about_what_changed() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn republishing_tells_the_truth_about_what_changed(db: TestDb) {
+    let store = db.open().await;
     let v1 = manifest("inc", "x + 1");
     let v2 = manifest("inc", "x + 2");
     assert!(matches!(put(&store, "local", &v1).await, Inserted::New(_)));
@@ -224,14 +236,12 @@ async fn republishing_tells_the_truth_about_what_changed() {
     assert_eq!((again.version, again.status), (3, Status::Published));
 }
 
-#[tokio::test]
-async fn concurrent_writers_on_one_file_all_land() {
-    // Two stores on one file are two processes' worth of connections:
-    // deferred transactions used to fail at once with "database is locked".
-    let dir = crate::util::data_dir();
-    let db = dir.path().join("autolearn.db");
-    let a = SkillStore::open(&db).await.unwrap();
-    let b = SkillStore::open(&db).await.unwrap();
+async fn concurrent_writers_on_one_database_all_land(db: TestDb) {
+    // Two stores on one database are two processes' (or replicas') worth
+    // of connections: deferred transactions used to fail at once with
+    // "database is locked".
+    let a = db.open().await;
+    let b = db.open().await;
     let mut tasks = Vec::new();
     for i in 0..40 {
         let store = if i % 2 == 0 { a.clone() } else { b.clone() };

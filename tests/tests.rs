@@ -8,6 +8,8 @@
 )]
 
 mod util;
+// A fresh database of either backend, and tests run on both.
+mod db;
 
 // Typed errors for each limit, and that the host survives each.
 mod sandbox_limits;

@@ -3,6 +3,15 @@
 use std::time::Duration;
 
 use autolearn::store::{SkillStore, StepCost, TraceCaps};
+
+use crate::db::TestDb;
+
+crate::on_both_backends!(
+    steps_join_the_trace_their_reference_names,
+    an_idle_open_trace_closes_and_a_new_one_starts,
+    the_oldest_steps_go_past_the_step_and_byte_caps,
+    pruning_keeps_each_tenants_newest_traces,
+);
 use autolearn::trace::{Step, TraceId, TraceRef};
 use serde_json::json;
 
@@ -31,9 +40,8 @@ const CAPS: TraceCaps = TraceCaps {
     idle: Duration::from_secs(1800),
 };
 
-#[tokio::test]
-async fn steps_join_the_trace_their_reference_names() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn steps_join_the_trace_their_reference_names(db: TestDb) {
+    let store = db.open().await;
     let cost = StepCost::default();
     let a = store
         .record_step("t", &TraceRef::Open, &step("1", 0), cost, CAPS)
@@ -81,9 +89,8 @@ async fn steps_join_the_trace_their_reference_names() {
     );
 }
 
-#[tokio::test]
-async fn an_idle_open_trace_closes_and_a_new_one_starts() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn an_idle_open_trace_closes_and_a_new_one_starts(db: TestDb) {
+    let store = db.open().await;
     let idle = TraceCaps {
         idle: Duration::ZERO,
         ..CAPS
@@ -114,9 +121,8 @@ async fn an_idle_open_trace_closes_and_a_new_one_starts() {
     assert!(listed.iter().find(|t| t.id == a.trace).unwrap().closed);
 }
 
-#[tokio::test]
-async fn the_oldest_steps_go_past_the_step_and_byte_caps() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn the_oldest_steps_go_past_the_step_and_byte_caps(db: TestDb) {
+    let store = db.open().await;
     let caps = TraceCaps {
         steps: 3,
         bytes: 10_000,
@@ -163,9 +169,8 @@ async fn the_oldest_steps_go_past_the_step_and_byte_caps() {
     assert_eq!(codes, ["huge"]);
 }
 
-#[tokio::test]
-async fn pruning_keeps_each_tenants_newest_traces() {
-    let store = SkillStore::in_memory().await.unwrap();
+async fn pruning_keeps_each_tenants_newest_traces(db: TestDb) {
+    let store = db.open().await;
     for tenant in ["a", "b"] {
         for i in 0..5 {
             let which = TraceRef::Id(format!("t{i}").parse().unwrap());

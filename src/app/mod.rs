@@ -88,7 +88,7 @@ pub struct RunResult {
 impl App {
     /// Open the store and load the sandbox from `paths`.
     pub async fn open(paths: &Paths) -> Result<Self, OpenError> {
-        let store = SkillStore::open(&paths.database()).await?;
+        let store = SkillStore::open_at(&paths.database()).await?;
         let config = SandboxConfig::with_artifact(paths.artifact.clone(), paths.cache_dir());
         let sandbox = tokio::task::spawn_blocking(move || Sandbox::new(&config))
             .await

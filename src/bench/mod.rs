@@ -52,6 +52,8 @@ impl Scratch {
             data_dir: dir.clone(),
             artifact: paths.artifact.clone(),
             cache_dir: Some(paths.cache_dir()),
+            // A scratch store of its own, whatever the user configured.
+            database_url: None,
         };
         let app = crate::app::App::open(&local)
             .await

@@ -41,6 +41,15 @@ pub struct Cli {
     /// Where precompiled sandbox images are cached (default: DATA_DIR/cache).
     #[arg(long, global = true, env = "AUTOLEARN_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// A PostgreSQL database shared by replicas (`postgres://user:pass@host/db`)
+    /// instead of the SQLite file in the data dir.
+    #[arg(
+        long,
+        global = true,
+        env = "AUTOLEARN_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     /// The language model (optional: only generation needs one).
     #[command(flatten)]
     pub llm: LlmArgs,
@@ -196,7 +205,8 @@ pub async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let paths = Paths::resolve(cli.data_dir, cli.artifact, cli.cache_dir);
+    let paths = Paths::resolve(cli.data_dir, cli.artifact, cli.cache_dir)
+        .with_database_url(cli.database_url);
     match cli.command {
         Command::Skill(cmd) => skill::run(&paths, &cli.llm, cmd).await,
         Command::Bench(BenchCommand::Sandbox(args)) => crate::bench::sandbox(&paths, &args)
@@ -286,7 +296,7 @@ async fn open_with_llm(paths: &Paths, llm: &LlmArgs) -> Result<App, Failure> {
 
 /// The store alone: listing and showing need no sandbox.
 async fn open_store(paths: &Paths) -> Result<crate::store::SkillStore, Failure> {
-    crate::store::SkillStore::open(&paths.database())
+    crate::store::SkillStore::open_at(&paths.database())
         .await
         .map_err(|e| Failure::failed("store", e.to_string()))
 }

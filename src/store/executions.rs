@@ -53,11 +53,11 @@ pub struct ResetCounts {
 /// The seq of `tenant`'s latest `reset` learning (0 if none): its view of
 /// the learnings log starts after it.
 pub(super) async fn since_reset(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     tenant: &str,
 ) -> Result<i64, StoreError> {
     let seq: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(seq) FROM learnings WHERE tenant = ?1 AND kind = 'reset'")
+        sqlx::query_scalar("SELECT MAX(seq) FROM learnings WHERE tenant = $1 AND kind = 'reset'")
             .bind(tenant)
             .fetch_one(conn)
             .await?;
@@ -81,12 +81,12 @@ impl SkillStore {
             for e in batch {
                 let seq: i64 = sqlx::query_scalar(
                     "INSERT INTO executions (tenant, at_ms, skill, version, input, output, error_kind, error, fuel, elapsed_us) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING seq",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
                 )
                 .bind(&e.tenant)
                 .bind(e.at_ms)
                 .bind(&e.skill)
-                .bind(e.version)
+                .bind(e.version.map(i64::from))
                 .bind(&e.input)
                 .bind(&e.output)
                 .bind(&e.error_kind)
@@ -102,8 +102,8 @@ impl SkillStore {
             tenants.dedup();
             for tenant in tenants {
                 sqlx::query(
-                    "DELETE FROM executions WHERE tenant = ?1 AND seq <= \
-                     (SELECT seq FROM executions WHERE tenant = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+                    "DELETE FROM executions WHERE tenant = $1 AND seq <= \
+                     (SELECT seq FROM executions WHERE tenant = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)",
                 )
                 .bind(tenant)
                 .bind(MAX_EXECUTIONS_PER_TENANT)
@@ -127,7 +127,7 @@ impl SkillStore {
         let before = if before <= 0 { i64::MAX } else { before };
         let rows = sqlx::query(
             "SELECT seq, tenant, at_ms, skill, version, input, output, error_kind, error, fuel, elapsed_us \
-             FROM executions WHERE tenant = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+             FROM executions WHERE tenant = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
         )
         .bind(tenant)
         .bind(before)
@@ -141,7 +141,9 @@ impl SkillStore {
                     tenant: r.try_get("tenant")?,
                     at_ms: r.try_get("at_ms")?,
                     skill: r.try_get("skill")?,
-                    version: r.try_get("version")?,
+                    version: r
+                        .try_get::<Option<i64>, _>("version")?
+                        .and_then(|v| u32::try_from(v).ok()),
                     input: r.try_get("input")?,
                     output: r.try_get("output")?,
                     error_kind: r.try_get("error_kind")?,
@@ -161,17 +163,17 @@ impl SkillStore {
     pub async fn reset_tenant(&self, tenant: &str) -> Result<ResetCounts, StoreError> {
         retry_busy(|| async {
             let mut tx = self.pool().begin().await?;
-            let skills = sqlx::query("DELETE FROM skill_versions WHERE tenant = ?1")
+            let skills = sqlx::query("DELETE FROM skill_versions WHERE tenant = $1")
                 .bind(tenant)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            let traces = sqlx::query("DELETE FROM traces WHERE tenant = ?1")
+            let traces = sqlx::query("DELETE FROM traces WHERE tenant = $1")
                 .bind(tenant)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query("DELETE FROM trace_patterns WHERE tenant = ?1")
+            sqlx::query("DELETE FROM trace_patterns WHERE tenant = $1")
                 .bind(tenant)
                 .execute(&mut *tx)
                 .await?;
@@ -181,18 +183,18 @@ impl SkillStore {
                 "practice_steps",
                 "practice_projects",
             ] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?1"))
+                sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
                     .bind(tenant)
                     .execute(&mut *tx)
                     .await?;
             }
-            let executions = sqlx::query("DELETE FROM executions WHERE tenant = ?1")
+            let executions = sqlx::query("DELETE FROM executions WHERE tenant = $1")
                 .bind(tenant)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             let learnings: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM learnings WHERE tenant = ?1 AND seq > ?2")
+                sqlx::query_scalar("SELECT COUNT(*) FROM learnings WHERE tenant = $1 AND seq > $2")
                     .bind(tenant)
                     .bind(since_reset(&mut tx, tenant).await?)
                     .fetch_one(&mut *tx)

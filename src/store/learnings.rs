@@ -2,9 +2,10 @@
 //!
 //! One chain for the whole database. Each entry's hash covers a domain
 //! prefix, its sequence number, tenant, kind, subject, detail and time, and
-//! the previous entry's hash (64 zeros for the first). Appends are
-//! serialized by a `BEGIN IMMEDIATE` transaction, so concurrent writers
-//! keep one valid chain.
+//! the previous entry's hash (64 zeros for the first). Appends take
+//! turns on the `learnings` write lock ([`SkillStore::write_tx`]), so
+//! concurrent writers, in one process or on several replicas, keep one
+//! valid chain.
 
 use futures_util::TryStreamExt;
 use serde::Serialize;
@@ -34,7 +35,7 @@ pub struct Learning {
     pub hash: String,
 }
 
-fn decode(r: &sqlx::sqlite::SqliteRow) -> Result<Learning, StoreError> {
+fn decode(r: &super::Row) -> Result<Learning, StoreError> {
     let detail: String = r.try_get("detail")?;
     Ok(Learning {
         seq: r.try_get("seq")?,
@@ -93,7 +94,7 @@ impl SkillStore {
     ) -> Result<i64, StoreError> {
         let detail = detail.to_string();
         retry_busy(|| async {
-            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.write_tx("learnings").await?;
             let last = sqlx::query("SELECT seq, hash FROM learnings ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -105,7 +106,7 @@ impl SkillStore {
             let hash = entry_hash(&prev, seq, tenant, kind, subject, &detail, at);
             sqlx::query(
                 "INSERT INTO learnings (seq, tenant, kind, subject, detail, created_ms, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(seq)
             .bind(tenant)
@@ -135,7 +136,7 @@ impl SkillStore {
         let after = after.max(super::executions::since_reset(&mut conn, tenant).await?);
         let rows = sqlx::query(
             "SELECT seq, tenant, kind, subject, detail, created_ms, hash FROM learnings \
-             WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+             WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(tenant)
         .bind(after)
@@ -157,7 +158,7 @@ impl SkillStore {
         let after = super::executions::since_reset(&mut conn, tenant).await?;
         let rows = sqlx::query(
             "SELECT seq, tenant, kind, subject, detail, created_ms, hash FROM learnings \
-             WHERE tenant = ?1 AND subject = ?2 AND seq > ?3 ORDER BY seq DESC LIMIT ?4",
+             WHERE tenant = $1 AND subject = $2 AND seq > $3 ORDER BY seq DESC LIMIT $4",
         )
         .bind(tenant)
         .bind(subject)
@@ -175,7 +176,7 @@ impl SkillStore {
         n: usize,
     ) -> Result<Vec<Learning>, StoreError> {
         let last: Option<i64> = sqlx::query_scalar(
-            "SELECT seq FROM learnings WHERE tenant = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2",
+            "SELECT seq FROM learnings WHERE tenant = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2",
         )
         .bind(tenant)
         .bind(i64::try_from(n).unwrap_or(i64::MAX))

@@ -1,17 +1,21 @@
-//! The store: skill versions (`skills`), tenants (`tenants`) and agents'
-//! traces (`traces`) in SQLite (WAL) through sqlx.
+//! The store: skill versions (`skills`), tenants (`tenants`), agents'
+//! traces (`traces`), executions, the learnings log and practice state,
+//! in SQLite (WAL; the embedded default) or PostgreSQL (the hosted
+//! deployment, shared by replicas), through sqlx's `Any` driver.
 //!
-//! One function per query. Rows are content-addressed: the canonical
-//! manifest is stored as text, and every load recomputes its hash. A row
-//! whose hash does not match is reported as [`StoreError::Tampered`] and
-//! never handed out, so it can never be run.
+//! One function per query, one SQL text for both backends wherever the
+//! dialects agree (`$N` placeholders, `ON CONFLICT`, `RETURNING`); where
+//! they differ the store asks [`Backend`]. Rows are content-addressed: the
+//! canonical manifest is stored as text, and every load recomputes its
+//! hash. A row whose hash does not match is reported as
+//! [`StoreError::Tampered`] and never handed out, so it can never be run.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::skills::Skill;
 
@@ -68,10 +72,34 @@ pub enum StoreError {
     NoTenant(String),
 }
 
-/// Skills of every tenant, in one SQLite database.
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One file, one process (or a few on one machine).
+    Sqlite,
+    /// A server shared by replicas.
+    Postgres,
+}
+
+/// Where a store lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite file (created, with its directory, when missing).
+    File(std::path::PathBuf),
+    /// A database URL: `postgres://...` or `sqlite://...`.
+    Url(String),
+}
+
+/// A row, whichever the backend.
+pub(crate) type Row = sqlx::any::AnyRow;
+/// A transaction, whichever the backend.
+pub(crate) type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+/// Skills of every tenant, in one database.
 #[derive(Clone, Debug)]
 pub struct SkillStore {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 /// Outcome of [`SkillStore::insert`].
@@ -95,47 +123,111 @@ impl Inserted {
     }
 }
 
+/// Connections a PostgreSQL pool keeps at most (per replica).
+const PG_CONNECTIONS: u32 = 16;
+/// How long a caller waits for a pooled connection before failing cleanly
+/// (the database is down, or every connection is busy).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl SkillStore {
-    /// Open (creating if needed) the database at `path`, in WAL mode, and
-    /// apply migrations.
+    /// Connect to `url` and apply migrations: `postgres://...` (or
+    /// `postgresql://`) for PostgreSQL, `sqlite://...` for SQLite.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let options: AnyConnectOptions = url.parse()?;
+        match options.database_url.scheme() {
+            "postgres" | "postgresql" => {
+                // One connection first, so that an unreachable server says
+                // why ("connection refused") rather than "pool timed out".
+                let first = tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect()).await;
+                match first {
+                    Ok(conn) => conn?.close().await?,
+                    Err(_) => return Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+                }
+                let pool = AnyPoolOptions::new()
+                    .max_connections(PG_CONNECTIONS)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await?;
+                Self::migrated(pool, Backend::Postgres).await
+            }
+            "sqlite" => Self::sqlite(options, 8).await,
+            other => Err(StoreError::Database(sqlx::Error::Configuration(
+                format!("unsupported database {other:?}: use postgres://... or sqlite://...")
+                    .into(),
+            ))),
+        }
+    }
+
+    /// Open the store at `location`.
+    pub async fn open_at(location: &Location) -> Result<Self, StoreError> {
+        match location {
+            Location::File(path) => Self::open(path).await,
+            Location::Url(url) => Self::connect(url).await,
+        }
+    }
+
+    /// Open (creating if needed) the SQLite database at `path`, in WAL
+    /// mode, and apply migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
-        let options = SqliteConnectOptions::new()
+        let url = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        Self::from_pool(pool).await
+            .to_url_lossy();
+        Self::connect(url.as_str()).await
     }
 
-    /// A private in-memory database, for tests and benchmarks.
+    /// A private in-memory SQLite database, for tests and benchmarks.
     pub async fn in_memory() -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
-        // One connection: every new in-memory connection is a new database.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await?;
-        Self::from_pool(pool).await
+        sqlx::any::install_default_drivers();
+        // One connection, never recycled: every new in-memory connection is
+        // a new, empty database.
+        Self::sqlite("sqlite://?mode=memory&cache=private".parse()?, 1).await
     }
 
-    /// Use an existing pool (as `#[sqlx::test]` provides); migrates it.
-    pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+    async fn sqlite(options: AnyConnectOptions, connections: u32) -> Result<Self, StoreError> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(connections)
+            .min_connections(connections.min(1))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // The `Any` driver opens SQLite from a URL, which cannot
+                    // say these; every connection sets them itself.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Self::migrated(pool, Backend::Sqlite).await
+    }
+
+    async fn migrated(pool: AnyPool, backend: Backend) -> Result<Self, StoreError> {
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Self { pool, backend })
     }
 
     /// The underlying pool.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Whether the database answers a trivial query.
@@ -143,6 +235,32 @@ impl SkillStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    /// Begin a write transaction that holds `lock` until it ends, so that
+    /// writers of the same thing (the learnings chain, one skill name, one
+    /// tenant's traces) take turns, across processes and replicas. SQLite
+    /// has one writer at a time anyway (`BEGIN IMMEDIATE`: a deferred
+    /// transaction that reads, then writes, fails at once when another
+    /// writer got in between); PostgreSQL takes a transaction-scoped
+    /// advisory lock on the name's hash.
+    pub(crate) async fn write_tx(&self, lock: &str) -> Result<Tx<'_>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(lock)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+}
+
+/// Now, as the store writes times of day (RFC 3339, milliseconds, UTC).
+pub(crate) fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
 }
 
 /// Retries of a write while the database is busy (another process).
@@ -167,9 +285,10 @@ where
     }
 }
 
-/// SQLite's "database is locked" / "database table is locked".
+/// SQLite's "database is locked" / "database table is locked";
+/// PostgreSQL's serialization failure and deadlock.
 fn is_busy(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d)
-        if d.code().is_some_and(|c| matches!(c.as_ref(), "5" | "6" | "261" | "517"))
+        if d.code().is_some_and(|c| matches!(c.as_ref(), "5" | "6" | "261" | "517" | "40001" | "40P01"))
             || d.message().contains("database is locked"))
 }

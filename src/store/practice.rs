@@ -43,7 +43,7 @@ pub struct StepRow {
     pub result: serde_json::Value,
 }
 
-fn project_row(r: &sqlx::sqlite::SqliteRow) -> Result<ProjectRow, StoreError> {
+fn project_row(r: &super::Row) -> Result<ProjectRow, StoreError> {
     let report: Option<String> = r.try_get("report")?;
     Ok(ProjectRow {
         project_id: r.try_get("project_id")?,
@@ -63,14 +63,14 @@ impl SkillStore {
     #[instrument(skip(self), err)]
     pub async fn start_project(&self, tenant: &str, project: &str) -> Result<(), StoreError> {
         retry_busy(|| async {
-            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.write_tx(&format!("practice:{tenant}")).await?;
             let from: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS s FROM learnings")
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("s")?;
             sqlx::query(
                 "INSERT INTO practice_projects (tenant, project_id, status, started_ms, learnings_from)
-                 VALUES (?1, ?2, 'active', ?3, ?4)
+                 VALUES ($1, $2, 'active', $3, $4)
                  ON CONFLICT (tenant, project_id) DO UPDATE SET status = 'active', completed_ms = NULL, report = NULL",
             )
             .bind(tenant)
@@ -88,7 +88,7 @@ impl SkillStore {
     /// Every project `tenant` has started, oldest first.
     pub async fn practice_projects(&self, tenant: &str) -> Result<Vec<ProjectRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT * FROM practice_projects WHERE tenant = ?1 ORDER BY started_ms, project_id",
+            "SELECT * FROM practice_projects WHERE tenant = $1 ORDER BY started_ms, project_id",
         )
         .bind(tenant)
         .fetch_all(self.pool())
@@ -118,7 +118,7 @@ impl SkillStore {
     ) -> Result<(), StoreError> {
         retry_busy(|| async {
             sqlx::query(
-                "UPDATE practice_projects SET budget_ms = ?3 WHERE tenant = ?1 AND project_id = ?2",
+                "UPDATE practice_projects SET budget_ms = $3 WHERE tenant = $1 AND project_id = $2",
             )
             .bind(tenant)
             .bind(project)
@@ -145,10 +145,10 @@ impl SkillStore {
     ) -> Result<(), StoreError> {
         let result = result.to_string();
         retry_busy(|| async {
-            let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.write_tx(&format!("practice:{tenant}")).await?;
             sqlx::query(
                 "INSERT INTO practice_steps (tenant, project_id, phase, goal_id, status, attempts, result, updated_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (tenant, project_id, phase, goal_id) DO UPDATE SET
                    status = excluded.status, result = excluded.result, updated_ms = excluded.updated_ms,
                    attempts = practice_steps.attempts + excluded.attempts",
@@ -164,8 +164,8 @@ impl SkillStore {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE practice_projects SET worked_ms = worked_ms + ?3, budget_ms = MAX(0, budget_ms - ?3)
-                 WHERE tenant = ?1 AND project_id = ?2",
+                "UPDATE practice_projects SET worked_ms = worked_ms + $3, budget_ms = CASE WHEN budget_ms > $3 THEN budget_ms - $3 ELSE 0 END
+                 WHERE tenant = $1 AND project_id = $2",
             )
             .bind(tenant)
             .bind(project)
@@ -186,7 +186,7 @@ impl SkillStore {
     ) -> Result<Vec<StepRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT phase, goal_id, status, attempts, result FROM practice_steps
-             WHERE tenant = ?1 AND project_id = ?2 ORDER BY phase, goal_id",
+             WHERE tenant = $1 AND project_id = $2 ORDER BY phase, goal_id",
         )
         .bind(tenant)
         .bind(project)
@@ -216,8 +216,8 @@ impl SkillStore {
         let report = report.to_string();
         retry_busy(|| async {
             sqlx::query(
-                "UPDATE practice_projects SET status = 'completed', completed_ms = ?3, budget_ms = 0, report = ?4
-                 WHERE tenant = ?1 AND project_id = ?2",
+                "UPDATE practice_projects SET status = 'completed', completed_ms = $3, budget_ms = 0, report = $4
+                 WHERE tenant = $1 AND project_id = $2",
             )
             .bind(tenant)
             .bind(project)
@@ -236,17 +236,21 @@ impl SkillStore {
         tenant: &str,
         names: &[&str],
     ) -> Result<Vec<String>, StoreError> {
-        let names = serde_json::to_string(names).unwrap_or_else(|_| "[]".into());
-        let rows = sqlx::query(
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
             "SELECT v.name FROM skill_versions v
-             WHERE v.tenant = ?1 AND v.name IN (SELECT value FROM json_each(?2))
+             WHERE v.tenant = $1 AND v.name IN ({})
                AND v.status = 'published'
                AND v.version = (SELECT MAX(version) FROM skill_versions h WHERE h.tenant = v.tenant AND h.name = v.name)",
-        )
-        .bind(tenant)
-        .bind(names)
-        .fetch_all(self.pool())
-        .await?;
+            placeholders(2, names.len())
+        );
+        let mut query = sqlx::query(&sql).bind(tenant);
+        for name in names {
+            query = query.bind(*name);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter().map(|r| Ok(r.try_get("name")?)).collect()
     }
 
@@ -258,17 +262,18 @@ impl SkillStore {
         after: i64,
         subjects: &[&str],
     ) -> Result<u64, StoreError> {
-        let subjects = serde_json::to_string(subjects).unwrap_or_else(|_| "[]".into());
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM learnings WHERE tenant = ?1 AND seq > ?2
-             AND subject IN (SELECT value FROM json_each(?3))",
-        )
-        .bind(tenant)
-        .bind(after)
-        .bind(subjects)
-        .fetch_one(self.pool())
-        .await?
-        .try_get("n")?;
+        if subjects.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM learnings WHERE tenant = $1 AND seq > $2 AND subject IN ({})",
+            placeholders(3, subjects.len())
+        );
+        let mut query = sqlx::query(&sql).bind(tenant).bind(after);
+        for subject in subjects {
+            query = query.bind(*subject);
+        }
+        let n: i64 = query.fetch_one(self.pool()).await?.try_get("n")?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
@@ -283,7 +288,7 @@ impl SkillStore {
     ) -> Result<(), StoreError> {
         retry_busy(|| async {
             sqlx::query(
-                "INSERT INTO skill_docs (tenant, skill_id, doc, updated_ms) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO skill_docs (tenant, skill_id, doc, updated_ms) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (tenant, skill_id) DO UPDATE SET doc = excluded.doc, updated_ms = excluded.updated_ms",
             )
             .bind(tenant)
@@ -304,7 +309,7 @@ impl SkillStore {
         id: &crate::skills::SkillId,
     ) -> Result<Option<String>, StoreError> {
         Ok(
-            sqlx::query("SELECT doc FROM skill_docs WHERE tenant = ?1 AND skill_id = ?2")
+            sqlx::query("SELECT doc FROM skill_docs WHERE tenant = $1 AND skill_id = $2")
                 .bind(tenant)
                 .bind(id.as_str())
                 .fetch_optional(self.pool())
@@ -313,4 +318,12 @@ impl SkillStore {
                 .transpose()?,
         )
     }
+}
+
+/// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

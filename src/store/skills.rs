@@ -18,10 +18,8 @@ impl SkillStore {
     ///   new version ([`Inserted::Restored`]);
     /// - otherwise a new version is stored ([`Inserted::New`]).
     ///
-    /// Writers are serialized with `BEGIN IMMEDIATE` (a deferred transaction
-    /// that reads, then writes, fails at once with "database is locked"
-    /// when another writer got in between), retried while the database is
-    /// busy.
+    /// Writers of one name take turns ([`SkillStore::write_tx`]), retried
+    /// while the database is busy.
     #[instrument(skip_all, fields(tenant, name = %manifest.name), err)]
     pub async fn insert(
         &self,
@@ -43,9 +41,11 @@ impl SkillStore {
         kpis: &Kpis,
     ) -> Result<Inserted, StoreError> {
         let id = manifest.id();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self
+            .write_tx(&format!("skills:{tenant}:{}", manifest.name))
+            .await?;
         let head = sqlx::query(
-            "SELECT id, version, status FROM skill_versions WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1",
+            "SELECT id, version, status FROM skill_versions WHERE tenant = $1 AND name = $2 ORDER BY version DESC LIMIT 1",
         )
         .bind(tenant)
         .bind(&manifest.name)
@@ -66,7 +66,7 @@ impl SkillStore {
             let outcome = if head_status == status.as_str() {
                 Inserted::Existing
             } else {
-                sqlx::query("UPDATE skill_versions SET status = ?4 WHERE tenant = ?1 AND name = ?2 AND version = ?3")
+                sqlx::query("UPDATE skill_versions SET status = $4 WHERE tenant = $1 AND name = $2 AND version = $3")
                     .bind(tenant)
                     .bind(&manifest.name)
                     .bind(version)
@@ -80,7 +80,7 @@ impl SkillStore {
             return Ok(outcome(skill));
         }
         let seen_before =
-            sqlx::query("SELECT 1 FROM skill_versions WHERE tenant = ?1 AND id = ?2 LIMIT 1")
+            sqlx::query("SELECT 1 FROM skill_versions WHERE tenant = $1 AND id = $2 LIMIT 1")
                 .bind(tenant)
                 .bind(id.as_str())
                 .fetch_optional(&mut *tx)
@@ -93,7 +93,7 @@ impl SkillStore {
         let kpis_json = serde_json::to_string(kpis).unwrap_or_else(|_| "{}".into());
         sqlx::query(
             "INSERT INTO skill_versions (tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(tenant)
         .bind(id.as_str())
@@ -104,11 +104,12 @@ impl SkillStore {
         .bind(provenance.as_str())
         .bind(status.as_str())
         .bind(kpis_json)
+        .bind(super::now_rfc3339())
         .execute(&mut *tx)
         .await?;
         for r in &manifest.requires {
             sqlx::query(
-                "INSERT OR IGNORE INTO skill_requires (tenant, skill_id, name, requires_id) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO skill_requires (tenant, skill_id, name, requires_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
             .bind(tenant)
             .bind(id.as_str())
@@ -138,7 +139,7 @@ impl SkillStore {
             "SELECT v.name AS dependant, r.requires_id AS pinned
              FROM skill_requires r
              JOIN skill_versions v ON v.tenant = r.tenant AND v.id = r.skill_id
-             WHERE r.tenant = ?1 AND r.name = ?2
+             WHERE r.tenant = $1 AND r.name = $2
                AND v.version = (SELECT MAX(version) FROM skill_versions h WHERE h.tenant = v.tenant AND h.name = v.name)
              ORDER BY v.name",
         )
@@ -165,7 +166,7 @@ impl SkillStore {
     #[instrument(skip(self), err(level = "debug"))]
     pub async fn latest(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
         let row = sqlx::query(&format!(
-            "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1"
+            "{SELECT_COLUMNS} WHERE tenant = $1 AND name = $2 ORDER BY version DESC LIMIT 1"
         ))
         .bind(tenant)
         .bind(name)
@@ -184,7 +185,7 @@ impl SkillStore {
         limit: usize,
     ) -> Result<Vec<Skill>, StoreError> {
         let rows = sqlx::query(&format!(
-            "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT ?3"
+            "{SELECT_COLUMNS} WHERE tenant = $1 AND name = $2 ORDER BY version DESC LIMIT $3"
         ))
         .bind(tenant)
         .bind(name)
@@ -202,7 +203,7 @@ impl SkillStore {
         name: &str,
     ) -> Result<Option<(SkillId, Status)>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, status FROM skill_versions WHERE tenant = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1",
+            "SELECT id, status FROM skill_versions WHERE tenant = $1 AND name = $2 ORDER BY version DESC LIMIT 1",
         )
         .bind(tenant)
         .bind(name)
@@ -241,7 +242,7 @@ impl SkillStore {
     #[instrument(skip(self), err)]
     pub async fn list(&self, tenant: &str) -> Result<Vec<Skill>, StoreError> {
         let rows = sqlx::query(&format!(
-            "{SELECT_COLUMNS} v WHERE tenant = ?1 AND version = \
+            "{SELECT_COLUMNS} v WHERE tenant = $1 AND version = \
              (SELECT MAX(version) FROM skill_versions w WHERE w.tenant = v.tenant AND w.name = v.name) \
              ORDER BY name"
         ))
@@ -263,8 +264,8 @@ impl SkillStore {
         status: Status,
     ) -> Result<Skill, StoreError> {
         let done = sqlx::query(
-            "UPDATE skill_versions SET status = ?4 WHERE tenant = ?1 AND name = ?2 AND id = ?3 \
-             AND version = (SELECT MAX(version) FROM skill_versions WHERE tenant = ?1 AND name = ?2)",
+            "UPDATE skill_versions SET status = $4 WHERE tenant = $1 AND name = $2 AND id = $3 \
+             AND version = (SELECT MAX(version) FROM skill_versions WHERE tenant = $1 AND name = $2)",
         )
         .bind(tenant)
         .bind(name)
@@ -283,17 +284,17 @@ impl SkillStore {
 }
 
 const SELECT_COLUMNS: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions";
-const SELECT_BY_ID: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions WHERE tenant = ?1 AND id = ?2 ORDER BY version DESC LIMIT 1";
+const SELECT_BY_ID: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions WHERE tenant = $1 AND id = $2 ORDER BY version DESC LIMIT 1";
 
 /// One version of a name, read inside a write transaction.
 async fn version_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut super::Tx<'_>,
     tenant: &str,
     name: &str,
     version: i64,
 ) -> Result<Skill, StoreError> {
     let row = sqlx::query(&format!(
-        "{SELECT_COLUMNS} WHERE tenant = ?1 AND name = ?2 AND version = ?3"
+        "{SELECT_COLUMNS} WHERE tenant = $1 AND name = $2 AND version = $3"
     ))
     .bind(tenant)
     .bind(name)
@@ -304,7 +305,7 @@ async fn version_in(
 }
 
 /// Decode a row, checking its content hash first.
-fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<Skill, StoreError> {
+fn decode(row: &super::Row) -> Result<Skill, StoreError> {
     let name: String = row.try_get("name")?;
     let id_text: String = row.try_get("id")?;
     let manifest_text: String = row.try_get("manifest")?;

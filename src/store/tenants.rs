@@ -23,10 +23,11 @@ impl SkillStore {
         rand::rng().fill_bytes(&mut bytes);
         let key = format!("{KEY_PREFIX}{}", hex::encode(bytes));
         let done = sqlx::query(
-            "INSERT INTO tenants (name, key_sha256, created_at) VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO tenants (name, key_sha256, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(key_hash(&key))
+        .bind(super::now_rfc3339())
         .execute(self.pool())
         .await?;
         if done.rows_affected() == 0 {
@@ -41,7 +42,7 @@ impl SkillStore {
     #[instrument(skip_all, err)]
     pub async fn tenant_for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT name FROM tenants WHERE key_sha256 = ?1")
+            sqlx::query_scalar("SELECT name FROM tenants WHERE key_sha256 = $1")
                 .bind(key_hash(key))
                 .fetch_optional(self.pool())
                 .await?,
@@ -51,7 +52,7 @@ impl SkillStore {
     /// The tenant's name if it exists.
     pub async fn tenant_for_name(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT name FROM tenants WHERE name = ?1")
+            sqlx::query_scalar("SELECT name FROM tenants WHERE name = $1")
                 .bind(name)
                 .fetch_optional(self.pool())
                 .await?,
@@ -69,7 +70,7 @@ impl SkillStore {
     /// does not exist).
     #[instrument(skip(self), err)]
     pub async fn tenant_overrides(&self, name: &str) -> Result<TenantOverrides, StoreError> {
-        let text: Option<String> = sqlx::query_scalar("SELECT limits FROM tenants WHERE name = ?1")
+        let text: Option<String> = sqlx::query_scalar("SELECT limits FROM tenants WHERE name = $1")
             .bind(name)
             .fetch_optional(self.pool())
             .await?;
@@ -90,7 +91,7 @@ impl SkillStore {
         overrides: &TenantOverrides,
     ) -> Result<(), StoreError> {
         let text = serde_json::to_string(overrides).unwrap_or_else(|_| "{}".into());
-        let done = sqlx::query("UPDATE tenants SET limits = ?2 WHERE name = ?1")
+        let done = sqlx::query("UPDATE tenants SET limits = $2 WHERE name = $1")
             .bind(name)
             .bind(text)
             .execute(self.pool())

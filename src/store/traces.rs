@@ -1,7 +1,7 @@
 //! Traces of `run_python` steps: which trace a step joins, the steps kept
 //! within the tenant's step and byte caps, and pruning by age and count.
 //!
-//! A step is recorded in one `BEGIN IMMEDIATE` transaction: resolve (or
+//! A step is recorded in one write transaction (the tenant's traces lock): resolve (or
 //! open) the trace, append the step, drop the oldest steps past the caps.
 //! Two concurrent agents with their own trace ids never interleave.
 
@@ -57,7 +57,7 @@ fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+use super::Tx;
 
 impl SkillStore {
     /// Append `step` to the trace `which` names (opening one if needed).
@@ -82,15 +82,15 @@ impl SkillStore {
         caps: TraceCaps,
     ) -> Result<Recorded, StoreError> {
         let now = now_ms();
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx(&format!("traces:{tenant}")).await?;
         let trace = match find_in(&mut tx, tenant, which, caps.idle, now).await? {
             Some(id) => id,
             None => create_in(&mut tx, tenant, which, now).await?,
         };
         let bytes = serde_json::to_string(step).map_or(0, |t| t.len());
         let number: i64 = sqlx::query_scalar(
-            "UPDATE traces SET next_step = next_step + 1, updated_ms = ?3, closed = 0, bytes = bytes + ?4 \
-             WHERE tenant = ?1 AND id = ?2 RETURNING next_step - 1",
+            "UPDATE traces SET next_step = next_step + 1, updated_ms = $3, closed = 0, bytes = bytes + $4 \
+             WHERE tenant = $1 AND id = $2 RETURNING next_step - 1",
         )
         .bind(tenant)
         .bind(trace.as_str())
@@ -100,7 +100,7 @@ impl SkillStore {
         .await?;
         sqlx::query(
             "INSERT INTO trace_steps (tenant, trace_id, step, code, inputs, value, names, bound, error, fuel, elapsed_us, bytes, created_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(tenant)
         .bind(trace.as_str())
@@ -143,7 +143,7 @@ impl SkillStore {
     pub async fn trace_steps(&self, tenant: &str, id: &TraceId) -> Result<Vec<Step>, StoreError> {
         let rows = sqlx::query(
             "SELECT code, inputs, value, names, bound, error FROM trace_steps \
-             WHERE tenant = ?1 AND trace_id = ?2 ORDER BY step",
+             WHERE tenant = $1 AND trace_id = $2 ORDER BY step",
         )
         .bind(tenant)
         .bind(id.as_str())
@@ -181,7 +181,7 @@ impl SkillStore {
         id: &TraceId,
         skill: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE traces SET closed = 1, skill = COALESCE(?3, skill) WHERE tenant = ?1 AND id = ?2")
+        sqlx::query("UPDATE traces SET closed = 1, skill = COALESCE($3, skill) WHERE tenant = $1 AND id = $2")
             .bind(tenant)
             .bind(id.as_str())
             .bind(skill)
@@ -199,7 +199,7 @@ impl SkillStore {
     ) -> Result<Vec<(String, TraceId)>, StoreError> {
         let rows = sqlx::query(
             "SELECT tenant, id FROM traces WHERE judged = 0 AND closed = 0 \
-             AND (updated_ms < ?1 OR ended = 1) ORDER BY updated_ms LIMIT ?2",
+             AND (updated_ms < $1 OR ended = 1) ORDER BY updated_ms LIMIT $2",
         )
         .bind(quiet_since_ms)
         .bind(to_i64(limit))
@@ -219,7 +219,7 @@ impl SkillStore {
 
     /// Mark a trace judged (whatever the verdict).
     pub async fn mark_judged(&self, tenant: &str, id: &TraceId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE traces SET judged = 1 WHERE tenant = ?1 AND id = ?2")
+        sqlx::query("UPDATE traces SET judged = 1 WHERE tenant = $1 AND id = $2")
             .bind(tenant)
             .bind(id.as_str())
             .execute(self.pool())
@@ -230,8 +230,8 @@ impl SkillStore {
     /// One more trace showed the pattern `fingerprint`; how many have.
     pub async fn see_pattern(&self, tenant: &str, fingerprint: &str) -> Result<u32, StoreError> {
         let seen: i64 = sqlx::query_scalar(
-            "INSERT INTO trace_patterns (tenant, fingerprint, seen, updated_ms) VALUES (?1, ?2, 1, ?3) \
-             ON CONFLICT (tenant, fingerprint) DO UPDATE SET seen = seen + 1, updated_ms = ?3 \
+            "INSERT INTO trace_patterns (tenant, fingerprint, seen, updated_ms) VALUES ($1, $2, 1, $3) \
+             ON CONFLICT (tenant, fingerprint) DO UPDATE SET seen = seen + 1, updated_ms = $3 \
              RETURNING seen",
         )
         .bind(tenant)
@@ -245,7 +245,7 @@ impl SkillStore {
     /// A legacy session ended: its trace is ready to be judged.
     pub async fn end_session(&self, tenant: &str, session: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE traces SET ended = 1 WHERE tenant = ?1 AND kind = 'session' AND session = ?2",
+            "UPDATE traces SET ended = 1 WHERE tenant = $1 AND kind = 'session' AND session = $2",
         )
         .bind(tenant)
         .bind(session)
@@ -281,8 +281,8 @@ impl SkillStore {
         let rows = sqlx::query(
             "SELECT t.id, t.kind, t.created_ms, t.updated_ms, t.closed, t.skill, \
              (SELECT COUNT(*) FROM trace_steps s WHERE s.tenant = t.tenant AND s.trace_id = t.id) AS steps \
-             FROM traces t WHERE t.tenant = ?1 AND (?3 IS NULL OR t.id = ?3) \
-             ORDER BY t.updated_ms DESC, t.id LIMIT ?2",
+             FROM traces t WHERE t.tenant = $1 AND ($3 IS NULL OR t.id = $3) \
+             ORDER BY t.updated_ms DESC, t.id LIMIT $2",
         )
         .bind(tenant)
         .bind(to_i64(limit))
@@ -317,20 +317,20 @@ impl SkillStore {
         per_tenant: usize,
     ) -> Result<u64, StoreError> {
         let cutoff = now_ms().saturating_sub(ms(max_age));
-        let old = sqlx::query("DELETE FROM traces WHERE updated_ms < ?1")
+        let old = sqlx::query("DELETE FROM traces WHERE updated_ms < $1")
             .bind(cutoff)
             .execute(self.pool())
             .await?
             .rows_affected();
         // Patterns age out with the traces that showed them.
-        sqlx::query("DELETE FROM trace_patterns WHERE updated_ms < ?1")
+        sqlx::query("DELETE FROM trace_patterns WHERE updated_ms < $1")
             .bind(cutoff)
             .execute(self.pool())
             .await?;
         let excess = sqlx::query(
             "DELETE FROM traces WHERE (tenant, id) IN (SELECT tenant, id FROM \
-             (SELECT tenant, id, ROW_NUMBER() OVER (PARTITION BY tenant ORDER BY updated_ms DESC, id) AS n FROM traces) \
-             WHERE n > ?1)",
+             (SELECT tenant, id, ROW_NUMBER() OVER (PARTITION BY tenant ORDER BY updated_ms DESC, id) AS n FROM traces) AS ranked \
+             WHERE n > $1)",
         )
         .bind(to_i64(per_tenant))
         .execute(self.pool())
@@ -351,13 +351,13 @@ async fn find_in(
     now: i64,
 ) -> Result<Option<TraceId>, StoreError> {
     let id: Option<String> = match which {
-        TraceRef::Id(id) => sqlx::query_scalar("SELECT id FROM traces WHERE tenant = ?1 AND id = ?2")
+        TraceRef::Id(id) => sqlx::query_scalar("SELECT id FROM traces WHERE tenant = $1 AND id = $2")
             .bind(tenant)
             .bind(id.as_str())
             .fetch_optional(&mut **tx)
             .await?,
         TraceRef::Session(session) => sqlx::query_scalar(
-            "SELECT id FROM traces WHERE tenant = ?1 AND kind = 'session' AND session = ?2 AND closed = 0 \
+            "SELECT id FROM traces WHERE tenant = $1 AND kind = 'session' AND session = $2 AND closed = 0 \
              ORDER BY updated_ms DESC LIMIT 1",
         )
         .bind(tenant)
@@ -366,13 +366,13 @@ async fn find_in(
         .await?,
         TraceRef::Open => {
             let fresh = now.saturating_sub(ms(idle));
-            sqlx::query("UPDATE traces SET closed = 1 WHERE tenant = ?1 AND kind = 'open' AND closed = 0 AND updated_ms < ?2")
+            sqlx::query("UPDATE traces SET closed = 1 WHERE tenant = $1 AND kind = 'open' AND closed = 0 AND updated_ms < $2")
                 .bind(tenant)
                 .bind(fresh)
                 .execute(&mut **tx)
                 .await?;
             sqlx::query_scalar(
-                "SELECT id FROM traces WHERE tenant = ?1 AND kind = 'open' AND closed = 0 \
+                "SELECT id FROM traces WHERE tenant = $1 AND kind = 'open' AND closed = 0 \
                  ORDER BY updated_ms DESC LIMIT 1",
             )
             .bind(tenant)
@@ -399,7 +399,7 @@ async fn create_in(
         TraceRef::Open => (TraceId::random(), "open", None),
     };
     sqlx::query(
-        "INSERT INTO traces (tenant, id, kind, session, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO traces (tenant, id, kind, session, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $5)",
     )
     .bind(tenant)
     .bind(id.as_str())
@@ -420,8 +420,8 @@ async fn trim_in(
 ) -> Result<(), StoreError> {
     loop {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, MIN(step) AS first FROM trace_steps \
-             WHERE tenant = ?1 AND trace_id = ?2",
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS b, MIN(step) AS first FROM trace_steps \
+             WHERE tenant = $1 AND trace_id = $2",
         )
         .bind(tenant)
         .bind(id.as_str())
@@ -429,7 +429,7 @@ async fn trim_in(
         .await?;
         let (n, b): (i64, i64) = (row.try_get("n")?, row.try_get("b")?);
         if n <= 1 || (n <= to_i64(caps.steps) && b <= to_i64(caps.bytes)) {
-            sqlx::query("UPDATE traces SET bytes = ?3 WHERE tenant = ?1 AND id = ?2")
+            sqlx::query("UPDATE traces SET bytes = $3 WHERE tenant = $1 AND id = $2")
                 .bind(tenant)
                 .bind(id.as_str())
                 .bind(b)
@@ -438,7 +438,7 @@ async fn trim_in(
             return Ok(());
         }
         let first: i64 = row.try_get("first")?;
-        sqlx::query("DELETE FROM trace_steps WHERE tenant = ?1 AND trace_id = ?2 AND step = ?3")
+        sqlx::query("DELETE FROM trace_steps WHERE tenant = $1 AND trace_id = $2 AND step = $3")
             .bind(tenant)
             .bind(id.as_str())
             .bind(first)
