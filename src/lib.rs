@@ -4,7 +4,9 @@
 //!
 //! - [`sandbox`]: CPython on WASI under wasmtime; runs untrusted code.
 //! - [`skills`]: the skill model and its content hash. Pure.
-//! - [`store`]: skills and tenants in SQLite through sqlx, hash-checked on load.
+//! - [`store`]: skills, tenants, traces, learnings in SQLite or PostgreSQL
+//!   through sqlx, hash-checked on load.
+//! - [`quota`]: per-tenant quotas over time and across replicas (types).
 //! - [`learn`]: verification (the publishing gate) and crystallization.
 //! - [`llm`]: language models behind one trait (OpenAI-compatible, none).
 //! - [`app`]: store + sandbox + change events; what every front end calls.
@@ -32,7 +34,9 @@ pub mod learn;
 pub mod limits;
 pub mod llm;
 pub mod mcp;
+pub mod metrics;
 pub mod practice;
+pub mod quota;
 pub mod sandbox;
 pub mod search;
 pub mod skills;

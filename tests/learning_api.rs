@@ -81,6 +81,7 @@ async fn the_learning_api_has_the_briefs_paths_and_shapes() {
         allowed_hosts: Vec::new(),
         conformance: false,
         limits: ServerLimits::default(),
+        metrics_token: None,
     };
     tokio::spawn(run(practice, listener, options, std::future::pending()));
     let api = format!("http://{addr}/api/learning");

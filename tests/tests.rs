@@ -33,6 +33,8 @@ mod app;
 mod host_security;
 // The hash-chained learnings log.
 mod learnings;
+// Per-tenant quotas across replicas, on both backends.
+mod quotas;
 // A local fake of the OpenAI API, serving recorded answers.
 mod fake_llm;
 // Skills from plain English, against a fake OpenAI endpoint.

@@ -49,6 +49,7 @@ async fn server() -> (App, String, tempfile::TempDir) {
         allowed_hosts: Vec::new(),
         conformance: false,
         limits: ServerLimits::default(),
+        metrics_token: None,
     };
     let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
     tokio::spawn(run(practice, listener, options, std::future::pending()));
@@ -289,4 +290,66 @@ async fn readyz_follows_the_database_and_healthz_only_says_alive() {
     assert_eq!(ready["status"], "not_ready");
     let (status, health) = get(&format!("{base}/healthz")).await;
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_refusal_is_a_429_with_retry_after_and_metrics_count_it() {
+    let (app, base, _dir) = server().await;
+    let key = app.store.create_tenant("capped").await.unwrap();
+    let mut quotas = autolearn::quota::Quotas::default();
+    quotas.set("calls_per_minute", "2").unwrap();
+    app.store
+        .set_tenant_quotas("capped", &quotas)
+        .await
+        .unwrap();
+    app.add_skill("capped", double(), Provenance::Authored)
+        .await
+        .unwrap();
+    // Not across a minute boundary, which would reset the window.
+    let left = 60_000 - autolearn::store::now_ms().rem_euclid(60_000);
+    if left < 10_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(left as u64 + 50)).await;
+    }
+    let client = reqwest::Client::new();
+    let run = || {
+        client
+            .post(format!("{base}/api/skills/double/run"))
+            .bearer_auth(&key)
+            .json(&json!({"input": {"x": 3}}))
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(run().await.unwrap().status(), 200);
+    }
+    let refused = run().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["kind"], "quota_exceeded");
+    assert_eq!(body["error"]["quota"], "calls_per_minute");
+    assert_eq!(body["error"]["limit"], 2);
+
+    // Loopback: /metrics needs no key; its counters match what was done.
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = metrics.text().await.unwrap();
+    for line in [
+        r#"autolearn_skill_calls_total{tenant="capped",outcome="ok"} 2"#,
+        r#"autolearn_quota_rejections_total{tenant="capped",quota="calls_per_minute"} 1"#,
+        r#"autolearn_skill_call_seconds_count{tenant="capped"} 3"#,
+        r#"autolearn_skill_calls_total{tenant="capped",outcome="quota_exceeded"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+    }
 }

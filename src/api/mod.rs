@@ -1,6 +1,6 @@
 //! The HTTP face: an axum router with MCP (Streamable HTTP, via rmcp) at
 //! `/mcp`, the REST API at `/api` (with the web UI's live feed), the web UI
-//! at `/`, `/healthz` and `/readyz`; bearer-key auth per tenant, sessions bound to
+//! at `/`, `/healthz`, `/readyz` and `/metrics`; bearer-key auth per tenant, sessions bound to
 //! their tenant, a same-origin guard for browsers, bounded bodies and
 //! connections, and a shutdown that drains and then ends.
 //!
@@ -10,6 +10,7 @@
 mod auth;
 mod body;
 mod guard;
+mod metrics;
 mod rest;
 mod server;
 mod sessions;
@@ -42,6 +43,9 @@ pub struct ServeOptions {
     pub conformance: bool,
     /// Connections, sessions, timeouts and the shutdown drain.
     pub limits: ServerLimits,
+    /// The token a Prometheus scraper presents for `/metrics` when the
+    /// server is not bound to loopback.
+    pub metrics_token: Option<String>,
 }
 
 /// Starting the server failed.
@@ -156,7 +160,15 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
     let router = guarded
         .merge(ui)
         .route("/healthz", get(move || async move { health.clone() }))
-        .route("/readyz", get(readyz).with_state(app.clone()));
+        .route("/readyz", get(readyz).with_state(app.clone()))
+        .route(
+            "/metrics",
+            get(metrics::metrics).with_state(metrics::MetricsAccess {
+                app: app.clone(),
+                loopback: options.addr.ip().is_loopback(),
+                token: options.metrics_token.clone(),
+            }),
+        );
     Routes { router, inflight }
 }
 

@@ -123,13 +123,7 @@ impl App {
                 row.fuel = r.output.fuel_used;
             }
             Err(e) => {
-                row.error_kind = Some(match e {
-                    RunError::NotFound(_) => "not_found".to_owned(),
-                    RunError::NotPublished { .. } => "not_published".to_owned(),
-                    RunError::Store(_) => "store".to_owned(),
-                    RunError::Dependency(_) => "dependency".to_owned(),
-                    RunError::Call(c) => c.kind().as_str().to_owned(),
-                });
+                row.error_kind = Some(e.kind().to_owned());
                 row.error = Some(crate::text::truncate(&e.to_string(), PREVIEW_BYTES));
             }
         }

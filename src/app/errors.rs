@@ -97,4 +97,21 @@ pub enum RunError {
     /// A pinned prerequisite cannot be loaded.
     #[error(transparent)]
     Dependency(#[from] super::DependencyError),
+    /// The tenant used one of its quotas.
+    #[error(transparent)]
+    Quota(#[from] crate::quota::QuotaExceeded),
+}
+
+impl RunError {
+    /// A stable name for the kind of failure (execution log, metrics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::NotPublished { .. } => "not_published",
+            Self::Store(_) => "store",
+            Self::Dependency(_) => "dependency",
+            Self::Call(c) => c.kind().as_str(),
+            Self::Quota(_) => "quota_exceeded",
+        }
+    }
 }

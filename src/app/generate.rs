@@ -53,6 +53,9 @@ pub enum GenerateSkillError {
     /// Storing or the tenant's share failed.
     #[error(transparent)]
     Add(#[from] AddError),
+    /// The tenant used its `generations_per_day`.
+    #[error(transparent)]
+    Quota(#[from] crate::quota::QuotaExceeded),
 }
 
 /// What would raise a skill's trust, from its KPIs.
@@ -146,6 +149,8 @@ impl App {
                 limits.skill.examples
             )));
         }
+        // Counted once the request is known to be usable.
+        self.begin_generation(tenant).await?;
         // Every candidate goes into the learnings log, with how it did.
         let steps: Arc<Mutex<Vec<Progress>>> = Arc::default();
         let (outer, sink) = (opts.observer.clone(), steps.clone());

@@ -11,6 +11,7 @@ mod errors;
 mod executions;
 mod fair;
 mod generate;
+mod quotas;
 mod run;
 mod traces;
 mod verified;
@@ -54,6 +55,8 @@ pub struct App {
     llm: crate::llm::Llm,
     shares: Arc<Shares>,
     verified: VerifiedSkills,
+    quota_cache: Arc<quotas::QuotaCache>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A tenant's set of skills changed.
@@ -110,7 +113,24 @@ impl App {
             llm: Arc::new(crate::llm::NoModel { label: "none" }),
             shares: Arc::default(),
             verified: VerifiedSkills::default(),
+            quota_cache: Arc::default(),
+            metrics: Arc::default(),
         }
+    }
+
+    /// The process's metrics.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
+    /// `/metrics`: the text exposition, with the database pool as of now.
+    pub fn render_metrics(&self) -> String {
+        let pool = self.store.pool();
+        self.metrics.render(crate::metrics::PoolState {
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        })
     }
 
     /// The same app with a language model.

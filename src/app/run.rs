@@ -69,7 +69,12 @@ impl App {
         let result = self
             .run_skill_unlogged(tenant, name, input, limits, determinism)
             .await;
-        self.log_execution(tenant, name, input, &result, started.elapsed());
+        let elapsed = started.elapsed();
+        match &result {
+            Ok(r) => self.metrics.call(tenant, None, elapsed, r.output.fuel_used),
+            Err(e) => self.metrics.call(tenant, Some(e.kind()), elapsed, 0),
+        }
+        self.log_execution(tenant, name, input, &result, elapsed);
         result
     }
 
@@ -84,8 +89,11 @@ impl App {
         let tenant_limits = self.limits(tenant).await;
         check_input_size(input, &tenant_limits)?;
         let verified = self.resolve(tenant, name).await?;
+        let quota = self.begin_quota_call(tenant, &mut limits).await?;
+        let fuel_quota = self.quotas(tenant).await.fuel_per_day;
         let _admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
 
+        let allowed_fuel = limits.fuel;
         let sandbox = self.sandbox.clone();
         let (job, input) = (verified.clone(), input.clone());
         let output = off_io(async move {
@@ -127,8 +135,28 @@ impl App {
             Ok((output, value))
         })
         .await
-        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))??;
-        let (output, value) = output;
+        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?;
+        let (output, value) = match output {
+            Ok(done) => {
+                quota.finish(done.0.fuel_used).await;
+                done
+            }
+            Err(e) => {
+                let by_quota = super::quotas::fuel_quota_error(&quota, fuel_quota, &e);
+                // What a failed call burnt is not reported: it is charged
+                // all it was allowed, except when it never reached wasm.
+                let burnt = if matches!(e, CallError::BadInput(_) | CallError::Host(_)) {
+                    0
+                } else {
+                    allowed_fuel
+                };
+                quota.finish(burnt).await;
+                return Err(match by_quota {
+                    Some(q) => self.refused(tenant, q).into(),
+                    None => e.into(),
+                });
+            }
+        };
         let skill = verified.skill.clone();
         Ok(RunResult {
             skill,

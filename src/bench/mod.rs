@@ -97,6 +97,7 @@ impl LocalServer {
             allowed_hosts: vec![],
             conformance: false,
             limits: crate::limits::ServerLimits::default(),
+            metrics_token: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let practice = crate::practice::Practice::shipped(app.clone())?;

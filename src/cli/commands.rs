@@ -69,6 +69,17 @@ pub enum TenantCommand {
         /// `KEY=VALUE` pairs; keys are the fields of the limits JSON.
         pairs: Vec<String>,
     },
+    /// Set a tenant's quotas (`KEY=VALUE`, `VALUE` a count or `none`):
+    /// `calls_per_minute`, `fuel_per_day`, `skills`, `generations_per_day`,
+    /// `concurrent_calls`. Counted in the database, so they hold across
+    /// replicas; running servers apply a change within 2 s. With no pairs,
+    /// print the tenant's quotas and what it used.
+    SetQuota {
+        /// Tenant name.
+        name: String,
+        /// `KEY=VALUE` pairs, e.g. `calls_per_minute=600 fuel_per_day=1e12`.
+        pairs: Vec<String>,
+    },
 }
 
 /// `autolearn skill ...`

@@ -309,6 +309,7 @@ fn parse_json(flag: &str, text: &str) -> Result<Value, Failure> {
 fn store_kind(e: &crate::store::StoreError) -> &'static str {
     match e {
         crate::store::StoreError::Tampered { .. } => "tampered",
+        crate::store::StoreError::Quota(_) => "quota_exceeded",
         _ => "store",
     }
 }

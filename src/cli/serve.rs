@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// of `*.json` files in the format of `curricula/README.md`).
     #[arg(long, env = "AUTOLEARN_CURRICULA", value_name = "DIR")]
     pub curricula: Option<std::path::PathBuf>,
+    /// The bearer token Prometheus presents for `/metrics` when the server
+    /// is not bound to loopback (on loopback `/metrics` is open).
+    #[arg(long, env = "AUTOLEARN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Connection, session, timeout and per-tenant limits.
     #[command(flatten)]
     pub limits: ServeLimitArgs,
@@ -120,6 +124,7 @@ pub(super) async fn run(
         allowed_hosts,
         conformance,
         curricula,
+        metrics_token,
         limits,
     } = args;
     let curriculum = match &curricula {
@@ -148,6 +153,7 @@ pub(super) async fn run(
         allowed_hosts,
         conformance,
         limits: server_limits,
+        metrics_token: metrics_token.filter(|t| !t.is_empty()),
     };
     // Tests and scripts read this line to find the port when given :0.
     println!("autolearn listening on http://{local}/mcp");
@@ -175,6 +181,9 @@ async fn prune_traces(app: crate::app::App) {
             Ok(0) => {}
             Ok(n) => tracing::info!("pruned {n} old traces"),
             Err(e) => tracing::warn!("pruning traces: {e}"),
+        }
+        if let Err(e) = app.store.prune_quota_usage().await {
+            tracing::warn!("pruning quota counters: {e}");
         }
     }
 }

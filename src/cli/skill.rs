@@ -97,6 +97,9 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                 Err(e @ RunError::Dependency(_)) => {
                     Err(Failure::failed("dependency", e.to_string()))
                 }
+                Err(e @ RunError::Quota(_)) => {
+                    Err(Failure::failed("quota_exceeded", e.to_string()))
+                }
             }
         }
         SkillCommand::List { json } => {

@@ -32,6 +32,7 @@ pub(super) async fn run(paths: &Paths, cmd: TenantCommand) -> Result<(), Failure
                 Err(e) => Err(Failure::failed("store", e.to_string())),
             }
         }
+        TenantCommand::SetQuota { name, pairs } => set_quota(paths, &name, &pairs).await,
         TenantCommand::SetLimits { name, pairs } => {
             let store = open_store(paths).await?;
             let not_found = |e: crate::store::StoreError| match e {
@@ -72,4 +73,46 @@ pub(super) async fn run(paths: &Paths, cmd: TenantCommand) -> Result<(), Failure
             Ok(())
         }
     }
+}
+
+/// `tenant set-quota NAME [KEY=VALUE ...]`.
+async fn set_quota(paths: &Paths, name: &str, pairs: &[String]) -> Result<(), Failure> {
+    let store = open_store(paths).await?;
+    let failed = |e: crate::store::StoreError| match e {
+        crate::store::StoreError::NoTenant(_) => Failure::usage("not_found", e.to_string()),
+        e => Failure::failed("store", e.to_string()),
+    };
+    if store.tenant_for_name(name).await.map_err(failed)?.is_none() {
+        return Err(Failure::usage(
+            "not_found",
+            format!("no tenant named {name:?}"),
+        ));
+    }
+    let mut quotas = store.tenant_quotas(name).await.map_err(failed)?;
+    for pair in pairs {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| Failure::usage("usage", format!("{pair:?} is not KEY=VALUE")))?;
+        quotas
+            .set(k.trim(), v.trim())
+            .map_err(|m| Failure::usage("usage", m))?;
+    }
+    if !pairs.is_empty() {
+        store
+            .set_tenant_quotas(name, &quotas)
+            .await
+            .map_err(failed)?;
+    }
+    let used: serde_json::Map<String, serde_json::Value> = store
+        .quota_usage(name)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .map(|(k, n)| (k.as_str().to_owned(), json!(n)))
+        .collect();
+    println!(
+        "{}",
+        json!({"tenant": name, "quotas": quotas, "used": used})
+    );
+    Ok(())
 }

@@ -127,6 +127,9 @@ impl McpServer {
                 true,
             )),
             Err(e @ AddError::Manifest(_)) => Ok(error_result("invalid_skill", e.to_string())),
+            Err(AddError::Store(crate::store::StoreError::Quota(q))) => {
+                Err(quota_error(&self.app.refused(tenant, q)))
+            }
             Err(e) => Err(internal(e)),
         }
     }
@@ -169,6 +172,9 @@ impl McpServer {
                 json!({"published": false, "existing": true, "skill": s.summary()}),
                 false,
             )),
+            Err(crate::app::CrystallizeError::Add(AddError::Store(
+                crate::store::StoreError::Quota(q),
+            ))) => Err(quota_error(&self.app.refused(tenant, q))),
             Err(e) => Ok(structured_result(
                 json!({"error": {"kind": "not_crystallized", "message": e.to_string()}}),
                 true,
@@ -224,6 +230,11 @@ impl McpServer {
                 ))
             }
             Err(GenerateSkillError::Invalid(m)) => Err(McpError::invalid_params(m, None)),
+            // Counted when refused (App::begin_generation).
+            Err(GenerateSkillError::Quota(q)) => Err(quota_error(&q)),
+            Err(GenerateSkillError::Add(AddError::Store(crate::store::StoreError::Quota(q)))) => {
+                Err(quota_error(&self.app.refused(tenant, q)))
+            }
             Err(e @ GenerateSkillError::Llm(_)) => Ok(error_result("llm", e.to_string())),
             Err(e) => Ok(error_result("generation_failed", e.to_string())),
         }
@@ -306,6 +317,8 @@ impl McpServer {
                 None,
             )),
             Err(RunError::Call(e)) => Ok(skill_error(&e)),
+            // Counted when refused (App::begin_quota_call).
+            Err(RunError::Quota(q)) => Err(quota_error(&q)),
             Err(RunError::Store(e)) => Ok(error_result(store_kind(&e), e.to_string())),
             Err(e @ RunError::Dependency(_)) => Ok(error_result("dependency", e.to_string())),
         }
@@ -336,11 +349,31 @@ pub(super) fn error_result(kind: &str, message: String) -> CallToolResult {
 }
 
 /// The error kind of a store failure.
+/// JSON-RPC error code of a quota refusal (in the range JSON-RPC leaves to
+/// servers; "429").
+pub const QUOTA_EXCEEDED: i32 = -32029;
+
+/// A quota refusal, as a JSON-RPC error a client can act on: `data` says
+/// which quota, its value, and when to try again.
+pub(super) fn quota_error(q: &crate::quota::QuotaExceeded) -> McpError {
+    McpError::new(
+        rmcp::model::ErrorCode(QUOTA_EXCEEDED),
+        q.to_string(),
+        Some(json!({
+            "kind": "quota_exceeded",
+            "quota": q.kind,
+            "limit": q.limit,
+            "retry_after_seconds": q.retry_after_secs(),
+        })),
+    )
+}
+
 pub(super) fn store_kind(e: &crate::store::StoreError) -> &'static str {
     match e {
         crate::store::StoreError::NotFound(_) => "not_found",
         crate::store::StoreError::Tampered { .. } => "tampered",
         crate::store::StoreError::Conflict(_) => "conflict",
+        crate::store::StoreError::Quota(_) => "quota_exceeded",
         _ => "store",
     }
 }

@@ -22,6 +22,7 @@ use crate::skills::Skill;
 mod executions;
 mod learnings;
 mod practice;
+mod quotas;
 mod skills;
 mod tenants;
 mod traces;
@@ -29,6 +30,7 @@ mod traces;
 pub use executions::{Execution, MAX_EXECUTIONS_PER_TENANT, ResetCounts};
 pub use learnings::{BrokenChain, Learning};
 pub use practice::{ProjectRow, StepRow};
+pub use quotas::CallGrant;
 pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
 
 /// A store failure.
@@ -70,6 +72,9 @@ pub enum StoreError {
     /// No tenant by that name.
     #[error("no tenant named {0:?}")]
     NoTenant(String),
+    /// The write would exceed one of the tenant's quotas.
+    #[error(transparent)]
+    Quota(#[from] crate::quota::QuotaExceeded),
 }
 
 /// Which database a store runs on.

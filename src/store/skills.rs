@@ -18,7 +18,11 @@ impl SkillStore {
     ///   new version ([`Inserted::Restored`]);
     /// - otherwise a new version is stored ([`Inserted::New`]).
     ///
-    /// Writers of one name take turns ([`SkillStore::write_tx`]), retried
+    /// Refused with [`StoreError::Quota`] when it would take the tenant past
+    /// its `skills` quota (counted inside the write lock, so exact across
+    /// replicas).
+    ///
+    /// Writers of one tenant take turns ([`SkillStore::write_tx`]), retried
     /// while the database is busy.
     #[instrument(skip_all, fields(tenant, name = %manifest.name), err)]
     pub async fn insert(
@@ -41,9 +45,7 @@ impl SkillStore {
         kpis: &Kpis,
     ) -> Result<Inserted, StoreError> {
         let id = manifest.id();
-        let mut tx = self
-            .write_tx(&format!("skills:{tenant}:{}", manifest.name))
-            .await?;
+        let mut tx = self.write_tx(&format!("skills:{tenant}")).await?;
         let head = sqlx::query(
             "SELECT id, version, status FROM skill_versions WHERE tenant = $1 AND name = $2 ORDER BY version DESC LIMIT 1",
         )
@@ -60,6 +62,22 @@ impl SkillStore {
                 ))
             })
             .transpose()?;
+        let adds_a_live_name = status != Status::Retired
+            && head
+                .as_ref()
+                .is_none_or(|(_, _, s)| s == Status::Retired.as_str());
+        if adds_a_live_name {
+            let quotas = super::quotas::quotas_in(&mut tx, tenant).await?;
+            if let Some(limit) = quotas.skills
+                && super::quotas::live_skills_in(&mut tx, tenant).await? >= limit
+            {
+                return Err(StoreError::Quota(crate::quota::QuotaExceeded {
+                    kind: crate::quota::QuotaKind::Skills,
+                    limit,
+                    retry_after: None,
+                }));
+            }
+        }
         if let Some((head_id, version, head_status)) = &head
             && head_id == id.as_str()
         {

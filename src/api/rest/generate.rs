@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use serde::Deserialize;
 
-use super::error;
+use super::{error, quota_exceeded};
 use crate::app::{AddError, App, GenerateSkillError};
 use crate::learn::generate::{GenerateOptions, GenerateRequest};
 use crate::mcp::TenantId;
@@ -60,6 +60,10 @@ pub(super) async fn generate(
             error(StatusCode::SERVICE_UNAVAILABLE, "no_llm", e.to_string())
         }
         Err(e @ GenerateSkillError::Llm(_)) => error(StatusCode::BAD_GATEWAY, "llm", e.to_string()),
+        Err(GenerateSkillError::Quota(q)) => quota_exceeded(&q),
+        Err(GenerateSkillError::Add(AddError::Store(crate::store::StoreError::Quota(q)))) => {
+            quota_exceeded(&app.refused(&tenant, q))
+        }
         Err(GenerateSkillError::Add(AddError::Busy(b))) => {
             let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", b.to_string());
             r.headers_mut().insert(

@@ -109,6 +109,26 @@ fn error(status: StatusCode, kind: &str, message: String) -> Response {
         .into_response()
 }
 
+/// A quota refusal: 429, `Retry-After` when waiting helps, and which quota.
+fn quota_exceeded(q: &crate::quota::QuotaExceeded) -> Response {
+    let mut r = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(json!({"error": {
+            "kind": "quota_exceeded",
+            "message": q.to_string(),
+            "quota": q.kind,
+            "limit": q.limit,
+            "retry_after_seconds": q.retry_after_secs(),
+        }})),
+    )
+        .into_response();
+    if let Some(secs) = q.retry_after_secs() {
+        r.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, secs.into());
+    }
+    r
+}
+
 /// A failure that is ours, not the caller's: logged, and a bare 500.
 fn internal(what: &str, e: impl std::fmt::Display) -> Response {
     tracing::error!("{what}: {e}");

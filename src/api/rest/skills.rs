@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{error, internal, parse};
+use super::{error, internal, parse, quota_exceeded};
 use crate::app::{App, RunError, SearchError};
 use crate::mcp::TenantId;
 use crate::sandbox::{CallError, Determinism, ErrorKind, ResourceLimits};
@@ -178,6 +178,8 @@ pub(super) async fn run(
         Err(RunError::Call(e)) => call_error(&e),
         Err(RunError::Store(e)) => internal("run", e),
         Err(RunError::Dependency(e)) => error(StatusCode::CONFLICT, "dependency", e.to_string()),
+        // Counted when refused (App::begin_quota_call).
+        Err(RunError::Quota(q)) => quota_exceeded(&q),
     }
 }
 

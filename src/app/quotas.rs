@@ -1,0 +1,164 @@
+//! Quotas in the app: each tenant's quotas (cached briefly), and skill
+//! calls admitted under them. The counting itself is the store's
+//! ([`crate::store::SkillStore::begin_call`]), so replicas agree.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::{App, RunError};
+use crate::quota::{QuotaExceeded, QuotaKind, Quotas};
+use crate::sandbox::{CallError, ResourceLimits};
+use crate::store::{CallGrant, SkillStore};
+
+/// How long a tenant's quotas are cached: `tenant set-quota` reaches every
+/// running replica within this time. The counters are never cached.
+const QUOTAS_TTL: Duration = Duration::from_secs(2);
+
+/// How long past its deadline a call's slot may outlive a replica that
+/// died holding it.
+const SLOT_MARGIN: Duration = Duration::from_secs(5);
+
+/// Cached quotas per tenant.
+#[derive(Default)]
+pub(super) struct QuotaCache(Mutex<HashMap<String, (Instant, Quotas)>>);
+
+/// A skill call admitted under its tenant's quotas. [`QuotaCall::finish`]
+/// gives back the fuel it did not burn; dropped unfinished (the request
+/// was cancelled), it is charged all it reserved.
+pub(super) struct QuotaCall {
+    store: SkillStore,
+    tenant: String,
+    grant: Option<CallGrant>,
+    wanted_fuel: u64,
+}
+
+impl QuotaCall {
+    /// Whether the day's fuel quota capped this call's fuel.
+    pub fn fuel_capped(&self) -> bool {
+        self.grant
+            .as_ref()
+            .is_some_and(|g| g.fuel_capped(self.wanted_fuel))
+    }
+
+    /// The call ended, having burnt `fuel`.
+    pub async fn finish(mut self, fuel: u64) {
+        if let Some(grant) = self.grant.take()
+            && let Err(e) = self.store.end_call(&self.tenant, &grant, fuel).await
+        {
+            tracing::warn!(tenant = %self.tenant, "ending a call under quotas: {e}");
+        }
+    }
+}
+
+impl Drop for QuotaCall {
+    fn drop(&mut self) {
+        if let Some(grant) = self.grant.take() {
+            let (store, tenant) = (self.store.clone(), std::mem::take(&mut self.tenant));
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let _ = store.end_call(&tenant, &grant, u64::MAX).await;
+                });
+            }
+        }
+    }
+}
+
+impl App {
+    /// `tenant`'s quotas (read from the store at most every two seconds;
+    /// none when the store cannot say, logged).
+    pub async fn quotas(&self, tenant: &str) -> Quotas {
+        {
+            let map = self.quota_cache.0.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, q)) = map.get(tenant)
+                && at.elapsed() < QUOTAS_TTL
+            {
+                return *q;
+            }
+        }
+        let q = match self.store.tenant_quotas(tenant).await {
+            Ok(q) => q,
+            Err(e) => {
+                tracing::warn!("reading {tenant}'s quotas: {e}");
+                Quotas::default()
+            }
+        };
+        let mut map = self.quota_cache.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(tenant.to_owned(), (Instant::now(), q));
+        q
+    }
+
+    /// Admit one skill call under `tenant`'s quotas, capping its fuel at
+    /// what is left of the day's.
+    pub(super) async fn begin_quota_call(
+        &self,
+        tenant: &str,
+        call: &mut ResourceLimits,
+    ) -> Result<QuotaCall, RunError> {
+        let quotas = self.quotas(tenant).await;
+        let mut admitted = QuotaCall {
+            store: self.store.clone(),
+            tenant: tenant.to_owned(),
+            grant: None,
+            wanted_fuel: call.fuel,
+        };
+        if !quotas.limits_calls() {
+            return Ok(admitted);
+        }
+        let hold = call.deadline + SLOT_MARGIN;
+        match self
+            .store
+            .begin_call(tenant, &quotas, call.fuel, hold)
+            .await
+        {
+            Ok(Ok(grant)) => {
+                call.fuel = grant.fuel(call.fuel);
+                admitted.grant = Some(grant);
+                Ok(admitted)
+            }
+            Ok(Err(e)) => Err(self.refused(tenant, e).into()),
+            Err(e) => Err(RunError::Store(e)),
+        }
+    }
+
+    /// Count a refusal, and hand it on.
+    pub(crate) fn refused(&self, tenant: &str, e: QuotaExceeded) -> QuotaExceeded {
+        self.metrics.quota_rejected(tenant, e.kind);
+        e
+    }
+
+    /// Count one generation against `tenant`'s `generations_per_day`.
+    pub(crate) async fn begin_generation(
+        &self,
+        tenant: &str,
+    ) -> Result<(), super::GenerateSkillError> {
+        let quotas = self.quotas(tenant).await;
+        match self.store.begin_generation(tenant, &quotas).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(self.refused(tenant, e).into()),
+            Err(e) => Err(super::AddError::Store(e).into()),
+        }
+    }
+}
+
+/// A call whose fuel the day's quota capped, and that ran out of it, was
+/// stopped by the quota.
+pub(super) fn fuel_quota_error(
+    call: &QuotaCall,
+    quotas_limit: Option<u64>,
+    e: &CallError,
+) -> Option<QuotaExceeded> {
+    if !matches!(e, CallError::OutOfFuel { .. }) || !call.fuel_capped() {
+        return None;
+    }
+    let limit = quotas_limit?;
+    let (_, left) = crate::quota::window_at(
+        QuotaKind::FuelPerDay.window().unwrap_or_default(),
+        crate::store::now_ms(),
+    );
+    Some(QuotaExceeded {
+        kind: QuotaKind::FuelPerDay,
+        limit,
+        retry_after: Some(left),
+    })
+}
