@@ -68,6 +68,7 @@ pub struct Metrics {
     llm_tokens: Family<TokenLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
+    relay_delay: Histogram,
     tenants: Mutex<HashSet<String>>,
 }
 
@@ -130,8 +131,15 @@ impl Default for Metrics {
             "Largest size of the database pool",
             pool_max.clone(),
         );
+        let relay_delay = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        registry.register(
+            "relay_delay_seconds",
+            "From another replica's NOTIFY to this replica hearing it",
+            relay_delay.clone(),
+        );
         Self {
             registry,
+            relay_delay,
             calls,
             latency,
             fuel,
@@ -193,6 +201,11 @@ impl Metrics {
                 quota: quota.as_str().to_owned(),
             })
             .inc();
+    }
+
+    /// An event from another replica arrived, `delay` after it was sent.
+    pub fn relayed(&self, delay: Duration) {
+        self.relay_delay.observe(delay.as_secs_f64());
     }
 
     /// A language model answered.

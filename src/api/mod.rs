@@ -209,6 +209,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     check_exposure(practice.app(), options.addr).await?;
+    // Replicas on one PostgreSQL tell each other of changes.
+    practice.app().start_relay();
+    practice.app().listen_to_replicas();
     match practice.resume().await {
         Ok(0) => {}
         Ok(n) => tracing::info!("resumed practice work of {n} tenant(s)"),

@@ -68,6 +68,10 @@ pub enum Activity {
         /// Why it failed, when it did.
         error: Option<String>,
     },
+    /// An event another replica relayed, as it sent it (see
+    /// `src/app/bus.rs`); serialized as is.
+    #[serde(untagged)]
+    Relayed(serde_json::Value),
 }
 
 /// An event and whose it is.
@@ -82,6 +86,7 @@ pub struct TenantActivity {
 impl App {
     /// Tell `tenant`'s live pages that `activity` happened.
     pub fn notify(&self, tenant: &str, activity: Activity) {
+        self.relay_activity(tenant, &activity);
         // No receivers is fine: no page is open.
         let _ = self.activity.send(TenantActivity {
             tenant: tenant.to_owned(),

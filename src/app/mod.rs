@@ -6,6 +6,7 @@
 
 mod activity;
 mod auto;
+mod bus;
 mod deps;
 mod errors;
 mod executions;
@@ -56,16 +57,37 @@ pub struct App {
     shares: Arc<Shares>,
     verified: VerifiedSkills,
     quota_cache: Arc<quotas::QuotaCache>,
+    /// Events for other replicas, once relaying started.
+    bus: Arc<bus::Bus>,
+    /// This process, on the events bus.
+    origin: Arc<str>,
     metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A tenant's set of skills changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkillEvent {
-    /// Whose skills.
+    /// Whose skills ([`SkillEvent::EVERY_TENANT`]: anyone's may have).
     pub tenant: String,
-    /// The skill that was published, changed or retired.
+    /// The skill that was published, changed or retired (empty when not
+    /// known).
     pub name: String,
+}
+
+impl SkillEvent {
+    /// The tenant of an event that may concern every tenant (events from
+    /// other replicas were missed). No tenant name can be this.
+    pub const EVERY_TENANT: &str = "*";
+
+    /// Whether `tenant`'s sessions should hear of it.
+    pub fn concerns(&self, tenant: &str) -> bool {
+        self.tenant == tenant || self.tenant == Self::EVERY_TENANT
+    }
+
+    /// The skill, when one is known.
+    pub fn skill(&self) -> Option<&str> {
+        (!self.name.is_empty()).then_some(self.name.as_str())
+    }
 }
 
 /// The outcome of crystallizing a trace.
@@ -114,6 +136,12 @@ impl App {
             shares: Arc::default(),
             verified: VerifiedSkills::default(),
             quota_cache: Arc::default(),
+            bus: Arc::default(),
+            origin: {
+                let mut bytes = [0u8; 8];
+                rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+                hex::encode(bytes).into()
+            },
             metrics: Arc::default(),
         }
     }
@@ -227,6 +255,7 @@ impl App {
     }
 
     fn announce(&self, tenant: &str, name: &str) {
+        self.relay_skill(tenant, name);
         // No receivers is fine: nobody is listening yet.
         let _ = self.events.send(SkillEvent {
             tenant: tenant.to_owned(),

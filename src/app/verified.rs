@@ -38,6 +38,17 @@ impl VerifiedSkills {
 }
 
 impl VerifiedSkills {
+    /// Drop the entry of one skill (another replica changed it).
+    pub fn forget(&self, tenant: &str, name: &str) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        map.remove(&(tenant.to_owned(), name.to_owned()));
+    }
+
+    /// Drop every entry.
+    pub fn forget_all(&self) {
+        self.0.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// Drop every entry of `tenant` (its skills were cleared).
     pub fn forget_tenant(&self, tenant: &str) {
         let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());

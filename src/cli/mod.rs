@@ -192,7 +192,13 @@ pub async fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli).await {
+    let outcome = run(cli).await;
+    // Changes this command made reach other replicas before it exits.
+    let opened: Vec<App> = std::mem::take(&mut *OPENED.lock().unwrap_or_else(|p| p.into_inner()));
+    for app in opened {
+        app.flush_relay().await;
+    }
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             println!("{}", json!({ "error": f.error }));
@@ -282,10 +288,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// Apps this command opened, whose relayed events are flushed at exit.
+static OPENED: std::sync::Mutex<Vec<App>> = std::sync::Mutex::new(Vec::new());
+
 async fn open(paths: &Paths) -> Result<App, Failure> {
-    App::open(paths)
+    let app = App::open(paths)
         .await
-        .map_err(|e| Failure::failed("host", e.to_string()))
+        .map_err(|e| Failure::failed("host", e.to_string()))?;
+    app.start_relay();
+    OPENED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(app.clone());
+    Ok(app)
 }
 
 /// The app with the configured language model.

@@ -27,8 +27,8 @@ pub(super) async fn listen(
             event = events.recv() => event,
         };
         let name = match event {
-            Ok(ev) if ev.tenant != tenant => continue,
-            Ok(ev) => Some(ev.name),
+            Ok(ev) if !ev.concerns(&tenant) => continue,
+            Ok(ev) => ev.skill().map(str::to_owned),
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
         };
@@ -69,7 +69,7 @@ pub(super) fn follow(
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(ev) if ev.tenant != tenant => continue,
+                Ok(ev) if !ev.concerns(&tenant) => continue,
                 Ok(ev) => {
                     if peer.notify_tool_list_changed().await.is_err()
                         || peer.notify_resource_list_changed().await.is_err()
@@ -78,7 +78,9 @@ pub(super) fn follow(
                     }
                     let subscribed: Vec<String> = {
                         let subs = subscriptions.lock().unwrap_or_else(|p| p.into_inner());
-                        resources::uris(&ev.name)
+                        ev.skill()
+                            .map(resources::uris)
+                            .unwrap_or_default()
                             .into_iter()
                             .filter(|u| subs.contains(u))
                             .collect()

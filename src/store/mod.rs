@@ -19,6 +19,7 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::skills::Skill;
 
+mod events;
 mod executions;
 mod learnings;
 mod practice;
@@ -27,6 +28,7 @@ mod skills;
 mod tenants;
 mod traces;
 
+pub use events::{EventListener, Heard, MAX_PAYLOAD as MAX_EVENT_PAYLOAD};
 pub use executions::{Execution, MAX_EXECUTIONS_PER_TENANT, ResetCounts};
 pub use learnings::{BrokenChain, Learning};
 pub use practice::{ProjectRow, StepRow};
@@ -105,6 +107,9 @@ pub(crate) type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 pub struct SkillStore {
     pool: AnyPool,
     backend: Backend,
+    /// The server's URL (PostgreSQL), for connections outside the pool
+    /// (`LISTEN`).
+    url: Option<std::sync::Arc<str>>,
 }
 
 /// Outcome of [`SkillStore::insert`].
@@ -154,7 +159,9 @@ impl SkillStore {
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?;
-                Self::migrated(pool, Backend::Postgres).await
+                let mut store = Self::migrated(pool, Backend::Postgres).await?;
+                store.url = Some(url.into());
+                Ok(store)
             }
             "sqlite" => Self::sqlite(options, 8).await,
             other => Err(StoreError::Database(sqlx::Error::Configuration(
@@ -222,7 +229,11 @@ impl SkillStore {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: None,
+        })
     }
 
     /// The underlying pool.

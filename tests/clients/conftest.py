@@ -31,7 +31,7 @@ def server_env(data_dir):
 
 
 class Server:
-    def __init__(self, data_dir, extra_args=()):
+    def __init__(self, data_dir, extra_args=(), env=None):
         extra_args = list(extra_args)
         self.data_dir = data_dir
         # Logs go to a file: an unread stderr pipe would block a chatty server.
@@ -40,7 +40,7 @@ class Server:
             [str(BIN), "serve", "--addr", "127.0.0.1:0", *extra_args],
             stdout=subprocess.PIPE,
             stderr=self.log,
-            env=server_env(data_dir),
+            env={**server_env(data_dir), **(env or {})},
             text=True,
         )
         line = self.proc.stdout.readline()
@@ -86,3 +86,38 @@ def anyio_backend():
 
 def cli(data_dir, *args):
     return subprocess.run([str(BIN), *args], env=server_env(data_dir), capture_output=True, text=True, timeout=60)
+
+
+# PostgreSQL: the cluster of AUTOLEARN_TEST_PG, or the project's private
+# one (deploy/pg.sh starts it; Debian's postgresql package provides it).
+PG_PORT = 55432
+
+
+def pg_admin_url():
+    url = os.environ.get("AUTOLEARN_TEST_PG")
+    if url:
+        return url
+    out = subprocess.run(
+        [str(ROOT / "deploy/pg.sh"), "start", str(ROOT / "target/pg"), str(PG_PORT)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, f"PostgreSQL tests need a cluster: {out.stderr}"
+    return out.stdout.strip()
+
+
+def fresh_pg_database(admin_url, name):
+    """A new, empty database on the cluster; returns its URL."""
+    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", admin_url, "-q", "-c", sql], check=True, capture_output=True, timeout=60)
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+def pg_database(request):
+    name = "alpy_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:40]
+    admin = pg_admin_url()
+    url = fresh_pg_database(admin, name)
+    yield url
+    subprocess.run(["psql", admin, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+                   capture_output=True, timeout=60)
