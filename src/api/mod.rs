@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod guard;
 mod metrics;
+mod request_id;
 mod rest;
 mod server;
 mod sessions;
@@ -168,7 +169,8 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
                 loopback: options.addr.ip().is_loopback(),
                 token: options.metrics_token.clone(),
             }),
-        );
+        )
+        .layer(axum::middleware::from_fn(request_id::request_id));
     Routes { router, inflight }
 }
 
