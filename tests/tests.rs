@@ -25,6 +25,8 @@ mod verification;
 mod composition;
 // Content-hashed store: persistence, lineage, tamper detection.
 mod store;
+// The rest of the store, and migrations, on both backends.
+mod store_rows;
 // Agents' traces in the store: joining, caps, pruning.
 mod traces;
 // The application core: running skills by name, never a stale version.

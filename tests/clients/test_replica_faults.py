@@ -37,11 +37,12 @@ async def call_forever(url, name, stop, stats):
             started = time.monotonic()
             try:
                 r = await c.call_tool(name, {"x": 1})
-                stats["slowest"] = max(stats.get("slowest", 0), time.monotonic() - started)
-            except Exception as e:  # a protocol error: the worst outcome
+            except Exception as e:  # not an error result: the SDK raised
                 stats["exceptions"].append(repr(e))
                 await anyio.sleep(0.05)
                 continue
+            finally:
+                stats["slowest"] = max(stats.get("slowest", 0), time.monotonic() - started)
             if r.is_error:
                 stats["errors"].append(r.structured_content or repr(r.content))
                 await anyio.sleep(0.05)

@@ -1,0 +1,214 @@
+//! The rest of what the store keeps, on both backends: executions,
+//! tenants, practice state, docs; and migrations, from an empty database
+//! and from the previous schema with data in it.
+
+use autolearn::skills::{Kpis, Provenance, Status};
+use autolearn::store::{Execution, SkillStore};
+use serde_json::json;
+use sqlx::migrate::Migrator;
+
+use crate::db::{Backend, TestDb};
+
+crate::on_both_backends!(
+    executions_are_kept_newest_first_and_reset_clears_them,
+    tenants_keys_limits_and_quotas_round_trip,
+    practice_state_survives_and_budgets_never_go_negative,
+    migrating_from_the_previous_schema_keeps_the_data,
+);
+
+fn execution(tenant: &str, skill: &str, i: i64) -> Execution {
+    Execution {
+        seq: 0,
+        tenant: tenant.into(),
+        at_ms: 1_000 + i,
+        skill: skill.into(),
+        version: Some(1),
+        input: format!("{{\"x\": {i}}}"),
+        output: (i % 2 == 0).then(|| i.to_string()),
+        error_kind: (i % 2 == 1).then(|| "guest_exception".to_owned()),
+        error: (i % 2 == 1).then(|| "boom".to_owned()),
+        fuel: u64::try_from(i).unwrap() * 10,
+        elapsed_us: 5,
+    }
+}
+
+async fn executions_are_kept_newest_first_and_reset_clears_them(db: TestDb) {
+    let store = db.open().await;
+    let batch: Vec<_> = (0..5).map(|i| execution("a", "inc", i)).collect();
+    let seqs = store.insert_executions(&batch).await.unwrap();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    store
+        .insert_executions(&[execution("b", "other", 9)])
+        .await
+        .unwrap();
+    let rows = store.executions("a", 0, 3).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].seq, seqs[4]);
+    assert_eq!(rows[0].fuel, 40);
+    assert_eq!(rows[1].error_kind.as_deref(), Some("guest_exception"));
+    // Paging: before the oldest of the first page.
+    let older = store.executions("a", rows[2].seq, 10).await.unwrap();
+    assert_eq!(older.len(), 2);
+    let m = autolearn::skills::SkillManifest {
+        requires: Vec::new(),
+        name: "inc".into(),
+        description: "d".into(),
+        input_schema: json!({"type": "object"}),
+        output_schema: None,
+        source: "def f():\n    return 1\n".into(),
+        entry: "f".into(),
+        examples: Vec::new(),
+    };
+    store
+        .insert(
+            "a",
+            &m,
+            Provenance::Authored,
+            Status::Published,
+            &Kpis::default(),
+        )
+        .await
+        .unwrap();
+    store
+        .append_learning("a", "decision", "inc", &json!({}))
+        .await
+        .unwrap();
+    let counts = store.reset_tenant("a").await.unwrap();
+    assert_eq!(
+        (counts.skills, counts.executions, counts.learnings),
+        (1, 5, 1)
+    );
+    assert!(store.executions("a", 0, 10).await.unwrap().is_empty());
+    assert_eq!(store.executions("b", 0, 10).await.unwrap().len(), 1);
+}
+
+async fn tenants_keys_limits_and_quotas_round_trip(db: TestDb) {
+    let store = db.open().await;
+    let key = store.create_tenant("acme").await.unwrap();
+    assert!(store.create_tenant("acme").await.is_err());
+    assert_eq!(
+        store.tenant_for_key(&key).await.unwrap().as_deref(),
+        Some("acme")
+    );
+    assert_eq!(store.tenant_for_key("alk_nope").await.unwrap(), None);
+    assert_eq!(store.tenant_count().await.unwrap(), 1);
+    let mut o = autolearn::limits::TenantOverrides::default();
+    o.set("concurrent_calls", "9").unwrap();
+    store.set_tenant_overrides("acme", &o).await.unwrap();
+    assert_eq!(store.tenant_overrides("acme").await.unwrap(), o);
+    let mut q = autolearn::quota::Quotas::default();
+    q.set("skills", "3").unwrap();
+    store.set_tenant_quotas("acme", &q).await.unwrap();
+    assert_eq!(store.tenant_quotas("acme").await.unwrap(), q);
+    assert!(store.set_tenant_quotas("nobody", &q).await.is_err());
+}
+
+async fn practice_state_survives_and_budgets_never_go_negative(db: TestDb) {
+    let store = db.open().await;
+    store.start_project("t", "proj").await.unwrap();
+    store.set_budget("t", "proj", 1_000).await.unwrap();
+    assert_eq!(
+        store.owed_work().await.unwrap(),
+        vec![("t".to_owned(), "proj".to_owned())]
+    );
+    store
+        .record_practice_step("t", "proj", 1, "goal_a", "done", &json!({"trust": 80}), 400)
+        .await
+        .unwrap();
+    store
+        .record_practice_step("t", "proj", 1, "goal_a", "done", &json!({"trust": 90}), 900)
+        .await
+        .unwrap();
+    let p = &store.practice_projects("t").await.unwrap()[0];
+    assert_eq!((p.budget_ms, p.worked_ms), (0, 1_300));
+    assert!(store.owed_work().await.unwrap().is_empty());
+    let steps = store.practice_steps("t", "proj").await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(
+        (steps[0].attempts, steps[0].result["trust"].clone()),
+        (2, json!(90))
+    );
+    store
+        .complete_project("t", "proj", &json!({"trust_score": 50}))
+        .await
+        .unwrap();
+    let p = &store.practice_projects("t").await.unwrap()[0];
+    assert_eq!(p.status, "completed");
+    assert_eq!(p.report, Some(json!({"trust_score": 50})));
+    assert_eq!(store.count_learnings("t", 0, &[]).await.unwrap(), 0);
+    assert!(
+        store
+            .published_among("t", &["x", "y"])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The migrations directory of a backend.
+fn migrations(backend: Backend) -> std::path::PathBuf {
+    let dir = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dir)
+}
+
+async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
+    // The previous schema: every migration but the newest, applied to an
+    // empty database, with data written in it.
+    let all = migrations(db.backend);
+    let previous = tempfile::tempdir().unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(&all)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let newest = files.pop().unwrap();
+    for f in &files {
+        std::fs::copy(f, previous.path().join(f.file_name().unwrap())).unwrap();
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    Migrator::new(previous.path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO tenants (name, key_sha256, created_at) VALUES ($1, $2, $3)")
+        .bind("old")
+        .bind("a".repeat(64))
+        .bind("2026-01-01T00:00:00.000Z")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO executions (tenant, at_ms, skill, version, input, output, fuel, elapsed_us) \
+         VALUES ('old', 5, 'inc', 1, '{}', '1', 7, 3)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    // Opening the store applies the newest migration over it.
+    let store: SkillStore = db.open().await;
+    assert_eq!(
+        store.tenant_for_name("old").await.unwrap().as_deref(),
+        Some("old")
+    );
+    let rows = store.executions("old", 0, 10).await.unwrap();
+    assert_eq!((rows.len(), rows[0].fuel), (1, 7));
+    // What the newest migration added works on the old rows.
+    assert_eq!(
+        store.tenant_quotas("old").await.unwrap(),
+        Default::default(),
+        "{}",
+        newest.display()
+    );
+    // And from empty: a second database, all migrations at once.
+    let empty = TestDb::new(db.backend).await;
+    assert_eq!(empty.open().await.tenant_count().await.unwrap(), 0);
+}
