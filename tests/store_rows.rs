@@ -14,7 +14,32 @@ crate::on_both_backends!(
     tenants_keys_limits_and_quotas_round_trip,
     practice_state_survives_and_budgets_never_go_negative,
     migrating_from_the_previous_schema_keeps_the_data,
+    a_lease_has_one_holder_until_it_expires,
 );
+
+async fn a_lease_has_one_holder_until_it_expires(db: TestDb) {
+    let (a, b) = (db.open().await, db.open().await);
+    let ttl = std::time::Duration::from_millis(300);
+    assert!(a.take_lease("practice:t", "replica-a", ttl).await.unwrap());
+    assert!(!b.take_lease("practice:t", "replica-b", ttl).await.unwrap());
+    // Renewing is taking it again.
+    assert!(a.take_lease("practice:t", "replica-a", ttl).await.unwrap());
+    assert_eq!(
+        b.lease_holder("practice:t").await.unwrap().as_deref(),
+        Some("replica-a")
+    );
+    // Another name is another lease.
+    assert!(b.take_lease("practice:u", "replica-b", ttl).await.unwrap());
+    // A holder that stops renewing loses it.
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(50)).await;
+    assert_eq!(b.lease_holder("practice:t").await.unwrap(), None);
+    assert!(b.take_lease("practice:t", "replica-b", ttl).await.unwrap());
+    // Releasing needs the holder.
+    a.release_lease("practice:t", "replica-a").await.unwrap();
+    assert!(!a.take_lease("practice:t", "replica-a", ttl).await.unwrap());
+    b.release_lease("practice:t", "replica-b").await.unwrap();
+    assert!(a.take_lease("practice:t", "replica-a", ttl).await.unwrap());
+}
 
 fn execution(tenant: &str, skill: &str, i: i64) -> Execution {
     Execution {

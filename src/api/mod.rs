@@ -174,6 +174,9 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
     Routes { router, inflight }
 }
 
+/// How often a server looks for practice work nobody is doing.
+const RESUME_EVERY: Duration = Duration::from_secs(60);
+
 /// How long `/readyz` waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -218,6 +221,20 @@ pub async fn run(
         Ok(0) => {}
         Ok(n) => tracing::info!("resumed practice work of {n} tenant(s)"),
         Err(e) => tracing::error!("cannot resume practice work: {e}"),
+    }
+    // Work owed by a replica that died resumes here once its lease ends.
+    {
+        let practice = practice.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(RESUME_EVERY);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                if let Ok(n @ 1..) = practice.resume().await {
+                    tracing::info!("took over practice work of {n} tenant(s)");
+                }
+            }
+        });
     }
     let sessions = CancellationToken::new();
     let routes = router(practice, &options, sessions.child_token());

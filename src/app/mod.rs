@@ -146,6 +146,11 @@ impl App {
         }
     }
 
+    /// This process's id among replicas (events, leases).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
     /// The process's metrics.
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.metrics

@@ -46,15 +46,66 @@ impl Practice {
             .contains(tenant)
     }
 
-    /// Claim the tenant's worker slot: one `work` at a time per tenant, and
-    /// at most [`MAX_WORKERS`] in the process.
-    pub(super) fn claim(&self, tenant: &str, project: &str) -> Result<WorkClaim, PracticeError> {
-        let mut w = self.working.lock().unwrap_or_else(|e| e.into_inner());
-        admit(&mut w, tenant, project, MAX_WORKERS)?;
-        Ok(WorkClaim {
-            working: self.working.clone(),
-            tenant: tenant.to_owned(),
-        })
+    /// Claim the tenant's worker slot: one `work` at a time per tenant,
+    /// across processes and replicas (a lease in the database, renewed
+    /// while held), and at most [`MAX_WORKERS`] in the process.
+    pub(super) async fn claim(
+        &self,
+        tenant: &str,
+        project: &str,
+    ) -> Result<WorkClaim, PracticeError> {
+        let mut claim = {
+            let mut w = self.working.lock().unwrap_or_else(|e| e.into_inner());
+            admit(&mut w, tenant, project, MAX_WORKERS)?;
+            WorkClaim {
+                working: self.working.clone(),
+                tenant: tenant.to_owned(),
+                lease: None,
+            }
+        };
+        let store = self.app.store.clone();
+        let (name, holder) = (
+            format!("practice:{tenant}"),
+            lease_holder(self.app.origin()),
+        );
+        // A refusal drops `claim`, which frees the local slot.
+        if !store.take_lease(&name, &holder, LEASE_TTL).await? {
+            // A process of this machine that died (killed, say) holds it:
+            // its restart takes over now rather than when the lease ends.
+            let dead = match store.lease_holder(&name).await? {
+                Some(old) if holder_is_dead(&old) => Some(old),
+                _ => None,
+            };
+            let taken = match dead {
+                Some(old) => {
+                    store
+                        .take_over_lease(&name, &old, &holder, LEASE_TTL)
+                        .await?
+                }
+                None => false,
+            };
+            if !taken {
+                return Err(PracticeError::Working(project.to_owned()));
+            }
+        }
+        let renew = {
+            let (store, name, holder) = (store.clone(), name.clone(), holder.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(LEASE_TTL / 3).await;
+                    if let Err(e) = store.take_lease(&name, &holder, LEASE_TTL).await {
+                        tracing::warn!("renewing the practice lease {name}: {e}");
+                    }
+                }
+            })
+        };
+        claim.lease = Some(Lease {
+            store,
+            name,
+            holder,
+            renew,
+        });
+        Ok(claim)
     }
 
     /// `POST /api/learning/project/work`: owe the active project `budget`
@@ -97,7 +148,7 @@ impl Practice {
         if self.app.llm_info().backend == "none" {
             return Err(PracticeError::NoModel);
         }
-        let claim = self.claim(tenant, &row.project_id)?;
+        let claim = self.claim(tenant, &row.project_id).await?;
         row.budget_ms = i64::try_from(budget.as_millis()).unwrap_or(i64::MAX);
         self.app
             .store
@@ -140,7 +191,7 @@ impl Practice {
             if self.app.llm_info().backend == "none" {
                 break;
             }
-            if let Ok(claim) = self.claim(&tenant, &project) {
+            if let Ok(claim) = self.claim(&tenant, &project).await {
                 tracing::info!(tenant, project, "resuming practice work");
                 self.spawn(&tenant, &project, claim);
                 resumed += 1;
@@ -261,10 +312,67 @@ impl Practice {
     }
 }
 
+/// This process as a lease holder: `host/pid/origin`.
+fn lease_holder(origin: &str) -> String {
+    format!("{}/{}/{origin}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether `holder` was a process of this machine that is gone. Holders on
+/// other machines are never judged: their leases simply expire.
+fn holder_is_dead(holder: &str) -> bool {
+    let mut parts = holder.splitn(3, '/');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let me = host_name();
+    !me.is_empty()
+        && host == me
+        && pid.parse::<u32>().is_ok_and(|p| {
+            p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()
+        })
+}
+
+/// How long a practice lease lasts unrenewed: a replica that dies while
+/// it works frees the tenant's slot after this long.
+const LEASE_TTL: Duration = Duration::from_secs(60);
+
 /// A tenant's worker slot; released when dropped.
 pub(super) struct WorkClaim {
     working: Arc<Mutex<HashSet<String>>>,
     tenant: String,
+    lease: Option<Lease>,
+}
+
+/// The database lease behind a claim, renewed until dropped.
+struct Lease {
+    store: crate::store::SkillStore,
+    name: String,
+    holder: String,
+    renew: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.renew.abort();
+        let (store, name, holder) = (
+            self.store.clone(),
+            std::mem::take(&mut self.name),
+            std::mem::take(&mut self.holder),
+        );
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = store.release_lease(&name, &holder).await {
+                    tracing::warn!("releasing the practice lease {name}: {e}");
+                }
+            });
+        }
+    }
 }
 
 impl Drop for WorkClaim {
@@ -279,6 +387,17 @@ impl Drop for WorkClaim {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_gone_process_of_this_machine_is_a_dead_holder() {
+        let me = lease_holder("x");
+        assert!(!holder_is_dead(&me), "{me}");
+        // Above Linux's largest pid: no such process.
+        let gone = format!("{}/4194305/y", host_name());
+        assert!(holder_is_dead(&gone));
+        assert!(!holder_is_dead("another-host/4194305/y"));
+        assert!(!holder_is_dead("garbage"));
+    }
 
     #[test]
     fn one_worker_per_tenant_and_a_bounded_number_in_all() {

@@ -303,7 +303,7 @@ impl Practice {
     /// and mark it completed. Work must not be running.
     pub async fn complete(&self, tenant: &str) -> Result<Value, PracticeError> {
         let row = self.active(tenant).await?.ok_or(PracticeError::NoProject)?;
-        let claim = self.claim(tenant, &row.project_id)?;
+        let claim = self.claim(tenant, &row.project_id).await?;
         let (_, p) = self
             .curriculum
             .project(&row.project_id)

@@ -22,6 +22,7 @@ use crate::skills::Skill;
 mod events;
 mod executions;
 mod learnings;
+mod leases;
 mod practice;
 mod quotas;
 mod skills;
