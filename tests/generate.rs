@@ -99,6 +99,24 @@ async fn the_right_candidate_wins_among_wrong_ones() {
     let stored = app.skill("local", "net_price").await.unwrap();
     assert_eq!(stored.manifest.source, RIGHT);
     assert!(stored.manifest.input_schema["properties"]["price"]["description"].is_string());
+    // The tokens the generation spent are counted for its tenant, as the
+    // model reported them.
+    let metrics = app.render_metrics();
+    let tokens = |direction: &str| -> u64 {
+        let prefix =
+            format!(r#"autolearn_llm_tokens_total{{tenant="local",direction="{direction}"}} "#);
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {direction} tokens in\n{metrics}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        (tokens("prompt"), tokens("completion")),
+        (out.usage.prompt_tokens, out.usage.completion_tokens)
+    );
+    assert!(out.usage.prompt_tokens > 0);
 }
 
 #[tokio::test]

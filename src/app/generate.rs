@@ -135,6 +135,7 @@ impl App {
         req: GenerateRequest,
         opts: GenerateOptions,
     ) -> Result<GenerateOutcome, GenerateSkillError> {
+        let llm = self.metered(llm, tenant);
         let limits = self.limits(tenant).await;
         if req.request.trim().is_empty() || req.request.len() > limits.skill.description_bytes {
             return Err(GenerateSkillError::Invalid(format!(

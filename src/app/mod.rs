@@ -12,6 +12,7 @@ mod errors;
 mod executions;
 mod fair;
 mod generate;
+mod metered;
 mod quotas;
 mod run;
 mod traces;

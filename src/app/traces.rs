@@ -279,7 +279,11 @@ impl App {
         if self.llm.info().backend == "none" {
             return mechanical;
         }
-        let (llm, sandbox, m) = (self.llm.clone(), self.sandbox.clone(), mechanical.clone());
+        let (llm, sandbox, m) = (
+            self.llm_for(tenant),
+            self.sandbox.clone(),
+            mechanical.clone(),
+        );
         let limits = ResourceLimits::default();
         let refined = off_io(async move { refine(&llm, &sandbox, &m, name_given, &limits).await })
             .await

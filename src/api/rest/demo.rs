@@ -169,7 +169,7 @@ async fn run_chat(app: App, tenant: String, chat: String, prompt: String, _slot:
     };
     let outcome = match Host::in_process(app.clone(), &tenant).await {
         Ok(host) => {
-            let llm = app.llm();
+            let llm = app.llm_for(&tenant);
             let r = crate::agent::run(llm.as_ref(), &host, &prompt, &options).await;
             host.close().await;
             r
