@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dir=target/hosted
+dir=${HOSTED_DIR:-target/hosted}
 bin=${AUTOLEARN_BIN_RELEASE:-target/release/autolearn}
 pg_port=${HOSTED_PG_PORT:-55433}
 lb_port=${HOSTED_PORT:-8780}

@@ -43,14 +43,15 @@ case "$cmd" in
       # databases; loopback only; the socket stays in the cluster's dir.
       cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $port
 unix_socket_directories = '$dir'
 max_connections = 300
 fsync = on
 CONF
     fi
     if ! as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-      as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/dev/null \
+      # The port is given at each start, so the caller's always wins.
+      echo "$port" >"$dir/port"
+      as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 30 start >/dev/null \
         || { tail -20 "$dir/server.log" >&2; exit 1; }
     fi
     url "$port"
@@ -61,7 +62,7 @@ CONF
     ;;
   restart)
     dir=$(realpath -m "${2:?DIR}")
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 30 restart >/dev/null
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $(cat "$dir/port")" -m fast -w -t 30 restart >/dev/null
     ;;
   kill)
     dir=$(realpath -m "${2:?DIR}")

@@ -16,7 +16,9 @@ from conftest import BIN, ROOT
 
 pytestmark = pytest.mark.anyio
 
-PORTS = {"HOSTED_PORT": "18780", "HOSTED_REPLICA_PORTS": "18781 18782", "HOSTED_PG_PORT": "55435"}
+# Ports and a directory of its own, beside a `make hosted` the user runs.
+PORTS = {"HOSTED_PORT": "18780", "HOSTED_REPLICA_PORTS": "18781 18782", "HOSTED_PG_PORT": "55435",
+         "HOSTED_DIR": "target/hosted-test"}
 
 
 @pytest.fixture
@@ -66,5 +68,5 @@ async def test_the_hosted_cluster_serves_through_its_balancer(hosted):
             r = await watcher.call_tool("inc", {"x": i})
             assert r.structured_content == {"result": i + 1}, r
     # Both replicas served requests (their JSON logs carry request ids).
-    logs = [(ROOT / f"target/hosted/replica{n}.log").read_text() for n in (1, 2)]
+    logs = [(ROOT / f"target/hosted-test/replica{n}.log").read_text() for n in (1, 2)]
     assert all('"request_id"' in log for log in logs)
