@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::limits::TenantOverrides;
+use crate::limits::{Limits, TenantOverrides};
+use crate::sandbox::{CallError, ResourceLimits};
 
 /// How long a tenant's overrides are cached: a change made with the CLI
 /// reaches a running server within this time.
@@ -93,6 +94,62 @@ impl Shares {
     pub fn remember(&self, tenant: &str, o: TenantOverrides) {
         let mut map = self.overrides.lock().unwrap_or_else(|p| p.into_inner());
         map.insert(tenant.to_owned(), (Instant::now(), o));
+    }
+}
+
+impl super::App {
+    /// The same app with other server-wide limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = Arc::new(limits);
+        self
+    }
+
+    /// `tenant`'s limits: the server's, with the tenant's overrides (read
+    /// from the store at most every two seconds).
+    pub async fn limits(&self, tenant: &str) -> Limits {
+        if let Some(o) = self.shares.cached(tenant) {
+            return self.limits.with(&o);
+        }
+        let o = match self.store.tenant_overrides(tenant).await {
+            Ok(o) => o,
+            Err(e) => {
+                // Fall back to the server's limits, which are the safe ones.
+                tracing::warn!("reading {tenant}'s limits: {e}");
+                Default::default()
+            }
+        };
+        self.shares.remember(tenant, o.clone());
+        self.limits.with(&o)
+    }
+
+    /// A place in `tenant`'s share of the sandbox, waiting at most `wait`.
+    pub async fn admit(
+        &self,
+        tenant: &str,
+        limits: &Limits,
+        wait: Duration,
+    ) -> Result<Admission, Busy> {
+        self.shares
+            .admit(tenant, limits.concurrent_calls, wait)
+            .await
+    }
+
+    /// Admission for one call under `call`; the wait is taken off its
+    /// deadline, and a wait that uses it all up is a timeout.
+    pub(super) async fn admit_call(
+        &self,
+        tenant: &str,
+        limits: &Limits,
+        call: &mut ResourceLimits,
+    ) -> Result<Admission, CallError> {
+        let admission = self
+            .admit(tenant, limits, call.deadline)
+            .await
+            .map_err(|_| CallError::Timeout {
+                limit: call.deadline,
+            })?;
+        call.deadline = call.deadline.saturating_sub(admission.waited);
+        Ok(admission)
     }
 }
 

@@ -19,12 +19,11 @@ mod traces;
 mod verified;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::config::Paths;
 use crate::learn::{Verification, verify};
 use crate::limits::Limits;
-use crate::sandbox::{CallError, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError};
+use crate::sandbox::{ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError};
 use crate::skills::{Provenance, Skill, SkillManifest, Status};
 use crate::store::{Inserted, SkillStore, StoreError};
 
@@ -187,60 +186,6 @@ impl App {
     /// the client's, through sampling).
     pub fn has_own_llm(&self) -> bool {
         !matches!(self.llm.info().backend.as_str(), "none" | "sampling")
-    }
-
-    /// The same app with other server-wide limits.
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = Arc::new(limits);
-        self
-    }
-
-    /// `tenant`'s limits: the server's, with the tenant's overrides (read
-    /// from the store at most every two seconds).
-    pub async fn limits(&self, tenant: &str) -> Limits {
-        if let Some(o) = self.shares.cached(tenant) {
-            return self.limits.with(&o);
-        }
-        let o = match self.store.tenant_overrides(tenant).await {
-            Ok(o) => o,
-            Err(e) => {
-                // Fall back to the server's limits, which are the safe ones.
-                tracing::warn!("reading {tenant}'s limits: {e}");
-                Default::default()
-            }
-        };
-        self.shares.remember(tenant, o.clone());
-        self.limits.with(&o)
-    }
-
-    /// A place in `tenant`'s share of the sandbox, waiting at most `wait`.
-    pub async fn admit(
-        &self,
-        tenant: &str,
-        limits: &Limits,
-        wait: Duration,
-    ) -> Result<Admission, Busy> {
-        self.shares
-            .admit(tenant, limits.concurrent_calls, wait)
-            .await
-    }
-
-    /// Admission for one call under `call`; the wait is taken off its
-    /// deadline, and a wait that uses it all up is a timeout.
-    async fn admit_call(
-        &self,
-        tenant: &str,
-        limits: &Limits,
-        call: &mut ResourceLimits,
-    ) -> Result<Admission, CallError> {
-        let admission = self
-            .admit(tenant, limits, call.deadline)
-            .await
-            .map_err(|_| CallError::Timeout {
-                limit: call.deadline,
-            })?;
-        call.deadline = call.deadline.saturating_sub(admission.waited);
-        Ok(admission)
     }
 
     /// Tell live pages of a new skill version (not of one stored again).

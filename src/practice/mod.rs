@@ -9,6 +9,7 @@
 //! Every number reported is counted from records or measured in the
 //! sandbox. Front ends: `autolearn learn` and `/api/learning/*`.
 
+mod claim;
 pub mod curriculum;
 mod cycle;
 pub mod kpis;

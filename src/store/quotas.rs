@@ -5,7 +5,6 @@
 
 use rand::Rng;
 use sqlx::Row;
-use tracing::instrument;
 
 use super::{SkillStore, StoreError, Tx, retry_busy, traces::now_ms};
 use crate::quota::{QuotaExceeded, QuotaKind, Quotas, window_at};
@@ -42,30 +41,6 @@ fn clamp(n: u64) -> i64 {
 const SLOT_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl SkillStore {
-    /// The tenant's quotas (none when it has none, or does not exist).
-    pub async fn tenant_quotas(&self, name: &str) -> Result<Quotas, StoreError> {
-        let text: Option<String> = sqlx::query_scalar("SELECT quotas FROM tenants WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?;
-        parse_quotas(name, text)
-    }
-
-    /// Replace the tenant's quotas.
-    #[instrument(skip(self), err)]
-    pub async fn set_tenant_quotas(&self, name: &str, quotas: &Quotas) -> Result<(), StoreError> {
-        let text = serde_json::to_string(quotas).unwrap_or_else(|_| "{}".into());
-        let done = sqlx::query("UPDATE tenants SET quotas = $2 WHERE name = $1")
-            .bind(name)
-            .bind(text)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoTenant(name.to_owned()));
-        }
-        Ok(())
-    }
-
     /// Admit one skill call under `quotas`: count it against the minute,
     /// take a slot, reserve up to `fuel_wanted` of the day's fuel, and hold
     /// the slot for at most `hold` (the call's deadline, with a margin).
@@ -264,11 +239,7 @@ pub(super) async fn quotas_in(
     conn: &mut sqlx::AnyConnection,
     tenant: &str,
 ) -> Result<Quotas, StoreError> {
-    let text: Option<String> = sqlx::query_scalar("SELECT quotas FROM tenants WHERE name = $1")
-        .bind(tenant)
-        .fetch_optional(conn)
-        .await?;
-    parse_quotas(tenant, text)
+    super::tenants::settings_in(conn, tenant, super::tenants::Settings::Quotas).await
 }
 
 pub(super) async fn live_skills_in(
@@ -284,16 +255,6 @@ pub(super) async fn live_skills_in(
     .await?
     .try_get("n")?;
     Ok(u64::try_from(n).unwrap_or(0))
-}
-
-fn parse_quotas(tenant: &str, text: Option<String>) -> Result<Quotas, StoreError> {
-    match text {
-        None => Ok(Quotas::default()),
-        Some(t) => serde_json::from_str(&t).map_err(|e| StoreError::Corrupt {
-            name: tenant.to_owned(),
-            reason: format!("tenant quotas: {e}"),
-        }),
-    }
 }
 
 fn exceeded(

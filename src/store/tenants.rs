@@ -6,7 +6,11 @@ use sha2::{Digest, Sha256};
 use tracing::instrument;
 
 use super::{SkillStore, StoreError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::limits::TenantOverrides;
+use crate::quota::Quotas;
 
 /// Prefix that makes AutoLearn keys recognisable (e.g. to secret scanners).
 const KEY_PREFIX: &str = "alk_";
@@ -70,17 +74,7 @@ impl SkillStore {
     /// does not exist).
     #[instrument(skip(self), err)]
     pub async fn tenant_overrides(&self, name: &str) -> Result<TenantOverrides, StoreError> {
-        let text: Option<String> = sqlx::query_scalar("SELECT limits FROM tenants WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?;
-        match text {
-            None => Ok(TenantOverrides::default()),
-            Some(t) => serde_json::from_str(&t).map_err(|e| StoreError::Corrupt {
-                name: name.to_owned(),
-                reason: format!("tenant limits: {e}"),
-            }),
-        }
+        self.settings(name, Settings::Limits).await
     }
 
     /// Replace the tenant's overrides.
@@ -90,15 +84,88 @@ impl SkillStore {
         name: &str,
         overrides: &TenantOverrides,
     ) -> Result<(), StoreError> {
-        let text = serde_json::to_string(overrides).unwrap_or_else(|_| "{}".into());
-        let done = sqlx::query("UPDATE tenants SET limits = $2 WHERE name = $1")
-            .bind(name)
-            .bind(text)
-            .execute(self.pool())
-            .await?;
+        self.set_settings(name, Settings::Limits, overrides).await
+    }
+
+    /// The tenant's quotas (none when it has none, or does not exist).
+    pub async fn tenant_quotas(&self, name: &str) -> Result<Quotas, StoreError> {
+        self.settings(name, Settings::Quotas).await
+    }
+
+    /// Replace the tenant's quotas.
+    #[instrument(skip(self), err)]
+    pub async fn set_tenant_quotas(&self, name: &str, quotas: &Quotas) -> Result<(), StoreError> {
+        self.set_settings(name, Settings::Quotas, quotas).await
+    }
+
+    async fn settings<T: DeserializeOwned + Default>(
+        &self,
+        name: &str,
+        which: Settings,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        settings_in(&mut conn, name, which).await
+    }
+
+    async fn set_settings<T: Serialize>(
+        &self,
+        name: &str,
+        which: Settings,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let text = serde_json::to_string(value).unwrap_or_else(|_| "{}".into());
+        let done = sqlx::query(&format!(
+            "UPDATE tenants SET {} = $2 WHERE name = $1",
+            which.column()
+        ))
+        .bind(name)
+        .bind(text)
+        .execute(self.pool())
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NoTenant(name.to_owned()));
         }
         Ok(())
+    }
+}
+
+/// A tenant's settings, each a JSON column of `tenants`.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Settings {
+    /// [`TenantOverrides`].
+    Limits,
+    /// [`Quotas`].
+    Quotas,
+}
+
+impl Settings {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Limits => "limits",
+            Self::Quotas => "quotas",
+        }
+    }
+}
+
+/// A tenant's settings, read on `conn` (inside a transaction, say); the
+/// defaults when the tenant does not exist.
+pub(super) async fn settings_in<T: DeserializeOwned + Default>(
+    conn: &mut sqlx::AnyConnection,
+    name: &str,
+    which: Settings,
+) -> Result<T, StoreError> {
+    let text: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT {} FROM tenants WHERE name = $1",
+        which.column()
+    ))
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
+    match text {
+        None => Ok(T::default()),
+        Some(t) => serde_json::from_str(&t).map_err(|e| StoreError::Corrupt {
+            name: name.to_owned(),
+            reason: format!("tenant {}: {e}", which.column()),
+        }),
     }
 }
