@@ -27,6 +27,9 @@ def hosted():
         pytest.fail("make hosted needs haproxy: apt-get install haproxy")
     env = {**os.environ, **PORTS, "AUTOLEARN_BIN_RELEASE": str(BIN)}
     script = str(ROOT / "deploy/hosted.sh")
+    # A fresh cluster: a skill left by an earlier run would not be new.
+    subprocess.run([script, "down"], env=env, capture_output=True, timeout=120)
+    shutil.rmtree(ROOT / PORTS["HOSTED_DIR"], ignore_errors=True)
     up = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=600)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
