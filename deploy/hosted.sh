@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 dir=${HOSTED_DIR:-target/hosted}
 bin=${AUTOLEARN_BIN_RELEASE:-target/release/autolearn}
-pg_port=${HOSTED_PG_PORT:-55433}
+pg_port=${HOSTED_PG_PORT:-25433}
 lb_port=${HOSTED_PORT:-8780}
 replica_ports=(${HOSTED_REPLICA_PORTS:-8781 8782})
 

@@ -2,6 +2,8 @@
 # A private PostgreSQL cluster from Debian's postgresql package, for the
 # tests and for `make hosted`: its own data directory and port, loopback
 # only, trust authentication (nothing but this machine can reach it).
+# Ports stay below Linux's ephemeral range (32768+), where an outgoing
+# connection could hold the port when the cluster starts.
 #
 #   deploy/pg.sh start   DIR PORT   initdb on first use, then start; prints the URL
 #   deploy/pg.sh stop    DIR
@@ -19,8 +21,10 @@ if [ -z "$bin" ] || [ ! -x "$bin/postgres" ]; then
   exit 1
 fi
 
+# The server must not inherit the start lock's descriptor (fd 9): it would
+# hold the lock for as long as it runs.
 as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@" 9>&-; else "$@" 9>&-; fi
 }
 
 url() { echo "postgres://postgres@127.0.0.1:$1/${2:-postgres}"; }
@@ -47,6 +51,11 @@ unix_socket_directories = '$dir'
 max_connections = 300
 fsync = on
 CONF
+    fi
+    # Running on another port: restart it on this one.
+    if as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 \
+        && [ "$(cat "$dir/port" 2>/dev/null)" != "$port" ]; then
+      as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     fi
     if ! as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
       # The port is given at each start, so the caller's always wins.

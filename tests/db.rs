@@ -93,7 +93,7 @@ pub async fn admin_url() -> &'static str {
 fn start_private_cluster() -> String {
     let root = env!("CARGO_MANIFEST_DIR");
     let out = std::process::Command::new(format!("{root}/deploy/pg.sh"))
-        .args(["start", &format!("{root}/target/pg"), "55432"])
+        .args(["start", &format!("{root}/target/pg"), "25432"])
         .output()
         .expect("deploy/pg.sh runs");
     assert!(

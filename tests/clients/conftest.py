@@ -90,7 +90,7 @@ def cli(data_dir, *args):
 
 # PostgreSQL: the cluster of AUTOLEARN_TEST_PG, or the project's private
 # one (deploy/pg.sh starts it; Debian's postgresql package provides it).
-PG_PORT = 55432
+PG_PORT = 25432
 
 
 def pg_admin_url():

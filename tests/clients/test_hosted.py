@@ -17,7 +17,7 @@ from conftest import BIN, ROOT
 pytestmark = pytest.mark.anyio
 
 # Ports and a directory of its own, beside a `make hosted` the user runs.
-PORTS = {"HOSTED_PORT": "18780", "HOSTED_REPLICA_PORTS": "18781 18782", "HOSTED_PG_PORT": "55435",
+PORTS = {"HOSTED_PORT": "18780", "HOSTED_REPLICA_PORTS": "18781 18782", "HOSTED_PG_PORT": "25435",
          "HOSTED_DIR": "target/hosted-test"}
 
 

@@ -117,7 +117,7 @@ async def test_a_replica_killed_mid_stream_loses_nothing(tmp_path, pg_database):
 async def test_postgres_restarted_under_traffic_fails_cleanly_and_recovers(tmp_path):
     # A cluster of its own: restarting the shared one would disturb others.
     pg_dir = ROOT / "target/pg-fault"
-    admin = subprocess.run([str(ROOT / "deploy/pg.sh"), "start", str(pg_dir), "55434"],
+    admin = subprocess.run([str(ROOT / "deploy/pg.sh"), "start", str(pg_dir), "25434"],
                            capture_output=True, text=True, check=True, timeout=120).stdout.strip()
     url = fresh_pg_database(admin, "alpy_restart")
     env = {"AUTOLEARN_DATABASE_URL": url}
@@ -141,7 +141,7 @@ async def test_postgres_restarted_under_traffic_fails_cleanly_and_recovers(tmp_p
             # a call gives up with a clean error.
             await anyio.sleep(7)
             errors_while_down = len(stats["errors"])
-            subprocess.run([str(ROOT / "deploy/pg.sh"), "start", str(pg_dir), "55434"],
+            subprocess.run([str(ROOT / "deploy/pg.sh"), "start", str(pg_dir), "25434"],
                            check=True, capture_output=True, timeout=120)
             up_at = time.monotonic()
             with anyio.fail_after(30):
