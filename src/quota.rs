@@ -6,11 +6,11 @@
 //!
 //! | quota                 | counted                                   | window         |
 //! |-----------------------|-------------------------------------------|----------------|
-//! | `calls_per_minute`    | skill calls started                       | the UTC minute |
-//! | `fuel_per_day`        | sandbox fuel burnt by skill calls         | the UTC day    |
+//! | `calls_per_minute`    | skill calls and `run_python` cells        | the UTC minute |
+//! | `fuel_per_day`        | sandbox fuel they burn                    | the UTC day    |
 //! | `generations_per_day` | skill generations started (LLM)           | the UTC day    |
 //! | `skills`              | skill names whose newest version is live  | none           |
-//! | `concurrent_calls`    | skill calls running, on every replica     | none           |
+//! | `concurrent_calls`    | calls and cells running, on all replicas  | none           |
 //!
 //! Windows are fixed and aligned to UTC, so "trips at its number" is
 //! exact: the Nth call of a minute is served and the N+1th refused, with

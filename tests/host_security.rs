@@ -85,7 +85,8 @@ async fn one_tenants_flood_does_not_delay_another() {
             // Timed out while running (recorded) or while queued (not).
             let kind = match r {
                 Ok(step) => step.outcome.err().map(|e| e.kind()),
-                Err(e) => Some(e.kind()),
+                Err(autolearn::app::RunError::Call(e)) => Some(e.kind()),
+                Err(e) => panic!("not a call error: {e}"),
             };
             (kind, started.elapsed())
         }));

@@ -20,6 +20,7 @@ crate::on_both_backends!(
     fuel_per_day_is_never_overspent,
     the_skills_quota_counts_live_names,
     generations_per_day_trip_at_their_number,
+    run_python_cells_count_as_calls,
 );
 
 fn skill(name: &str, body: &str) -> SkillManifest {
@@ -278,4 +279,38 @@ async fn generations_per_day_trip_at_their_number(db: TestDb) {
     for _ in 0..5 {
         a.store.begin_generation("u", &none).await.unwrap().unwrap();
     }
+}
+
+async fn run_python_cells_count_as_calls(db: TestDb) {
+    let (a, b) = replicas(&db).await;
+    tenant_with(&a, "t", &[("calls_per_minute", "3")]).await;
+    away_from_a_minute_boundary().await;
+    let cell = |app: App| async move {
+        app.run_python(
+            "t",
+            "1 + 1",
+            &json!({}),
+            ResourceLimits::default(),
+            &autolearn::trace::TraceRef::Open,
+        )
+        .await
+    };
+    // A skill call and two cells use up the minute, on either replica.
+    add(&a, "t", skill("count", COUNT)).await;
+    call(&a, "t", "count", 1).await.unwrap();
+    for replica in [&a, &b] {
+        let step = cell(replica.clone()).await.unwrap();
+        assert_eq!(step.outcome.unwrap().value, json!(2));
+    }
+    match cell(b.clone()).await {
+        Err(RunError::Quota(q)) => assert_eq!(q.kind, QuotaKind::CallsPerMinute),
+        other => panic!(
+            "expected a quota refusal, got {:?}",
+            other.map(|s| s.outcome)
+        ),
+    }
+    assert_eq!(
+        quota_kind(call(&a, "t", "count", 1).await),
+        QuotaKind::CallsPerMinute
+    );
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::run::check_input_size;
-use super::{AddError, App, CrystallizeError, Crystallized, off_io};
+use super::{AddError, App, CrystallizeError, Crystallized, RunError, off_io};
 use crate::learn::crystallize::{Refusal, fingerprint, prepare};
 use crate::learn::refine::refine;
 use crate::sandbox::{CallError, Determinism, ResourceLimits};
@@ -64,19 +64,24 @@ impl App {
         inputs: &Value,
         mut limits: ResourceLimits,
         trace: &TraceRef,
-    ) -> Result<PythonStep, CallError> {
+    ) -> Result<PythonStep, RunError> {
         let tenant_limits = self.limits(tenant).await;
         if code.len() > tenant_limits.code_bytes {
             return Err(CallError::BadInput(format!(
                 "the code is {} bytes, over the {} byte limit",
                 code.len(),
                 tenant_limits.code_bytes
-            )));
+            ))
+            .into());
         }
         check_input_size(inputs, &tenant_limits)?;
         let Some(input_map) = inputs.as_object().cloned() else {
-            return Err(CallError::BadInput("`inputs` must be an object".into()));
+            return Err(CallError::BadInput("`inputs` must be an object".into()).into());
         };
+        // A cell is a call like a skill's: it counts against the tenant's
+        // calls per minute, concurrent calls and fuel per day.
+        let quota = self.begin_quota_call(tenant, &mut limits).await?;
+        let allowed_fuel = limits.fuel;
         let admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
         let sandbox = self.sandbox.clone();
         let (cell, inputs_json) = (code.to_owned(), inputs.to_string());
@@ -88,6 +93,13 @@ impl App {
         .await
         .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?;
         drop(admission);
+        let burnt = match &ran {
+            Ok(out) => out.fuel_used,
+            // What a failed cell burnt is not reported (see run_skill).
+            Err(CallError::BadInput(_) | CallError::Host(_)) => 0,
+            Err(_) => allowed_fuel,
+        };
+        quota.finish(burnt).await;
 
         let mut step = Step {
             code: code.to_owned(),

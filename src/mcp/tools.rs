@@ -71,7 +71,10 @@ impl McpServer {
                 )
             }
             // Refused before it ran: not part of any trace.
-            Err(e) => structured_result(json!({"error": e.to_json()}), true),
+            Err(RunError::Call(e)) => structured_result(json!({"error": e.to_json()}), true),
+            // Counted when refused (App::begin_quota_call).
+            Err(RunError::Quota(q)) => return Err(quota_error(&q)),
+            Err(e) => error_result(e.kind(), e.to_string()),
         })
     }
 
