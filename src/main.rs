@@ -12,6 +12,10 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // One TLS provider for every HTTPS client of the process (reqwest for
+    // OpenAI-compatible APIs and MCP over HTTP, sqlx for PostgreSQL):
+    // rustls cannot pick one by itself when its dependents enable several.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let filter =
         EnvFilter::try_from_env("AUTOLEARN_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
     let logs = tracing_subscriber::fmt()
