@@ -353,3 +353,36 @@ async fn a_quota_refusal_is_a_429_with_retry_after_and_metrics_count_it() {
         assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_request_id_is_replaced_by_a_short_one_of_ours() {
+    let (_app, base, _dir) = server().await;
+    let client = reqwest::Client::new();
+    // A load balancer's short id is kept.
+    let r = client
+        .get(format!("{base}/healthz"))
+        .header("x-request-id", "lb-42.a_b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "lb-42.a_b");
+    // Long or odd ones are not echoed or logged: a new id stands in.
+    for hostile in [
+        "x".repeat(8 << 10),
+        "a b\"}{".to_owned(),
+        "\u{7f}".to_owned(),
+    ] {
+        let Ok(value) = reqwest::header::HeaderValue::from_str(&hostile) else {
+            continue;
+        };
+        let r = client
+            .get(format!("{base}/healthz"))
+            .header("x-request-id", value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(id.len() <= 64 && id != hostile, "{id}");
+    }
+}

@@ -31,14 +31,30 @@ pub(super) struct QuotaCall {
     tenant: String,
     grant: Option<CallGrant>,
     wanted_fuel: u64,
+    /// The tenant's `fuel_per_day`, when it has one.
+    fuel_per_day: Option<u64>,
 }
 
 impl QuotaCall {
-    /// Whether the day's fuel quota capped this call's fuel.
-    pub fn fuel_capped(&self) -> bool {
-        self.grant
+    /// The call failed with `e`: was it the day's fuel quota that stopped
+    /// it (its fuel was capped by the quota, and it ran out)?
+    pub fn stopped_by_quota(&self, e: &CallError) -> Option<QuotaExceeded> {
+        let capped = self
+            .grant
             .as_ref()
-            .is_some_and(|g| g.fuel_capped(self.wanted_fuel))
+            .is_some_and(|g| g.fuel_capped(self.wanted_fuel));
+        if !capped || !matches!(e, CallError::OutOfFuel { .. }) {
+            return None;
+        }
+        let (_, left) = crate::quota::window_at(
+            QuotaKind::FuelPerDay.window().unwrap_or_default(),
+            crate::store::now_ms(),
+        );
+        Some(QuotaExceeded {
+            kind: QuotaKind::FuelPerDay,
+            limit: self.fuel_per_day?,
+            retry_after: Some(left),
+        })
     }
 
     /// The call ended, having burnt `fuel`.
@@ -101,6 +117,7 @@ impl App {
             tenant: tenant.to_owned(),
             grant: None,
             wanted_fuel: call.fuel,
+            fuel_per_day: quotas.fuel_per_day,
         };
         if !quotas.limits_calls() {
             return Ok(admitted);
@@ -139,26 +156,4 @@ impl App {
             Err(e) => Err(super::AddError::Store(e).into()),
         }
     }
-}
-
-/// A call whose fuel the day's quota capped, and that ran out of it, was
-/// stopped by the quota.
-pub(super) fn fuel_quota_error(
-    call: &QuotaCall,
-    quotas_limit: Option<u64>,
-    e: &CallError,
-) -> Option<QuotaExceeded> {
-    if !matches!(e, CallError::OutOfFuel { .. }) || !call.fuel_capped() {
-        return None;
-    }
-    let limit = quotas_limit?;
-    let (_, left) = crate::quota::window_at(
-        QuotaKind::FuelPerDay.window().unwrap_or_default(),
-        crate::store::now_ms(),
-    );
-    Some(QuotaExceeded {
-        kind: QuotaKind::FuelPerDay,
-        limit,
-        retry_after: Some(left),
-    })
 }

@@ -90,7 +90,6 @@ impl App {
         check_input_size(input, &tenant_limits)?;
         let verified = self.resolve(tenant, name).await?;
         let quota = self.begin_quota_call(tenant, &mut limits).await?;
-        let fuel_quota = self.quotas(tenant).await.fuel_per_day;
         let _admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
 
         let allowed_fuel = limits.fuel;
@@ -142,7 +141,7 @@ impl App {
                 done
             }
             Err(e) => {
-                let by_quota = super::quotas::fuel_quota_error(&quota, fuel_quota, &e);
+                let by_quota = quota.stopped_by_quota(&e);
                 // What a failed call burnt is not reported: it is charged
                 // all it was allowed, except when it never reached wasm.
                 let burnt = if matches!(e, CallError::BadInput(_) | CallError::Host(_)) {
