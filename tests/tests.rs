@@ -15,6 +15,8 @@ mod db;
 mod sandbox_limits;
 // A stranger's skill probing for a way out: files, network, processes, state.
 mod sandbox_escape_security;
+// Memory reset between calls on one pool slot, however scattered the writes.
+mod sandbox_reset;
 // Every module the snapshot promises really works inside the sandbox.
 mod sandbox_stdlib;
 // Seeded randomness and a frozen clock give byte-identical output.

@@ -62,8 +62,8 @@ import zlib
 import ast
 import _ast_unparse  # noqa: F401 - ast.unparse imports it lazily (compose needs it)
 import builtins
-import inspect
 import linecache
+import marshal
 import os
 import symtable
 import sys
@@ -184,15 +184,28 @@ def _import_skill(name, fromlist):
     return module if fromlist else package
 
 
-def _load(name, source):
-    """Compile and execute the skill module; returns its globals."""
+# Built once, in the snapshot: every call's instance starts from this pristine
+# copy, so a skill that mutates its builtins changes only its own call.
+_SKILL_BUILTINS = dict(builtins.__dict__)
+_SKILL_BUILTINS["__import__"] = _guarded_import
+# Sources of this call's modules, by filename: registered with `linecache`
+# only when a traceback is rendered (most calls never fail).
+_sources = {}
+
+
+def _register_sources():
+    for filename, source in _sources.items():
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+def _load(name, source, code=None):
+    """Execute the skill module (compiling it unless `code` is given); returns
+    its globals."""
     filename = _skill_filename(name)
-    # Registering the source lets tracebacks show the skill's own lines.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    code = compile(source, filename, "exec", dont_inherit=True)
-    skill_builtins = dict(builtins.__dict__)
-    skill_builtins["__import__"] = _guarded_import
-    namespace = {"__name__": "skill", "__builtins__": skill_builtins}
+    _sources[filename] = source
+    if code is None:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    namespace = {"__name__": "skill", "__builtins__": _SKILL_BUILTINS}
     exec(code, namespace)
     return namespace
 
@@ -226,12 +239,15 @@ def _call(fn, args):
     if not isinstance(args, dict):
         raise _BadInput(f"input must be a JSON object, got {type(args).__name__}")
     try:
-        inspect.signature(fn).bind(**args)
+        return fn(**args)
     except TypeError as e:
-        raise _BadInput(f"input does not fit {fn.__name__}(): {e}") from None
-    except ValueError:
-        pass  # builtins without a signature: let the call decide
-    return fn(**args)
+        # Binding fails before the function's frame exists: a traceback that
+        # ends in this frame means the input did not fit the signature (no
+        # `inspect.signature` on every call). A builtin entry has no frame
+        # either way; its TypeErrors count as bad input.
+        if e.__traceback__ is not None and e.__traceback__.tb_next is None:
+            raise _BadInput(f"input does not fit {getattr(fn, '__name__', 'the entry')}(): {e}") from None
+        raise
 
 
 def _to_json(value):
@@ -284,6 +300,7 @@ def _fault(exc, name):
     if kind == FaultKind.MEMORY:
         # Formatting needs memory the skill may have used up.
         return Fault(kind, "MemoryError", "the skill ran out of memory", "", 0)
+    _register_sources()
 
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
@@ -304,9 +321,15 @@ def _fault(exc, name):
     return Fault(kind, type(exc).__name__, _clean(message), _clean(text), line)
 
 
-def _run(name, source, entry, input_json, deps=()):
+def _compile(name, source):
+    return marshal.dumps(compile(source, _skill_filename(name), "exec", dont_inherit=True))
+
+
+def _run(name, source, entry, input_json, deps=(), code=None):
     _provide(deps)
-    namespace = _load(name, source)
+    if code is not None:
+        code = marshal.loads(code)
+    namespace = _load(name, source, code)
     fn = _entry_function(namespace, entry)
     try:
         args = _json_loads(input_json)
@@ -325,14 +348,12 @@ def _exec(code, inputs_json):
     if not isinstance(inputs, dict):
         raise _BadInput("inputs must be a JSON object")
     filename = _skill_filename(CELL)
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    _sources[filename] = code
     tree = ast.parse(code, filename)
     tail = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         tail = ast.Expression(tree.body.pop().value)
-    skill_builtins = dict(builtins.__dict__)
-    skill_builtins["__import__"] = _guarded_import
-    namespace = {"__name__": "cell", "__builtins__": skill_builtins}
+    namespace = {"__name__": "cell", "__builtins__": _SKILL_BUILTINS}
     namespace.update(inputs)
     _reseed()
     exec(compile(tree, filename, "exec", dont_inherit=True), namespace)
@@ -604,6 +625,20 @@ class WitWorld(wit_world.WitWorld):
     def run(self, name, source, entry, input, deps):
         try:
             result = _run(name, source, entry, input, deps)
+        except BaseException as e:  # noqa: BLE001 - SystemExit and MemoryError too
+            raise Err(_fault(e, name))
+        sys.stdout.flush()
+        return result
+
+    def compile(self, name, source):
+        try:
+            return _compile(name, source)
+        except BaseException as e:  # noqa: BLE001 - SystemExit and MemoryError too
+            raise Err(_fault(e, name))
+
+    def run_compiled(self, name, code, source, entry, input, deps):
+        try:
+            result = _run(name, source, entry, input, deps, code)
         except BaseException as e:  # noqa: BLE001 - SystemExit and MemoryError too
             raise Err(_fault(e, name))
         sys.stdout.flush()

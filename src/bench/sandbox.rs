@@ -49,6 +49,8 @@ pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<(
         tokio::task::spawn_blocking(move || run_sandboxed(&sb, calls, threads)).await??;
     let sandboxed = Percentiles::of(&mut samples);
     let calls_per_s = calls as f64 / wall.as_secs_f64();
+    let sb = sandbox.clone();
+    let breakdown = tokio::task::spawn_blocking(move || phases(&sb, 300)).await??;
     let mut base = baseline;
     let base_p = Percentiles::of(&mut base);
     let speedup = base_p.p50 / sandboxed.p50;
@@ -67,6 +69,14 @@ pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<(
     print_header();
     print_row("sandbox (wasmtime)", &sandboxed);
     print_row("python3 subprocess", &base_p);
+    println!("  where a call's time goes (p50, one thread):");
+    print_row("  instantiate + reset", &breakdown.instantiate);
+    print_row("  + harness (empty skill)", &breakdown.empty_skill);
+    print_row("  + the skill's work", &breakdown.workload);
+    println!(
+        "  page faults per call: {:.0} instantiate, {:.0} empty skill, {:.0} workload",
+        breakdown.faults[0], breakdown.faults[1], breakdown.faults[2]
+    );
     println!(
         "  throughput {calls_per_s:.0} calls/s; sandbox is {speedup:.1}x faster than python3 at p50"
     );
@@ -86,10 +96,79 @@ pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<(
                 "artifact_sha256": info.sha256,
             "precompile_cache_key": info.cache_key,
                 "artifact_load_ms": info.load_time.as_secs_f64() * 1e3,
+                "phases_p50_ms": {
+                    "instantiate_and_reset": breakdown.instantiate.p50,
+                    "empty_skill": breakdown.empty_skill.p50,
+                    "workload": breakdown.workload.p50,
+                },
             })
         );
     }
     Ok(())
+}
+
+/// Latencies of the layers of a call, measured interleaved so that they
+/// see the same machine state.
+pub(crate) struct Phases {
+    /// A fresh instance, no call.
+    pub instantiate: Percentiles,
+    /// A skill that returns a constant: the harness's fixed cost on top.
+    pub empty_skill: Percentiles,
+    /// The benchmark's workload.
+    pub workload: Percentiles,
+    /// Minor page faults per call of each layer (Linux; 0 elsewhere).
+    pub faults: [f64; 3],
+}
+
+/// Minor page faults of the calling thread so far (Linux), from
+/// `/proc/thread-self/stat`: the 10th field, counted after the `(comm)`.
+fn minor_faults() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            rest.split(' ').nth(7)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+const EMPTY_SKILL: &str = "def noop():\n    return 1\n";
+
+pub(crate) fn phases(sandbox: &Sandbox, n: usize) -> anyhow::Result<Phases> {
+    let limits = ResourceLimits::default();
+    let empty = SkillCode::new("noop", EMPTY_SKILL, "noop");
+    let work = SkillCode::new("summarize", SOURCE, "summarize");
+    block_on(async {
+        let (mut inst, mut noop, mut full) = (vec![], vec![], vec![]);
+        let mut faults = [0u64; 3];
+        for i in 0..n + 20 {
+            let f0 = minor_faults();
+            let a = sandbox.instantiate_only(&limits).await?;
+            let f1 = minor_faults();
+            let t0 = Instant::now();
+            sandbox.run(empty, "{}", &limits, Determinism::Live).await?;
+            let b = t0.elapsed();
+            let f2 = minor_faults();
+            let t0 = Instant::now();
+            sandbox.run(work, INPUT, &limits, Determinism::Live).await?;
+            let c = t0.elapsed();
+            let f3 = minor_faults();
+            if i >= 20 {
+                inst.push(a);
+                noop.push(b);
+                full.push(c);
+                faults[0] += f1 - f0;
+                faults[1] += f2 - f1;
+                faults[2] += f3 - f2;
+            }
+        }
+        Ok(Phases {
+            instantiate: Percentiles::of(&mut inst),
+            empty_skill: Percentiles::of(&mut noop),
+            workload: Percentiles::of(&mut full),
+            faults: faults.map(|f| f as f64 / n as f64),
+        })
+    })?
 }
 
 pub(crate) fn run_sandboxed(

@@ -6,6 +6,12 @@
 //! the deadline. A sync call would block in the host where the epoch
 //! interrupt cannot reach (a `time.sleep(3600)` would hold its slot an hour).
 
+// `run-compiled` takes the store plus seven parameters; the WIT is the API.
+#![allow(
+    clippy::too_many_arguments,
+    reason = "generated from the WIT world, whose exports take many parameters"
+)]
+
 wasmtime::component::bindgen!({
     world: "skill-runtime",
     path: "runtime/wit",

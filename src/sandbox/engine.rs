@@ -5,16 +5,17 @@
 //! with copy-on-write memory images makes instantiation ~0.5 ms, and keeping
 //! part of each pooled memory resident avoids the cross-CPU TLB flushes
 //! that halve throughput when two threads fault in copy-on-write pages.
-//! The resident part is reset by memset, so bigger is not better: measured
-//! with `autolearn bench sandbox` (release, 2 cores), p50 / 2-thread calls/s
-//! were 3.9 ms / 167 at 0, 2.5 ms / 694 at 16 MiB, 2.2 ms / 746 at 32 MiB,
-//! 2.8 ms / 719 at 64 MiB and 3.0 ms / 624 at 128 MiB.
+//! Without `PAGEMAP_SCAN` the resident part is copied back from the image
+//! on every reset, dirty or not (a third of a call's time at 32 MiB); with
+//! it only the pages a call wrote are. docs/performance.md has the numbers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+};
 
 /// How often the epoch advances; deadlines are rounded up to this.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -34,7 +35,11 @@ pub fn build(slots: u32, max_memory_bytes: u64) -> wasmtime::Result<Engine> {
         .max_tables_per_component(16)
         .max_memory_size(usize::try_from(max_memory_bytes).unwrap_or(usize::MAX))
         .linear_memory_keep_resident(32 << 20)
-        .table_keep_resident(1 << 20);
+        .table_keep_resident(1 << 20)
+        // Reset only the pages a call dirtied (Linux 6.7+; elsewhere the
+        // whole keep-resident part is copied back). Needs the vendored
+        // wasmtime's patch: vendor/README.md.
+        .pagemap_scan(Enabled::Auto);
 
     let mut config = Config::new();
     config

@@ -10,9 +10,11 @@
 
 mod artifact;
 mod bindings;
+mod compiled;
 mod engine;
 mod error;
 mod limits;
+mod outcome;
 mod state;
 
 use std::path::PathBuf;
@@ -24,18 +26,19 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use wasmtime::component::Linker;
-use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
+use wasmtime::{Engine, Store, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, I32Exit, ResourceTable, WasiCtxBuilder};
+use wasmtime_wasi::{ResourceTable, WasiCtxBuilder};
 
 pub use artifact::{Artifact, ArtifactManifest, manifest_path};
 pub use bindings::Dependency;
 pub use error::{CallError, ErrorKind, GuestFault, SandboxError};
 pub use limits::{Determinism, ResourceLimits};
 
-use crate::text::{MAX_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, truncate};
 use bindings::{SkillRuntime, SkillRuntimePre};
-use state::{CallState, RecordingLimiter};
+use compiled::CodeCache;
+use outcome::{CallMeta, classify_trap, finish, guest_fault, lossy, overflowed};
+use state::{CallState, FrozenClock, RecordingLimiter};
 
 /// How to build a [`Sandbox`].
 #[derive(Debug, Clone)]
@@ -188,6 +191,7 @@ pub struct Sandbox {
     slots: Arc<Semaphore>,
     max_memory_bytes: u64,
     info: ArtifactInfo,
+    code: CodeCache,
     _ticker: engine::EpochTicker,
 }
 
@@ -214,6 +218,7 @@ impl Sandbox {
             pre,
             slots: Arc::new(Semaphore::new(config.max_concurrency as usize)),
             max_memory_bytes: config.max_memory_bytes,
+            code: CodeCache::new(),
             info: ArtifactInfo {
                 sha256: loaded.sha256,
                 cache_key: loaded.cache_key,
@@ -230,6 +235,9 @@ impl Sandbox {
     }
 
     /// Call `code.entry(**input)`; `input_json` must be a JSON object.
+    ///
+    /// The skill's source is compiled once per process (the first call
+    /// spends part of its budget on that); later calls load the code object.
     pub async fn run(
         &self,
         code: SkillCode<'_>,
@@ -238,11 +246,18 @@ impl Sandbox {
         determinism: Determinism,
     ) -> Result<RunOutput, CallError> {
         let started = Instant::now();
-        let (result, call) = self
-            .call(limits, determinism, async |rt, store| {
-                rt.call_run(
+        let (compiled, compile_fuel) = self.compiled(code, limits).await?;
+        let remaining = ResourceLimits {
+            fuel: limits.fuel.saturating_sub(compile_fuel).max(1),
+            deadline: limits.deadline.saturating_sub(started.elapsed()),
+            ..limits.clone()
+        };
+        let outcome = self
+            .call(&remaining, determinism, async |rt, store| {
+                rt.call_run_compiled(
                     store,
                     code.name,
+                    &compiled,
                     code.source,
                     code.entry,
                     input_json,
@@ -250,8 +265,50 @@ impl Sandbox {
                 )
                 .await
             })
+            .await
+            .and_then(|(result, mut call)| {
+                call.fuel_used += compile_fuel;
+                finish(result, call, &remaining, started)
+            });
+        // The budget is the caller's: report its limits, not what was left.
+        outcome.map_err(|e| match e {
+            CallError::OutOfFuel { .. } => CallError::OutOfFuel { limit: limits.fuel },
+            CallError::Timeout { .. } => CallError::Timeout {
+                limit: limits.deadline,
+            },
+            other => other,
+        })
+    }
+
+    /// The skill's code object: from the cache, or compiled now in an
+    /// instance of its own (returning the fuel that took).
+    async fn compiled(
+        &self,
+        code: SkillCode<'_>,
+        limits: &ResourceLimits,
+    ) -> Result<(std::sync::Arc<[u8]>, u64), CallError> {
+        let key = CodeCache::key(code.name, code.source);
+        if let Some(compiled) = self.code.get(&key) {
+            return Ok((compiled, 0));
+        }
+        let (result, call) = self
+            .call(limits, Determinism::Seeded(0), async |rt, store| {
+                rt.call_compile(store, code.name, code.source).await
+            })
             .await?;
-        finish(result, call, limits, started)
+        let compiled: std::sync::Arc<[u8]> =
+            result.map_err(|f| CallError::Guest(guest_fault(f)))?.into();
+        self.code.insert(key, compiled.clone());
+        Ok((compiled, call.fuel_used))
+    }
+
+    /// A fresh instance and nothing else: instantiate, then drop (which
+    /// resets its memory slot). The floor under every call, for profiles.
+    pub async fn instantiate_only(&self, limits: &ResourceLimits) -> Result<Duration, CallError> {
+        let started = Instant::now();
+        self.call(limits, Determinism::Seeded(0), async |_, _| Ok(()))
+            .await?;
+        Ok(started.elapsed())
     }
 
     /// Run a code cell with `inputs_json` (an object) bound as variables;
@@ -418,183 +475,5 @@ impl Sandbox {
             )),
             Err(e) => Err(classify_trap(&e, limits, &store, &stdout, &stderr)),
         }
-    }
-}
-
-/// Check a guest result the same way for every entry point: a fault after
-/// a stream hit its cap is the cap's doing; the result must fit its cap and
-/// be JSON (the guest is untrusted, so its "JSON" is checked, not assumed).
-fn finish(
-    result: Result<String, bindings::Fault>,
-    call: CallMeta,
-    limits: &ResourceLimits,
-    started: Instant,
-) -> Result<RunOutput, CallError> {
-    let json = result.map_err(|f| {
-        call.output_limit(limits)
-            .unwrap_or_else(|| CallError::Guest(guest_fault(f)))
-    })?;
-    if json.len() > limits.result_bytes {
-        return Err(CallError::ResultTooLarge {
-            size: json.len(),
-            limit: limits.result_bytes,
-        });
-    }
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&json) {
-        return Err(CallError::Guest(GuestFault {
-            kind: ErrorKind::BadOutput,
-            error_type: "InvalidJson".into(),
-            message: format!("the sandbox returned text that is not JSON: {e}"),
-            traceback: String::new(),
-            line: 0,
-        }));
-    }
-    Ok(RunOutput {
-        json,
-        stdout: call.stdout,
-        stderr: call.stderr,
-        fuel_used: call.fuel_used,
-        elapsed: started.elapsed(),
-    })
-}
-
-struct CallMeta {
-    stdout: String,
-    stderr: String,
-    fuel_used: u64,
-    /// The stream that reached its cap, if any.
-    overflowed: Option<&'static str>,
-}
-
-impl CallMeta {
-    /// A failure after a stream hit its cap is the cap's doing: the guest
-    /// saw its stdout closed (EPIPE) and gave up.
-    fn output_limit(&self, limits: &ResourceLimits) -> Option<CallError> {
-        self.overflowed.map(|stream| CallError::OutputLimit {
-            stream,
-            limit_bytes: limits.output_bytes,
-        })
-    }
-}
-
-/// `MemoryOutputPipe` lets the guest write only what `check_write` permits,
-/// then reports the stream closed: so a full pipe means the cap was hit.
-fn overflowed(
-    limits: &ResourceLimits,
-    stdout: &MemoryOutputPipe,
-    stderr: &MemoryOutputPipe,
-) -> Option<&'static str> {
-    if stdout.contents().len() >= limits.output_bytes {
-        Some("stdout")
-    } else if stderr.contents().len() >= limits.output_bytes {
-        Some("stderr")
-    } else {
-        None
-    }
-}
-
-fn lossy(pipe: &MemoryOutputPipe) -> String {
-    String::from_utf8_lossy(&pipe.contents()).into_owned()
-}
-
-fn classify_trap(
-    e: &wasmtime::Error,
-    limits: &ResourceLimits,
-    store: &Store<CallState>,
-    stdout: &MemoryOutputPipe,
-    stderr: &MemoryOutputPipe,
-) -> CallError {
-    if let Some(trap) = e.downcast_ref::<Trap>() {
-        match trap {
-            Trap::OutOfFuel => return CallError::OutOfFuel { limit: limits.fuel },
-            Trap::Interrupt => {
-                return CallError::Timeout {
-                    limit: limits.deadline,
-                };
-            }
-            Trap::StackOverflow => return CallError::StackOverflow,
-            _ => {}
-        }
-    }
-    if let Some(exit) = e.downcast_ref::<I32Exit>() {
-        return CallError::Guest(GuestFault {
-            kind: ErrorKind::Exit,
-            error_type: "SystemExit".into(),
-            message: format!("the skill exited the process with status {}", exit.0),
-            traceback: String::new(),
-            line: 0,
-        });
-    }
-    let text = format!("{e:#}");
-    if let Some(stream) = overflowed(limits, stdout, stderr) {
-        return CallError::OutputLimit {
-            stream,
-            limit_bytes: limits.output_bytes,
-        };
-    }
-    // MemoryOutputPipe traps a single write that would pass its cap.
-    if text.contains("beyond capacity of MemoryOutputPipe") {
-        let stream = if stderr.contents().len() > stdout.contents().len() {
-            "stderr"
-        } else {
-            "stdout"
-        };
-        return CallError::OutputLimit {
-            stream,
-            limit_bytes: limits.output_bytes,
-        };
-    }
-    if store.data().limiter.memory_refused {
-        return CallError::MemoryLimit {
-            limit_bytes: limits.memory_bytes,
-        };
-    }
-    CallError::Crash(truncate(&text, MAX_MESSAGE_BYTES))
-}
-
-fn guest_fault(f: bindings::Fault) -> GuestFault {
-    use bindings::FaultKind as K;
-    let kind = match f.kind {
-        K::Syntax => ErrorKind::Syntax,
-        K::MissingEntry => ErrorKind::MissingEntry,
-        K::BadInput => ErrorKind::BadInput,
-        K::Exception => ErrorKind::Exception,
-        K::Memory => ErrorKind::MemoryLimit,
-        K::Recursion => ErrorKind::Recursion,
-        K::Exit => ErrorKind::Exit,
-        K::BadOutput => ErrorKind::BadOutput,
-        K::ForbiddenImport => ErrorKind::ForbiddenImport,
-    };
-    // The guest is untrusted: its texts are cut here, so every path (MCP,
-    // CLI, REST, the store) sees bounded ones.
-    GuestFault {
-        kind,
-        error_type: truncate(&f.error_type, 256),
-        message: truncate(&f.message, MAX_MESSAGE_BYTES),
-        traceback: truncate(&f.traceback, MAX_TRACEBACK_BYTES),
-        line: f.line,
-    }
-}
-
-/// Clocks stopped at 2025-01-01T00:00:00Z, for deterministic runs.
-struct FrozenClock;
-
-const FROZEN_EPOCH_SECS: u64 = 1_735_689_600;
-
-impl HostWallClock for FrozenClock {
-    fn resolution(&self) -> Duration {
-        Duration::from_nanos(1)
-    }
-    fn now(&self) -> Duration {
-        Duration::from_secs(FROZEN_EPOCH_SECS)
-    }
-}
-
-impl HostMonotonicClock for FrozenClock {
-    fn resolution(&self) -> u64 {
-        1
-    }
-    fn now(&self) -> u64 {
-        0
     }
 }

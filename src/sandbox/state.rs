@@ -2,8 +2,12 @@
 //! limiter that remembers whether it refused a grow (so a failed call can be
 //! reported as `memory_limit` rather than a generic crash).
 
+use std::time::Duration;
+
 use wasmtime::{ResourceLimiter, StoreLimits};
-use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    HostMonotonicClock, HostWallClock, ResourceTable, WasiCtx, WasiCtxView, WasiView,
+};
 
 pub struct CallState {
     pub wasi: WasiCtx,
@@ -58,5 +62,28 @@ impl ResourceLimiter for RecordingLimiter {
 
     fn memories(&self) -> usize {
         self.inner.memories()
+    }
+}
+
+/// Clocks stopped at 2025-01-01T00:00:00Z, for deterministic runs.
+pub struct FrozenClock;
+
+const FROZEN_EPOCH_SECS: u64 = 1_735_689_600;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::from_secs(FROZEN_EPOCH_SECS)
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        0
     }
 }
