@@ -12,6 +12,9 @@
 //! [`crate::limits`]); the work is linear in the text searched, and runs
 //! off the async runtime.
 
+use std::borrow::Borrow;
+use std::collections::HashMap;
+
 use crate::skills::Skill;
 
 /// Query terms considered; the rest are ignored.
@@ -88,49 +91,113 @@ fn field_text(skill: &Skill, field: Field) -> String {
 }
 
 /// Skills matching `query`, best first, at most `limit`.
-pub fn rank(skills: &[Skill], query: &str, limit: usize) -> Vec<Hit> {
-    let mut wanted = terms(query);
-    wanted.truncate(MAX_QUERY_TERMS);
-    wanted.sort();
-    wanted.dedup();
-    let exact = query.trim().to_lowercase();
-    let n = skills.len() as f64;
-    let mut scores = vec![0.0; skills.len()];
-    for (field, weight) in FIELDS {
-        let docs: Vec<Vec<String>> = skills
+pub fn rank<S: Borrow<Skill>>(skills: &[S], query: &str, limit: usize) -> Vec<Hit> {
+    Index::build(skills).rank(query, limit)
+}
+
+/// The skills' fields, tokenized once: a catalog of 10,000 skills is
+/// searched by looking its query terms up, not by reading every skill.
+pub struct Index {
+    fields: Vec<(FieldIndex, f64)>,
+    names: Vec<String>,
+}
+
+struct FieldIndex {
+    /// term → (skill, occurrences)
+    postings: HashMap<String, Vec<(u32, u32)>>,
+    lens: Vec<u32>,
+    avg_len: f64,
+}
+
+impl Index {
+    /// Index `skills`; a hit's `index` points into this slice.
+    pub fn build<S: Borrow<Skill>>(skills: &[S]) -> Self {
+        let fields = FIELDS
             .iter()
-            .map(|s| terms(&field_text(s, field)))
+            .map(|&(field, weight)| {
+                let mut postings: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+                let mut lens = Vec::with_capacity(skills.len());
+                for (i, skill) in skills.iter().enumerate() {
+                    let words = terms(&field_text(skill.borrow(), field));
+                    lens.push(u32::try_from(words.len()).unwrap_or(u32::MAX));
+                    let mut counts: HashMap<String, u32> = HashMap::new();
+                    for w in words {
+                        *counts.entry(w).or_default() += 1;
+                    }
+                    let doc = u32::try_from(i).unwrap_or(u32::MAX);
+                    for (term, tf) in counts {
+                        postings.entry(term).or_default().push((doc, tf));
+                    }
+                }
+                let total: u64 = lens.iter().map(|&l| u64::from(l)).sum();
+                let avg_len = total as f64 / (skills.len() as f64).max(1.0);
+                (
+                    FieldIndex {
+                        postings,
+                        lens,
+                        avg_len,
+                    },
+                    weight,
+                )
+            })
             .collect();
-        let avg_len = docs.iter().map(Vec::len).sum::<usize>() as f64 / n.max(1.0);
-        for term in &wanted {
-            let df = docs.iter().filter(|d| d.contains(term)).count() as f64;
-            if df == 0.0 {
-                continue;
-            }
-            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-            for (i, doc) in docs.iter().enumerate() {
-                let tf = doc.iter().filter(|t| *t == term).count() as f64;
-                if tf > 0.0 {
-                    let norm = 1.0 - B + B * doc.len() as f64 / avg_len.max(1.0);
-                    scores[i] += weight * idf * tf * (K1 + 1.0) / (tf + K1 * norm);
+        let names = skills
+            .iter()
+            .map(|s| s.borrow().manifest.name.to_lowercase())
+            .collect();
+        Self { fields, names }
+    }
+
+    /// Skills indexed.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Skills matching `query`, best first, at most `limit`.
+    pub fn rank(&self, query: &str, limit: usize) -> Vec<Hit> {
+        let mut wanted = terms(query);
+        wanted.truncate(MAX_QUERY_TERMS);
+        wanted.sort();
+        wanted.dedup();
+        let exact = query.trim().to_lowercase();
+        let n = self.names.len() as f64;
+        let mut scores: HashMap<u32, f64> = HashMap::new();
+        for (field, weight) in &self.fields {
+            for term in &wanted {
+                let Some(docs) = field.postings.get(term) else {
+                    continue;
+                };
+                let df = docs.len() as f64;
+                let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+                for &(doc, tf) in docs {
+                    let tf = f64::from(tf);
+                    let len = f64::from(field.lens[doc as usize]);
+                    let norm = 1.0 - B + B * len / field.avg_len.max(1.0);
+                    *scores.entry(doc).or_default() +=
+                        weight * idf * tf * (K1 + 1.0) / (tf + K1 * norm);
                 }
             }
         }
+        let mut hits: Vec<Hit> = scores
+            .into_iter()
+            .filter(|(_, s)| *s > 0.0)
+            .map(|(doc, mut score)| {
+                let index = doc as usize;
+                if self.names[index] == exact {
+                    score += 1_000.0;
+                }
+                Hit { index, score }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
+        hits.truncate(limit);
+        hits
     }
-    let mut hits: Vec<Hit> = scores
-        .into_iter()
-        .enumerate()
-        .filter(|(_, s)| *s > 0.0)
-        .map(|(index, score)| Hit { index, score })
-        .collect();
-    for hit in &mut hits {
-        if skills[hit.index].manifest.name.to_lowercase() == exact {
-            hit.score += 1_000.0;
-        }
-    }
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
-    hits.truncate(limit);
-    hits
 }
 
 #[cfg(test)]

@@ -110,3 +110,57 @@ async fn input_is_checked_against_the_schema_before_it_runs() {
     );
     assert!(matches!(call(&app).await, Ok(v) if v == json!(2)));
 }
+
+#[tokio::test]
+async fn the_cached_catalog_sees_outside_writes_at_once() {
+    let dir = crate::util::data_dir();
+    let db = dir.path().join("autolearn.db");
+    let app = app(&db).await;
+    app.add_skill("local", inc(1), Provenance::Authored)
+        .await
+        .unwrap();
+    let names = |skills: Vec<Arc<autolearn::skills::Skill>>| {
+        skills
+            .iter()
+            .map(|s| s.manifest.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(app.published("local").await.unwrap()), ["inc"]);
+    let first = app.catalog("local").await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &app.catalog("local").await.unwrap()),
+        "unchanged skills: the same cached catalog"
+    );
+
+    // Another process publishes a skill and retires ours.
+    let other = SkillStore::open(&db).await.unwrap();
+    let mut shout = inc(2);
+    shout.name = "shout_total".into();
+    shout.description = "Shout the running total of a ledger.".into();
+    other
+        .insert(
+            "local",
+            &shout,
+            Provenance::Authored,
+            Status::Published,
+            &Kpis::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        names(app.published("local").await.unwrap()),
+        ["inc", "shout_total"]
+    );
+    let hits = app.search_skills("local", "ledger total", 5).await.unwrap();
+    assert_eq!(hits[0].0.manifest.name, "shout_total");
+
+    let current = other.latest("local", "inc").await.unwrap();
+    other
+        .set_status("local", "inc", &current.id, Status::Retired)
+        .await
+        .unwrap();
+    assert_eq!(
+        names(app.published("local").await.unwrap()),
+        ["shout_total"]
+    );
+}

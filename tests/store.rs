@@ -18,6 +18,7 @@ crate::on_both_backends!(
     republishing_tells_the_truth_about_what_changed,
     skills_survive_a_restart,
     concurrent_writers_on_one_database_all_land,
+    every_write_to_a_tenants_skills_moves_its_catalog_revision,
 );
 
 fn manifest(name: &str, body: &str) -> SkillManifest {
@@ -267,4 +268,44 @@ async fn concurrent_writers_on_one_database_all_land(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(versions, 40);
+}
+
+async fn every_write_to_a_tenants_skills_moves_its_catalog_revision(db: TestDb) {
+    let store = db.open().await;
+    let rev = || store.catalog_revision("a");
+    assert_eq!(rev().await.unwrap(), 0);
+    let m = manifest("inc", "x + 1");
+    put(&store, "a", &m).await;
+    let r1 = rev().await.unwrap();
+    assert!(r1 > 0, "a new skill");
+    put(&store, "a", &m).await;
+    assert_eq!(
+        rev().await.unwrap(),
+        r1,
+        "the same content again changes nothing"
+    );
+    let current = store.latest("a", "inc").await.unwrap();
+    store
+        .set_status("a", "inc", &current.id, Status::Retired)
+        .await
+        .unwrap();
+    let r2 = rev().await.unwrap();
+    assert!(r2 > r1, "a status change");
+    put(&store, "a", &m).await;
+    let r3 = rev().await.unwrap();
+    assert!(r3 > r2, "restored");
+    store.reset_tenant("a").await.unwrap();
+    assert!(rev().await.unwrap() > r3, "a reset");
+    assert_eq!(
+        store.catalog_revision("b").await.unwrap(),
+        0,
+        "another tenant's is its own"
+    );
+    // Another handle on the same database (another process, another
+    // replica) reads the same revision.
+    let other = db.open().await;
+    assert_eq!(
+        other.catalog_revision("a").await.unwrap(),
+        rev().await.unwrap()
+    );
 }

@@ -73,6 +73,15 @@ pub enum SearchError {
     Worker(String),
 }
 
+impl From<super::CatalogError> for SearchError {
+    fn from(e: super::CatalogError) -> Self {
+        match e {
+            super::CatalogError::Store(e) => Self::Store(e),
+            super::CatalogError::Worker(e) => Self::Worker(e),
+        }
+    }
+}
+
 /// Running a skill failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

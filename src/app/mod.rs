@@ -7,6 +7,7 @@
 mod activity;
 mod auto;
 mod bus;
+mod catalog;
 mod deps;
 mod errors;
 mod executions;
@@ -29,6 +30,7 @@ use crate::store::{Inserted, SkillStore, StoreError};
 
 pub use activity::{Activity, TenantActivity};
 pub use auto::AutoMode;
+pub use catalog::{Catalog, CatalogError};
 pub use deps::DependencyError;
 pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
 use fair::Shares;
@@ -56,6 +58,7 @@ pub struct App {
     llm: crate::llm::Llm,
     shares: Arc<Shares>,
     verified: VerifiedSkills,
+    catalogs: Arc<catalog::Catalogs>,
     quota_cache: Arc<quotas::QuotaCache>,
     /// Events for other replicas, once relaying started.
     bus: Arc<bus::Bus>,
@@ -135,6 +138,7 @@ impl App {
             llm: Arc::new(crate::llm::NoModel { label: "none" }),
             shares: Arc::default(),
             verified: VerifiedSkills::default(),
+            catalogs: Arc::default(),
             quota_cache: Arc::default(),
             bus: Arc::default(),
             origin: {
@@ -228,7 +232,7 @@ impl App {
         tenant: &str,
         query: &str,
         limit: usize,
-    ) -> Result<Vec<(Skill, f64)>, SearchError> {
+    ) -> Result<Vec<(Arc<Skill>, f64)>, SearchError> {
         let max = self.limits(tenant).await.query_bytes;
         if query.len() > max {
             return Err(SearchError::QueryTooLong {
@@ -238,18 +242,11 @@ impl App {
         }
         // Drafts are offered too (flagged by their status): a suggestion
         // the agent or a person may publish.
-        let mut skills = self.store.list(tenant).await?;
-        skills.retain(|s| s.status != Status::Retired);
+        let catalog = self.catalog(tenant).await?;
         let query = query.to_owned();
-        let ranked = tokio::task::spawn_blocking(move || {
-            crate::search::rank(&skills, &query, limit)
-                .into_iter()
-                .map(|h| (skills[h.index].clone(), h.score))
-                .collect()
-        })
-        .await
-        .map_err(|e| SearchError::Worker(e.to_string()))?;
-        Ok(ranked)
+        tokio::task::spawn_blocking(move || catalog.search(&query, limit))
+            .await
+            .map_err(|e| SearchError::Worker(e.to_string()))
     }
 
     /// Record what was learned in the hash-chained log. The operation it
@@ -291,10 +288,14 @@ impl App {
     }
 
     /// The tenant's published skills (the newest version of each name).
-    pub async fn published(&self, tenant: &str) -> Result<Vec<Skill>, StoreError> {
-        let mut skills = self.store.list(tenant).await?;
-        skills.retain(|s| s.status == Status::Published);
-        Ok(skills)
+    pub async fn published(&self, tenant: &str) -> Result<Vec<Arc<Skill>>, CatalogError> {
+        Ok(self.catalog(tenant).await?.published().cloned().collect())
+    }
+
+    /// `tenant`'s current skills, as the store has them now (cached while
+    /// they are unchanged).
+    pub async fn catalog(&self, tenant: &str) -> Result<Arc<Catalog>, CatalogError> {
+        self.catalogs.get(&self.store, tenant).await
     }
 
     /// The newest version of `name`, whatever its status.

@@ -188,7 +188,6 @@ async fn measure(
                 "calls_per_s": calls_per_s,
                 "sandbox_p50_ms": direct.p50,
                 "app_p50_ms": args.url.is_none().then_some(in_app.p50),
-            "app_p50_ms": (args.url.is_none()).then_some(in_app.p50),
                 "mcp_overhead_p50_ms": over_mcp.p50 - direct.p50,
                 "baseline_python3_p50_ms": base.p50,
                 "speedup_vs_python3": speedup,

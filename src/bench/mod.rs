@@ -8,6 +8,7 @@ mod demo;
 mod isolation;
 pub mod learn;
 mod mcp;
+mod registry;
 mod sandbox;
 
 use std::process::Command;
@@ -19,6 +20,7 @@ pub use demo::{DemoBenchArgs, demo};
 pub use isolation::{IsolationBenchArgs, isolation};
 pub use learn::{LearnBenchArgs, learn};
 pub use mcp::{McpBenchArgs, mcp};
+pub use registry::{RegistryBenchArgs, registry};
 pub use sandbox::{SandboxBenchArgs, sandbox};
 
 /// The workload: small, real text processing, typical of a learned skill.

@@ -205,6 +205,9 @@ pub enum BenchCommand {
     /// tools/call over Streamable HTTP end to end, against the sandbox alone
     /// and a python3 subprocess in the same run.
     Mcp(crate::bench::McpBenchArgs),
+    /// tools/list pages, search_skills and start-up with 10,000 published
+    /// skills, against a small registry in the same run.
+    Registry(crate::bench::RegistryBenchArgs),
     /// Another tenant's latency while one tenant attacks, against the same
     /// tenant alone; and the response size and host time of hostile requests.
     Isolation(crate::bench::IsolationBenchArgs),

@@ -221,6 +221,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench(BenchCommand::Mcp(args)) => crate::bench::mcp(&paths, &args)
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),
+        Command::Bench(BenchCommand::Registry(args)) => crate::bench::registry(&paths, &args)
+            .await
+            .map_err(|e| Failure::failed("host", format!("{e:#}"))),
         Command::Bench(BenchCommand::Isolation(args)) => crate::bench::isolation(&paths, &args)
             .await
             .map_err(|e| Failure::failed("host", format!("{e:#}"))),

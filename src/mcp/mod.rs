@@ -85,7 +85,7 @@ impl McpServer {
         self
     }
 
-    async fn published(&self, tenant: &str) -> Result<Vec<Skill>, McpError> {
+    async fn published(&self, tenant: &str) -> Result<Vec<Arc<Skill>>, McpError> {
         self.app.published(tenant).await.map_err(internal)
     }
 
@@ -124,15 +124,6 @@ impl McpServer {
             .map(|t| t.0.clone())
             .ok_or_else(|| McpError::internal_error("request has no tenant", None))
     }
-
-    async fn skill_tools(&self, tenant: &str) -> Result<Vec<Tool>, McpError> {
-        Ok(self
-            .published(tenant)
-            .await?
-            .iter()
-            .map(skill_tool)
-            .collect())
-    }
 }
 
 impl ServerHandler for McpServer {
@@ -163,22 +154,36 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let tenant = self.tenant(&context.extensions)?;
-        let mut tools = builtin::tools();
+        let mut fixed = builtin::tools();
         if self.conformance {
-            tools.extend(conformance::tools());
+            fixed.extend(conformance::tools());
         }
-        tools.extend(self.skill_tools(&tenant).await?);
+        // The built-ins, then the published skills by name; a cursor is the
+        // offset into that list. Only the page's skills become tools.
+        let catalog = self.app.catalog(&tenant).await.map_err(internal)?;
+        let total = fixed.len() + catalog.published_len();
         let start = match request.and_then(|r| r.cursor) {
             Some(c) => c
                 .parse::<usize>()
                 .ok()
-                .filter(|&n| n <= tools.len())
+                .filter(|&n| n <= total)
                 .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None))?,
             None => 0,
         };
-        let end = (start + PAGE).min(tools.len());
-        let next = (end < tools.len()).then(|| end.to_string());
-        let page = tools.drain(start..end).collect();
+        let end = (start + PAGE).min(total);
+        let next = (end < total).then(|| end.to_string());
+        let skills_from = start.saturating_sub(fixed.len());
+        let skills_to = end.saturating_sub(fixed.len());
+        let mut page: Vec<Tool> = fixed
+            .drain(start.min(fixed.len())..end.min(fixed.len()))
+            .collect();
+        page.extend(
+            catalog
+                .published()
+                .skip(skills_from)
+                .take(skills_to - skills_from)
+                .map(|s| skill_tool(s)),
+        );
         // Honest cache hints (2026-07-28): the list changes whenever a skill
         // is published or retired, and differs per tenant, so it is never
         // fresh for long (changes are pushed to `subscriptions/listen`) and
@@ -262,7 +267,7 @@ impl ServerHandler for McpServer {
             .published(&tenant)
             .await?
             .iter()
-            .flat_map(resources::of)
+            .flat_map(|s| resources::of(s))
             .collect();
         list.push(resources::learnings());
         if self.conformance {

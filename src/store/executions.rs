@@ -168,6 +168,7 @@ impl SkillStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            super::skills::bump_catalog(&mut *tx, tenant).await?;
             let traces = sqlx::query("DELETE FROM traces WHERE tenant = $1")
                 .bind(tenant)
                 .execute(&mut *tx)

@@ -91,6 +91,7 @@ impl SkillStore {
                     .bind(status.as_str())
                     .execute(&mut *tx)
                     .await?;
+                bump_catalog(&mut *tx, tenant).await?;
                 Inserted::Restored
             };
             let skill = version_in(&mut tx, tenant, &manifest.name, *version).await?;
@@ -136,6 +137,7 @@ impl SkillStore {
             .execute(&mut *tx)
             .await?;
         }
+        bump_catalog(&mut *tx, tenant).await?;
         let skill = version_in(&mut tx, tenant, &manifest.name, version).await?;
         tx.commit().await?;
         Ok(if seen_before {
@@ -297,8 +299,38 @@ impl SkillStore {
                 expected.short()
             )));
         }
+        // After the change, never before: a reader that takes the revision
+        // first and the skills second can only pair new skills with an old
+        // revision, which its next check corrects.
+        bump_catalog(&self.pool, tenant).await?;
         self.latest(tenant, name).await
     }
+
+    /// The tenant's catalog revision: it changes with every write to the
+    /// tenant's skills (0 before the first).
+    pub async fn catalog_revision(&self, tenant: &str) -> Result<i64, StoreError> {
+        let revision: Option<i64> =
+            sqlx::query_scalar("SELECT revision FROM skill_catalog WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(revision.unwrap_or(0))
+    }
+}
+
+/// Move the tenant's catalog revision on (see `migrations/*/0012_catalog.sql`).
+pub(crate) async fn bump_catalog<'e, E>(db: E, tenant: &str) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO skill_catalog (tenant, revision) VALUES ($1, 1) \
+         ON CONFLICT (tenant) DO UPDATE SET revision = skill_catalog.revision + 1",
+    )
+    .bind(tenant)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 const SELECT_COLUMNS: &str = "SELECT tenant, id, name, version, parent_id, manifest, provenance, status, kpis, created_at FROM skill_versions";
