@@ -89,6 +89,7 @@ bench: build
 	./target/release/autolearn bench sandbox --calls 2000 --threads 2 --json
 	./target/release/autolearn bench mcp --calls 2000 --concurrency 1 --json
 	./target/release/autolearn bench mcp --calls 2000 --concurrency 4 --json
+	./target/release/autolearn bench registry --json
 	./target/release/autolearn bench isolation --calls 300 --flood 16 --json
 
 clean:
