@@ -9,10 +9,10 @@ use autolearn::sandbox::{Determinism, ResourceLimits, Sandbox, SandboxConfig, Sk
 
 use crate::util::{artifact, cache_dir};
 
-/// Marks every function and class of every stdlib module the snapshot
-/// holds (objects spread over the whole heap), fills fresh memory, and
-/// says how many objects it marked.
-const SCRIBBLE: &str = r#"
+/// The snapshot's stdlib modules, imported and listed.
+macro_rules! modules {
+    () => {
+        r#"
 import base64, bisect, calendar, collections, colorsys, copy, csv, dataclasses
 import datetime, decimal, difflib, enum, fractions, functools, hashlib, heapq
 import html, io, ipaddress, itertools, json, math, numbers, operator, pprint
@@ -25,6 +25,16 @@ MODULES = [base64, bisect, calendar, collections, colorsys, copy, csv,
     random, re, statistics, string, struct, textwrap, time, typing, unicodedata,
     zlib]
 
+"#
+    };
+}
+
+/// Marks every function and class of every stdlib module the snapshot
+/// holds (objects spread over the whole heap), fills fresh memory, and
+/// says how many objects it marked.
+const SCRIBBLE: &str = concat!(
+    modules!(),
+    r#"
 def f(seed):
     marked = 0
     for m in MODULES:
@@ -39,22 +49,13 @@ def f(seed):
                     pass
     junk = [bytearray([seed % 256]) * 4096 for _ in range(4096)]
     return {"marked": marked, "junk": len(junk)}
-"#;
+"#
+);
 
 /// Finds any mark a previous call left.
-const PROBE: &str = r#"
-import base64, bisect, calendar, collections, colorsys, copy, csv, dataclasses
-import datetime, decimal, difflib, enum, fractions, functools, hashlib, heapq
-import html, io, ipaddress, itertools, json, math, numbers, operator, pprint
-import random, re, statistics, string, struct, textwrap, time, typing
-import unicodedata, zlib
-
-MODULES = [base64, bisect, calendar, collections, colorsys, copy, csv,
-    dataclasses, datetime, decimal, difflib, enum, fractions, functools, hashlib,
-    heapq, html, io, ipaddress, itertools, json, math, numbers, operator, pprint,
-    random, re, statistics, string, struct, textwrap, time, typing, unicodedata,
-    zlib]
-
+const PROBE: &str = concat!(
+    modules!(),
+    r#"
 def f():
     left = []
     for m in MODULES:
@@ -64,7 +65,8 @@ def f():
             if hasattr(getattr(m, name), "scribbled"):
                 left.append(m.__name__ + "." + name)
     return left
-"#;
+"#
+);
 
 #[tokio::test]
 async fn a_call_finds_no_trace_of_the_previous_one_on_the_same_slot() {
