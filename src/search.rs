@@ -213,6 +213,7 @@ mod tests {
             .map(|p| ((*p).to_owned(), json!({"type": "string"})))
             .collect();
         let manifest = SkillManifest {
+            memoize: false,
             requires: Vec::new(),
             name: name.into(),
             description: description.into(),

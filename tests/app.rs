@@ -11,6 +11,7 @@ use serde_json::json;
 
 fn inc(by: i64) -> SkillManifest {
     SkillManifest {
+        memoize: false,
         requires: Vec::new(),
         name: "inc".into(),
         description: "Add a constant.".into(),
@@ -163,4 +164,82 @@ async fn the_cached_catalog_sees_outside_writes_at_once() {
         names(app.published("local").await.unwrap()),
         ["shout_total"]
     );
+}
+
+async fn run_inc(app: &App, input: serde_json::Value) -> autolearn::app::RunResult {
+    app.run_skill(
+        "local",
+        "inc",
+        &input,
+        ResourceLimits::default(),
+        Determinism::Live,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_memoized_skill_answers_a_repeated_call_without_running_it() {
+    let dir = crate::util::data_dir();
+    let app = app(&dir.path().join("autolearn.db")).await;
+    let mut m = inc(1);
+    m.memoize = true;
+    m.input_schema = json!({"type": "object", "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}}, "required": ["x"]});
+    m.source = "def f(x, y=0):\n    \"\"\"Add.\"\"\"\n    return x + y + 1\n".into();
+    let (_, v) = app
+        .add_skill("local", m, Provenance::Authored)
+        .await
+        .unwrap();
+    assert!(v.kpis.deterministic);
+
+    let first = run_inc(&app, json!({"x": 1, "y": 2})).await;
+    assert!(!first.cached);
+    let again = run_inc(&app, json!({"y": 2, "x": 1})).await;
+    assert!(again.cached, "the same input, keys in another order");
+    assert_eq!(again.value, json!(4));
+    assert!(
+        !run_inc(&app, json!({"x": 2, "y": 2})).await.cached,
+        "another input"
+    );
+
+    // A new version is another skill: its first call runs it.
+    let mut v2 = inc(1);
+    v2.memoize = true;
+    v2.source = "def f(x):\n    \"\"\"Add.\"\"\"\n    return x + 100\n".into();
+    v2.examples[0].output = json!(100);
+    app.add_skill("local", v2, Provenance::Authored)
+        .await
+        .unwrap();
+    let after = run_inc(&app, json!({"x": 1})).await;
+    assert!(!after.cached);
+    assert_eq!(after.value, json!(101));
+    assert!(run_inc(&app, json!({"x": 1})).await.cached);
+}
+
+#[tokio::test]
+async fn memoization_is_off_by_default_and_for_skills_not_proven_deterministic() {
+    let dir = crate::util::data_dir();
+    let db = dir.path().join("autolearn.db");
+    let app = app(&db).await;
+    app.add_skill("local", inc(1), Provenance::Authored)
+        .await
+        .unwrap();
+    run_inc(&app, json!({"x": 1})).await;
+    assert!(!run_inc(&app, json!({"x": 1})).await.cached, "not opted in");
+
+    // Opted in, but its KPIs do not say it is deterministic.
+    let mut m = inc(2);
+    m.memoize = true;
+    let kpis = Kpis {
+        deterministic: false,
+        ..Kpis::default()
+    };
+    SkillStore::open(&db)
+        .await
+        .unwrap()
+        .insert("local", &m, Provenance::Authored, Status::Published, &kpis)
+        .await
+        .unwrap();
+    run_inc(&app, json!({"x": 1})).await;
+    assert!(!run_inc(&app, json!({"x": 1})).await.cached);
 }

@@ -117,6 +117,7 @@ async fn the_static_check_allows_imports_of_prerequisites_only() {
 
 fn normalizer(suffix: &str) -> SkillManifest {
     SkillManifest {
+        memoize: false,
         requires: Vec::new(),
         name: "crm_norm".into(),
         description: "Normalize an email.".into(),
@@ -135,6 +136,7 @@ fn normalizer(suffix: &str) -> SkillManifest {
 
 fn deduper(pin: &autolearn::skills::SkillId, expect: &str) -> SkillManifest {
     SkillManifest {
+        memoize: false,
         requires: vec![Requirement {
             name: "crm_norm".into(),
             id: pin.clone(),

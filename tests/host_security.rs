@@ -24,6 +24,7 @@ async fn app(limits: Limits) -> App {
 
 fn claims_to_add_one(source: &str) -> SkillManifest {
     SkillManifest {
+        memoize: false,
         requires: Vec::new(),
         name: "forged".into(),
         description: "Add one.".into(),

@@ -25,6 +25,7 @@ crate::on_both_backends!(
 
 fn skill(name: &str, body: &str) -> SkillManifest {
     SkillManifest {
+        memoize: false,
         requires: Vec::new(),
         name: name.into(),
         description: "A quota test skill.".into(),

@@ -75,6 +75,7 @@ async fn executions_are_kept_newest_first_and_reset_clears_them(db: TestDb) {
     let older = store.executions("a", rows[2].seq, 10).await.unwrap();
     assert_eq!(older.len(), 2);
     let m = autolearn::skills::SkillManifest {
+        memoize: false,
         requires: Vec::new(),
         name: "inc".into(),
         description: "d".into(),

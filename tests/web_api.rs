@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 fn double() -> SkillManifest {
     SkillManifest {
+        memoize: false,
         requires: Vec::new(),
         name: "double".into(),
         description: "Twice a number.".into(),

@@ -101,6 +101,10 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
     config.allowed_origins = vec!["http://localhost:*".into(), "http://127.0.0.1:*".into()];
     config.max_request_body_bytes = options.limits.body_bytes;
     config.sse_keep_alive = Some(Duration::from_secs(15));
+    // A stateless (2026-07-28) request whose handler sends only its answer
+    // gets it as plain JSON, not a one-event SSE stream; rmcp falls back to
+    // SSE when a handler emits anything first (progress, logging).
+    config.json_response = true;
     let manager = Arc::new(LocalSessionManager::default());
     let mcp_app = app.clone();
     let mcp = StreamableHttpService::new(

@@ -13,6 +13,7 @@ mod errors;
 mod executions;
 mod fair;
 mod generate;
+mod memo;
 mod metered;
 mod quotas;
 mod run;
@@ -59,6 +60,7 @@ pub struct App {
     shares: Arc<Shares>,
     verified: VerifiedSkills,
     catalogs: Arc<catalog::Catalogs>,
+    memo: Arc<memo::Memo>,
     quota_cache: Arc<quotas::QuotaCache>,
     /// Events for other replicas, once relaying started.
     bus: Arc<bus::Bus>,
@@ -111,6 +113,8 @@ pub struct RunResult {
     pub output: RunOutput,
     /// The parsed result.
     pub value: serde_json::Value,
+    /// Served from the memo of a deterministic skill, without running it.
+    pub cached: bool,
 }
 
 impl App {
@@ -139,6 +143,7 @@ impl App {
             shares: Arc::default(),
             verified: VerifiedSkills::default(),
             catalogs: Arc::default(),
+            memo: Arc::default(),
             quota_cache: Arc::default(),
             bus: Arc::default(),
             origin: {

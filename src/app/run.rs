@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::memo;
 use super::verified::Verified;
 use super::{App, RunError, RunResult, off_io};
 use crate::limits::Limits;
@@ -89,6 +90,15 @@ impl App {
         let tenant_limits = self.limits(tenant).await;
         check_input_size(input, &tenant_limits)?;
         let verified = self.resolve(tenant, name).await?;
+        let memo_key = memo::memoizable(&verified.skill).then(|| memo::key(&verified.skill, input));
+        if let Some(hit) = memo_key.as_ref().and_then(|k| self.memo.get(k)) {
+            return Ok(RunResult {
+                skill: verified.skill.clone(),
+                output: hit.output.clone(),
+                value: hit.value.clone(),
+                cached: true,
+            });
+        }
         let quota = self.begin_quota_call(tenant, &mut limits).await?;
         let _admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
 
@@ -156,11 +166,21 @@ impl App {
                 });
             }
         };
+        if let Some(key) = memo_key {
+            self.memo.put(
+                key,
+                memo::Memoized {
+                    output: output.clone(),
+                    value: value.clone(),
+                },
+            );
+        }
         let skill = verified.skill.clone();
         Ok(RunResult {
             skill,
             output,
             value,
+            cached: false,
         })
     }
 }

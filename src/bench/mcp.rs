@@ -20,6 +20,8 @@ use crate::app::App;
 use crate::config::Paths;
 
 const SKILL: &str = "bench_summarize";
+/// The same skill, opted in to memoized calls.
+const MEMO_SKILL: &str = "bench_summarize_memo";
 
 /// Flags of `autolearn bench mcp`.
 #[derive(Debug, clap::Args)]
@@ -92,7 +94,9 @@ async fn measure(
         "examples": [{"input": serde_json::from_str::<Value>(INPUT)?, "output": {"words": 12, "top": "the"}}],
     });
     let created = clients[0]
-        .call_tool(CallToolRequestParams::new("create_skill").with_arguments(object(create)))
+        .call_tool(
+            CallToolRequestParams::new("create_skill").with_arguments(object(create.clone())),
+        )
         .await?;
     anyhow::ensure!(
         created.is_error != Some(true),
@@ -100,8 +104,20 @@ async fn measure(
         created.content
     );
 
+    let mut memo_create = create.clone();
+    memo_create["name"] = json!(MEMO_SKILL);
+    memo_create["memoize"] = json!(true);
+    let created = clients[0]
+        .call_tool(CallToolRequestParams::new("create_skill").with_arguments(object(memo_create)))
+        .await?;
+    anyhow::ensure!(
+        created.is_error != Some(true),
+        "could not create the memoized benchmark skill: {:?}",
+        created.content
+    );
+
     let input = object(serde_json::from_str(INPUT)?);
-    let call = CallToolRequestParams::new(SKILL).with_arguments(input);
+    let call = CallToolRequestParams::new(SKILL).with_arguments(input.clone());
     for _ in 0..20 {
         clients[0].call_tool(call.clone()).await?;
     }
@@ -159,6 +175,44 @@ async fn measure(
         }
     }
     let in_app = Percentiles::of(&mut in_app);
+    // The same call of the memoized copy: after its first call, a cache hit.
+    let mut memo_app = Vec::with_capacity(300);
+    let mut memo_mcp = Vec::with_capacity(300);
+    if args.url.is_none() {
+        for i in 0..301 {
+            let t0 = Instant::now();
+            let r = app
+                .run_skill(
+                    crate::skills::DEFAULT_TENANT,
+                    MEMO_SKILL,
+                    &input_value,
+                    Default::default(),
+                    crate::sandbox::Determinism::Live,
+                )
+                .await?;
+            if i > 0 {
+                anyhow::ensure!(r.cached, "the memoized skill's repeated call was not a hit");
+                memo_app.push(t0.elapsed());
+            }
+        }
+        let memo_call = CallToolRequestParams::new(MEMO_SKILL).with_arguments(input.clone());
+        for _ in 0..300 {
+            let t0 = Instant::now();
+            let r = clients[0].call_tool(memo_call.clone()).await?;
+            memo_mcp.push(t0.elapsed());
+            anyhow::ensure!(
+                r.meta.as_ref().and_then(|m| m.get("autolearn/cache")) == Some(&json!("hit")),
+                "no cache-hit marker in _meta"
+            );
+        }
+    }
+    let memo_app = Percentiles::of(&mut memo_app);
+    let memo_mcp = Percentiles::of(&mut memo_mcp);
+    let memo_speedup = if memo_app.p50 > 0.0 {
+        in_app.p50 / memo_app.p50
+    } else {
+        0.0
+    };
     let n = args.baseline_calls.max(5);
     let mut base = tokio::task::spawn_blocking(move || python3_baseline(n)).await??;
     let base = Percentiles::of(&mut base);
@@ -169,6 +223,8 @@ async fn measure(
     print_row("MCP tools/call (HTTP)", &over_mcp);
     if args.url.is_none() {
         print_row("app (store + sandbox)", &in_app);
+        print_row("app, memoized hit", &memo_app);
+        print_row("MCP tools/call, memo hit", &memo_mcp);
     }
     print_row("sandbox only", &direct);
     print_row("python3 subprocess", &base);
@@ -176,6 +232,9 @@ async fn measure(
         "  throughput {calls_per_s:.0} calls/s; MCP adds {:.3} ms at p50; {speedup:.1}x faster than python3",
         over_mcp.p50 - direct.p50
     );
+    if args.url.is_none() {
+        println!("  a memoized hit is {memo_speedup:.0}x faster than a sandboxed call in the app");
+    }
     if args.json {
         println!(
             "{}",
@@ -189,6 +248,9 @@ async fn measure(
                 "sandbox_p50_ms": direct.p50,
                 "app_p50_ms": args.url.is_none().then_some(in_app.p50),
                 "mcp_overhead_p50_ms": over_mcp.p50 - direct.p50,
+                "memo_hit_app_p50_ms": args.url.is_none().then_some(memo_app.p50),
+                "memo_hit_mcp_p50_ms": args.url.is_none().then_some(memo_mcp.p50),
+                "memo_speedup_vs_app_call": args.url.is_none().then_some(memo_speedup),
                 "baseline_python3_p50_ms": base.p50,
                 "speedup_vs_python3": speedup,
             })

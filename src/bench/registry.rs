@@ -128,6 +128,7 @@ async fn fill(app: &App, from: usize, to: usize) -> anyhow::Result<()> {
         let (topic, verb) = (TOPICS[i % TOPICS.len()], VERBS[(i / 8) % VERBS.len()]);
         let name = format!("{verb}_{topic}_{i}");
         let manifest = SkillManifest {
+            memoize: false,
             requires: Vec::new(),
             name: name.clone(),
             description: format!("{verb} the {topic} given as text, variant {i}"),

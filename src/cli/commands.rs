@@ -104,6 +104,10 @@ pub enum SkillCommand {
         /// JSON array of `{"input": {...}, "output": ...}` examples.
         #[arg(long)]
         examples: Option<String>,
+        /// Cache its results by input (honoured only if it proves
+        /// deterministic): a repeated call answers without running it.
+        #[arg(long)]
+        memoize: bool,
     },
     /// Run a skill; prints its JSON result.
     Run {

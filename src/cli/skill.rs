@@ -22,6 +22,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             description,
             input_schema,
             examples,
+            memoize,
         } => {
             let source = std::fs::read_to_string(&file).map_err(|e| {
                 Failure::usage("usage", format!("cannot read {}: {e}", file.display()))
@@ -32,6 +33,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                 None => infer_input_schema(examples.iter().map(|e| &e.input)),
             };
             let manifest = SkillManifest {
+                memoize,
                 requires: Vec::new(),
                 name,
                 description,

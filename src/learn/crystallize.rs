@@ -154,6 +154,7 @@ pub async fn prepare(
         });
     }
     Ok(SkillManifest {
+        memoize: false,
         requires: Vec::new(),
         name,
         description: doc,

@@ -64,7 +64,8 @@ pub fn tools() -> Vec<Tool> {
                         "type": "array",
                         "description": "Worked examples: each an input object and the exact output expected.",
                         "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}}, "required": ["input", "output"]}
-                    }
+                    },
+                    "memoize": {"type": "boolean", "description": "Cache results by input and answer repeated calls without running the skill (only honoured when it proves deterministic). Default false."}
                 },
                 "required": ["name", "description", "code", "entry", "examples"]
             })),

@@ -94,7 +94,14 @@ impl McpServer {
             _ => infer_input_schema(examples.iter().map(|e| &e.input)),
         };
         let name = str_arg(args, "name")?.to_owned();
+        let memoize = match args.get("memoize") {
+            None | Some(Value::Null) => false,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| McpError::invalid_params("`memoize` must be true or false", None))?,
+        };
         let manifest = SkillManifest {
+            memoize,
             requires: Vec::new(),
             name,
             description: str_arg(args, "description")?.to_owned(),
@@ -309,6 +316,13 @@ impl McpServer {
                 let mut result =
                     CallToolResult::success(vec![ContentBlock::text(r.output.json.clone())]);
                 result.structured_content = Some(structured);
+                if r.cached {
+                    // Said in `_meta`, never in the result: the agent sees
+                    // the same answer, a client can tell it was memoized.
+                    let mut meta = rmcp::model::MetaObject::new();
+                    meta.insert("autolearn/cache".into(), json!("hit"));
+                    result.meta = Some(meta);
+                }
                 Ok(result)
             }
             Err(RunError::NotFound(_)) => Err(McpError::invalid_params(

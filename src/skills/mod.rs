@@ -61,6 +61,12 @@ pub struct SkillManifest {
     /// prerequisites keep the ids they always had).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<Requirement>,
+    /// The author's opt-in to memoized calls: results cached by (skill id,
+    /// input) and served without running it. Honoured only while the
+    /// skill's KPIs say it is deterministic. Part of the hash (left out
+    /// when false, so existing ids are unchanged).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub memoize: bool,
 }
 
 /// A prerequisite of a skill, pinned by content hash.
@@ -401,6 +407,7 @@ mod tests {
 
     fn manifest() -> SkillManifest {
         SkillManifest {
+            memoize: false,
             requires: Vec::new(),
             name: "double".into(),
             description: "Double a number.".into(),

@@ -217,6 +217,7 @@ pub async fn generate(
         .map(|ty| json!({"type": ty}));
     Ok(Generated {
         manifest: SkillManifest {
+            memoize: false,
             requires: pins(&req.building_blocks, &codes[verdict.winner]),
             name: spec.name.clone(),
             description: spec.description.clone(),
