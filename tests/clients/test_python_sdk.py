@@ -7,6 +7,7 @@ import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from conftest import BIN, Server, cli, server_env
 
@@ -259,6 +260,40 @@ async def test_tools_list_pages_through_a_large_registry(server):
         assert pages >= 2
         assert len(names) == len(set(names)) == 68
         assert {f"add_{i:02d}" for i in range(60)} <= set(names)
+
+
+async def test_a_memoized_skill_says_so_in_meta_and_answers_the_same(server):
+    """Opted in and deterministic: a repeated call is a cache hit, marked in
+    `_meta` only; the result is the one the sandbox gave."""
+    async with Client(server.url) as client:
+        for name, memoize in [("slug_memo", True), ("slug_plain", False)]:
+            r = await client.call_tool("create_skill", {
+                "name": name, "description": "Make a URL slug of a title.", "entry": "f", "memoize": memoize,
+                "code": "import re\ndef f(title):\n    \"\"\"Slug.\"\"\"\n    return re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')\n",
+                "examples": [{"input": {"title": "Hello, World"}, "output": "hello-world"}],
+            })
+            assert not r.is_error, r.content
+
+        def hit(result):
+            return (result.meta or {}).get("autolearn/cache") == "hit"
+
+        first = await client.call_tool("slug_memo", {"title": "Fresh Ideas 2026"})
+        assert not first.is_error and not hit(first)
+        again = await client.call_tool("slug_memo", {"title": "Fresh Ideas 2026"})
+        assert hit(again)
+        assert structured(again) == structured(first) == {"result": "fresh-ideas-2026"}
+        via_builtin = await client.call_tool("call_skill", {"name": "slug_memo", "input": {"title": "Fresh Ideas 2026"}})
+        assert hit(via_builtin) and structured(via_builtin) == {"result": "fresh-ideas-2026"}
+        other = await client.call_tool("slug_memo", {"title": "Other"})
+        assert not hit(other)
+        for _ in range(2):
+            plain = await client.call_tool("slug_plain", {"title": "Fresh Ideas 2026"})
+            assert not hit(plain), "not opted in"
+        with pytest.raises(MCPError, match="memoize"):
+            await client.call_tool("create_skill", {
+                "name": "x", "description": "x", "entry": "f", "memoize": "yes",
+                "code": "def f():\n    return 1\n", "examples": [{"input": {}, "output": 1}],
+            })
 
 
 async def test_a_new_skill_is_found_and_called_through_the_stable_built_ins(server):
