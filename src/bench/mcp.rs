@@ -206,6 +206,15 @@ async fn measure(
             );
         }
     }
+    let mut heads = Vec::with_capacity(300);
+    for _ in 0..300 {
+        let t0 = Instant::now();
+        app.store
+            .head(crate::skills::DEFAULT_TENANT, MEMO_SKILL)
+            .await?;
+        heads.push(t0.elapsed());
+    }
+    let heads = Percentiles::of(&mut heads);
     let memo_app = Percentiles::of(&mut memo_app);
     let memo_mcp = Percentiles::of(&mut memo_mcp);
     let memo_speedup = if memo_app.p50 > 0.0 {
@@ -224,6 +233,7 @@ async fn measure(
     if args.url.is_none() {
         print_row("app (store + sandbox)", &in_app);
         print_row("app, memoized hit", &memo_app);
+        print_row("  of which the head lookup", &heads);
         print_row("MCP tools/call, memo hit", &memo_mcp);
     }
     print_row("sandbox only", &direct);
@@ -250,6 +260,7 @@ async fn measure(
                 "mcp_overhead_p50_ms": over_mcp.p50 - direct.p50,
                 "memo_hit_app_p50_ms": args.url.is_none().then_some(memo_app.p50),
                 "memo_hit_mcp_p50_ms": args.url.is_none().then_some(memo_mcp.p50),
+                "head_lookup_p50_ms": heads.p50,
                 "memo_speedup_vs_app_call": args.url.is_none().then_some(memo_speedup),
                 "baseline_python3_p50_ms": base.p50,
                 "speedup_vs_python3": speedup,
