@@ -85,10 +85,6 @@ impl McpServer {
         self
     }
 
-    async fn published(&self, tenant: &str) -> Result<Vec<Arc<Skill>>, McpError> {
-        self.app.published(tenant).await.map_err(internal)
-    }
-
     async fn conformance_call(
         &self,
         name: &str,
@@ -162,14 +158,7 @@ impl ServerHandler for McpServer {
         // offset into that list. Only the page's skills become tools.
         let catalog = self.app.catalog(&tenant).await.map_err(internal)?;
         let total = fixed.len() + catalog.published_len();
-        let start = match request.and_then(|r| r.cursor) {
-            Some(c) => c
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n <= total)
-                .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None))?,
-            None => 0,
-        };
+        let start = parse_cursor(request, total)?;
         let end = (start + PAGE).min(total);
         let next = (end < total).then(|| end.to_string());
         let skills_from = start.saturating_sub(fixed.len());
@@ -259,22 +248,39 @@ impl ServerHandler for McpServer {
 
     async fn list_resources(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         let tenant = self.tenant(&context.extensions)?;
-        let mut list: Vec<_> = self
-            .published(&tenant)
-            .await?
-            .iter()
-            .flat_map(|s| resources::of(s))
-            .collect();
-        list.push(resources::learnings());
+        let mut fixed = vec![resources::learnings()];
         if self.conformance {
-            list.extend(conformance::resources());
+            fixed.extend(conformance::resources());
         }
+        // The fixed resources, then two per published skill, by name; a
+        // cursor is the offset into that list, as for tools.
+        let catalog = self.app.catalog(&tenant).await.map_err(internal)?;
+        let per_skill = 2;
+        let total = fixed.len() + per_skill * catalog.published_len();
+        let start = parse_cursor(request, total)?;
+        let end = (start + 2 * PAGE).min(total);
+        let next = (end < total).then(|| end.to_string());
+        let first = start.saturating_sub(fixed.len());
+        let last = end.saturating_sub(fixed.len());
+        let mut page: Vec<_> = fixed
+            .drain(start.min(fixed.len())..end.min(fixed.len()))
+            .collect();
+        page.extend(
+            catalog
+                .published()
+                .skip(first / per_skill)
+                .take((last - first).div_ceil(per_skill) + 1)
+                .flat_map(|s| resources::of(s))
+                .skip(first % per_skill)
+                .take(last - first),
+        );
         Ok(ListResourcesResult {
-            resources: list,
+            resources: page,
+            next_cursor: next,
             ..Default::default()
         })
     }
@@ -479,6 +485,18 @@ fn instructions(llm: &crate::llm::BackendInfo) -> String {
          run it with call_skill. Otherwise work it out with run_python (pass data through `inputs`), then call \
          crystallize: the steps become a verified tool you can call directly next time, in milliseconds. {model}"
     )
+}
+
+/// A page's start: the cursor (an offset we handed out), or 0.
+fn parse_cursor(request: Option<PaginatedRequestParams>, total: usize) -> Result<usize, McpError> {
+    match request.and_then(|r| r.cursor) {
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n <= total)
+            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None)),
+        None => Ok(0),
+    }
 }
 
 fn skill_tool(s: &Skill) -> Tool {

@@ -261,6 +261,18 @@ async def test_tools_list_pages_through_a_large_registry(server):
         assert len(names) == len(set(names)) == 68
         assert {f"add_{i:02d}" for i in range(60)} <= set(names)
 
+        uris, cursor, pages = [], None, 0
+        while True:
+            page = await client.list_resources(cursor=cursor)
+            pages += 1
+            uris += [str(r.uri) for r in page.resources]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        assert pages >= 2
+        assert len(uris) == len(set(uris)) == 121  # two per skill, and the learnings log
+        assert {f"skill://add_{i:02d}/source" for i in range(60)} <= set(uris)
+
 
 async def test_a_memoized_skill_says_so_in_meta_and_answers_the_same(server):
     """Opted in and deterministic: a repeated call is a cache hit, marked in
