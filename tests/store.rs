@@ -310,3 +310,43 @@ async fn every_write_to_a_tenants_skills_moves_its_catalog_revision(db: TestDb) 
         rev().await.unwrap()
     );
 }
+
+#[tokio::test]
+async fn every_write_to_skills_moves_the_sqlite_skills_signal_for_every_process() {
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let other = db.open().await; // another process on the same file
+    let before = store.skills_signal().expect("a SQLite file has a signal");
+    let m = manifest("inc", "x + 1");
+    put(&store, "a", &m).await;
+    let s1 = other.skills_signal().unwrap();
+    assert_ne!(s1, before, "a new skill");
+    put(&store, "a", &m).await;
+    assert_eq!(
+        other.skills_signal().unwrap(),
+        s1,
+        "the same content again changes nothing"
+    );
+    let current = store.latest("a", "inc").await.unwrap();
+    store
+        .set_status("a", "inc", &current.id, Status::Retired)
+        .await
+        .unwrap();
+    let s2 = other.skills_signal().unwrap();
+    assert_ne!(s2, s1, "a status change");
+    store.reset_tenant("a").await.unwrap();
+    assert_ne!(other.skills_signal().unwrap(), s2, "a reset");
+
+    let memory = SkillStore::in_memory().await.unwrap();
+    assert_eq!(
+        memory.skills_signal(),
+        None,
+        "nothing to share, nothing cached"
+    );
+    let pg = TestDb::postgres().await.open().await;
+    assert_eq!(
+        pg.skills_signal(),
+        None,
+        "PostgreSQL readers ask the database"
+    );
+}

@@ -13,6 +13,7 @@ mod errors;
 mod executions;
 mod fair;
 mod generate;
+mod heads;
 mod memo;
 mod metered;
 mod quotas;
@@ -61,6 +62,7 @@ pub struct App {
     verified: VerifiedSkills,
     catalogs: Arc<catalog::Catalogs>,
     memo: Arc<memo::Memo>,
+    heads: Arc<heads::Heads>,
     quota_cache: Arc<quotas::QuotaCache>,
     /// Events for other replicas, once relaying started.
     bus: Arc<bus::Bus>,
@@ -144,6 +146,7 @@ impl App {
             verified: VerifiedSkills::default(),
             catalogs: Arc::default(),
             memo: Arc::default(),
+            heads: Arc::default(),
             quota_cache: Arc::default(),
             bus: Arc::default(),
             origin: {

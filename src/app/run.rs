@@ -17,7 +17,7 @@ impl App {
     /// The newest version of `name`, published and verified, from the cache
     /// when its id is unchanged.
     async fn resolve(&self, tenant: &str, name: &str) -> Result<Arc<Verified>, RunError> {
-        let (id, status) = match self.store.head(tenant, name).await {
+        let (id, status) = match self.heads.get(&self.store, tenant, name).await {
             Ok(Some(head)) => head,
             Ok(None) => return Err(RunError::NotFound(name.to_owned())),
             Err(e) => return Err(RunError::Store(e)),

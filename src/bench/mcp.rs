@@ -233,7 +233,7 @@ async fn measure(
     if args.url.is_none() {
         print_row("app (store + sandbox)", &in_app);
         print_row("app, memoized hit", &memo_app);
-        print_row("  of which the head lookup", &heads);
+        print_row("store head query (uncached)", &heads);
         print_row("MCP tools/call, memo hit", &memo_mcp);
     }
     print_row("sandbox only", &direct);

@@ -201,6 +201,7 @@ impl SkillStore {
                     .fetch_one(&mut *tx)
                     .await?;
             tx.commit().await?;
+            self.skills_changed();
             Ok(ResetCounts {
                 skills,
                 traces,

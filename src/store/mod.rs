@@ -25,6 +25,7 @@ mod learnings;
 mod leases;
 mod practice;
 mod quotas;
+mod signal;
 mod skills;
 mod tenants;
 mod traces;
@@ -111,6 +112,8 @@ pub struct SkillStore {
     /// The server's URL (PostgreSQL), for connections outside the pool
     /// (`LISTEN`).
     url: Option<std::sync::Arc<str>>,
+    /// SQLite files: the sidecar of the skills signal (see `signal.rs`).
+    signal: Option<std::sync::Arc<Path>>,
 }
 
 /// Outcome of [`SkillStore::insert`].
@@ -164,7 +167,17 @@ impl SkillStore {
                 store.url = Some(url.into());
                 Ok(store)
             }
-            "sqlite" => Self::sqlite(options, 8).await,
+            "sqlite" => {
+                let file = url
+                    .parse::<SqliteConnectOptions>()
+                    .ok()
+                    .map(|o| o.get_filename().to_path_buf())
+                    .filter(|f| !f.as_os_str().is_empty() && f.as_os_str() != ":memory:")
+                    .filter(|_| !url.contains("mode=memory"));
+                let mut store = Self::sqlite(options, 8).await?;
+                store.signal = file.map(|f| std::sync::Arc::from(signal::sidecar(&f)));
+                Ok(store)
+            }
             other => Err(StoreError::Database(sqlx::Error::Configuration(
                 format!("unsupported database {other:?}: use postgres://... or sqlite://...")
                     .into(),
@@ -234,6 +247,7 @@ impl SkillStore {
             pool,
             backend,
             url: None,
+            signal: None,
         })
     }
 

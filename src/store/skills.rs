@@ -81,7 +81,8 @@ impl SkillStore {
         if let Some((head_id, version, head_status)) = &head
             && head_id == id.as_str()
         {
-            let outcome = if head_status == status.as_str() {
+            let changed = head_status != status.as_str();
+            let outcome = if !changed {
                 Inserted::Existing
             } else {
                 sqlx::query("UPDATE skill_versions SET status = $4 WHERE tenant = $1 AND name = $2 AND version = $3")
@@ -96,6 +97,9 @@ impl SkillStore {
             };
             let skill = version_in(&mut tx, tenant, &manifest.name, *version).await?;
             tx.commit().await?;
+            if changed {
+                self.skills_changed();
+            }
             return Ok(outcome(skill));
         }
         let seen_before =
@@ -140,6 +144,7 @@ impl SkillStore {
         bump_catalog(&mut *tx, tenant).await?;
         let skill = version_in(&mut tx, tenant, &manifest.name, version).await?;
         tx.commit().await?;
+        self.skills_changed();
         Ok(if seen_before {
             Inserted::Restored(skill)
         } else {
@@ -303,6 +308,7 @@ impl SkillStore {
         // first and the skills second can only pair new skills with an old
         // revision, which its next check corrects.
         bump_catalog(&self.pool, tenant).await?;
+        self.skills_changed();
         self.latest(tenant, name).await
     }
 
