@@ -38,6 +38,15 @@ fn manifest(name: &str, body: &str) -> SkillManifest {
     }
 }
 
+/// Retire the current version of `name`.
+async fn retire(store: &SkillStore, tenant: &str, name: &str) {
+    let current = store.latest(tenant, name).await.unwrap();
+    store
+        .set_status(tenant, name, &current.id, Status::Retired)
+        .await
+        .unwrap();
+}
+
 async fn put(store: &SkillStore, tenant: &str, m: &SkillManifest) -> Inserted {
     store
         .insert(
@@ -285,11 +294,7 @@ async fn every_write_to_a_tenants_skills_moves_its_catalog_revision(db: TestDb) 
         r1,
         "the same content again changes nothing"
     );
-    let current = store.latest("a", "inc").await.unwrap();
-    store
-        .set_status("a", "inc", &current.id, Status::Retired)
-        .await
-        .unwrap();
+    retire(&store, "a", "inc").await;
     let r2 = rev().await.unwrap();
     assert!(r2 > r1, "a status change");
     put(&store, "a", &m).await;
@@ -327,11 +332,7 @@ async fn every_write_to_skills_moves_the_sqlite_skills_signal_for_every_process(
         s1,
         "the same content again changes nothing"
     );
-    let current = store.latest("a", "inc").await.unwrap();
-    store
-        .set_status("a", "inc", &current.id, Status::Retired)
-        .await
-        .unwrap();
+    retire(&store, "a", "inc").await;
     let s2 = other.skills_signal().unwrap();
     assert_ne!(s2, s1, "a status change");
     store.reset_tenant("a").await.unwrap();

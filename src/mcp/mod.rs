@@ -154,25 +154,9 @@ impl ServerHandler for McpServer {
         if self.conformance {
             fixed.extend(conformance::tools());
         }
-        // The built-ins, then the published skills by name; a cursor is the
-        // offset into that list. Only the page's skills become tools.
+        // The built-ins, then the published skills by name.
         let catalog = self.app.catalog(&tenant).await.map_err(internal)?;
-        let total = fixed.len() + catalog.published_len();
-        let start = parse_cursor(request, total)?;
-        let end = (start + PAGE).min(total);
-        let next = (end < total).then(|| end.to_string());
-        let skills_from = start.saturating_sub(fixed.len());
-        let skills_to = end.saturating_sub(fixed.len());
-        let mut page: Vec<Tool> = fixed
-            .drain(start.min(fixed.len())..end.min(fixed.len()))
-            .collect();
-        page.extend(
-            catalog
-                .published()
-                .skip(skills_from)
-                .take(skills_to - skills_from)
-                .map(|s| skill_tool(s)),
-        );
+        let (page, next) = page(fixed, &catalog, PAGE, request, |s| [skill_tool(s)])?;
         // Honest cache hints (2026-07-28): the list changes whenever a skill
         // is published or retired, and differs per tenant, so it is never
         // fresh for long (changes are pushed to `subscriptions/listen`) and
@@ -256,28 +240,9 @@ impl ServerHandler for McpServer {
         if self.conformance {
             fixed.extend(conformance::resources());
         }
-        // The fixed resources, then two per published skill, by name; a
-        // cursor is the offset into that list, as for tools.
+        // The fixed resources, then two per published skill, by name.
         let catalog = self.app.catalog(&tenant).await.map_err(internal)?;
-        let per_skill = 2;
-        let total = fixed.len() + per_skill * catalog.published_len();
-        let start = parse_cursor(request, total)?;
-        let end = (start + 2 * PAGE).min(total);
-        let next = (end < total).then(|| end.to_string());
-        let first = start.saturating_sub(fixed.len());
-        let last = end.saturating_sub(fixed.len());
-        let mut page: Vec<_> = fixed
-            .drain(start.min(fixed.len())..end.min(fixed.len()))
-            .collect();
-        page.extend(
-            catalog
-                .published()
-                .skip(first / per_skill)
-                .take((last - first).div_ceil(per_skill) + 1)
-                .flat_map(|s| resources::of(s))
-                .skip(first % per_skill)
-                .take(last - first),
-        );
+        let (page, next) = page(fixed, &catalog, 2 * PAGE, request, resources::of)?;
         Ok(ListResourcesResult {
             resources: page,
             next_cursor: next,
@@ -487,16 +452,50 @@ fn instructions(llm: &crate::llm::BackendInfo) -> String {
     )
 }
 
-/// A page's start: the cursor (an offset we handed out), or 0.
-fn parse_cursor(request: Option<PaginatedRequestParams>, total: usize) -> Result<usize, McpError> {
-    match request.and_then(|r| r.cursor) {
+/// One page of a list made of `fixed`, then the items of each published
+/// skill in name order (`per_skill` gives a skill's items, always as many).
+/// A cursor is an offset into the whole list; only the page's skills are
+/// turned into items, so a page costs the same at 10 or 10,000 skills.
+fn page<T, I>(
+    mut fixed: Vec<T>,
+    catalog: &crate::app::Catalog,
+    size: usize,
+    request: Option<PaginatedRequestParams>,
+    per_skill: impl Fn(&Skill) -> I,
+) -> Result<(Vec<T>, Option<String>), McpError>
+where
+    I: IntoIterator<Item = T>,
+{
+    let each = catalog
+        .published()
+        .next()
+        .map_or(1, |s| per_skill(s).into_iter().count().max(1));
+    let total = fixed.len() + each * catalog.published_len();
+    let start = match request.and_then(|r| r.cursor) {
         Some(c) => c
             .parse::<usize>()
             .ok()
             .filter(|&n| n <= total)
-            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None)),
-        None => Ok(0),
-    }
+            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None))?,
+        None => 0,
+    };
+    let end = (start + size).min(total);
+    let next = (end < total).then(|| end.to_string());
+    let first = start.saturating_sub(fixed.len());
+    let last = end.saturating_sub(fixed.len());
+    let mut page: Vec<T> = fixed
+        .drain(start.min(fixed.len())..end.min(fixed.len()))
+        .collect();
+    page.extend(
+        catalog
+            .published()
+            .skip(first / each)
+            .take((last - first).div_ceil(each) + 1)
+            .flat_map(|s| per_skill(s))
+            .skip(first % each)
+            .take(last - first),
+    );
+    Ok((page, next))
 }
 
 fn skill_tool(s: &Skill) -> Tool {
