@@ -7,6 +7,7 @@ use crate::code::EngineCode;
 use crate::prelude::*;
 use crate::profiling_agent::ProfilingAgent;
 use crate::runtime::vm::CompiledModuleId;
+use crate::sync::OnceLock;
 use alloc::sync::Arc;
 use core::ops::Range;
 use core::str;
@@ -25,6 +26,14 @@ pub struct CompiledModule {
     index: Arc<CompiledFunctionsTable>,
     /// Sorted list, by function index, of names we have for this module.
     func_names: Vec<FunctionName>,
+    /// Per defined function, where its body and its array-to-wasm trampoline
+    /// are (an empty location when it has none), built on first use. Patched
+    /// in by AutoLearn: `ref.func` asks for both once per table element at
+    /// every instantiation, and for a dynamically linked module (CPython
+    /// has ~5,000 elements in an imported table, so its segment cannot be
+    /// precomputed) the general lookup below, two binary searches per key,
+    /// was a third of instantiating it.
+    defined_func_locs: OnceLock<Box<[(FunctionLoc, FunctionLoc)]>>,
 }
 
 impl CompiledModule {
@@ -58,6 +67,7 @@ impl CompiledModule {
             meta: info.meta,
             index,
             func_names: info.func_names,
+            defined_func_locs: OnceLock::new(),
         };
         ret.register_profiling(profiler)?;
 
@@ -167,9 +177,43 @@ impl CompiledModule {
 
     /// Gets the function location information for a given function index.
     pub fn func_loc(&self, key: FuncKey) -> &FunctionLoc {
-        self.index
-            .func_loc(key)
-            .expect("defined function should be present")
+        let dense = match key {
+            FuncKey::DefinedWasmFunction(m, i) if m == self.module_index() => {
+                self.defined_func_locs().get(i.as_u32() as usize).map(|(body, _)| body)
+            }
+            FuncKey::ArrayToWasmTrampoline(m, i) if m == self.module_index() => self
+                .defined_func_locs()
+                .get(i.as_u32() as usize)
+                .map(|(_, trampoline)| trampoline),
+            _ => None,
+        };
+        match dense {
+            Some(loc) if !loc.is_empty() => loc,
+            _ => self
+                .index
+                .func_loc(key)
+                .expect("defined function should be present"),
+        }
+    }
+
+    fn defined_func_locs(&self) -> &[(FunctionLoc, FunctionLoc)] {
+        self.defined_func_locs.get_or_init(|| {
+            let empty = FunctionLoc {
+                start: 0,
+                length: 0,
+            };
+            let module = self.module_index();
+            self.module
+                .defined_func_indices()
+                .map(|i| {
+                    let loc = |key| self.index.func_loc(key).copied().unwrap_or(empty);
+                    (
+                        loc(FuncKey::DefinedWasmFunction(module, i)),
+                        loc(FuncKey::ArrayToWasmTrampoline(module, i)),
+                    )
+                })
+                .collect()
+        })
     }
 
     /// Returns the original binary offset in the file that `index` was defined

@@ -144,6 +144,13 @@ pub struct Instance {
     /// cross-thread stuff used in `InstancePre`)
     store: Option<VMStoreRawPtr>,
 
+    /// Where the store's copy of this instance's code starts, found on the
+    /// first `ref.func`. Patched in by AutoLearn: the registry lookup (two
+    /// B-tree searches) on every `ref.func` was a tenth of instantiating
+    /// CPython, whose start-up fills ~5,000 table elements. The code stays
+    /// registered, at this address, for as long as the store lives.
+    store_text: Option<SendSyncPtr<u8>>,
+
     /// Additional context used by compiled wasm code. This field is last, and
     /// represents a dynamically-sized array that extends beyond the nominal
     /// end of the struct (similar to a flexible array member).
@@ -209,6 +216,7 @@ impl Instance {
             #[cfg(feature = "wmemcheck")]
             wmemcheck_state,
             store: None,
+            store_text: None,
             vmctx: OwnedVMContext::new(),
         })?;
 
@@ -960,32 +968,41 @@ impl Instance {
         // it's better for instantiation performance if we don't have to track
         // "is-initialized" state at all!
 
-        let module_with_code = ModuleWithCode::in_store(
-            registry,
-            self.runtime_module()
-                .expect("funcref impossible in fake module"),
-        )
-        .expect("module not in store");
-
-        let array_call =
-            VmPtr::from(NonNull::from(module_with_code.function(array_to_wasm_key)).cast());
-
-        let wasm_call = Some(VmPtr::from(
-            NonNull::new(
-                module_with_code
-                    .function(wasm_key)
-                    .as_ptr()
-                    .cast::<VMWasmCallFunction>()
-                    .cast_mut(),
+        let mut this = self;
+        let text = match this.store_text {
+            Some(text) => text.as_non_null(),
+            None => {
+                let module_with_code = ModuleWithCode::in_store(
+                    registry,
+                    this.runtime_module()
+                        .expect("funcref impossible in fake module"),
+                )
+                .expect("module not in store");
+                let text = NonNull::from(module_with_code.text()).cast::<u8>();
+                // SAFETY: only a cache is written, nothing pinned moves.
+                unsafe { this.as_mut().get_unchecked_mut().store_text = Some(text.into()) };
+                text
+            }
+        };
+        let compiled = this
+            .runtime_module()
+            .expect("funcref impossible in fake module")
+            .compiled_module();
+        // SAFETY: both ranges lie within the text section `text` starts.
+        let (array_call, wasm_call) = unsafe {
+            (
+                text.add(compiled.function_range(array_to_wasm_key).start),
+                text.add(compiled.function_range(wasm_key).start),
             )
-            .unwrap(),
-        ));
+        };
+        let array_call = VmPtr::from(array_call.cast());
+        let wasm_call = Some(VmPtr::from(wasm_call.cast::<VMWasmCallFunction>()));
 
-        let vmctx = VMOpaqueContext::from_vmcontext(self.vmctx()).into();
+        let vmctx = VMOpaqueContext::from_vmcontext(this.vmctx()).into();
 
         // SAFETY: the offset calculated here should be correct with
         // `self.offsets`
-        let func_ref_ptr = unsafe { self.vmctx_plus_offset_raw::<VMFuncRef>(vmctx_offset) };
+        let func_ref_ptr = unsafe { this.vmctx_plus_offset_raw::<VMFuncRef>(vmctx_offset) };
 
         // SAFETY: the `func_ref_ptr` should be valid as it's within our
         // `VMContext` area.
