@@ -2,7 +2,7 @@
 //! detection.
 
 use autolearn::skills::{Example, Kpis, Provenance, SkillManifest, Status};
-use autolearn::store::{Inserted, SkillStore, StoreError};
+use autolearn::store::{Inserted, Signal, SkillStore, StoreError};
 use serde_json::json;
 
 use crate::db::TestDb;
@@ -317,36 +317,77 @@ async fn every_write_to_a_tenants_skills_moves_its_catalog_revision(db: TestDb) 
 }
 
 #[tokio::test]
+async fn every_write_to_tenants_moves_the_sqlite_tenants_signal_and_only_it() {
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    let other = db.open().await; // another process on the same file
+    let skills = other.signal(Signal::Skills);
+    let before = other
+        .signal(Signal::Tenants)
+        .expect("a SQLite file has a signal");
+    store.create_tenant("acme").await.unwrap();
+    let s1 = other.signal(Signal::Tenants).unwrap();
+    assert_ne!(s1, before, "a new tenant and key");
+    assert!(store.create_tenant("acme").await.is_err());
+    assert_eq!(
+        other.signal(Signal::Tenants).unwrap(),
+        s1,
+        "a refused create"
+    );
+    let quotas = autolearn::quota::Quotas {
+        calls_per_minute: Some(5),
+        ..Default::default()
+    };
+    store.set_tenant_quotas("acme", &quotas).await.unwrap();
+    let s2 = other.signal(Signal::Tenants).unwrap();
+    assert_ne!(s2, s1, "new quotas");
+    store
+        .set_tenant_overrides("acme", &Default::default())
+        .await
+        .unwrap();
+    assert_ne!(other.signal(Signal::Tenants).unwrap(), s2, "new limits");
+    assert_eq!(
+        other.signal(Signal::Skills),
+        skills,
+        "the skills signal stays"
+    );
+    let pg = TestDb::postgres().await.open().await;
+    assert_eq!(pg.signal(Signal::Tenants), None);
+}
+
+#[tokio::test]
 async fn every_write_to_skills_moves_the_sqlite_skills_signal_for_every_process() {
     let db = TestDb::sqlite();
     let store = db.open().await;
     let other = db.open().await; // another process on the same file
-    let before = store.skills_signal().expect("a SQLite file has a signal");
+    let before = store
+        .signal(Signal::Skills)
+        .expect("a SQLite file has a signal");
     let m = manifest("inc", "x + 1");
     put(&store, "a", &m).await;
-    let s1 = other.skills_signal().unwrap();
+    let s1 = other.signal(Signal::Skills).unwrap();
     assert_ne!(s1, before, "a new skill");
     put(&store, "a", &m).await;
     assert_eq!(
-        other.skills_signal().unwrap(),
+        other.signal(Signal::Skills).unwrap(),
         s1,
         "the same content again changes nothing"
     );
     retire(&store, "a", "inc").await;
-    let s2 = other.skills_signal().unwrap();
+    let s2 = other.signal(Signal::Skills).unwrap();
     assert_ne!(s2, s1, "a status change");
     store.reset_tenant("a").await.unwrap();
-    assert_ne!(other.skills_signal().unwrap(), s2, "a reset");
+    assert_ne!(other.signal(Signal::Skills).unwrap(), s2, "a reset");
 
     let memory = SkillStore::in_memory().await.unwrap();
     assert_eq!(
-        memory.skills_signal(),
+        memory.signal(Signal::Skills),
         None,
         "nothing to share, nothing cached"
     );
     let pg = TestDb::postgres().await.open().await;
     assert_eq!(
-        pg.skills_signal(),
+        pg.signal(Signal::Skills),
         None,
         "PostgreSQL readers ask the database"
     );

@@ -11,11 +11,45 @@ use crate::db::{Backend, TestDb};
 
 crate::on_both_backends!(
     executions_are_kept_newest_first_and_reset_clears_them,
+    pruning_keeps_each_named_tenants_newest_executions_only,
     tenants_keys_limits_and_quotas_round_trip,
     practice_state_survives_and_budgets_never_go_negative,
     migrating_from_the_previous_schema_keeps_the_data,
     a_lease_has_one_holder_until_it_expires,
 );
+
+async fn pruning_keeps_each_named_tenants_newest_executions_only(db: TestDb) {
+    let store = db.open().await;
+    let batch: Vec<_> = (0..6)
+        .flat_map(|i| [execution("a", "inc", i), execution("b", "other", i)])
+        .chain((0..4).map(|i| execution("c", "third", i)))
+        .collect();
+    let seqs = store.insert_executions(&batch).await.unwrap();
+    store.prune_executions(&["a", "b"], 3).await.unwrap();
+    let kept = |t: &'static str| {
+        let store = store.clone();
+        async move {
+            let rows = store.executions(t, 0, 100).await.unwrap();
+            rows.iter().map(|r| r.seq).collect::<Vec<_>>()
+        }
+    };
+    let newest = |tenant: &str, n: usize| {
+        let mut mine: Vec<i64> = batch
+            .iter()
+            .zip(&seqs)
+            .filter(|(e, _)| e.tenant == tenant)
+            .map(|(_, s)| *s)
+            .rev()
+            .collect();
+        mine.truncate(n);
+        mine
+    };
+    assert_eq!(kept("a").await, newest("a", 3));
+    assert_eq!(kept("b").await, newest("b", 3));
+    assert_eq!(kept("c").await.len(), 4, "a tenant not named is left alone");
+    store.prune_executions(&["c"], 10).await.unwrap();
+    assert_eq!(kept("c").await.len(), 4, "under the cap nothing goes");
+}
 
 async fn a_lease_has_one_holder_until_it_expires(db: TestDb) {
     let (a, b) = (db.open().await, db.open().await);

@@ -1,5 +1,6 @@
 //! Who is calling: a bearer key names a tenant. Decided on every request
-//! from the tenants table as it is now: while no tenant exists, a server on
+//! from the tenants table as it is now (through the app's cache, which any
+//! write to it invalidates at once): while no tenant exists, a server on
 //! a loopback address serves everyone as the `local` tenant (so a fresh
 //! `make run` needs no setup); the moment one is created, every request
 //! needs a key.
@@ -35,10 +36,9 @@ pub(super) async fn require_tenant(
         .map(str::to_owned);
     let key = key.as_deref();
     let lookup = match key {
-        Some(key) => state.app.store.tenant_for_key(key).await,
+        Some(key) => state.app.tenant_for_key(key).await,
         None if state.loopback => state
             .app
-            .store
             .tenant_count()
             .await
             .map(|n| (n == 0).then(|| DEFAULT_TENANT.to_owned())),

@@ -4,18 +4,24 @@
 //! cannot keep up, rows are dropped and counted, never buffered without
 //! limit.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::activity::{Activity, TenantActivity};
-use crate::store::{Execution, SkillStore};
+use crate::store::{Execution, MAX_EXECUTIONS_PER_TENANT, SkillStore};
 
 /// Rows waiting to be written, at most.
 const QUEUE: usize = 4096;
 /// Rows per transaction, at most.
 const BATCH: usize = 256;
+/// Rows stored between two prunes of the tenants they belong to. A
+/// tenant's log may pass its cap by this many rows; in exchange the prune
+/// query, which walks the tenant's newest rows (10,000 of them once the log
+/// is full), runs once per this many calls instead of once per call.
+const PRUNE_EVERY: usize = 512;
 
 enum Job {
     Row(Box<Execution>),
@@ -79,6 +85,9 @@ async fn write(
     activity: tokio::sync::broadcast::Sender<TenantActivity>,
 ) {
     let mut jobs = Vec::with_capacity(BATCH);
+    // The first batch after a start prunes, so restarts do not skip it.
+    let mut since_prune = PRUNE_EVERY;
+    let mut to_prune = BTreeSet::new();
     while rx.recv_many(&mut jobs, BATCH).await > 0 {
         let mut rows = Vec::new();
         let mut flushes = Vec::new();
@@ -88,6 +97,8 @@ async fn write(
                 Job::Flush(done) => flushes.push(done),
             }
         }
+        since_prune += rows.len();
+        to_prune.extend(rows.iter().map(|r| r.tenant.clone()));
         match store.insert_executions(&rows).await {
             Ok(seqs) => {
                 for (mut row, seq) in rows.into_iter().zip(seqs) {
@@ -99,6 +110,19 @@ async fn write(
                 }
             }
             Err(e) => tracing::error!("storing {} execution rows: {e}", rows.len()),
+        }
+        if since_prune >= PRUNE_EVERY && !to_prune.is_empty() {
+            let tenants: Vec<&str> = to_prune.iter().map(String::as_str).collect();
+            match store
+                .prune_executions(&tenants, MAX_EXECUTIONS_PER_TENANT)
+                .await
+            {
+                Ok(()) => {
+                    to_prune.clear();
+                    since_prune = 0;
+                }
+                Err(e) => tracing::error!("pruning the execution log: {e}"),
+            }
         }
         for done in flushes {
             let _ = done.send(());

@@ -14,10 +14,12 @@ mod executions;
 mod fair;
 mod generate;
 mod heads;
+mod keys;
 mod memo;
 mod metered;
 mod quotas;
 mod run;
+mod signalled;
 mod traces;
 mod verified;
 
@@ -63,6 +65,7 @@ pub struct App {
     catalogs: Arc<catalog::Catalogs>,
     memo: Arc<memo::Memo>,
     heads: Arc<heads::Heads>,
+    keys: Arc<keys::Keys>,
     quota_cache: Arc<quotas::QuotaCache>,
     /// Events for other replicas, once relaying started.
     bus: Arc<bus::Bus>,
@@ -147,6 +150,7 @@ impl App {
             catalogs: Arc::default(),
             memo: Arc::default(),
             heads: Arc::default(),
+            keys: Arc::default(),
             quota_cache: Arc::default(),
             bus: Arc::default(),
             origin: {

@@ -1,18 +1,14 @@
-//! `autolearn bench mcp`: `tools/call` end to end over Streamable HTTP,
-//! through rmcp's own client, against two baselines from the same run: the
-//! sandbox alone (what MCP and HTTP add on top) and a native `python3`
-//! subprocess (what the agent would do without AutoLearn).
+//! `autolearn bench mcp`: `tools/call` end to end over Streamable HTTP, as
+//! a legacy session (rmcp's own client, SSE answers) and as stateless
+//! 2026-07-28 requests (plain JSON answers), against two baselines from the
+//! same run: the sandbox alone (what MCP and HTTP add on top) and a native
+//! `python3` subprocess (what the agent would do without AutoLearn).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use rmcp::ServiceExt;
-use rmcp::model::CallToolRequestParams;
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use super::caller::Caller;
 use super::{
     INPUT, Percentiles, SOURCE, print_header, print_row, python3_baseline, sandbox::run_sandboxed,
 };
@@ -36,7 +32,7 @@ pub struct McpBenchArgs {
     /// tools/call requests to time.
     #[arg(long, default_value_t = 1000)]
     pub calls: usize,
-    /// Clients (MCP sessions) calling at once.
+    /// Clients calling at once (each kind: sessions, then stateless).
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
     /// python3 subprocess calls for the baseline.
@@ -76,16 +72,8 @@ async fn measure(
     args: &McpBenchArgs,
     concurrency: usize,
 ) -> anyhow::Result<()> {
-    let mut clients = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        let mut config = StreamableHttpClientTransportConfig::with_uri(url);
-        config.auth_header = args.key.clone();
-        clients.push(Arc::new(
-            ().serve(StreamableHttpClientTransport::from_config(config))
-                .await
-                .with_context(|| format!("connecting to {url}"))?,
-        ));
-    }
+    let key = args.key.as_deref();
+    let setup = Caller::session(url, key).await?;
     let create = json!({
         "name": SKILL,
         "description": "Count words and name the most common one (benchmark workload).",
@@ -93,51 +81,160 @@ async fn measure(
         "entry": "summarize",
         "examples": [{"input": serde_json::from_str::<Value>(INPUT)?, "output": {"words": 12, "top": "the"}}],
     });
-    let created = clients[0]
-        .call_tool(
-            CallToolRequestParams::new("create_skill").with_arguments(object(create.clone())),
-        )
-        .await?;
-    anyhow::ensure!(
-        created.is_error != Some(true),
-        "could not create the benchmark skill: {:?}",
-        created.content
-    );
-
     let mut memo_create = create.clone();
     memo_create["name"] = json!(MEMO_SKILL);
     memo_create["memoize"] = json!(true);
-    let created = clients[0]
-        .call_tool(CallToolRequestParams::new("create_skill").with_arguments(object(memo_create)))
-        .await?;
-    anyhow::ensure!(
-        created.is_error != Some(true),
-        "could not create the memoized benchmark skill: {:?}",
-        created.content
-    );
+    for skill in [create, memo_create] {
+        let created = setup.call("create_skill", &object(skill)).await?;
+        anyhow::ensure!(
+            !created.is_error,
+            "could not create a benchmark skill: {}",
+            created.content
+        );
+    }
+    setup.close().await;
 
     let input = object(serde_json::from_str(INPUT)?);
-    let call = CallToolRequestParams::new(SKILL).with_arguments(input.clone());
-    for _ in 0..20 {
-        clients[0].call_tool(call.clone()).await?;
+    let mut sessions = Vec::with_capacity(concurrency);
+    let mut stateless = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        sessions.push(Caller::session(url, key).await?);
+        stateless.push(Caller::stateless(url, key)?);
     }
     let per_client = args.calls.max(concurrency).div_ceil(concurrency);
+    let session = timed_calls(&sessions, SKILL, &input, per_client).await?;
+    let plain = timed_calls(&stateless, SKILL, &input, per_client).await?;
+    // The memoized copy, one client of each kind: after its first call,
+    // every call is a hit, so HTTP and MCP are all that is left.
+    let memo_session = timed_calls(&sessions[..1], MEMO_SKILL, &input, 300).await?;
+    let memo_plain = timed_calls(&stateless[..1], MEMO_SKILL, &input, 300).await?;
+    for caller in [&sessions[0], &stateless[0]] {
+        let hit = caller.call(MEMO_SKILL, &input).await?;
+        anyhow::ensure!(hit.cache_hit, "no cache-hit marker in _meta");
+    }
+    for c in sessions.into_iter().chain(stateless) {
+        c.close().await;
+    }
+
+    let sandbox = app.sandbox.clone();
+    let (mut direct, _) =
+        tokio::task::spawn_blocking(move || run_sandboxed(&sandbox, 300, 1)).await??;
+    let direct = Percentiles::of(&mut direct);
+    // The layer in between: store lookup, hash check, schema validation and
+    // the hop off the I/O threads, without MCP or HTTP.
+    let local = args.url.is_none();
+    let input_value: Value = serde_json::from_str(INPUT)?;
+    let in_app = app_calls(app, SKILL, &input_value, if local { 300 } else { 0 }).await?;
+    let memo_app = app_calls(app, MEMO_SKILL, &input_value, if local { 300 } else { 0 }).await?;
+    let mut heads = Vec::with_capacity(300);
+    for _ in 0..300 {
+        let t0 = Instant::now();
+        app.store
+            .head(crate::skills::DEFAULT_TENANT, MEMO_SKILL)
+            .await?;
+        heads.push(t0.elapsed());
+    }
+    let heads = Percentiles::of(&mut heads);
+    let memo_speedup = if memo_app.p50 > 0.0 {
+        in_app.p50 / memo_app.p50
+    } else {
+        0.0
+    };
+    let n = args.baseline_calls.max(5);
+    let mut base = tokio::task::spawn_blocking(move || python3_baseline(n)).await??;
+    let base = Percentiles::of(&mut base);
+    let speedup = base.p50 / session.latency.p50;
+    let plain_speedup = base.p50 / plain.latency.p50;
+
+    let calls = session.calls;
+    println!("mcp bench: {calls} tools/call over Streamable HTTP, {concurrency} client(s), {url}");
+    print_header();
+    print_row("MCP session (SSE)", &session.latency);
+    print_row("MCP stateless (JSON)", &plain.latency);
+    if local {
+        print_row("app (store + sandbox)", &in_app);
+        print_row("app, memoized hit", &memo_app);
+        print_row("store head query (uncached)", &heads);
+    }
+    print_row("memo hit, MCP session", &memo_session.latency);
+    print_row("memo hit, MCP stateless", &memo_plain.latency);
+    print_row("sandbox only", &direct);
+    print_row("python3 subprocess", &base);
+    println!(
+        "  throughput {:.0} calls/s in sessions, {:.0} stateless; MCP adds {:.3} ms (session), {:.3} ms (stateless) at p50",
+        session.per_s,
+        plain.per_s,
+        session.latency.p50 - direct.p50,
+        plain.latency.p50 - direct.p50,
+    );
+    println!(
+        "  {speedup:.1}x (session), {plain_speedup:.1}x (stateless) faster than python3 at p50"
+    );
+    if local {
+        println!("  a memoized hit is {memo_speedup:.0}x faster than a sandboxed call in the app");
+    }
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "calls": calls,
+                "concurrency": concurrency,
+                "p50_ms": session.latency.p50,
+                "p95_ms": session.latency.p95,
+                "p99_ms": session.latency.p99,
+                "calls_per_s": session.per_s,
+                "stateless_p50_ms": plain.latency.p50,
+                "stateless_p95_ms": plain.latency.p95,
+                "stateless_p99_ms": plain.latency.p99,
+                "stateless_calls_per_s": plain.per_s,
+                "sandbox_p50_ms": direct.p50,
+                "app_p50_ms": local.then_some(in_app.p50),
+                "mcp_overhead_p50_ms": session.latency.p50 - direct.p50,
+                "stateless_overhead_p50_ms": plain.latency.p50 - direct.p50,
+                "memo_hit_app_p50_ms": local.then_some(memo_app.p50),
+                "memo_hit_mcp_p50_ms": memo_session.latency.p50,
+                "memo_hit_stateless_p50_ms": memo_plain.latency.p50,
+                "head_lookup_p50_ms": heads.p50,
+                "memo_speedup_vs_app_call": local.then_some(memo_speedup),
+                "baseline_python3_p50_ms": base.p50,
+                "speedup_vs_python3": speedup,
+                "stateless_speedup_vs_python3": plain_speedup,
+            })
+        );
+    }
+    Ok(())
+}
+
+/// Latency and throughput of `tools/call`s from several clients at once.
+struct Timed {
+    latency: Percentiles,
+    calls: usize,
+    per_s: f64,
+}
+
+/// `per_client` calls of `name` from each client at once, after 20
+/// untimed ones (the skill's first call compiles it).
+async fn timed_calls(
+    clients: &[Caller],
+    name: &'static str,
+    input: &Map<String, Value>,
+    per_client: usize,
+) -> anyhow::Result<Timed> {
+    for _ in 0..20 {
+        clients[0].call(name, input).await?;
+    }
     let started = Instant::now();
     let tasks: Vec<_> = clients
         .iter()
         .map(|c| {
-            let (client, call) = (c.clone(), call.clone());
+            let (client, input) = (c.clone(), input.clone());
             tokio::spawn(async move {
                 let mut samples = Vec::with_capacity(per_client);
                 for _ in 0..per_client {
                     let t0 = Instant::now();
-                    let r = client.call_tool(call.clone()).await?;
+                    let r = client.call(name, &input).await?;
                     samples.push(t0.elapsed());
-                    anyhow::ensure!(
-                        r.is_error != Some(true),
-                        "tools/call failed: {:?}",
-                        r.content
-                    );
+                    anyhow::ensure!(!r.is_error, "tools/call failed: {}", r.content);
                 }
                 anyhow::Ok(samples)
             })
@@ -149,130 +246,39 @@ async fn measure(
     }
     let wall = started.elapsed();
     let calls = samples.len();
-    let over_mcp = Percentiles::of(&mut samples);
-    let calls_per_s = calls as f64 / wall.as_secs_f64();
+    Ok(Timed {
+        latency: Percentiles::of(&mut samples),
+        calls,
+        per_s: calls as f64 / wall.as_secs_f64(),
+    })
+}
 
-    let sandbox = app.sandbox.clone();
-    let (mut direct, _) =
-        tokio::task::spawn_blocking(move || run_sandboxed(&sandbox, 300, 1)).await??;
-    let direct = Percentiles::of(&mut direct);
-    // The layer in between: store lookup, hash check, schema validation and
-    // the hop off the I/O threads, without MCP or HTTP.
-    let input_value: Value = serde_json::from_str(INPUT)?;
-    let mut in_app = Vec::with_capacity(300);
-    if args.url.is_none() {
-        for _ in 0..300 {
-            let t0 = Instant::now();
-            app.run_skill(
+/// `n` calls of `name` through the app, without MCP or HTTP (after one
+/// untimed call, which makes the memoized skill's next ones hits, and
+/// only its).
+async fn app_calls(app: &App, name: &str, input: &Value, n: usize) -> anyhow::Result<Percentiles> {
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..=n {
+        let t0 = Instant::now();
+        let r = app
+            .run_skill(
                 crate::skills::DEFAULT_TENANT,
-                SKILL,
-                &input_value,
+                name,
+                input,
                 Default::default(),
                 crate::sandbox::Determinism::Live,
             )
             .await?;
-            in_app.push(t0.elapsed());
-        }
-    }
-    let in_app = Percentiles::of(&mut in_app);
-    // The same call of the memoized copy: after its first call, a cache hit.
-    let mut memo_app = Vec::with_capacity(300);
-    let mut memo_mcp = Vec::with_capacity(300);
-    if args.url.is_none() {
-        for i in 0..301 {
-            let t0 = Instant::now();
-            let r = app
-                .run_skill(
-                    crate::skills::DEFAULT_TENANT,
-                    MEMO_SKILL,
-                    &input_value,
-                    Default::default(),
-                    crate::sandbox::Determinism::Live,
-                )
-                .await?;
-            if i > 0 {
-                anyhow::ensure!(r.cached, "the memoized skill's repeated call was not a hit");
-                memo_app.push(t0.elapsed());
-            }
-        }
-        let memo_call = CallToolRequestParams::new(MEMO_SKILL).with_arguments(input.clone());
-        for _ in 0..300 {
-            let t0 = Instant::now();
-            let r = clients[0].call_tool(memo_call.clone()).await?;
-            memo_mcp.push(t0.elapsed());
+        if i > 0 {
+            samples.push(t0.elapsed());
             anyhow::ensure!(
-                r.meta.as_ref().and_then(|m| m.get("autolearn/cache")) == Some(&json!("hit")),
-                "no cache-hit marker in _meta"
+                r.cached == (name == MEMO_SKILL),
+                "{name}: a repeated call was {}a memo hit",
+                if r.cached { "" } else { "not " }
             );
         }
     }
-    let mut heads = Vec::with_capacity(300);
-    for _ in 0..300 {
-        let t0 = Instant::now();
-        app.store
-            .head(crate::skills::DEFAULT_TENANT, MEMO_SKILL)
-            .await?;
-        heads.push(t0.elapsed());
-    }
-    let heads = Percentiles::of(&mut heads);
-    let memo_app = Percentiles::of(&mut memo_app);
-    let memo_mcp = Percentiles::of(&mut memo_mcp);
-    let memo_speedup = if memo_app.p50 > 0.0 {
-        in_app.p50 / memo_app.p50
-    } else {
-        0.0
-    };
-    let n = args.baseline_calls.max(5);
-    let mut base = tokio::task::spawn_blocking(move || python3_baseline(n)).await??;
-    let base = Percentiles::of(&mut base);
-    let speedup = base.p50 / over_mcp.p50;
-
-    println!("mcp bench: {calls} tools/call over Streamable HTTP, {concurrency} client(s), {url}");
-    print_header();
-    print_row("MCP tools/call (HTTP)", &over_mcp);
-    if args.url.is_none() {
-        print_row("app (store + sandbox)", &in_app);
-        print_row("app, memoized hit", &memo_app);
-        print_row("store head query (uncached)", &heads);
-        print_row("MCP tools/call, memo hit", &memo_mcp);
-    }
-    print_row("sandbox only", &direct);
-    print_row("python3 subprocess", &base);
-    println!(
-        "  throughput {calls_per_s:.0} calls/s; MCP adds {:.3} ms at p50; {speedup:.1}x faster than python3",
-        over_mcp.p50 - direct.p50
-    );
-    if args.url.is_none() {
-        println!("  a memoized hit is {memo_speedup:.0}x faster than a sandboxed call in the app");
-    }
-    if args.json {
-        println!(
-            "{}",
-            json!({
-                "calls": calls,
-                "concurrency": concurrency,
-                "p50_ms": over_mcp.p50,
-                "p95_ms": over_mcp.p95,
-                "p99_ms": over_mcp.p99,
-                "calls_per_s": calls_per_s,
-                "sandbox_p50_ms": direct.p50,
-                "app_p50_ms": args.url.is_none().then_some(in_app.p50),
-                "mcp_overhead_p50_ms": over_mcp.p50 - direct.p50,
-                "memo_hit_app_p50_ms": args.url.is_none().then_some(memo_app.p50),
-                "memo_hit_mcp_p50_ms": args.url.is_none().then_some(memo_mcp.p50),
-                "head_lookup_p50_ms": heads.p50,
-                "memo_speedup_vs_app_call": args.url.is_none().then_some(memo_speedup),
-                "baseline_python3_p50_ms": base.p50,
-                "speedup_vs_python3": speedup,
-            })
-        );
-    }
-    for c in clients {
-        if let Ok(c) = Arc::try_unwrap(c) {
-            let _ = c.cancel().await;
-        }
-    }
-    Ok(())
+    Ok(Percentiles::of(&mut samples))
 }
 
 fn object(v: Value) -> serde_json::Map<String, Value> {

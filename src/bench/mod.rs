@@ -4,6 +4,7 @@
 //! what a tool without AutoLearn would spawn; or, for isolation, the same
 //! tenant's latency with nobody attacking.
 
+mod caller;
 mod demo;
 mod isolation;
 pub mod learn;

@@ -5,9 +5,10 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{SkillStore, StoreError, retry_busy};
+use super::{Signal, SkillStore, StoreError, retry_busy};
 
-/// Rows kept per tenant; older ones are pruned as new ones arrive.
+/// Rows kept per tenant; older ones are pruned as new ones arrive (every
+/// few hundred rows, so a log may briefly hold a few hundred more).
 pub const MAX_EXECUTIONS_PER_TENANT: i64 = 10_000;
 
 /// One skill call.
@@ -69,8 +70,7 @@ fn clamp(n: u64) -> i64 {
 }
 
 impl SkillStore {
-    /// Store a batch of executions in one transaction, then prune each
-    /// tenant in it to [`MAX_EXECUTIONS_PER_TENANT`]. Returns their `seq`s.
+    /// Store a batch of executions in one transaction. Returns their `seq`s.
     pub async fn insert_executions(&self, batch: &[Execution]) -> Result<Vec<i64>, StoreError> {
         if batch.is_empty() {
             return Ok(Vec::new());
@@ -97,21 +97,30 @@ impl SkillStore {
                 .await?;
                 seqs.push(seq);
             }
-            let mut tenants: Vec<&str> = batch.iter().map(|e| e.tenant.as_str()).collect();
-            tenants.sort_unstable();
-            tenants.dedup();
+            tx.commit().await?;
+            Ok(seqs)
+        })
+        .await
+    }
+
+    /// Keep only the newest `keep` executions of each of `tenants`. The
+    /// query walks a tenant's `keep` newest rows, so writers call it every
+    /// few hundred rows, not per row.
+    pub async fn prune_executions(&self, tenants: &[&str], keep: i64) -> Result<(), StoreError> {
+        retry_busy(|| async {
+            let mut tx = self.pool().begin().await?;
             for tenant in tenants {
                 sqlx::query(
                     "DELETE FROM executions WHERE tenant = $1 AND seq <= \
                      (SELECT seq FROM executions WHERE tenant = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)",
                 )
                 .bind(tenant)
-                .bind(MAX_EXECUTIONS_PER_TENANT)
+                .bind(keep)
                 .execute(&mut *tx)
                 .await?;
             }
             tx.commit().await?;
-            Ok(seqs)
+            Ok(())
         })
         .await
     }
@@ -201,7 +210,7 @@ impl SkillStore {
                     .fetch_one(&mut *tx)
                     .await?;
             tx.commit().await?;
-            self.skills_changed();
+            self.changed(Signal::Skills);
             Ok(ResetCounts {
                 skills,
                 traces,

@@ -35,6 +35,7 @@ pub use executions::{Execution, MAX_EXECUTIONS_PER_TENANT, ResetCounts};
 pub use learnings::{BrokenChain, Learning};
 pub use practice::{ProjectRow, StepRow};
 pub use quotas::CallGrant;
+pub use signal::Signal;
 pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
 
 /// A store failure.
@@ -112,8 +113,8 @@ pub struct SkillStore {
     /// The server's URL (PostgreSQL), for connections outside the pool
     /// (`LISTEN`).
     url: Option<std::sync::Arc<str>>,
-    /// SQLite files: the sidecar of the skills signal (see `signal.rs`).
-    signal: Option<std::sync::Arc<Path>>,
+    /// SQLite files: the sidecars of the change signals (see `signal.rs`).
+    signals: Option<std::sync::Arc<signal::Sidecars>>,
 }
 
 /// Outcome of [`SkillStore::insert`].
@@ -175,7 +176,7 @@ impl SkillStore {
                     .filter(|f| !f.as_os_str().is_empty() && f.as_os_str() != ":memory:")
                     .filter(|_| !url.contains("mode=memory"));
                 let mut store = Self::sqlite(options, 8).await?;
-                store.signal = file.map(|f| std::sync::Arc::from(signal::sidecar(&f)));
+                store.signals = file.map(|f| std::sync::Arc::new(signal::Sidecars::of(&f)));
                 Ok(store)
             }
             other => Err(StoreError::Database(sqlx::Error::Configuration(
@@ -247,7 +248,7 @@ impl SkillStore {
             pool,
             backend,
             url: None,
-            signal: None,
+            signals: None,
         })
     }
 

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use tracing::instrument;
 
-use super::{Inserted, SkillStore, StoreError, retry_busy};
+use super::{Inserted, Signal, SkillStore, StoreError, retry_busy};
 use crate::skills::{Kpis, Provenance, Skill, SkillId, SkillManifest, Status};
 
 impl SkillStore {
@@ -98,7 +98,7 @@ impl SkillStore {
             let skill = version_in(&mut tx, tenant, &manifest.name, *version).await?;
             tx.commit().await?;
             if changed {
-                self.skills_changed();
+                self.changed(Signal::Skills);
             }
             return Ok(outcome(skill));
         }
@@ -144,7 +144,7 @@ impl SkillStore {
         bump_catalog(&mut *tx, tenant).await?;
         let skill = version_in(&mut tx, tenant, &manifest.name, version).await?;
         tx.commit().await?;
-        self.skills_changed();
+        self.changed(Signal::Skills);
         Ok(if seen_before {
             Inserted::Restored(skill)
         } else {
@@ -308,7 +308,7 @@ impl SkillStore {
         // first and the skills second can only pair new skills with an old
         // revision, which its next check corrects.
         bump_catalog(&self.pool, tenant).await?;
-        self.skills_changed();
+        self.changed(Signal::Skills);
         self.latest(tenant, name).await
     }
 

@@ -5,7 +5,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use tracing::instrument;
 
-use super::{SkillStore, StoreError};
+use super::{Signal, SkillStore, StoreError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -39,6 +39,7 @@ impl SkillStore {
                 "tenant {name:?} already exists"
             )));
         }
+        self.changed(Signal::Tenants);
         Ok(key)
     }
 
@@ -125,6 +126,7 @@ impl SkillStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NoTenant(name.to_owned()));
         }
+        self.changed(Signal::Tenants);
         Ok(())
     }
 }
