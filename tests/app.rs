@@ -35,6 +35,17 @@ async fn app(db: &std::path::Path) -> App {
     App::new(SkillStore::open(db).await.unwrap(), Arc::new(sandbox))
 }
 
+/// An app on a new database in `dir` (its path returned too, for a second
+/// handle), with `inc` (x + 1) published.
+async fn app_with_inc(dir: &std::path::Path) -> (std::path::PathBuf, App) {
+    let db = dir.join("autolearn.db");
+    let app = app(&db).await;
+    app.add_skill("local", inc(1), Provenance::Authored)
+        .await
+        .unwrap();
+    (db, app)
+}
+
 async fn call(app: &App) -> Result<serde_json::Value, RunError> {
     app.run_skill(
         "local",
@@ -50,11 +61,7 @@ async fn call(app: &App) -> Result<serde_json::Value, RunError> {
 #[tokio::test]
 async fn new_versions_retirements_and_outside_writes_are_seen_at_once() {
     let dir = crate::util::data_dir();
-    let db = dir.path().join("autolearn.db");
-    let app = app(&db).await;
-    app.add_skill("local", inc(1), Provenance::Authored)
-        .await
-        .unwrap();
+    let (db, app) = app_with_inc(dir.path()).await;
     assert_eq!(call(&app).await.unwrap(), json!(2));
     assert_eq!(call(&app).await.unwrap(), json!(2), "cached path");
 
@@ -115,11 +122,7 @@ async fn input_is_checked_against_the_schema_before_it_runs() {
 #[tokio::test]
 async fn the_cached_catalog_sees_outside_writes_at_once() {
     let dir = crate::util::data_dir();
-    let db = dir.path().join("autolearn.db");
-    let app = app(&db).await;
-    app.add_skill("local", inc(1), Provenance::Authored)
-        .await
-        .unwrap();
+    let (db, app) = app_with_inc(dir.path()).await;
     let names = |skills: Vec<Arc<autolearn::skills::Skill>>| {
         skills
             .iter()
@@ -219,11 +222,7 @@ async fn a_memoized_skill_answers_a_repeated_call_without_running_it() {
 #[tokio::test]
 async fn memoization_is_off_by_default_and_for_skills_not_proven_deterministic() {
     let dir = crate::util::data_dir();
-    let db = dir.path().join("autolearn.db");
-    let app = app(&db).await;
-    app.add_skill("local", inc(1), Provenance::Authored)
-        .await
-        .unwrap();
+    let (db, app) = app_with_inc(dir.path()).await;
     run_inc(&app, json!({"x": 1})).await;
     assert!(!run_inc(&app, json!({"x": 1})).await.cached, "not opted in");
 

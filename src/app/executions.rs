@@ -19,9 +19,9 @@ const QUEUE: usize = 4096;
 const BATCH: usize = 256;
 /// Rows stored between two prunes of the tenants they belong to. A
 /// tenant's log may pass its cap by fewer than this plus [`BATCH`] rows; in
-/// exchange the prune
-/// query, which walks the tenant's newest rows (10,000 of them once the log
-/// is full), runs once per this many calls instead of once per call.
+/// exchange the prune query, which walks the tenant's newest rows (10,000
+/// of them once the log is full), runs once per this many calls instead of
+/// once per call.
 const PRUNE_EVERY: usize = 512;
 
 enum Job {

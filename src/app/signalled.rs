@@ -74,3 +74,63 @@ impl<K: Hash + Eq, V: Clone> Signalled<K, V> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Gets `key` through `cache`, counting the loads; the value is the
+    /// load's number, kept unless it is `None`-like (odd keys are "unknown").
+    async fn get(
+        cache: &Signalled<u32, Option<usize>>,
+        store: &SkillStore,
+        loads: &AtomicUsize,
+        key: u32,
+    ) -> Option<usize> {
+        let load = async || {
+            let n = loads.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok::<_, ()>((key % 2 == 0).then_some(n))
+        };
+        cache.get(store, key, load, Option::is_some).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn unknown_values_are_never_kept_and_a_flood_of_them_evicts_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SkillStore::open(&dir.path().join("autolearn.db"))
+            .await
+            .unwrap();
+        let cache = Signalled::new(Signal::Tenants, 4);
+        let loads = AtomicUsize::new(0);
+        let known = get(&cache, &store, &loads, 0).await;
+        for key in (1..10_001).step_by(2) {
+            assert_eq!(get(&cache, &store, &loads, key).await, None);
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 5_001, "each guess loads");
+        assert_eq!(cache.lock().len(), 1, "no guess was kept");
+        assert_eq!(get(&cache, &store, &loads, 0).await, known, "still cached");
+        assert_eq!(loads.load(Ordering::SeqCst), 5_001);
+    }
+
+    #[tokio::test]
+    async fn entries_are_bounded_and_a_write_reloads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SkillStore::open(&dir.path().join("autolearn.db"))
+            .await
+            .unwrap();
+        let cache = Signalled::new(Signal::Tenants, 4);
+        let loads = AtomicUsize::new(0);
+        for key in (0..20).step_by(2) {
+            get(&cache, &store, &loads, key).await;
+        }
+        assert_eq!(cache.lock().len(), 4, "least recently used out first");
+        let before = get(&cache, &store, &loads, 18).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 10, "a hit");
+        store.create_tenant("t").await.unwrap(); // moves the tenants signal
+        assert_ne!(get(&cache, &store, &loads, 18).await, before, "reloaded");
+        assert_eq!(loads.load(Ordering::SeqCst), 11);
+    }
+}

@@ -8,6 +8,7 @@ and that while (and after) the attack runs, /healthz and another tenant's
 """
 
 import concurrent.futures
+import secrets
 import signal
 import socket
 import time
@@ -265,6 +266,31 @@ def test_creating_the_first_tenant_locks_an_open_server_at_once(data_dir):
         assert Session(s.url, key).status == 200
     finally:
         assert s.stop() == 0
+
+
+def test_a_flood_of_guessed_keys_is_refused_and_serves_others_promptly(host):
+    """Every request resolves its bearer key; guesses are never served,
+    never kept (so they cannot push real keys out of the cache), and cost
+    the bystander nothing noticeable. Oversized keys are refused too."""
+    real = host.key("bystander")
+
+    def attack(i):
+        for j in range(60):
+            guess = real[:-8] + secrets.token_hex(4) if j % 3 == 0 else "alk_" + secrets.token_hex(32)
+            if j == 59:
+                guess = "x" * 8_000
+            # A refused request's connection is closed: each gets its own.
+            with httpx2.Client(timeout=30) as h:
+                r = h.post(host.url, json=initialize(), headers={**HEADERS, "Authorization": f"Bearer {guess}"})
+            assert r.status_code == 401, (guess[:20], r.status_code)
+            assert len(r.content) < SMALL
+        return i
+
+    _, outcomes = during(host, attack, n=6)
+    assert sorted(outcomes) == list(range(6))
+    # The real keys still work, at once.
+    assert Session(host.url, real).status == 200
+    assert Session(host.url, host.key("late_comer")).status == 200
 
 
 # --- 5. One tenant cannot starve the others ---------------------------------
