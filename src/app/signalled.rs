@@ -92,7 +92,7 @@ mod tests {
     ) -> Option<usize> {
         let load = async || {
             let n = loads.fetch_add(1, Ordering::SeqCst) + 1;
-            Ok::<_, ()>((key % 2 == 0).then_some(n))
+            Ok::<_, ()>(key.is_multiple_of(2).then_some(n))
         };
         cache.get(store, key, load, Option::is_some).await.unwrap()
     }
