@@ -97,14 +97,28 @@ mod tests {
         cache.get(store, key, load, Option::is_some).await.unwrap()
     }
 
-    #[tokio::test]
-    async fn unknown_values_are_never_kept_and_a_flood_of_them_evicts_nothing() {
+    /// A SQLite file (so the store has signals), a cache of 4, a counter.
+    async fn fixture() -> (
+        tempfile::TempDir,
+        SkillStore,
+        Signalled<u32, Option<usize>>,
+        AtomicUsize,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let store = SkillStore::open(&dir.path().join("autolearn.db"))
             .await
             .unwrap();
-        let cache = Signalled::new(Signal::Tenants, 4);
-        let loads = AtomicUsize::new(0);
+        (
+            dir,
+            store,
+            Signalled::new(Signal::Tenants, 4),
+            AtomicUsize::new(0),
+        )
+    }
+
+    #[tokio::test]
+    async fn unknown_values_are_never_kept_and_a_flood_of_them_evicts_nothing() {
+        let (_dir, store, cache, loads) = fixture().await;
         let known = get(&cache, &store, &loads, 0).await;
         for key in (1..10_001).step_by(2) {
             assert_eq!(get(&cache, &store, &loads, key).await, None);
@@ -117,12 +131,7 @@ mod tests {
 
     #[tokio::test]
     async fn entries_are_bounded_and_a_write_reloads_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SkillStore::open(&dir.path().join("autolearn.db"))
-            .await
-            .unwrap();
-        let cache = Signalled::new(Signal::Tenants, 4);
-        let loads = AtomicUsize::new(0);
+        let (_dir, store, cache, loads) = fixture().await;
         for key in (0..20).step_by(2) {
             get(&cache, &store, &loads, key).await;
         }
