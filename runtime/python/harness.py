@@ -275,50 +275,152 @@ def _clean(text):
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _fault(exc, name):
-    """Classify an exception and render a traceback limited to skill frames."""
-    filename = _skill_filename(name)
-    if isinstance(exc, SyntaxError):
-        kind = FaultKind.SYNTAX
-    elif isinstance(exc, _MissingEntry):
-        kind = FaultKind.MISSING_ENTRY
-    elif isinstance(exc, _BadInput):
-        kind = FaultKind.BAD_INPUT
-    elif isinstance(exc, _BadOutput):
-        kind = FaultKind.BAD_OUTPUT
-    elif isinstance(exc, MemoryError):
-        kind = FaultKind.MEMORY
-    elif isinstance(exc, RecursionError):
-        kind = FaultKind.RECURSION
-    elif isinstance(exc, SystemExit):
-        kind = FaultKind.EXIT
-    elif isinstance(exc, (SandboxImportError, ModuleNotFoundError)):
-        kind = FaultKind.FORBIDDEN_IMPORT
-    else:
-        kind = FaultKind.EXCEPTION
+def _safe_text(obj, render=repr):
+    """`render(obj)` as a plain str, or a placeholder when that raises.
 
+    An exception's `__str__`, `__repr__`, its notes or its class's name are
+    the skill's code: they may raise anything (`SystemExit` included), loop,
+    or return a str subclass whose own methods raise. None of that may turn
+    the skill's fault into a crash of the harness that reports it.
+    """
+    try:
+        text = render(obj)
+        if issubclass(type(text), str):
+            return str.__add__("", text)  # a plain str, whatever the subclass
+    except BaseException:  # noqa: BLE001 - the skill's code, whatever it raises
+        pass
+    return f"<unprintable {_type_name(obj)} object>"
+
+
+def _type_name(obj):
+    """The C-level name of obj's type: a metaclass cannot fake or break it."""
+    try:
+        return type.__dict__["__name__"].__get__(type(obj))
+    except BaseException:  # noqa: BLE001 - never expected, never fatal
+        return "object"
+
+
+def _kind_of(exc):
+    """Classify by the real type (`issubclass` on `type(exc)`, never
+    `isinstance`, which consults a `__class__` the skill may have faked)."""
+    cls = type(exc)
+    for base, kind in (
+        (SyntaxError, FaultKind.SYNTAX),
+        (_MissingEntry, FaultKind.MISSING_ENTRY),
+        (_BadInput, FaultKind.BAD_INPUT),
+        (_BadOutput, FaultKind.BAD_OUTPUT),
+        (MemoryError, FaultKind.MEMORY),
+        (RecursionError, FaultKind.RECURSION),
+        (SystemExit, FaultKind.EXIT),
+        (SandboxImportError, FaultKind.FORBIDDEN_IMPORT),
+        (ModuleNotFoundError, FaultKind.FORBIDDEN_IMPORT),
+    ):
+        if issubclass(cls, base):
+            return kind
+    return FaultKind.EXCEPTION
+
+
+# BaseException's own slots, read around any property a subclass defines.
+_TRACEBACK = BaseException.__dict__["__traceback__"]
+_CAUSE = BaseException.__dict__["__cause__"]
+_CONTEXT = BaseException.__dict__["__context__"]
+_SUPPRESS = BaseException.__dict__["__suppress_context__"]
+# Chained exceptions shown, at most: a skill can chain a hundred thousand.
+_MAX_CHAIN = 8
+# What a fault's formatting detached from it, kept alive until the instance
+# is discarded (see _format_chain).
+_KEEP = []
+_CAUSED = "\nThe above exception was the direct cause of the following exception:\n\n"
+_DURING = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def _skill_frames(tb, filename):
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    return tb
+
+
+def _format_chain(exc, tb, filename):
+    """The traceback as Python prints it, cause and context included, but at
+    most _MAX_CHAIN links, each limited to the skill's own frames, and read
+    through BaseException's slots (a loop or a property cannot trap it)."""
+    links = [(exc, tb, "")]
+    seen = {id(exc)}
+    while len(links) < _MAX_CHAIN:
+        e = links[-1][0]
+        cause = _CAUSE.__get__(e)
+        if cause is not None:
+            nxt, sep = cause, _CAUSED
+        elif not _SUPPRESS.__get__(e) and _CONTEXT.__get__(e) is not None:
+            nxt, sep = _CONTEXT.__get__(e), _DURING
+        else:
+            break
+        if id(nxt) in seen:
+            break
+        seen.add(id(nxt))
+        links.append((nxt, _skill_frames(_TRACEBACK.__get__(nxt), filename), sep))
+    # The links are known now. traceback walks a whole chain whatever
+    # `chain` says, so each link is cut loose first (the exceptions die with
+    # this call; nothing reads their links after this). What they linked to
+    # is kept, never freed: the instance is discarded after the call anyway,
+    # and freeing a chain of a hundred thousand recurses that deep.
+    for e, _, _ in links:
+        _KEEP.append((_CAUSE.__get__(e), _CONTEXT.__get__(e)))
+        _CAUSE.__set__(e, None)
+        _CONTEXT.__set__(e, None)
+    parts = []
+    for e, t, sep in reversed(links):
+        text = "".join(traceback.format_exception(type(e), e, t, chain=False))
+        if type(text) is not str:
+            raise TypeError("not a str")
+        parts.append(text)
+        if sep:
+            parts.append(sep)
+    return "".join(parts)
+
+
+def _fault(exc, name):
+    """Classify an exception and render a traceback limited to skill frames.
+
+    Total: whatever the exception does while being formatted, the answer is
+    a Fault of the skill's own kind, bounded, with no frame of the harness.
+    """
+    kind = _kind_of(exc)
+    error_type = _type_name(exc)
     if kind == FaultKind.MEMORY:
         # Formatting needs memory the skill may have used up.
         return Fault(kind, "MemoryError", "the skill ran out of memory", "", 0)
-    _register_sources()
+    try:
+        return _described_fault(exc, name, kind, error_type)
+    except BaseException:  # noqa: BLE001 - formatting must never mask the fault
+        return Fault(kind, error_type, "(the exception could not be formatted)", "", 0)
 
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
-        tb = tb.tb_next
+
+def _described_fault(exc, name, kind, error_type):
+    _KEEP.append(exc)  # never freed here (see _format_chain)
+    filename = _skill_filename(name)
+    _register_sources()
+    tb = _skill_frames(_TRACEBACK.__get__(exc), filename)
     line = 0
     t = tb
     while t is not None:
         if t.tb_frame.f_code.co_filename == filename:
             line = t.tb_lineno
         t = t.tb_next
-    if isinstance(exc, SyntaxError) and exc.filename == filename:
-        line = exc.lineno or 0
+    if kind == FaultKind.SYNTAX:
+        where = SyntaxError.__dict__["filename"].__get__(exc)
+        lineno = SyntaxError.__dict__["lineno"].__get__(exc)
+        if type(where) is str and where == filename and type(lineno) is int:
+            line = lineno
     try:
-        text = "".join(traceback.format_exception(type(exc), exc, tb))
-    except Exception:  # pragma: no cover - formatting must never mask the fault
-        text = f"{type(exc).__name__}: {exc}"
-    message = str(exc) if not isinstance(exc, SystemExit) else f"sys.exit({exc.code!r})"
-    return Fault(kind, type(exc).__name__, _clean(message), _clean(text), line)
+        text = _format_chain(exc, tb, filename)
+    except BaseException:  # noqa: BLE001 - a hostile __str__, notes, cause chain
+        text = f"{error_type}: {_safe_text(exc, str)}"
+    if kind == FaultKind.EXIT:
+        message = f"sys.exit({_safe_text(SystemExit.__dict__['code'].__get__(exc))})"
+    else:
+        message = _safe_text(exc, str)
+    return Fault(kind, error_type, _clean(message), _clean(text), line)
 
 
 def _compile(name, source):
@@ -375,11 +477,13 @@ def _bound_values(namespace, names):
     bound, budget = {}, _BOUND_TOTAL_BYTES
     for k in names:
         v = namespace[k]
-        if callable(v) or type(v).__name__ == "module":
+        if _type_name(v) == "module":
             continue
         try:
+            if callable(v):
+                continue
             text = _to_json(v)
-        except _BadOutput:
+        except BaseException:  # noqa: BLE001 - a value that cannot be shown is not shown
             continue
         if len(text) > _BOUND_VALUE_BYTES or len(text) > budget:
             continue
@@ -585,7 +689,7 @@ def _test(name, source, entry, cases_json, deps=()):
             try:
                 output = _json_loads(_to_json(_call(fn, case.get("input", {}))))
             except BaseException as e:  # noqa: BLE001 - every failure is a test result
-                if isinstance(e, MemoryError):
+                if issubclass(type(e), MemoryError):
                     raise
                 results.append({"ok": False, "error": _fault_json(e, name)})
                 continue

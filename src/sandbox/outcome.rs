@@ -140,7 +140,20 @@ pub(super) fn classify_trap(
             limit_bytes: limits.memory_bytes,
         };
     }
-    CallError::Crash(truncate(&text, MAX_MESSAGE_BYTES))
+    // The full text (a wasm backtrace of the runtime's internals, and what
+    // the guest printed as it died) is for the operator's log; the caller
+    // gets what trapped, on one line.
+    tracing::warn!(
+        "sandbox crash: {}; guest stderr: {}",
+        truncate(&text, 8 * MAX_MESSAGE_BYTES),
+        truncate(&lossy(stderr), MAX_MESSAGE_BYTES)
+    );
+    let what = match e.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => e.root_cause().to_string(),
+    };
+    let first = what.lines().next().unwrap_or("the guest stopped");
+    CallError::Crash(truncate(first, MAX_MESSAGE_BYTES))
 }
 
 pub(super) fn guest_fault(f: bindings::Fault) -> GuestFault {
