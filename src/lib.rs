@@ -15,6 +15,8 @@
 //! - [`config`]: where data lives, and the defaults.
 //! - [`limits`]: the host's bounds on work driven by untrusted data.
 //! - [`text`]: bounded messages and quotes.
+//! - [`lru`]: caches shared by tenants, bounded per tenant and in all.
+//! - [`slots`]: places shared by tenants (feeds, chats), with a share each.
 //! - [`search`]: BM25 ranking of skills for `search_skills`.
 //! - [`trace`]: what an agent did: `run_python` steps (pure model).
 //! - [`agent`]: the consumer agent: a skill if one fits, else `run_python`
@@ -33,6 +35,7 @@ pub mod config;
 pub mod learn;
 pub mod limits;
 pub mod llm;
+pub mod lru;
 pub mod mcp;
 pub mod metrics;
 pub mod practice;
@@ -40,6 +43,7 @@ pub mod quota;
 pub mod sandbox;
 pub mod search;
 pub mod skills;
+pub mod slots;
 pub mod store;
 pub mod text;
 pub mod trace;

@@ -242,3 +242,36 @@ async fn memoization_is_off_by_default_and_for_skills_not_proven_deterministic()
     run_inc(&app, json!({"x": 1})).await;
     assert!(!run_inc(&app, json!({"x": 1})).await.cached);
 }
+
+#[tokio::test]
+async fn no_tenant_hits_or_sees_another_tenants_memo() {
+    // Two tenants publish the same memoizable skill (the same content
+    // hash). A call by one must not be a hit for the other: that would
+    // tell the other that someone already sent exactly this input.
+    let dir = crate::util::data_dir();
+    let app = app(&dir.path().join("autolearn.db")).await;
+    let mut m = inc(1);
+    m.memoize = true;
+    for tenant in ["alice", "mallory"] {
+        app.add_skill(tenant, m.clone(), Provenance::Authored)
+            .await
+            .unwrap();
+    }
+    let run = async |tenant: &str| {
+        app.run_skill(
+            tenant,
+            "inc",
+            &json!({"x": 41}),
+            ResourceLimits::default(),
+            Determinism::Live,
+        )
+        .await
+        .unwrap()
+    };
+    assert!(!run("alice").await.cached);
+    assert!(run("alice").await.cached, "alice's own repeat is a hit");
+    let probe = run("mallory").await;
+    assert!(!probe.cached, "alice's entry is not mallory's");
+    assert_eq!(probe.value, json!(42));
+    assert!(run("mallory").await.cached);
+}

@@ -163,6 +163,7 @@ impl App {
             .unwrap_or_default();
         let counts = self.store.reset_tenant(tenant).await?;
         self.verified.forget_tenant(tenant);
+        self.memo.forget_tenant(tenant);
         self.learn(tenant, "reset", "*", serde_json::json!(counts))
             .await;
         for name in &names {

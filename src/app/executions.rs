@@ -2,11 +2,12 @@
 //! background task stores them in batches, so a call never waits on the
 //! database for its log row. The queue is bounded: when the database
 //! cannot keep up, rows are dropped and counted, never buffered without
-//! limit.
+//! limit. It is bounded per tenant too ([`TENANT_QUEUE`]): a flood of calls
+//! by one tenant drops that tenant's rows, never another's.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -15,6 +16,8 @@ use crate::store::{Execution, MAX_EXECUTIONS_PER_TENANT, SkillStore};
 
 /// Rows waiting to be written, at most.
 const QUEUE: usize = 4096;
+/// Rows of one tenant waiting to be written, at most.
+pub(crate) const TENANT_QUEUE: usize = QUEUE / 4;
 /// Rows per transaction, at most.
 const BATCH: usize = 256;
 /// Rows stored between two prunes of the tenants they belong to. A
@@ -34,6 +37,40 @@ enum Job {
 pub(crate) struct ExecutionLog {
     queue: Arc<OnceLock<mpsc::Sender<Job>>>,
     dropped: Arc<AtomicU64>,
+    /// Rows queued, by tenant.
+    queued: Queued,
+}
+
+/// Rows queued, by tenant; each is counted when queued and uncounted when
+/// the writer takes it.
+#[derive(Clone, Default)]
+struct Queued(Arc<Mutex<HashMap<String, usize>>>);
+
+impl Queued {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Count a row of `tenant`, unless it has its share queued already.
+    fn take(&self, tenant: &str) -> bool {
+        let mut q = self.lock();
+        let n = q.entry(tenant.to_owned()).or_default();
+        if *n >= TENANT_QUEUE {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn give_back(&self, tenant: &str) {
+        let mut q = self.lock();
+        if let Some(n) = q.get_mut(tenant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                q.remove(tenant);
+            }
+        }
+    }
 }
 
 impl ExecutionLog {
@@ -44,7 +81,12 @@ impl ExecutionLog {
     ) -> &mpsc::Sender<Job> {
         self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(write(rx, store.clone(), activity.clone()));
+            tokio::spawn(write(
+                rx,
+                store.clone(),
+                activity.clone(),
+                self.queued.clone(),
+            ));
             tx
         })
     }
@@ -56,11 +98,19 @@ impl ExecutionLog {
         store: &SkillStore,
         activity: &tokio::sync::broadcast::Sender<TenantActivity>,
     ) {
-        if self
-            .sender(store, activity)
-            .try_send(Job::Row(Box::new(row)))
-            .is_err()
-        {
+        let tenant = row.tenant.clone();
+        let queued = self.queued.take(&tenant)
+            && match self
+                .sender(store, activity)
+                .try_send(Job::Row(Box::new(row)))
+            {
+                Ok(()) => true,
+                Err(_) => {
+                    self.queued.give_back(&tenant);
+                    false
+                }
+            };
+        if !queued {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
                 tracing::warn!("execution log queue full: {n} rows dropped so far");
@@ -84,6 +134,7 @@ async fn write(
     mut rx: mpsc::Receiver<Job>,
     store: SkillStore,
     activity: tokio::sync::broadcast::Sender<TenantActivity>,
+    queued: Queued,
 ) {
     let mut jobs = Vec::with_capacity(BATCH);
     // The first batch after a start prunes, so restarts do not skip it.
@@ -94,7 +145,10 @@ async fn write(
         let mut flushes = Vec::new();
         for job in jobs.drain(..) {
             match job {
-                Job::Row(r) => rows.push(*r),
+                Job::Row(r) => {
+                    queued.give_back(&r.tenant);
+                    rows.push(*r);
+                }
                 Job::Flush(done) => flushes.push(done),
             }
         }
@@ -128,5 +182,27 @@ async fn write(
         for done in flushes {
             let _ = done.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_tenant_at_its_share_leaves_room_for_others() {
+        let q = Queued::default();
+        for _ in 0..TENANT_QUEUE {
+            assert!(q.take("flood"));
+        }
+        assert!(!q.take("flood"), "the flooder's rows are dropped");
+        assert!(q.take("calm"), "another tenant's row still queues");
+        q.give_back("flood");
+        assert!(q.take("flood"), "a written row frees a place");
+        for _ in 0..TENANT_QUEUE {
+            q.give_back("flood");
+        }
+        q.give_back("calm");
+        assert!(q.lock().is_empty(), "counts of drained tenants are dropped");
     }
 }

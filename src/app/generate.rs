@@ -236,9 +236,9 @@ impl App {
             .dependencies(tenant, &g.manifest)
             .await
             .map_err(AddError::from)?;
-        let sandbox = self.sandbox.clone();
+        let (sandbox, scope) = (self.sandbox.clone(), tenant.to_owned());
         let m = g.manifest.clone();
-        let verification = off_io(async move { verify(&sandbox, &m, &deps, &call).await })
+        let verification = off_io(async move { verify(&sandbox, &scope, &m, &deps, &call).await })
             .await
             .map_err(|e| GenerateSkillError::Invalid(format!("verifier failed: {e}")))?;
         drop(admission);

@@ -1,26 +1,34 @@
 //! Memoized calls of pure skills. A skill whose author opted in
 //! (`SkillManifest::memoize`) and whose KPIs say it is deterministic (three
 //! runs with fresh entropy and the real clock agreed) has its successful
-//! results cached by (skill id, canonical input) in one LRU shared by the
-//! process. A hit answers without the sandbox, the quota or the tenant's
-//! admission share: it uses none of them. A changed skill has a new id, so
-//! its old entries are never hit again and age out. Off by default.
+//! results cached by (tenant, skill id, canonical input). A hit answers
+//! without the sandbox, the quota or the tenant's admission share: it uses
+//! none of them. A changed skill has a new id, so its old entries are never
+//! hit again and age out. Off by default.
 //!
-//! Bounded: at most [`MAX_ENTRIES`] results and [`MAX_BYTES`] of result
-//! and output text in all; a result over [`MAX_RESULT_BYTES`] is not kept.
+//! Each tenant has its own entries ([`crate::lru`]): two tenants who
+//! publish the same skill and call it with the same input each pay for
+//! their first call, so neither the `_meta` hit marker nor the timing tells
+//! one that the other made that call; and one tenant's flood evicts only
+//! its own entries. Bounded: [`BOUNDS`] (a result over 256 KiB is not kept).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use hashlink::LruCache;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::lru::{Bounds, PartitionedLru};
 use crate::sandbox::RunOutput;
 use crate::skills::Skill;
 
-const MAX_ENTRIES: usize = 10_000;
-const MAX_BYTES: usize = 64 << 20;
-const MAX_RESULT_BYTES: usize = 256 << 10;
+/// Results kept: 10,000 and 64 MiB in all; a quarter of each per tenant.
+pub(super) const BOUNDS: Bounds = Bounds {
+    entries: 10_000,
+    bytes: 64 << 20,
+    partition_entries: 2_500,
+    partition_bytes: 16 << 20,
+    entry_bytes: 256 << 10,
+};
 
 /// A result kept for reuse.
 pub(super) struct Memoized {
@@ -35,23 +43,11 @@ impl Memoized {
 }
 
 /// The process's memo.
-pub(super) struct Memo {
-    inner: Mutex<Inner>,
-}
-
-struct Inner {
-    entries: LruCache<[u8; 32], Arc<Memoized>>,
-    bytes: usize,
-}
+pub(super) struct Memo(PartitionedLru<[u8; 32], Arc<Memoized>>);
 
 impl Default for Memo {
     fn default() -> Self {
-        Self {
-            inner: Mutex::new(Inner {
-                entries: LruCache::new(MAX_ENTRIES),
-                bytes: 0,
-            }),
-        }
+        Self(PartitionedLru::new(BOUNDS))
     }
 }
 
@@ -98,30 +94,18 @@ fn canonical(v: &Value, h: &mut Sha256) {
 }
 
 impl Memo {
-    pub fn get(&self, key: &[u8; 32]) -> Option<Arc<Memoized>> {
-        self.lock().entries.get(key).cloned()
+    pub fn get(&self, tenant: &str, key: &[u8; 32]) -> Option<Arc<Memoized>> {
+        self.0.get(tenant, key)
     }
 
-    pub fn put(&self, key: [u8; 32], hit: Memoized) {
+    pub fn put(&self, tenant: &str, key: [u8; 32], hit: Memoized) {
         let size = hit.bytes();
-        if size > MAX_RESULT_BYTES {
-            return;
-        }
-        let mut inner = self.lock();
-        inner.bytes += size;
-        if let Some(old) = inner.entries.insert(key, Arc::new(hit)) {
-            inner.bytes -= old.bytes();
-        }
-        while inner.bytes > MAX_BYTES {
-            match inner.entries.remove_lru() {
-                Some((_, old)) => inner.bytes -= old.bytes(),
-                None => break,
-            }
-        }
+        self.0.put(tenant, key, Arc::new(hit), size);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    /// Forget `tenant`'s results (its skills were reset or removed).
+    pub fn forget_tenant(&self, tenant: &str) {
+        self.0.remove_partition(tenant);
     }
 }
 

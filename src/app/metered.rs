@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::App;
+use super::turns::ModelTurns;
 use crate::llm::{BackendInfo, ChatFuture, ChatManyFuture, ChatModel, ChatRequest, Llm};
 use crate::metrics::Metrics;
 
@@ -14,6 +15,9 @@ struct Metered {
     inner: Llm,
     metrics: Arc<Metrics>,
     tenant: String,
+    /// Fair turns at the configured model (none for a client's own model,
+    /// reached through sampling).
+    turns: Option<Arc<ModelTurns>>,
 }
 
 impl ChatModel for Metered {
@@ -23,6 +27,7 @@ impl ChatModel for Metered {
 
     fn chat(&self, request: ChatRequest) -> ChatFuture<'_> {
         Box::pin(async move {
+            let _turn = self.turn().await;
             let r = self.inner.chat(request).await;
             if let Ok(r) = &r {
                 self.count(r);
@@ -33,6 +38,7 @@ impl ChatModel for Metered {
 
     fn chat_many(&self, request: ChatRequest, temperatures: Vec<f32>) -> ChatManyFuture<'_> {
         Box::pin(async move {
+            let _turn = self.turn().await;
             let answers = self.inner.chat_many(request, temperatures).await;
             for r in answers.iter().flatten() {
                 self.count(r);
@@ -43,6 +49,13 @@ impl ChatModel for Metered {
 }
 
 impl Metered {
+    async fn turn(&self) -> Option<super::turns::Turn> {
+        match &self.turns {
+            Some(turns) => turns.turn(&self.tenant).await,
+            None => None,
+        }
+    }
+
     fn count(&self, r: &crate::llm::ChatResponse) {
         self.metrics.llm_tokens(
             &self.tenant,
@@ -55,7 +68,12 @@ impl Metered {
 impl App {
     /// The configured model, its tokens counted for `tenant`.
     pub fn llm_for(&self, tenant: &str) -> Llm {
-        self.metered(self.llm.clone(), tenant)
+        Arc::new(Metered {
+            inner: self.llm.clone(),
+            metrics: self.metrics.clone(),
+            tenant: tenant.to_owned(),
+            turns: Some(self.turns.clone()),
+        })
     }
 
     /// `llm` (the configured one, or an MCP client's), its tokens counted
@@ -65,6 +83,17 @@ impl App {
             inner: llm,
             metrics: self.metrics.clone(),
             tenant: tenant.to_owned(),
+            turns: None,
         })
+    }
+}
+
+/// Fair turns for `llm`: the embedded model decodes one request at a time;
+/// a remote endpoint is asked at most 16 at once by this process, 4 of them
+/// one tenant's.
+pub(super) fn turns_for(llm: &Llm) -> ModelTurns {
+    match llm.info().backend.as_str() {
+        "local" => ModelTurns::new(1, 1),
+        _ => ModelTurns::new(16, 4),
     }
 }

@@ -91,7 +91,7 @@ impl App {
         check_input_size(input, &tenant_limits)?;
         let verified = self.resolve(tenant, name).await?;
         let memo_key = memo::memoizable(&verified.skill).then(|| memo::key(&verified.skill, input));
-        if let Some(hit) = memo_key.as_ref().and_then(|k| self.memo.get(k)) {
+        if let Some(hit) = memo_key.as_ref().and_then(|k| self.memo.get(tenant, k)) {
             return Ok(RunResult {
                 skill: verified.skill.clone(),
                 output: hit.output.clone(),
@@ -104,7 +104,7 @@ impl App {
 
         let allowed_fuel = limits.fuel;
         let sandbox = self.sandbox.clone();
-        let (job, input) = (verified.clone(), input.clone());
+        let (job, input, scope) = (verified.clone(), input.clone(), tenant.to_owned());
         let output = off_io(async move {
             // Validation is host work on untrusted data: it runs here, off
             // the I/O threads, inside the tenant's share, and its time
@@ -124,7 +124,9 @@ impl App {
                 source: &m.source,
                 entry: &m.entry,
             };
-            let output = sandbox.run(code, &input_json, &limits, determinism).await?;
+            let output = sandbox
+                .run_in(&scope, code, &input_json, &limits, determinism)
+                .await?;
             let value: serde_json::Value = serde_json::from_str(&output.json)
                 .map_err(|e| CallError::Host(format!("guest returned invalid JSON: {e}")))?;
             if let Some(schema) = &job.output {
@@ -168,6 +170,7 @@ impl App {
         };
         if let Some(key) = memo_key {
             self.memo.put(
+                tenant,
                 key,
                 memo::Memoized {
                     output: output.clone(),

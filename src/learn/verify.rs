@@ -40,10 +40,13 @@ impl Verification {
 }
 
 /// Verify `manifest` in `sandbox`, each call under `limits`, with `deps`
-/// (the closure of its pinned prerequisites) importable. CPU-bound between
+/// (the closure of its pinned prerequisites) importable. Its code is
+/// compiled into `scope`'s part of the code cache (the tenant it is
+/// verified for), so that tenant's first call finds it. CPU-bound between
 /// awaits: servers should run it off their I/O threads.
 pub async fn verify(
     sandbox: &Sandbox,
+    scope: &str,
     manifest: &SkillManifest,
     deps: &[Dependency],
     limits: &ResourceLimits,
@@ -99,7 +102,13 @@ pub async fn verify(
     let mut passed = 0u32;
     for (i, ex) in manifest.examples.iter().enumerate() {
         let outcome = sandbox
-            .run(code, &ex.input.to_string(), limits, Determinism::Seeded(0))
+            .run_in(
+                scope,
+                code,
+                &ex.input.to_string(),
+                limits,
+                Determinism::Seeded(0),
+            )
             .await;
         match outcome {
             Ok(out) => {
@@ -139,7 +148,13 @@ pub async fn verify(
         let mut seen = Vec::new();
         for _ in 0..3 {
             let out = sandbox
-                .run(code, &ex.input.to_string(), limits, Determinism::Live)
+                .run_in(
+                    scope,
+                    code,
+                    &ex.input.to_string(),
+                    limits,
+                    Determinism::Live,
+                )
                 .await
                 .map(|o| o.json)
                 .map_err(|e| e.kind());

@@ -9,35 +9,33 @@
 //! bound to the artifact (marshal's format is CPython's), which is why the
 //! cache lives in the `Sandbox` that owns the artifact, in memory only.
 
-use std::sync::{Arc, Mutex};
+//!
+//! Partitioned by scope (the tenant a call runs for; [`crate::lru`]): one
+//! tenant's flood of distinct skills evicts only its own code objects, and
+//! no tenant can time whether another already compiled a given source.
 
-use hashlink::LruCache;
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
-/// Most entries kept; a code object of a small skill is a few KiB.
-const MAX_ENTRIES: usize = 4096;
-/// Most bytes kept in all.
-const MAX_BYTES: usize = 64 << 20;
+use crate::lru::{Bounds, PartitionedLru};
 
-/// (skill name, source) → its marshalled code object, least recently used
-/// evicted first.
-pub struct CodeCache {
-    inner: Mutex<Inner>,
-}
+/// A code object of a small skill is a few KiB: 4,096 and 64 MiB in all,
+/// a quarter of each per scope, and no one module over a sixteenth.
+const BOUNDS: Bounds = Bounds {
+    entries: 4096,
+    bytes: 64 << 20,
+    partition_entries: 1024,
+    partition_bytes: 16 << 20,
+    entry_bytes: 4 << 20,
+};
 
-struct Inner {
-    entries: LruCache<[u8; 32], Arc<[u8]>>,
-    bytes: usize,
-}
+/// (scope, skill name, source) → its marshalled code object.
+pub struct CodeCache(PartitionedLru<[u8; 32], Arc<[u8]>>);
 
 impl CodeCache {
     pub fn new() -> Self {
-        Self {
-            inner: Mutex::new(Inner {
-                entries: LruCache::new(MAX_ENTRIES),
-                bytes: 0,
-            }),
-        }
+        Self(PartitionedLru::new(BOUNDS))
     }
 
     /// The key: the name is part of it because the code object carries the
@@ -50,36 +48,13 @@ impl CodeCache {
         h.finalize().into()
     }
 
-    pub fn get(&self, key: &[u8; 32]) -> Option<Arc<[u8]>> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.entries.get(key).cloned()
+    pub fn get(&self, scope: &str, key: &[u8; 32]) -> Option<Arc<[u8]>> {
+        self.0.get(scope, key)
     }
 
-    pub fn insert(&self, key: [u8; 32], code: Arc<[u8]>) {
-        if code.len() > MAX_BYTES / 4 {
-            return; // one giant module must not flush everyone else's
-        }
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.bytes += code.len();
-        if let Some(old) = inner.entries.insert(key, code) {
-            inner.bytes -= old.len();
-        }
-        while inner.bytes > MAX_BYTES || inner.entries.len() > MAX_ENTRIES {
-            match inner.entries.remove_lru() {
-                Some((_, old)) => inner.bytes -= old.len(),
-                None => break,
-            }
-        }
-    }
-
-    /// Entries held.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entries
-            .len()
+    pub fn insert(&self, scope: &str, key: [u8; 32], code: Arc<[u8]>) {
+        let size = code.len();
+        self.0.put(scope, key, code, size);
     }
 }
 
@@ -94,18 +69,19 @@ mod tests {
     }
 
     #[test]
-    fn bytes_are_bounded_and_least_recent_goes_first() {
+    fn scopes_are_apart_and_bounded() {
         let cache = CodeCache::new();
-        let big: Arc<[u8]> = vec![0u8; MAX_BYTES / 4].into();
-        for i in 0..4u8 {
-            cache.insert([i; 32], big.clone());
+        let code: Arc<[u8]> = vec![0u8; 1024].into();
+        cache.insert("a", [1; 32], code.clone());
+        assert!(cache.get("b", &[1; 32]).is_none(), "another scope's entry");
+        for i in 0..5_000u16 {
+            let mut key = [0u8; 32];
+            key[..2].copy_from_slice(&i.to_le_bytes());
+            cache.insert("flood", key, code.clone());
         }
-        assert!(cache.get(&[0; 32]).is_some()); // 0 is now the most recent
-        cache.insert([9; 32], big.clone());
-        assert!(cache.get(&[1; 32]).is_none(), "1 was the least recent");
-        assert!(cache.get(&[0; 32]).is_some());
-        assert_eq!(cache.len(), 4);
-        cache.insert([10; 32], vec![0u8; MAX_BYTES / 4 + 1].into());
-        assert!(cache.get(&[10; 32]).is_none(), "too big to keep");
+        assert_eq!(cache.0.len(Some("flood")), BOUNDS.partition_entries);
+        assert!(cache.get("a", &[1; 32]).is_some(), "kept");
+        cache.insert("a", [2; 32], vec![0u8; BOUNDS.entry_bytes + 1].into());
+        assert!(cache.get("a", &[2; 32]).is_none(), "too big to keep");
     }
 }

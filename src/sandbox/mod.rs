@@ -245,8 +245,22 @@ impl Sandbox {
         limits: &ResourceLimits,
         determinism: Determinism,
     ) -> Result<RunOutput, CallError> {
+        self.run_in("", code, input_json, limits, determinism).await
+    }
+
+    /// [`Sandbox::run`] with its compiled code kept in `scope`'s part of the
+    /// code cache (the tenant it runs for; see `compiled.rs`), so that
+    /// callers of one scope neither evict nor observe another's.
+    pub async fn run_in(
+        &self,
+        scope: &str,
+        code: SkillCode<'_>,
+        input_json: &str,
+        limits: &ResourceLimits,
+        determinism: Determinism,
+    ) -> Result<RunOutput, CallError> {
         let started = Instant::now();
-        let (compiled, compile_fuel) = self.compiled(code, limits).await?;
+        let (compiled, compile_fuel) = self.compiled(scope, code, limits).await?;
         let remaining = ResourceLimits {
             fuel: limits.fuel.saturating_sub(compile_fuel).max(1),
             deadline: limits.deadline.saturating_sub(started.elapsed()),
@@ -284,11 +298,12 @@ impl Sandbox {
     /// instance of its own (returning the fuel that took).
     async fn compiled(
         &self,
+        scope: &str,
         code: SkillCode<'_>,
         limits: &ResourceLimits,
     ) -> Result<(std::sync::Arc<[u8]>, u64), CallError> {
         let key = CodeCache::key(code.name, code.source);
-        if let Some(compiled) = self.code.get(&key) {
+        if let Some(compiled) = self.code.get(scope, &key) {
             return Ok((compiled, 0));
         }
         let (result, call) = self
@@ -298,7 +313,7 @@ impl Sandbox {
             .await?;
         let compiled: std::sync::Arc<[u8]> =
             result.map_err(|f| CallError::Guest(guest_fault(f)))?.into();
-        self.code.insert(key, compiled.clone());
+        self.code.insert(scope, key, compiled.clone());
         Ok((compiled, call.fuel_used))
     }
 

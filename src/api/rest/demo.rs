@@ -2,8 +2,7 @@
 //! examples, the MCP view of the server, a chat with the consumer agent
 //! (its steps stream over `/api/events`), and reset.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -17,11 +16,14 @@ use super::{error, internal, parse};
 use crate::agent::{AgentOptions, AgentStep, Host};
 use crate::app::{Activity, App};
 use crate::mcp::TenantId;
+use crate::slots::{Full, Slot, TenantSlots};
 
 /// The smart examples, embedded at build time.
 const EXAMPLES: &str = include_str!("../../../examples/demo/examples.json");
 /// Chats one tenant may run at once.
 const MAX_CHATS: usize = 2;
+/// Chats the process runs at once, whoever's.
+const TOTAL_CHATS: usize = 16;
 /// Longest prompt, in bytes.
 const MAX_PROMPT_BYTES: usize = 256 * 1024;
 
@@ -81,32 +83,9 @@ struct ChatBody {
     prompt: String,
 }
 
-/// Running chats per tenant.
-static CHATS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Mutex::default);
-
-/// A place among the tenant's running chats, given back on drop.
-struct ChatSlot(String);
-
-impl ChatSlot {
-    fn take(tenant: &str) -> Option<Self> {
-        let mut chats = CHATS.lock().unwrap_or_else(|p| p.into_inner());
-        let n = chats.entry(tenant.to_owned()).or_default();
-        if *n >= MAX_CHATS {
-            return None;
-        }
-        *n += 1;
-        Some(Self(tenant.to_owned()))
-    }
-}
-
-impl Drop for ChatSlot {
-    fn drop(&mut self) {
-        let mut chats = CHATS.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = chats.get_mut(&self.0) {
-            *n = n.saturating_sub(1);
-        }
-    }
-}
+/// Chats running in the process: [`MAX_CHATS`] per tenant, and a bound in
+/// all (each holds the model's turns and sandbox calls while it runs).
+static CHATS: LazyLock<TenantSlots> = LazyLock::new(|| TenantSlots::new(TOTAL_CHATS, MAX_CHATS));
 
 /// `POST /api/agent {"prompt"}`: start a chat with the consumer agent,
 /// which talks MCP to this server as the caller's tenant. Answers 202 with
@@ -135,24 +114,27 @@ pub(super) async fn agent(
             "the chat needs a language model: run `autolearn model fetch` (or `make run`, which does), or set OPENAI_API_KEY / OPENAI_BASE_URL, and restart".into(),
         );
     }
-    let Some(slot) = ChatSlot::take(&tenant) else {
-        let mut r = error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "busy",
-            format!("{MAX_CHATS} chats are running already; wait for one to end"),
-        );
-        r.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("5"),
-        );
-        return r;
+    let slot = match CHATS.take(&tenant) {
+        Ok(slot) => slot,
+        Err(full) => {
+            let message = match full {
+                Full::Tenant(n) => format!("{n} chats are running already; wait for one to end"),
+                _ => "the server runs as many chats as it can; try again shortly".to_owned(),
+            };
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", message);
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+            return r;
+        }
     };
     let chat = format!("chat-{}", hex::encode(rand::random::<[u8; 6]>()));
     tokio::spawn(run_chat(app, tenant, chat.clone(), body.prompt, slot));
     (StatusCode::ACCEPTED, Json(json!({"chat": chat}))).into_response()
 }
 
-async fn run_chat(app: App, tenant: String, chat: String, prompt: String, _slot: ChatSlot) {
+async fn run_chat(app: App, tenant: String, chat: String, prompt: String, _slot: Slot) {
     let notifier = app.clone();
     let (who, id) = (tenant.clone(), chat.clone());
     let options = AgentOptions {
