@@ -13,6 +13,8 @@ crate::on_both_backends!(
     executions_are_kept_newest_first_and_reset_clears_them,
     pruning_keeps_each_named_tenants_newest_executions_only,
     tenants_keys_limits_and_quotas_round_trip,
+    keys_are_added_listed_revoked_and_expire,
+    removing_a_tenant_deletes_its_data_and_keeps_the_chain,
     practice_state_survives_and_budgets_never_go_negative,
     migrating_from_the_previous_schema_keeps_the_data,
     a_lease_has_one_holder_until_it_expires,
@@ -163,6 +165,79 @@ async fn tenants_keys_limits_and_quotas_round_trip(db: TestDb) {
     assert!(store.set_tenant_quotas("nobody", &q).await.is_err());
 }
 
+async fn keys_are_added_listed_revoked_and_expire(db: TestDb) {
+    let store = db.open().await;
+    let first = store.create_tenant("acme").await.unwrap();
+    let second = store.add_key("acme", "ci", None).await.unwrap();
+    let soon = store
+        .add_key("acme", "short", Some(autolearn::store::now_ms() - 1))
+        .await
+        .unwrap();
+    assert!(second.key.starts_with("alk_") && second.id.starts_with("key_"));
+    assert_ne!(first, second.key);
+    for key in [&first, &second.key] {
+        assert_eq!(
+            store.tenant_for_key(key).await.unwrap().as_deref(),
+            Some("acme")
+        );
+    }
+    // An expired key is known (so it can be refused as expired), not live.
+    assert_eq!(store.tenant_for_key(&soon.key).await.unwrap(), None);
+    let owner = store.key_owner(&soon.key).await.unwrap().unwrap();
+    assert!(owner.expired_at(autolearn::store::now_ms()));
+    let listed = store.tenants().await.unwrap();
+    let labels: Vec<&str> = listed[0].keys.iter().map(|k| k.label.as_str()).collect();
+    assert_eq!(labels, ["default", "ci", "short"]);
+    let text = serde_json::to_string(&listed).unwrap();
+    assert!(
+        !text.contains(&first[4..]) && !text.contains(&second.key[4..]),
+        "no key listed"
+    );
+    store.touch_key(&second.id, 42).await.unwrap();
+    let revoked = store.revoke_key("acme", &second.id).await.unwrap();
+    assert_eq!(revoked.last_used_ms, Some(42));
+    assert_eq!(store.tenant_for_key(&second.key).await.unwrap(), None);
+    assert_eq!(
+        store.tenant_for_key(&first).await.unwrap().as_deref(),
+        Some("acme"),
+        "the other key still works"
+    );
+    assert!(store.revoke_key("acme", &second.id).await.is_err(), "gone");
+    assert!(store.add_key("nobody", "", None).await.is_err());
+    assert!(store.add_key("acme", &"x".repeat(65), None).await.is_err());
+    assert!(store.add_key("acme", "bad\nlabel", None).await.is_err());
+}
+
+async fn removing_a_tenant_deletes_its_data_and_keeps_the_chain(db: TestDb) {
+    let store = db.open().await;
+    let key = store.create_tenant("gone").await.unwrap();
+    let kept = store.create_tenant("kept").await.unwrap();
+    store
+        .insert_executions(&[execution("gone", "inc", 1), execution("kept", "inc", 1)])
+        .await
+        .unwrap();
+    store
+        .append_learning("gone", "decision", "inc", &json!({}))
+        .await
+        .unwrap();
+    let removed = store.remove_tenant("gone").await.unwrap();
+    assert_eq!((removed.keys, removed.cleared.executions), (1, 1));
+    assert_eq!(store.tenant_for_key(&key).await.unwrap(), None);
+    assert_eq!(store.tenant_for_name("gone").await.unwrap(), None);
+    assert!(store.executions("gone", 0, 10).await.unwrap().is_empty());
+    assert_eq!(store.executions("kept", 0, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store.tenant_for_key(&kept).await.unwrap().as_deref(),
+        Some("kept")
+    );
+    assert_eq!(
+        store.verify_learnings().await.unwrap(),
+        Ok(1),
+        "the chain keeps it"
+    );
+    assert!(store.remove_tenant("gone").await.is_err());
+}
+
 async fn practice_state_survives_and_budgets_never_go_negative(db: TestDb) {
     let store = db.open().await;
     store.start_project("t", "proj").await.unwrap();
@@ -240,7 +315,8 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
         .unwrap();
     sqlx::query("INSERT INTO tenants (name, key_sha256, created_at) VALUES ($1, $2, $3)")
         .bind("old")
-        .bind("a".repeat(64))
+        // sha256("alk_old"): the key the tenant had.
+        .bind("550e3935a9376b8dbb8862ed1edbf767b9387603708ba67a5e4619b2501a4c00")
         .bind("2026-01-01T00:00:00.000Z")
         .execute(&pool)
         .await
@@ -268,6 +344,15 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
         "{}",
         newest.display()
     );
+    // The key it had is its first key now, dated from the tenant.
+    assert_eq!(
+        store.tenant_for_key("alk_old").await.unwrap().as_deref(),
+        Some("old")
+    );
+    let listed = store.tenants().await.unwrap();
+    assert_eq!(listed[0].keys.len(), 1);
+    assert_eq!(listed[0].keys[0].label, "first");
+    assert_eq!(listed[0].keys[0].created_ms, 1_767_225_600_000);
     // And from empty: a second database, all migrations at once.
     let empty = TestDb::new(db.backend).await;
     assert_eq!(empty.open().await.tenant_count().await.unwrap(), 0);

@@ -387,3 +387,86 @@ async fn a_hostile_request_id_is_replaced_by_a_short_one_of_ours() {
         assert!(id.len() <= 64 && id != hostile, "{id}");
     }
 }
+
+/// Open `/api/events` as a browser would (the key as a subprotocol) on a
+/// raw connection; the status of the upgrade, and the connection.
+async fn open_feed(base: &str, key: &str) -> (u16, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "GET /api/events HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Protocol: autolearn, bearer.{key}\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tcp.read(&mut byte).await.unwrap() == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let status = String::from_utf8_lossy(&head)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, tcp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_tenant_filling_its_feeds_leaves_another_tenant_served() {
+    let (app, base, _dir) = server().await;
+    let flood = app.store.create_tenant("flood").await.unwrap();
+    let calm = app.store.create_tenant("calm").await.unwrap();
+    let mut open = Vec::new();
+    for i in 0..16 {
+        let (status, tcp) = open_feed(&base, &flood).await;
+        assert_eq!(status, 101, "feed {i} of the flooding tenant");
+        open.push(tcp);
+    }
+    let (status, _) = open_feed(&base, &flood).await;
+    assert_eq!(status, 429, "past its share");
+    let (status, _calm_feed) = open_feed(&base, &calm).await;
+    assert_eq!(status, 101, "another tenant still gets a feed");
+    // Closing one gives the flooder a place back.
+    drop(open.pop());
+    let mut again = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        again = open_feed(&base, &flood).await.0;
+        if again == 101 {
+            break;
+        }
+    }
+    assert_eq!(again, 101);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_ends_when_its_key_is_revoked_and_the_tenants_other_key_works_on() {
+    use tokio::io::AsyncReadExt;
+    let (app, base, _dir) = server().await;
+    let first = app.store.create_tenant("acme").await.unwrap();
+    let second = app.store.add_key("acme", "laptop", None).await.unwrap();
+    let (status, mut feed) = open_feed(&base, &second.key).await;
+    assert_eq!(status, 101);
+    let (status, _other) = open_feed(&base, &first).await;
+    assert_eq!(status, 101);
+    app.store.revoke_key("acme", &second.id).await.unwrap();
+    // The server closes the revoked feed: the stream reaches its end.
+    let mut buf = vec![0u8; 4096];
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match feed.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked key's feed is still open");
+    assert_eq!(open_feed(&base, &second.key).await.0, 401);
+    assert_eq!(open_feed(&base, &first).await.0, 101);
+}

@@ -1,46 +1,105 @@
 //! Who is calling, asked on every HTTP request: which tenant a bearer key
-//! names, and whether any tenant exists (while none does, a loopback server
-//! serves keyless requests). Both are kept against the store's tenants
-//! signal (see `signalled.rs`), so a tenant created by the CLI is seen by
-//! the next request, and cost no database round trip in between.
+//! names (and whether it has expired), and whether any tenant exists (while
+//! none does, a loopback server serves keyless requests). Both are kept
+//! against the store's tenants signal (see `signalled.rs`), so a tenant
+//! created, a key added or revoked by the CLI is seen by the next request,
+//! and cost no database round trip in between. When a key was last used is
+//! written at most once a minute per key, off the request's path.
 
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hashlink::LruCache;
 use sha2::{Digest, Sha256};
 
 use super::App;
 use super::signalled::Signalled;
-use crate::store::{Signal, StoreError};
+use crate::store::{KeyOwner, Signal, StoreError, now_ms};
 
 /// Known keys kept; unknown ones are never kept, so guessing cannot push
 /// real ones out.
 const MAX_KEYS: usize = 4_096;
+/// How often a key's last use is written, at most.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 pub(super) struct Keys {
     /// By the key's sha256, so the cache holds no usable key.
-    tenants: Signalled<[u8; 32], Option<String>>,
+    owners: Signalled<[u8; 32], Option<KeyOwner>>,
     count: Signalled<(), i64>,
+    /// Key id → when its last use was written.
+    touched: Mutex<LruCache<String, Instant>>,
 }
 
 impl Default for Keys {
     fn default() -> Self {
         Self {
-            tenants: Signalled::new(Signal::Tenants, MAX_KEYS),
+            owners: Signalled::new(Signal::Tenants, MAX_KEYS),
             count: Signalled::new(Signal::Tenants, 1),
+            touched: Mutex::new(LruCache::new(MAX_KEYS)),
         }
     }
 }
 
+/// What a presented key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// A live key of this tenant.
+    Tenant(String),
+    /// No such key (never made, revoked, or its tenant removed).
+    Unknown,
+    /// The key existed but has expired.
+    Expired {
+        /// Its id, for the operator.
+        id: String,
+    },
+}
+
 impl App {
-    /// The tenant `key` belongs to, if any.
-    pub async fn tenant_for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
+    /// What `key` is: a live key of some tenant, unknown, or expired.
+    pub async fn check_key(&self, key: &str) -> Result<KeyCheck, StoreError> {
         let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-        let load = async || self.store.tenant_for_key(key).await;
-        let keys = &self.keys.tenants;
-        keys.get(&self.store, digest, load, Option::is_some).await
+        let load = async || self.store.key_owner(key).await;
+        let owners = &self.keys.owners;
+        let owner = owners
+            .get(&self.store, digest, load, Option::is_some)
+            .await?;
+        Ok(match owner {
+            None => KeyCheck::Unknown,
+            Some(o) if o.expired_at(now_ms()) => KeyCheck::Expired { id: o.id },
+            Some(o) => {
+                self.touch_key(&o.id);
+                KeyCheck::Tenant(o.tenant)
+            }
+        })
+    }
+
+    /// The tenant `key` belongs to, if it is a live key.
+    pub async fn tenant_for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(match self.check_key(key).await? {
+            KeyCheck::Tenant(t) => Some(t),
+            _ => None,
+        })
     }
 
     /// How many tenants exist.
     pub async fn tenant_count(&self) -> Result<i64, StoreError> {
         let load = async || self.store.tenant_count().await;
         self.keys.count.get(&self.store, (), load, |_| true).await
+    }
+
+    fn touch_key(&self, id: &str) {
+        {
+            let mut touched = self.keys.touched.lock().unwrap_or_else(|p| p.into_inner());
+            if touched.get(id).is_some_and(|at| at.elapsed() < TOUCH_EVERY) {
+                return;
+            }
+            touched.insert(id.to_owned(), Instant::now());
+        }
+        let (store, id) = (self.store.clone(), id.to_owned());
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_key(&id, now_ms()).await {
+                tracing::debug!("recording the use of key {id}: {e}");
+            }
+        });
     }
 }

@@ -5,6 +5,7 @@
 //! parse and render.
 
 mod activity;
+mod admin;
 mod auto;
 mod bus;
 mod catalog;
@@ -21,6 +22,7 @@ mod quotas;
 mod run;
 mod signalled;
 mod traces;
+mod turns;
 mod verified;
 
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use crate::skills::{Provenance, Skill, SkillManifest, Status};
 use crate::store::{Inserted, SkillStore, StoreError};
 
 pub use activity::{Activity, TenantActivity};
+pub use admin::{AUDIT_KINDS, Admin, AdminError, check_tenant_name};
 pub use auto::AutoMode;
 pub use catalog::{Catalog, CatalogError};
 pub use deps::DependencyError;
@@ -40,6 +43,7 @@ pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
 use fair::Shares;
 pub use fair::{Admission, Busy};
 pub use generate::{GenerateOutcome, GenerateSkillError};
+pub use keys::KeyCheck;
 pub use traces::{CellRun, Crystallize, PythonStep};
 use verified::VerifiedSkills;
 
@@ -67,6 +71,8 @@ pub struct App {
     heads: Arc<heads::Heads>,
     keys: Arc<keys::Keys>,
     quota_cache: Arc<quotas::QuotaCache>,
+    /// Fair turns at the configured model.
+    turns: Arc<turns::ModelTurns>,
     /// Events for other replicas, once relaying started.
     bus: Arc<bus::Bus>,
     /// This process, on the events bus.
@@ -152,6 +158,7 @@ impl App {
             heads: Arc::default(),
             keys: Arc::default(),
             quota_cache: Arc::default(),
+            turns: Arc::new(turns::ModelTurns::new(16, 4)),
             bus: Arc::default(),
             origin: {
                 let mut bytes = [0u8; 8];
@@ -184,6 +191,7 @@ impl App {
 
     /// The same app with a language model.
     pub fn with_llm(mut self, llm: crate::llm::Llm) -> Self {
+        self.turns = Arc::new(metered::turns_for(&llm));
         self.llm = llm;
         self
     }
@@ -364,9 +372,9 @@ impl App {
         let call = ResourceLimits::default();
         let admission = self.admit(tenant, &limits, call.deadline).await?;
         let deps = self.dependencies(tenant, &manifest).await?;
-        let sandbox = self.sandbox.clone();
+        let (sandbox, scope) = (self.sandbox.clone(), tenant.to_owned());
         let m = manifest.clone();
-        let verification = off_io(async move { verify(&sandbox, &m, &deps, &call).await })
+        let verification = off_io(async move { verify(&sandbox, &scope, &m, &deps, &call).await })
             .await
             .map_err(|e| StoreError::Corrupt {
                 name: manifest.name.clone(),

@@ -20,6 +20,24 @@ pub enum ModelCommand {
     },
 }
 
+/// `autolearn audit`: the operator's trail; `autolearn audit verify`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    /// `verify`, or nothing to list the trail.
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    /// Only this tenant's entries.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The newest this many entries.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `autolearn audit ...`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -56,8 +74,31 @@ pub enum TraceCommand {
 /// `autolearn tenant ...`
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
-    /// Create a tenant; prints its API key once (only its hash is stored).
+    /// Create a tenant; prints its first API key once (only its hash is
+    /// stored).
     Create {
+        /// Tenant name.
+        name: String,
+        /// A label for the first key.
+        #[arg(long, default_value = "default")]
+        label: String,
+        /// The first key stops working after this long (`90d`, `12h`).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires: Option<Duration>,
+    },
+    /// List tenants with their keys' ids, labels, and when each was made,
+    /// last used and expires (never a key).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A tenant's keys: add one, revoke one.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Remove a tenant: its keys at once, its skills, traces, executions
+    /// and practice state. Its learnings stay in the chain, marked.
+    Remove {
         /// Tenant name.
         name: String,
     },
@@ -79,6 +120,31 @@ pub enum TenantCommand {
         name: String,
         /// `KEY=VALUE` pairs, e.g. `calls_per_minute=600 fuel_per_day=1e12`.
         pairs: Vec<String>,
+    },
+}
+
+/// `autolearn tenant key ...`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Give a tenant another key (its others keep working, so a key can
+    /// be rotated without downtime); prints the new key once.
+    Add {
+        /// Tenant name.
+        name: String,
+        /// What the key is for (at most 64 characters).
+        #[arg(long, default_value = "")]
+        label: String,
+        /// The key stops working after this long (`90d`, `12h`).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires: Option<Duration>,
+    },
+    /// Revoke a key by its id (from `tenant list`): refused by every
+    /// server from its next request on, open streams included.
+    Revoke {
+        /// Tenant name.
+        name: String,
+        /// The key's id, `key_...`.
+        key_id: String,
     },
 }
 

@@ -20,7 +20,8 @@ mod trace;
 use clap::{Args, Parser, Subcommand};
 
 pub use commands::{
-    AuditCommand, BenchCommand, LimitArgs, ModelCommand, SkillCommand, TenantCommand, TraceCommand,
+    AuditArgs, AuditCommand, BenchCommand, KeyCommand, LimitArgs, ModelCommand, SkillCommand,
+    TenantCommand, TraceCommand,
 };
 use serde_json::{Value, json};
 
@@ -147,9 +148,9 @@ pub enum Command {
     /// See what agents did: traces of run_python steps.
     #[command(subcommand)]
     Trace(TraceCommand),
-    /// The learnings log.
-    #[command(subcommand)]
-    Audit(AuditCommand),
+    /// The operator's audit trail (tenants, keys, quotas, resets,
+    /// removals), or `audit verify`: check the learnings log's hash chain.
+    Audit(AuditArgs),
     /// The embedded local model.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -274,7 +275,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 Err(e) => Err(Failure::failed("fetch", e.to_string())),
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditArgs {
+            command: Some(AuditCommand::Verify),
+            ..
+        }) => {
             let store = open_store(&paths).await?;
             match store.verify_learnings().await {
                 Ok(Ok(n)) => {
@@ -288,6 +292,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 Err(e) => Err(Failure::failed("store", e.to_string())),
             }
         }
+        Command::Audit(args) => tenant::audit(&paths, &args).await,
     }
 }
 

@@ -172,52 +172,62 @@ impl SkillStore {
     pub async fn reset_tenant(&self, tenant: &str) -> Result<ResetCounts, StoreError> {
         retry_busy(|| async {
             let mut tx = self.pool().begin().await?;
-            let skills = sqlx::query("DELETE FROM skill_versions WHERE tenant = $1")
-                .bind(tenant)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            super::skills::bump_catalog(&mut *tx, tenant).await?;
-            let traces = sqlx::query("DELETE FROM traces WHERE tenant = $1")
-                .bind(tenant)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query("DELETE FROM trace_patterns WHERE tenant = $1")
-                .bind(tenant)
-                .execute(&mut *tx)
-                .await?;
-            for table in [
-                "skill_requires",
-                "skill_docs",
-                "practice_steps",
-                "practice_projects",
-            ] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
-                    .bind(tenant)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let executions = sqlx::query("DELETE FROM executions WHERE tenant = $1")
-                .bind(tenant)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let learnings: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM learnings WHERE tenant = $1 AND seq > $2")
-                    .bind(tenant)
-                    .bind(since_reset(&mut tx, tenant).await?)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let counts = clear_tenant(&mut tx, tenant).await?;
             tx.commit().await?;
             self.changed(Signal::Skills);
-            Ok(ResetCounts {
-                skills,
-                traces,
-                executions,
-                learnings: u64::try_from(learnings).unwrap_or(0),
-            })
+            Ok(counts)
         })
         .await
     }
+}
+
+/// Delete `tenant`'s skills, traces, practice state and executions on
+/// `conn` (the caller's transaction), counting them and the learnings in its view (which stay).
+pub(super) async fn clear_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &str,
+) -> Result<ResetCounts, StoreError> {
+    let skills = sqlx::query("DELETE FROM skill_versions WHERE tenant = $1")
+        .bind(tenant)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    super::skills::bump_catalog(&mut *conn, tenant).await?;
+    let traces = sqlx::query("DELETE FROM traces WHERE tenant = $1")
+        .bind(tenant)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM trace_patterns WHERE tenant = $1")
+        .bind(tenant)
+        .execute(&mut *conn)
+        .await?;
+    for table in [
+        "skill_requires",
+        "skill_docs",
+        "practice_steps",
+        "practice_projects",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
+            .bind(tenant)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let executions = sqlx::query("DELETE FROM executions WHERE tenant = $1")
+        .bind(tenant)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let learnings: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM learnings WHERE tenant = $1 AND seq > $2")
+            .bind(tenant)
+            .bind(since_reset(conn, tenant).await?)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(ResetCounts {
+        skills,
+        traces,
+        executions,
+        learnings: u64::try_from(learnings).unwrap_or(0),
+    })
 }

@@ -185,6 +185,36 @@ impl SkillStore {
         self.learnings(tenant, last.unwrap_or(0), n).await
     }
 
+    /// Entries of the given `kinds` across tenants (or of one), the
+    /// newest `limit` of them, oldest first: the operator's view, which no
+    /// reset hides.
+    pub async fn learnings_of_kinds(
+        &self,
+        kinds: &[&str],
+        tenant: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Learning>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT seq, tenant, kind, subject, detail, created_ms, hash FROM learnings \
+             WHERE ($1 = '' OR tenant = $1) AND kind IN ({}) ORDER BY seq DESC LIMIT $2",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(tenant.unwrap_or(""))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        let mut out: Vec<Learning> = rows.iter().map(decode).collect::<Result<_, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
     /// Walk the whole chain; the first entry that does not follow, if any.
     /// Returns the number of entries checked when the chain holds.
     pub async fn verify_learnings(&self) -> Result<Result<i64, BrokenChain>, StoreError> {

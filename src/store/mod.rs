@@ -21,6 +21,7 @@ use crate::skills::Skill;
 
 mod events;
 mod executions;
+mod keys;
 mod learnings;
 mod leases;
 mod practice;
@@ -32,10 +33,12 @@ mod traces;
 
 pub use events::{EventListener, Heard, MAX_PAYLOAD as MAX_EVENT_PAYLOAD};
 pub use executions::{Execution, MAX_EXECUTIONS_PER_TENANT, ResetCounts};
+pub use keys::{KeyInfo, KeyOwner, MAX_KEYS_PER_TENANT, MAX_LABEL_CHARS, NewKey, TenantInfo};
 pub use learnings::{BrokenChain, Learning};
 pub use practice::{ProjectRow, StepRow};
 pub use quotas::CallGrant;
 pub use signal::Signal;
+pub use tenants::Removed;
 pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
 
 /// A store failure.

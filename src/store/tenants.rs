@@ -1,8 +1,6 @@
-//! Tenants and API keys. A key is 32 random bytes, shown once; the store
-//! keeps only its sha256, so a leaked database leaks no usable key.
+//! Tenants: their names, settings (limits, quotas) and removal. Their keys
+//! are in `keys.rs`.
 
-use rand::Rng;
-use sha2::{Digest, Sha256};
 use tracing::instrument;
 
 use super::{Signal, SkillStore, StoreError};
@@ -12,46 +10,89 @@ use serde::de::DeserializeOwned;
 use crate::limits::TenantOverrides;
 use crate::quota::Quotas;
 
-/// Prefix that makes AutoLearn keys recognisable (e.g. to secret scanners).
-const KEY_PREFIX: &str = "alk_";
-
-fn key_hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+/// What removing a tenant deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    /// Skill versions, traces and executions, as a reset counts them.
+    #[serde(flatten)]
+    pub cleared: super::ResetCounts,
+    /// Its keys.
+    pub keys: u64,
 }
 
 impl SkillStore {
-    /// Create a tenant; returns its API key, which is not stored.
+    /// Create a tenant with a first key (labelled `default`); returns that
+    /// key, which is not stored.
     #[instrument(skip(self), err)]
     pub async fn create_tenant(&self, name: &str) -> Result<String, StoreError> {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let key = format!("{KEY_PREFIX}{}", hex::encode(bytes));
+        Ok(self
+            .create_tenant_with_key(name, "default", None)
+            .await?
+            .key)
+    }
+
+    /// Create a tenant with a first key labelled `label`, expiring at
+    /// `expires_ms` if set.
+    #[instrument(skip(self), err)]
+    pub async fn create_tenant_with_key(
+        &self,
+        name: &str,
+        label: &str,
+        expires_ms: Option<i64>,
+    ) -> Result<super::NewKey, StoreError> {
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
-            "INSERT INTO tenants (name, key_sha256, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO tenants (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
-        .bind(key_hash(&key))
         .bind(super::now_rfc3339())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
                 "tenant {name:?} already exists"
             )));
         }
+        let key = super::keys::insert_key(&mut tx, name, label, expires_ms).await?;
+        tx.commit().await?;
         self.changed(Signal::Tenants);
         Ok(key)
     }
 
-    /// The tenant a key belongs to, if any.
-    #[instrument(skip_all, err)]
-    pub async fn tenant_for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT name FROM tenants WHERE key_sha256 = $1")
-                .bind(key_hash(key))
-                .fetch_optional(self.pool())
-                .await?,
-        )
+    /// Remove a tenant: its keys (at once, for every server), its skills,
+    /// traces, executions, practice state, quota counters and settings, in
+    /// one transaction. The learnings log is a hash chain and keeps its
+    /// entries; the caller appends one that marks the removal.
+    #[instrument(skip(self), err)]
+    pub async fn remove_tenant(&self, name: &str) -> Result<Removed, StoreError> {
+        let removed = super::retry_busy(|| async {
+            let mut tx = self.pool().begin().await?;
+            let gone = sqlx::query("DELETE FROM tenants WHERE name = $1")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            if gone.rows_affected() == 0 {
+                return Err(StoreError::NoTenant(name.to_owned()));
+            }
+            let keys = sqlx::query("DELETE FROM tenant_keys WHERE tenant = $1")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            for table in ["quota_usage", "call_slots", "trace_steps"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let cleared = super::executions::clear_tenant(&mut tx, name).await?;
+            tx.commit().await?;
+            Ok(Removed { cleared, keys })
+        })
+        .await?;
+        self.changed(Signal::Tenants);
+        self.changed(Signal::Skills);
+        Ok(removed)
     }
 
     /// The tenant's name if it exists.

@@ -7,20 +7,19 @@
 //! subprotocol `bearer.KEY` next to `autolearn` (see `api::auth`), and the
 //! server answers with `autolearn`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::response::Response;
 use serde_json::json;
-use tokio::sync::Semaphore;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::api::auth::Credential;
 use crate::app::App;
 use crate::mcp::TenantId;
+use crate::slots::{Full, TenantSlots};
 
 /// The subprotocol the server speaks.
 pub(in crate::api) const PROTOCOL: &str = "autolearn";
@@ -31,27 +30,35 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 /// Open feeds, at most, in the whole process. An upgraded connection
 /// leaves the listener's connection cap, so feeds have their own.
 const MAX_FEEDS: usize = 256;
+/// Open feeds of one tenant, at most (a person with a few tabs, a few
+/// people on one tenant), so no tenant can take every feed of the server.
+pub(in crate::api) const TENANT_FEEDS: usize = 16;
 
-static FEEDS: std::sync::LazyLock<Arc<Semaphore>> =
-    std::sync::LazyLock::new(|| Arc::new(Semaphore::new(MAX_FEEDS)));
+static FEEDS: std::sync::LazyLock<TenantSlots> =
+    std::sync::LazyLock::new(|| TenantSlots::new(MAX_FEEDS, TENANT_FEEDS));
 
 pub(super) async fn events(
     State(app): State<App>,
     Extension(TenantId(tenant)): Extension<TenantId>,
+    Extension(credential): Extension<Credential>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let Ok(slot) = FEEDS.clone().try_acquire_owned() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many live feeds are open",
-        )
-            .into_response();
+    let slot = match FEEDS.take(&tenant) {
+        Ok(slot) => slot,
+        Err(full @ Full::Tenant(_)) => {
+            let message = format!("{full}: close a page's live feed first");
+            return super::error(StatusCode::TOO_MANY_REQUESTS, "too_many_feeds", message);
+        }
+        Err(full) => {
+            let message = format!("{full}: too many live feeds are open");
+            return super::error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);
+        }
     };
     ws.protocols([PROTOCOL])
         // The page sends nothing but pongs and closes.
         .max_message_size(4096)
         .on_upgrade(move |socket| async move {
-            feed(socket, app, tenant).await;
+            feed(socket, app, tenant, credential).await;
             drop(slot);
         })
 }
@@ -63,8 +70,11 @@ async fn send(socket: &mut WebSocket, message: Message) -> bool {
     )
 }
 
-async fn feed(mut socket: WebSocket, app: App, tenant: String) {
+async fn feed(mut socket: WebSocket, app: App, tenant: String, credential: Credential) {
     let mut events = app.subscribe();
+    // The feed ends when the key it was opened with is revoked or expires.
+    let revoked = credential.revoked();
+    tokio::pin!(revoked);
     let hello = json!({"type": "hello", "tenant": tenant}).to_string();
     if !send(&mut socket, Message::Text(hello.into())).await {
         return;
@@ -83,6 +93,11 @@ async fn feed(mut socket: WebSocket, app: App, tenant: String) {
                 None | Some(Err(_) | Ok(Message::Close(_))) => return,
                 Some(Ok(_)) => continue,
             },
+            () = &mut revoked => {
+                let bye = CloseFrame { code: 1008, reason: "the API key was revoked or expired".into() };
+                let _ = send(&mut socket, Message::Close(Some(bye))).await;
+                return;
+            }
             _ = ping.tick() => {
                 if !send(&mut socket, Message::Ping(Vec::new().into())).await {
                     return;
