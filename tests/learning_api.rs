@@ -82,6 +82,7 @@ async fn the_learning_api_has_the_briefs_paths_and_shapes() {
         conformance: false,
         limits: ServerLimits::default(),
         metrics_token: None,
+        oauth: None,
     };
     tokio::spawn(run(practice, listener, options, std::future::pending()));
     let api = format!("http://{addr}/api/learning");

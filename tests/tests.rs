@@ -55,5 +55,7 @@ mod learning_api;
 mod bench_learn;
 // The REST API of the web UI: execution log, reset, the origin guard.
 mod web_api;
+// OAuth access tokens from an issuer the test runs, and hostile ones.
+mod oauth;
 // The real binary: exit codes, JSON errors, restart persistence.
 mod cli;

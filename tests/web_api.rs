@@ -51,6 +51,7 @@ async fn server() -> (App, String, tempfile::TempDir) {
         conformance: false,
         limits: ServerLimits::default(),
         metrics_token: None,
+        oauth: None,
     };
     let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
     tokio::spawn(run(practice, listener, options, std::future::pending()));

@@ -1,27 +1,60 @@
-//! Who is calling: a bearer key names a tenant. Decided on every request
-//! from the tenants table as it is now (through the app's cache, which any
-//! write to it invalidates at once): while no tenant exists, a server on
-//! a loopback address serves everyone as the `local` tenant (so a fresh
-//! `make run` needs no setup); the moment one is created, every request
-//! needs a key.
+//! Who is calling: a bearer credential names a tenant. It is one of
+//! AutoLearn's own keys (`alk_…`, decided from the keys table as it is now,
+//! through the app's cache, which any write invalidates at once), or, when
+//! the server is an OAuth resource server (`oauth.rs`), an access token of
+//! its authorization server. While no tenant exists and OAuth is off, a
+//! server on a loopback address serves everyone as the `local` tenant (so a
+//! fresh `make run` needs no setup); the moment one is created, every
+//! request needs a credential.
+//!
+//! A stream outlives the request that opened it, so what a request opens
+//! (an event stream, a WebSocket feed) is re-checked every second and ends
+//! when its credential stops admitting its tenant: a key revoked or
+//! expired, a token expired, a tenant removed.
+
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-
 use futures_util::StreamExt;
 
+use super::oauth::{OAuth, TokenError};
 use crate::app::{App, KeyCheck};
 use crate::mcp::TenantId;
 use crate::skills::DEFAULT_TENANT;
 use crate::store::StoreError;
+
+/// How AutoLearn's own keys begin (anything else is taken for a token).
+const KEY_PREFIX: &str = "alk_";
+/// How often an open stream's credential is checked again (a cached read
+/// while nothing changed).
+const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 pub(super) struct AuthState {
     pub app: App,
     /// Whether the server listens on a loopback address only.
     pub loopback: bool,
+    /// Access tokens accepted too, when configured.
+    pub oauth: Option<Arc<OAuth>>,
+}
+
+impl AuthState {
+    /// Whether a keyless caller may be served as `local` (while no tenant
+    /// exists): on loopback, and only when no OAuth issuer is in charge.
+    fn open_when_empty(&self) -> bool {
+        self.loopback && self.oauth.is_none()
+    }
+}
+
+/// What a request presented.
+#[derive(Clone)]
+enum Presented {
+    Nothing,
+    Key(String),
+    Token(String),
 }
 
 pub(super) async fn require_tenant(
@@ -29,7 +62,7 @@ pub(super) async fn require_tenant(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let key = req
+    let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -37,17 +70,14 @@ pub(super) async fn require_tenant(
         .map(str::trim)
         .or_else(|| websocket_key(req.headers()))
         .map(str::to_owned);
-    let tenant = match identify(&state.app, key.as_deref(), state.loopback).await {
-        Ok(KeyCheck::Tenant(t)) => t,
-        Ok(KeyCheck::Expired { id }) => {
-            return unauthorized(format!(
-                "API key {id} has expired: ask the operator for a new one"
-            ));
-        }
-        Ok(KeyCheck::Unknown) if key.is_some() => return unauthorized("unknown API key".into()),
-        Ok(KeyCheck::Unknown) => {
-            return unauthorized("missing bearer key: send `Authorization: Bearer KEY`".into());
-        }
+    let presented = match bearer {
+        None => Presented::Nothing,
+        Some(t) if state.oauth.is_some() && !t.starts_with(KEY_PREFIX) => Presented::Token(t),
+        Some(k) => Presented::Key(k),
+    };
+    let tenant = match identify(&state, &presented).await {
+        Ok(Identified::Tenant(t)) => t,
+        Ok(Identified::Refused(why)) => return refuse(&state, why),
         Err(e) => {
             tracing::error!("auth lookup failed: {e}");
             // The database is away: a clean refusal a client may retry.
@@ -61,16 +91,13 @@ pub(super) async fn require_tenant(
     };
     req.extensions_mut().insert(TenantId(tenant.clone()));
     let credential = Credential {
-        app: state.app.clone(),
-        key,
-        loopback: state.loopback,
+        state: state.clone(),
+        presented,
         tenant,
     };
     req.extensions_mut().insert(credential.clone());
     let response = next.run(req).await;
     if is_stream(&response) {
-        // A stream outlives the request that opened it: it ends when its
-        // key is revoked or expires, or its tenant is removed.
         let (parts, body) = response.into_parts();
         let body = body.into_data_stream().take_until(credential.revoked());
         return Response::from_parts(parts, axum::body::Body::from_stream(body));
@@ -78,44 +105,114 @@ pub(super) async fn require_tenant(
     response
 }
 
-/// How often an open stream's key is checked again (a cached read while
-/// nothing changed).
-const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Who a credential admits, or why not.
+enum Identified {
+    Tenant(String),
+    Refused(Refusal),
+}
+
+enum Refusal {
+    Missing,
+    UnknownKey,
+    ExpiredKey(String),
+    Token(TokenError),
+    UnknownTenant(String),
+}
+
+async fn identify(state: &AuthState, presented: &Presented) -> Result<Identified, StoreError> {
+    let app = &state.app;
+    Ok(match presented {
+        Presented::Key(key) => match app.check_key(key).await? {
+            KeyCheck::Tenant(t) => Identified::Tenant(t),
+            KeyCheck::Expired { id } => Identified::Refused(Refusal::ExpiredKey(id)),
+            KeyCheck::Unknown => Identified::Refused(Refusal::UnknownKey),
+        },
+        Presented::Nothing if state.open_when_empty() && app.tenant_count().await? == 0 => {
+            Identified::Tenant(DEFAULT_TENANT.to_owned())
+        }
+        Presented::Nothing => Identified::Refused(Refusal::Missing),
+        Presented::Token(token) => {
+            let Some(oauth) = &state.oauth else {
+                return Ok(Identified::Refused(Refusal::UnknownKey));
+            };
+            let tenant = match oauth.tenant_of(token).await {
+                Ok(t) => t,
+                Err(e) => return Ok(Identified::Refused(Refusal::Token(e))),
+            };
+            if !app.tenant_exists(&tenant).await? {
+                if !oauth.creates_tenants() {
+                    return Ok(Identified::Refused(Refusal::UnknownTenant(tenant)));
+                }
+                if let Err(e) = app.admin("oauth").ensure_keyless_tenant(&tenant).await {
+                    tracing::error!("creating tenant {tenant:?} for a token: {e}");
+                    return Ok(Identified::Refused(Refusal::UnknownTenant(tenant)));
+                }
+            }
+            Identified::Tenant(tenant)
+        }
+    })
+}
+
+fn refuse(state: &AuthState, why: Refusal) -> Response {
+    let challenge = |e: Option<&TokenError>| match &state.oauth {
+        Some(o) => o.challenge(e),
+        None => HeaderValue::from_static("Bearer"),
+    };
+    let (status, message, header_value) = match why {
+        Refusal::Missing => (
+            StatusCode::UNAUTHORIZED,
+            "missing bearer key: send `Authorization: Bearer KEY`".to_owned(),
+            challenge(None),
+        ),
+        Refusal::UnknownKey => (
+            StatusCode::UNAUTHORIZED,
+            "unknown API key".to_owned(),
+            challenge(None),
+        ),
+        Refusal::ExpiredKey(id) => (
+            StatusCode::UNAUTHORIZED,
+            format!("API key {id} has expired: ask the operator for a new one"),
+            challenge(None),
+        ),
+        Refusal::UnknownTenant(t) => {
+            let e = TokenError::Scope(format!("the token's tenant {t:?} does not exist here"));
+            (StatusCode::FORBIDDEN, e.to_string(), challenge(Some(&e)))
+        }
+        Refusal::Token(e @ TokenError::Invalid(_)) => {
+            (StatusCode::UNAUTHORIZED, e.to_string(), challenge(Some(&e)))
+        }
+        Refusal::Token(e @ TokenError::Scope(_)) => {
+            (StatusCode::FORBIDDEN, e.to_string(), challenge(Some(&e)))
+        }
+        Refusal::Token(e @ TokenError::Unavailable(_)) => {
+            let mut r = (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return r;
+        }
+    };
+    let mut r = (status, message).into_response();
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, header_value);
+    r
+}
 
 /// The credential a request was admitted with, so that what it opens (an
 /// event stream, a WebSocket feed) can end when the credential does.
 #[derive(Clone)]
 pub(super) struct Credential {
-    app: App,
-    /// The bearer key; `None` for a keyless loopback caller.
-    key: Option<String>,
-    loopback: bool,
+    state: AuthState,
+    presented: Presented,
     tenant: String,
-}
-
-/// Who `key` (or no key) admits: a tenant, or no one and why. While no
-/// tenant exists, a loopback server admits keyless callers as `local`.
-async fn identify(app: &App, key: Option<&str>, loopback: bool) -> Result<KeyCheck, StoreError> {
-    match key {
-        Some(key) => app.check_key(key).await,
-        None if loopback => app.tenant_count().await.map(|n| {
-            if n == 0 {
-                KeyCheck::Tenant(DEFAULT_TENANT.to_owned())
-            } else {
-                KeyCheck::Unknown
-            }
-        }),
-        None => Ok(KeyCheck::Unknown),
-    }
 }
 
 impl Credential {
     /// Whether it still admits its tenant (a database error counts as yes:
     /// an outage must not cut every stream).
     pub async fn still_valid(&self) -> bool {
-        match identify(&self.app, self.key.as_deref(), self.loopback).await {
-            Ok(KeyCheck::Tenant(t)) => t == self.tenant,
-            Ok(_) => false,
+        match identify(&self.state, &self.presented).await {
+            Ok(Identified::Tenant(t)) => t == self.tenant,
+            Ok(Identified::Refused(_)) => false,
             Err(_) => true,
         }
     }
@@ -147,11 +244,4 @@ fn websocket_key(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .find_map(|p| p.trim().strip_prefix("bearer."))
-}
-
-fn unauthorized(message: String) -> Response {
-    let mut r = (StatusCode::UNAUTHORIZED, message).into_response();
-    r.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    r
 }

@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod guard;
 mod metrics;
+mod oauth;
 mod request_id;
 mod rest;
 mod server;
@@ -33,6 +34,8 @@ use crate::limits::ServerLimits;
 use crate::mcp::McpServer;
 use crate::practice::Practice;
 
+pub use oauth::{OAuthConfig, TokenError};
+
 /// How the server is exposed.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -47,6 +50,8 @@ pub struct ServeOptions {
     /// The token a Prometheus scraper presents for `/metrics` when the
     /// server is not bound to loopback.
     pub metrics_token: Option<String>,
+    /// Accept OAuth access tokens of this authorization server too.
+    pub oauth: Option<OAuthConfig>,
 }
 
 /// Starting the server failed.
@@ -68,8 +73,9 @@ pub enum ServeError {
 
 /// Refuse to serve a non-loopback address while no tenant exists: that
 /// would serve everyone without a key.
-pub async fn check_exposure(app: &App, addr: SocketAddr) -> Result<(), ServeError> {
-    if !addr.ip().is_loopback() && app.store.tenant_count().await? == 0 {
+pub async fn check_exposure(app: &App, options: &ServeOptions) -> Result<(), ServeError> {
+    let addr = options.addr;
+    if !addr.ip().is_loopback() && options.oauth.is_none() && app.tenant_count().await? == 0 {
         return Err(ServeError::NoAuth(addr));
     }
     Ok(())
@@ -121,9 +127,19 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
         bytes: options.limits.body_bytes,
         timeout: options.limits.body_timeout,
     };
+    let oauth = options.oauth.clone().map(|config| {
+        let oauth = Arc::new(oauth::OAuth::new(
+            config,
+            &format!("http://{}", options.addr),
+        ));
+        let prefetch = oauth.clone();
+        tokio::spawn(async move { prefetch.prefetch().await });
+        oauth
+    });
     let auth_state = auth::AuthState {
         app: app.clone(),
         loopback: options.addr.ip().is_loopback(),
+        oauth: oauth.clone(),
     };
     // Layers run outermost last-added: auth, then the whole body is read,
     // then the request counts as in flight, then (MCP) its session is checked.
@@ -162,8 +178,23 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
             guard::AllowedHosts(Arc::new(allowed_hosts)),
             guard::same_origin,
         ));
-    let router = guarded
-        .merge(ui)
+    let mut router = guarded.merge(ui);
+    if let Some(oauth) = oauth {
+        // RFC 9728: at the well-known path, and with the resource's path
+        // appended (clients try both).
+        let metadata = axum::Json(oauth.metadata());
+        let again = metadata.clone();
+        router = router
+            .route(
+                "/.well-known/oauth-protected-resource",
+                get(move || async move { metadata.clone() }),
+            )
+            .route(
+                "/.well-known/oauth-protected-resource/mcp",
+                get(move || async move { again.clone() }),
+            );
+    }
+    let router = router
         .route("/healthz", get(move || async move { health.clone() }))
         .route("/readyz", get(readyz).with_state(app.clone()))
         .route(
@@ -217,7 +248,7 @@ pub async fn run(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    check_exposure(practice.app(), options.addr).await?;
+    check_exposure(practice.app(), &options).await?;
     // Replicas on one PostgreSQL tell each other of changes.
     practice.app().start_relay();
     practice.app().listen_to_replicas();

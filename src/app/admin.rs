@@ -147,6 +147,17 @@ impl Admin {
         Ok(key)
     }
 
+    /// Make sure `name` exists, creating it without a key (a tenant whose
+    /// callers bring OAuth access tokens), recorded when created.
+    pub async fn ensure_keyless_tenant(&self, name: &str) -> Result<(), AdminError> {
+        check_tenant_name(name)?;
+        if self.store.create_tenant_keyless(name).await? {
+            self.record(name, "tenant_created", json!({"keys": 0}))
+                .await;
+        }
+        Ok(())
+    }
+
     /// Give `tenant` another key.
     pub async fn add_key(
         &self,

@@ -26,6 +26,8 @@ pub(super) struct Keys {
     /// By the key's sha256, so the cache holds no usable key.
     owners: Signalled<[u8; 32], Option<KeyOwner>>,
     count: Signalled<(), i64>,
+    /// Tenants known to exist (those that do not are never kept).
+    names: Signalled<String, bool>,
     /// Key id → when its last use was written.
     touched: Mutex<LruCache<String, Instant>>,
 }
@@ -35,6 +37,7 @@ impl Default for Keys {
         Self {
             owners: Signalled::new(Signal::Tenants, MAX_KEYS),
             count: Signalled::new(Signal::Tenants, 1),
+            names: Signalled::new(Signal::Tenants, MAX_KEYS),
             touched: Mutex::new(LruCache::new(MAX_KEYS)),
         }
     }
@@ -79,6 +82,20 @@ impl App {
             KeyCheck::Tenant(t) => Some(t),
             _ => None,
         })
+    }
+
+    /// Whether `tenant` exists (an OAuth token may name one that does not).
+    pub async fn tenant_exists(&self, tenant: &str) -> Result<bool, StoreError> {
+        let load = async || Ok(self.store.tenant_for_name(tenant).await?.is_some());
+        let names = &self.keys.names;
+        names
+            .get(&self.store, tenant.to_owned(), load, |known| *known)
+            .await
+    }
+
+    /// The operator's operations on this app's store, done as `actor`.
+    pub fn admin(&self, actor: &str) -> super::Admin {
+        super::Admin::new(self.store.clone(), actor)
     }
 
     /// How many tenants exist.

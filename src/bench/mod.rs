@@ -101,6 +101,7 @@ impl LocalServer {
             conformance: false,
             limits: crate::limits::ServerLimits::default(),
             metrics_token: None,
+            oauth: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let practice = crate::practice::Practice::shipped(app.clone())?;

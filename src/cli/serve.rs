@@ -30,9 +30,63 @@ pub struct ServeArgs {
     /// is not bound to loopback (on loopback `/metrics` is open).
     #[arg(long, env = "AUTOLEARN_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// OAuth: accept access tokens of an authorization server too.
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
     /// Connection, session, timeout and per-tenant limits.
     #[command(flatten)]
     pub limits: ServeLimitArgs,
+}
+
+/// `serve --oauth-*`: AutoLearn as an OAuth 2.1 resource server.
+#[derive(Debug, Args)]
+pub struct OAuthArgs {
+    /// The authorization server's issuer URL: its access tokens (JWTs) are
+    /// accepted beside AutoLearn's keys, and /.well-known/oauth-protected-resource
+    /// names it.
+    #[arg(long, env = "AUTOLEARN_OAUTH_ISSUER")]
+    pub oauth_issuer: Option<String>,
+    /// This server's resource identifier (RFC 8707), as clients name it
+    /// [default: http://ADDR/mcp].
+    #[arg(long, env = "AUTOLEARN_OAUTH_RESOURCE", requires = "oauth_issuer")]
+    pub oauth_resource: Option<String>,
+    /// The audience tokens must carry [default: the resource].
+    #[arg(long, env = "AUTOLEARN_OAUTH_AUDIENCE", requires = "oauth_issuer")]
+    pub oauth_audience: Option<String>,
+    /// The claim that names the tenant.
+    #[arg(long, env = "AUTOLEARN_OAUTH_TENANT_CLAIM", default_value = "sub")]
+    pub oauth_tenant_claim: String,
+    /// A scope every token must carry (repeat for several).
+    #[arg(
+        long = "oauth-scope",
+        env = "AUTOLEARN_OAUTH_SCOPES",
+        value_delimiter = ' '
+    )]
+    pub oauth_scopes: Vec<String>,
+    /// Create a tenant the first time a valid token names one.
+    #[arg(
+        long,
+        env = "AUTOLEARN_OAUTH_CREATE_TENANTS",
+        requires = "oauth_issuer"
+    )]
+    pub oauth_create_tenants: bool,
+}
+
+impl OAuthArgs {
+    fn config(self) -> Option<crate::api::OAuthConfig> {
+        Some(crate::api::OAuthConfig {
+            issuer: self.oauth_issuer?,
+            resource: self.oauth_resource,
+            audience: self.oauth_audience,
+            tenant_claim: self.oauth_tenant_claim,
+            scopes: self
+                .oauth_scopes
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect(),
+            create_tenants: self.oauth_create_tenants,
+        })
+    }
 }
 
 /// Limits of `serve`; the defaults are those of [`crate::limits`].
@@ -125,6 +179,7 @@ pub(super) async fn run(
         conformance,
         curricula,
         metrics_token,
+        oauth,
         limits,
     } = args;
     let curriculum = match &curricula {
@@ -154,6 +209,7 @@ pub(super) async fn run(
         conformance,
         limits: server_limits,
         metrics_token: metrics_token.filter(|t| !t.is_empty()),
+        oauth: oauth.config(),
     };
     // Tests and scripts read this line to find the port when given :0.
     println!("autolearn listening on http://{local}/mcp");

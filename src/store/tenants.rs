@@ -31,6 +31,22 @@ impl SkillStore {
             .key)
     }
 
+    /// Create a tenant with no key (its callers authenticate otherwise: by
+    /// OAuth access tokens). Creating one that exists is a no-op; returns
+    /// whether it was created.
+    #[instrument(skip(self), err)]
+    pub async fn create_tenant_keyless(&self, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO tenants (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(super::now_rfc3339())
+        .execute(self.pool())
+        .await?;
+        self.changed(Signal::Tenants);
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Create a tenant with a first key labelled `label`, expiring at
     /// `expires_ms` if set.
     #[instrument(skip(self), err)]
