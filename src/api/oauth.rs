@@ -469,6 +469,6 @@ mod tests {
         let scp: Map<String, Value> =
             serde_json::from_str(r#"{"scp": ["skills"]}"#).unwrap_or_default();
         assert_eq!(scopes_of(&scp), ["skills"]);
-        assert_eq!(quoted("bad \"x\"\r\n\\ é"), "bad x  ");
+        assert_eq!(quoted("bad \"x\"\r\n\\ é"), "bad x ");
     }
 }
