@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Signal, SkillStore, StoreError, retry_busy};
+use super::{SkillStore, StoreError, retry_busy};
 
 /// Rows kept per tenant; older ones are pruned as new ones arrive (every
 /// few hundred rows, so a log may briefly hold a few hundred more).
@@ -163,71 +163,4 @@ impl SkillStore {
             })
             .collect()
     }
-
-    /// Clear `tenant`'s skills, traces and executions in one transaction,
-    /// counting the learnings in its view. The learnings log is one hash
-    /// chain for the whole database, so its entries are never deleted: the
-    /// caller appends a `reset` entry, and the tenant's view of the log
-    /// starts after its latest one.
-    pub async fn reset_tenant(&self, tenant: &str) -> Result<ResetCounts, StoreError> {
-        retry_busy(|| async {
-            let mut tx = self.pool().begin().await?;
-            let counts = clear_tenant(&mut tx, tenant).await?;
-            tx.commit().await?;
-            self.changed(Signal::Skills);
-            Ok(counts)
-        })
-        .await
-    }
-}
-
-/// Delete `tenant`'s skills, traces, practice state and executions on
-/// `conn` (the caller's transaction), counting them and the learnings in its view (which stay).
-pub(super) async fn clear_tenant(
-    conn: &mut sqlx::AnyConnection,
-    tenant: &str,
-) -> Result<ResetCounts, StoreError> {
-    let skills = sqlx::query("DELETE FROM skill_versions WHERE tenant = $1")
-        .bind(tenant)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    super::skills::bump_catalog(&mut *conn, tenant).await?;
-    let traces = sqlx::query("DELETE FROM traces WHERE tenant = $1")
-        .bind(tenant)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    sqlx::query("DELETE FROM trace_patterns WHERE tenant = $1")
-        .bind(tenant)
-        .execute(&mut *conn)
-        .await?;
-    for table in [
-        "skill_requires",
-        "skill_docs",
-        "practice_steps",
-        "practice_projects",
-    ] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
-            .bind(tenant)
-            .execute(&mut *conn)
-            .await?;
-    }
-    let executions = sqlx::query("DELETE FROM executions WHERE tenant = $1")
-        .bind(tenant)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    let learnings: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM learnings WHERE tenant = $1 AND seq > $2")
-            .bind(tenant)
-            .bind(since_reset(conn, tenant).await?)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(ResetCounts {
-        skills,
-        traces,
-        executions,
-        learnings: u64::try_from(learnings).unwrap_or(0),
-    })
 }

@@ -19,6 +19,7 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::skills::Skill;
 
+mod clear;
 mod events;
 mod executions;
 mod keys;
@@ -31,6 +32,7 @@ mod skills;
 mod tenants;
 mod traces;
 
+pub use clear::Removed;
 pub use events::{EventListener, Heard, MAX_PAYLOAD as MAX_EVENT_PAYLOAD};
 pub use executions::{Execution, MAX_EXECUTIONS_PER_TENANT, ResetCounts};
 pub use keys::{KeyInfo, KeyOwner, MAX_KEYS_PER_TENANT, MAX_LABEL_CHARS, NewKey, TenantInfo};
@@ -38,7 +40,6 @@ pub use learnings::{BrokenChain, Learning};
 pub use practice::{ProjectRow, StepRow};
 pub use quotas::CallGrant;
 pub use signal::Signal;
-pub use tenants::Removed;
 pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
 
 /// A store failure.

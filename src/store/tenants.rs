@@ -1,5 +1,5 @@
-//! Tenants: their names, settings (limits, quotas) and removal. Their keys
-//! are in `keys.rs`.
+//! Tenants: their names and settings (limits, quotas). Their keys are in
+//! `keys.rs`; clearing and removing one in `clear.rs`.
 
 use tracing::instrument;
 
@@ -9,16 +9,6 @@ use serde::de::DeserializeOwned;
 
 use crate::limits::TenantOverrides;
 use crate::quota::Quotas;
-
-/// What removing a tenant deleted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Removed {
-    /// Skill versions, traces and executions, as a reset counts them.
-    #[serde(flatten)]
-    pub cleared: super::ResetCounts,
-    /// Its keys.
-    pub keys: u64,
-}
 
 impl SkillStore {
     /// Create a tenant with a first key (labelled `default`); returns that
@@ -73,42 +63,6 @@ impl SkillStore {
         tx.commit().await?;
         self.changed(Signal::Tenants);
         Ok(key)
-    }
-
-    /// Remove a tenant: its keys (at once, for every server), its skills,
-    /// traces, executions, practice state, quota counters and settings, in
-    /// one transaction. The learnings log is a hash chain and keeps its
-    /// entries; the caller appends one that marks the removal.
-    #[instrument(skip(self), err)]
-    pub async fn remove_tenant(&self, name: &str) -> Result<Removed, StoreError> {
-        let removed = super::retry_busy(|| async {
-            let mut tx = self.pool().begin().await?;
-            let gone = sqlx::query("DELETE FROM tenants WHERE name = $1")
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-            if gone.rows_affected() == 0 {
-                return Err(StoreError::NoTenant(name.to_owned()));
-            }
-            let keys = sqlx::query("DELETE FROM tenant_keys WHERE tenant = $1")
-                .bind(name)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            for table in ["quota_usage", "call_slots", "trace_steps"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE tenant = $1"))
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let cleared = super::executions::clear_tenant(&mut tx, name).await?;
-            tx.commit().await?;
-            Ok(Removed { cleared, keys })
-        })
-        .await?;
-        self.changed(Signal::Tenants);
-        self.changed(Signal::Skills);
-        Ok(removed)
     }
 
     /// The tenant's name if it exists.
