@@ -1,7 +1,7 @@
 //! Who is calling: a bearer credential names a tenant. It is one of
 //! AutoLearn's own keys (`alk_…`, decided from the keys table as it is now,
 //! through the app's cache, which any write invalidates at once), or, when
-//! the server is an OAuth resource server (`oauth.rs`), an access token of
+//! the server is an OAuth resource server (`oauth/`), an access token of
 //! its authorization server. While no tenant exists and OAuth is off, a
 //! server on a loopback address serves everyone as the `local` tenant (so a
 //! fresh `make run` needs no setup); the moment one is created, every
