@@ -4,13 +4,10 @@
 //! `kill -9` of the binary in the middle of work that the restart resumes,
 //! losing no learning.
 
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use autolearn::api::{ServeOptions, run};
 use autolearn::app::Activity;
-use autolearn::limits::ServerLimits;
 use autolearn::practice::curriculum::Curriculum;
 use autolearn::practice::{Practice, PracticeOptions};
 use autolearn::store::SkillStore;
@@ -74,18 +71,8 @@ async fn the_learning_api_has_the_briefs_paths_and_shapes() {
             repair_rounds: 0,
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let options = ServeOptions {
-        addr,
-        allowed_hosts: Vec::new(),
-        conformance: false,
-        limits: ServerLimits::default(),
-        metrics_token: None,
-        oauth: None,
-    };
-    tokio::spawn(run(practice, listener, options, std::future::pending()));
-    let api = format!("http://{addr}/api/learning");
+    let base = crate::util::serve(practice, None).await;
+    let api = format!("{base}/api/learning");
     let mut feed = app.subscribe();
 
     let (status, overview) = get(&format!("{api}/curriculum/overview")).await;
@@ -179,7 +166,7 @@ async fn the_learning_api_has_the_briefs_paths_and_shapes() {
         "{e}"
     );
 
-    let done = worked(&format!("http://{addr}"), Duration::from_secs(120)).await;
+    let done = worked(&base.clone(), Duration::from_secs(120)).await;
     assert_eq!(done["progress"], 100.0, "{done}");
     assert_eq!(done["iterations"], 13, "{done}");
     assert_eq!(done["skills_published"], 3, "{done}");
@@ -236,7 +223,7 @@ async fn the_learning_api_has_the_briefs_paths_and_shapes() {
     );
 
     // The doc practice wrote comes with the skill.
-    let (_, skill) = get(&format!("http://{addr}/api/skills/tiny_double_capped")).await;
+    let (_, skill) = get(&format!("{base}/api/skills/tiny_double_capped")).await;
     assert!(
         skill["doc"]
             .as_str()

@@ -6,15 +6,10 @@
 //! hangs; and a key rotation. The end-to-end flow with a real provider and
 //! the MCP Python SDK's OAuth client is in tests/clients/test_oauth.py.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use autolearn::api::{OAuthConfig, ServeOptions, run};
-use autolearn::app::App;
-use autolearn::limits::ServerLimits;
-use autolearn::sandbox::{Sandbox, SandboxConfig};
-use autolearn::store::SkillStore;
+use autolearn::api::OAuthConfig;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};
@@ -105,38 +100,18 @@ async fn issuer(hang: bool) -> Issuer {
 /// A server accepting `issuer`'s tokens for tenant claim `tenant` and
 /// scope `skills`; its base URL, and a key of tenant `acme` (which exists).
 async fn server(issuer: &str) -> (String, String, tempfile::TempDir) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = crate::util::data_dir();
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    let store = SkillStore::open(&dir.path().join("db.sqlite"))
-        .await
-        .unwrap();
-    let key = store.create_tenant("acme").await.unwrap();
-    let app = App::new(store, Arc::new(sandbox));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let options = ServeOptions {
-        addr,
-        allowed_hosts: Vec::new(),
-        conformance: false,
-        limits: ServerLimits::default(),
-        metrics_token: None,
-        oauth: Some(OAuthConfig {
-            issuer: issuer.to_owned(),
-            resource: None,
-            audience: None,
-            tenant_claim: "tenant".into(),
-            scopes: vec!["skills".into()],
-            create_tenants: false,
-        }),
+    let (app, dir) = crate::util::app_on_disk().await;
+    let key = app.store.create_tenant("acme").await.unwrap();
+    let oauth = OAuthConfig {
+        issuer: issuer.to_owned(),
+        resource: None,
+        audience: None,
+        tenant_claim: "tenant".into(),
+        scopes: vec!["skills".into()],
+        create_tenants: false,
     };
     let practice = autolearn::practice::Practice::shipped(app).unwrap();
-    tokio::spawn(run(practice, listener, options, std::future::pending()));
-    (format!("http://{addr}"), key, dir)
+    (crate::util::serve(practice, Some(oauth)).await, key, dir)
 }
 
 /// GET /api/whoami with `token`: status, `WWW-Authenticate`, body.

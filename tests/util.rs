@@ -86,3 +86,44 @@ impl Drop for Reaped {
         let _ = self.0.wait();
     }
 }
+
+/// Serve `practice` (and its app) on a fresh loopback port, as `autolearn
+/// serve` does, with the default limits and, if given, an OAuth issuer;
+/// returns `http://ADDR`.
+pub async fn serve(
+    practice: autolearn::practice::Practice,
+    oauth: Option<autolearn::api::OAuthConfig>,
+) -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = autolearn::api::ServeOptions {
+        addr,
+        allowed_hosts: Vec::new(),
+        conformance: false,
+        limits: autolearn::limits::ServerLimits::default(),
+        metrics_token: None,
+        oauth,
+    };
+    tokio::spawn(autolearn::api::run(
+        practice,
+        listener,
+        options,
+        std::future::pending(),
+    ));
+    format!("http://{addr}")
+}
+
+/// An app on a fresh SQLite file in a new data dir, with its own sandbox
+/// (servers need one that outlives any test).
+pub async fn app_on_disk() -> (autolearn::app::App, tempfile::TempDir) {
+    let dir = data_dir();
+    let sandbox = Sandbox::new(&SandboxConfig::new(artifact(), cache_dir())).unwrap();
+    let store = autolearn::store::SkillStore::open(&dir.path().join("db.sqlite"))
+        .await
+        .unwrap();
+    (
+        autolearn::app::App::new(store, std::sync::Arc::new(sandbox)),
+        dir,
+    )
+}

@@ -3,15 +3,8 @@
 //! and the same-origin guard that keeps other web pages out of a loopback
 //! server with no key.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use autolearn::api::{ServeOptions, run};
 use autolearn::app::{Activity, App};
-use autolearn::limits::ServerLimits;
-use autolearn::sandbox::{Sandbox, SandboxConfig};
 use autolearn::skills::{Example, Provenance, SkillManifest};
-use autolearn::store::SkillStore;
 use serde_json::{Value, json};
 
 fn double() -> SkillManifest {
@@ -32,30 +25,9 @@ fn double() -> SkillManifest {
 }
 
 async fn server() -> (App, String, tempfile::TempDir) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = crate::util::data_dir();
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    let store = SkillStore::open(&dir.path().join("db.sqlite"))
-        .await
-        .unwrap();
-    let app = App::new(store, Arc::new(sandbox));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let options = ServeOptions {
-        addr,
-        allowed_hosts: Vec::new(),
-        conformance: false,
-        limits: ServerLimits::default(),
-        metrics_token: None,
-        oauth: None,
-    };
+    let (app, dir) = crate::util::app_on_disk().await;
     let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
-    tokio::spawn(run(practice, listener, options, std::future::pending()));
-    (app, format!("http://{addr}"), dir)
+    (app, crate::util::serve(practice, None).await, dir)
 }
 
 async fn post(url: &str, body: Value) -> (u16, Value) {
