@@ -107,6 +107,15 @@ pub(super) async fn insert_key(
 ) -> Result<NewKey, StoreError> {
     check_label(label)?;
     let (id, key) = new_secret();
+    // Keys list oldest first by `created_ms`; two keys made within one
+    // millisecond (a create then an add) would tie and fall back to their
+    // random ids, so a new key is stamped strictly after the tenant's newest.
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(created_ms) FROM tenant_keys WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_one(&mut *conn)
+            .await?;
+    let created_ms = newest.map_or(now_ms(), |n| now_ms().max(n + 1));
     sqlx::query(
         "INSERT INTO tenant_keys (id, tenant, key_sha256, label, created_ms, expires_ms) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -115,7 +124,7 @@ pub(super) async fn insert_key(
     .bind(tenant)
     .bind(key_hash(&key))
     .bind(label)
-    .bind(now_ms())
+    .bind(created_ms)
     .bind(expires_ms)
     .execute(conn)
     .await?;
