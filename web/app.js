@@ -1,72 +1,12 @@
-// AutoLearn's web UI: boot, the API client, the live feed, tabs, dialogs.
-// No framework and no build step: the binary embeds these files as they are.
+// AutoLearn's web UI: boot, tabs, and the live feed, which it hands to
+// the panels. No framework and no build step: the binary embeds these
+// files as they are. Shared helpers live in lib.js.
 
+import { KEY, api, confirmAction, state } from "./lib.js";
 import * as chat from "./chat.js";
 import * as skills from "./skills.js";
 import * as panels from "./panels.js";
 import * as practice from "./practice.js";
-
-const KEY = "autolearn-key";
-export const state = { key: localStorage.getItem(KEY) || "", tenant: null, llm: null };
-
-export class ApiError extends Error {
-  constructor(status, kind, message) {
-    super(message);
-    this.status = status;
-    this.kind = kind;
-  }
-}
-
-/** Call the REST API as the signed-in tenant. */
-export async function api(path, { method, body } = {}) {
-  const headers = {};
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (state.key) headers.authorization = `Bearer ${state.key}`;
-  const response = await fetch(`/api${path}`, {
-    method: method || (body !== undefined ? "POST" : "GET"),
-    headers,
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  let data;
-  try { data = JSON.parse(text); } catch { data = { error: { kind: "http", message: text } }; }
-  if (response.status === 401) {
-    askKey(state.key ? "That key is not valid." : "");
-    throw new ApiError(401, "unauthorized", "an API key is needed");
-  }
-  if (!response.ok) throw new ApiError(response.status, data.error?.kind ?? "http", data.error?.message ?? text);
-  return data;
-}
-
-/** Make an element: el("p", {class: "x"}, "text", child, ...). Text is never parsed as HTML. */
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
-  return node;
-}
-
-/** Ask yes or no in a dialog. */
-export function confirmAction(title, text, yes = "Yes") {
-  const dialog = document.getElementById("confirm-dialog");
-  document.getElementById("confirm-title").textContent = title;
-  document.getElementById("confirm-text").textContent = text;
-  document.getElementById("confirm-yes").textContent = yes;
-  dialog.returnValue = "";
-  dialog.showModal();
-  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true }));
-}
-
-function askKey(message) {
-  const dialog = document.getElementById("key-dialog");
-  document.getElementById("key-error").textContent = message;
-  if (!dialog.open) dialog.showModal();
-}
 
 // Tabs: click, or arrow keys along the tab list.
 function initTabs() {

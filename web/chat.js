@@ -1,7 +1,7 @@
 // The Chat panel: the smart examples, the prompt, and each run of the
 // consumer agent streaming its steps (from the live feed) as they happen.
 
-import { api, el } from "./app.js";
+import { api, el } from "./lib.js";
 import { python, json, block } from "./highlight.js";
 
 const runs = new Map();      // chat id -> {card, steps, prompt, started}

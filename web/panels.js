@@ -1,6 +1,6 @@
 // The MCP spec, Execution and Learning panels.
 
-import { api, el } from "./app.js";
+import { api, el } from "./lib.js";
 import { json, block } from "./highlight.js";
 
 const MAX_ROWS = 500;

@@ -3,7 +3,7 @@
 // project's progress (project and phase bars, live from `practice` events
 // on the feed), Work for some hours, Complete, and the completion report.
 
-import { api, el } from "./app.js";
+import { api, el } from "./lib.js";
 
 const MAX_STEPS = 200;
 

@@ -2,7 +2,7 @@
 // KPIs, trust, versions, edge cases); a run form made from its input
 // schema; retire.
 
-import { api, el, confirmAction } from "./app.js";
+import { api, el, confirmAction } from "./lib.js";
 import { python, json, block } from "./highlight.js";
 
 let selected = null;
