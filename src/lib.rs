@@ -14,6 +14,8 @@
 //! - [`api`]: HTTP (axum): `/mcp`, `/healthz`, auth, shutdown.
 //! - [`config`]: where data lives, and the defaults.
 //! - [`limits`]: the host's bounds on work driven by untrusted data.
+//! - [`fault`]: the one error taxonomy: kind, whose fault, retry after.
+//! - [`metrics`]: the `/metrics` counters and histograms.
 //! - [`text`]: bounded messages and quotes.
 //! - [`lru`]: caches shared by tenants, bounded per tenant and in all.
 //! - [`slots`]: places shared by tenants (feeds, chats), with a share each.
@@ -32,6 +34,7 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod fault;
 pub mod learn;
 pub mod limits;
 pub mod llm;

@@ -129,6 +129,26 @@ impl QuotaExceeded {
     }
 }
 
+impl crate::fault::Classify for QuotaExceeded {
+    fn kind(&self) -> &'static str {
+        "quota_exceeded"
+    }
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
+    }
+    fn detail(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("quota".into(), serde_json::json!(self.kind));
+        m.insert("limit".into(), self.limit.into());
+        // Said even when waiting does not help (a quota of stored skills).
+        m.insert(
+            "retry_after_seconds".into(),
+            serde_json::json!(self.retry_after_secs()),
+        );
+        m
+    }
+}
+
 impl Quotas {
     /// The value of one quota.
     pub fn get(&self, kind: QuotaKind) -> Option<u64> {

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use autolearn::agent::{self, AgentOptions, AgentStep, Host};
 use autolearn::app::App;
 use autolearn::llm::openai::{OpenAi, OpenAiConfig};
-use autolearn::sandbox::{Sandbox, SandboxConfig};
-use autolearn::store::SkillStore;
+use autolearn::mcp::McpServer;
 use serde_json::{Value, json};
 
 use crate::fake_llm::{Script, demo_examples, demo_prompt, recorded_agent, serve, tool_call};
@@ -25,13 +24,7 @@ fn model(url: &str) -> OpenAi {
 }
 
 async fn app(url: &str) -> App {
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    App::new(SkillStore::in_memory().await.unwrap(), Arc::new(sandbox))
-        .with_llm(Arc::new(model(url)))
+    crate::util::app().await.with_llm(Arc::new(model(url)))
 }
 
 /// Whether a step has run yet in the conversation `body` carries.
@@ -55,7 +48,9 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
     })
     .await;
     let app = app(&url).await;
-    let host = Host::in_process(app.clone(), "local").await.unwrap();
+    let host = Host::over(McpServer::in_process(app.clone(), "local"))
+        .await
+        .unwrap();
     let llm = model(&url);
     let sales = example("sales_report");
     let steps = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -168,7 +163,9 @@ async fn every_demo_example_is_learned_and_reused_on_new_data() {
     })
     .await;
     let app = app(&url).await;
-    let host = Host::in_process(app, "local").await.unwrap();
+    let host = Host::over(McpServer::in_process(app, "local"))
+        .await
+        .unwrap();
     let llm = model(&url);
     let options = AgentOptions::default();
     for example in demo_examples() {
@@ -223,7 +220,9 @@ async fn a_failing_step_is_shown_to_the_model_and_a_silent_model_gives_up() {
     })
     .await;
     let app = app(&url).await;
-    let host = Host::in_process(app, "local").await.unwrap();
+    let host = Host::over(McpServer::in_process(app, "local"))
+        .await
+        .unwrap();
     let llm = model(&url);
     let prompt = "Count the words.\n\n```\none two three\n```";
     let options = AgentOptions {
@@ -269,7 +268,9 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
     })
     .await;
     let app = app(&url).await;
-    let host = Host::in_process(app.clone(), "local").await.unwrap();
+    let host = Host::over(McpServer::in_process(app.clone(), "local"))
+        .await
+        .unwrap();
     let prompt = "Count the words.\n\n```\none two three\n```";
     let report = agent::run(&model(&url), &host, prompt, &AgentOptions::default())
         .await
@@ -277,7 +278,7 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
     assert_eq!(report.answer, json!({"words": 3}));
     assert_eq!(report.tools_called, ["search_skills", "run_python"]);
     assert_eq!(report.crystallized.unwrap()["error"]["kind"], "not_sent");
-    assert!(app.published("local").await.unwrap().is_empty());
+    assert!(app.skills().published("local").await.unwrap().is_empty());
     host.close().await;
 }
 
@@ -300,7 +301,9 @@ async fn sampled_candidates_are_tried_until_one_runs() {
     })
     .await;
     let app = app(&url).await;
-    let host = Host::in_process(app.clone(), "local").await.unwrap();
+    let host = Host::over(McpServer::in_process(app.clone(), "local"))
+        .await
+        .unwrap();
     let prompt = "Count the words.\n\n```\none two three\n```";
     let options = AgentOptions {
         samples: 2,
@@ -319,7 +322,7 @@ async fn sampled_candidates_are_tried_until_one_runs() {
         "two samples for the step, two for finish"
     );
     assert_eq!(report.crystallized.as_ref().unwrap()["published"], true);
-    let skill = app.published("local").await.unwrap().remove(0);
+    let skill = app.skills().published("local").await.unwrap().remove(0);
     assert!(
         !skill.manifest.source.contains("split(]"),
         "{}",

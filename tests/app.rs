@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use autolearn::app::{App, RunError};
-use autolearn::sandbox::{Determinism, ResourceLimits, Sandbox, SandboxConfig};
+use autolearn::sandbox::{Determinism, ResourceLimits};
 use autolearn::skills::{Example, Kpis, Provenance, SkillManifest, Status};
 use autolearn::store::SkillStore;
 use serde_json::json;
@@ -27,12 +27,7 @@ fn inc(by: i64) -> SkillManifest {
 }
 
 async fn app(db: &std::path::Path) -> App {
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    App::new(SkillStore::open(db).await.unwrap(), Arc::new(sandbox))
+    crate::util::app_for(SkillStore::open(db).await.unwrap())
 }
 
 /// An app on a new database in `dir` (its path returned too, for a second
@@ -40,22 +35,24 @@ async fn app(db: &std::path::Path) -> App {
 async fn app_with_inc(dir: &std::path::Path) -> (std::path::PathBuf, App) {
     let db = dir.join("autolearn.db");
     let app = app(&db).await;
-    app.add_skill("local", inc(1), Provenance::Authored)
+    app.skills()
+        .add("local", inc(1), Provenance::Authored)
         .await
         .unwrap();
     (db, app)
 }
 
 async fn call(app: &App) -> Result<serde_json::Value, RunError> {
-    app.run_skill(
-        "local",
-        "inc",
-        &json!({"x": 1}),
-        ResourceLimits::default(),
-        Determinism::Live,
-    )
-    .await
-    .map(|r| r.value)
+    app.calls()
+        .run(
+            "local",
+            "inc",
+            &json!({"x": 1}),
+            ResourceLimits::default(),
+            Determinism::Live,
+        )
+        .await
+        .map(|r| r.value)
 }
 
 #[tokio::test]
@@ -65,7 +62,8 @@ async fn new_versions_retirements_and_outside_writes_are_seen_at_once() {
     assert_eq!(call(&app).await.unwrap(), json!(2));
     assert_eq!(call(&app).await.unwrap(), json!(2), "cached path");
 
-    app.add_skill("local", inc(10), Provenance::Authored)
+    app.skills()
+        .add("local", inc(10), Provenance::Authored)
         .await
         .unwrap();
     assert_eq!(
@@ -88,7 +86,7 @@ async fn new_versions_retirements_and_outside_writes_are_seen_at_once() {
         .unwrap();
     assert_eq!(call(&app).await.unwrap(), json!(101));
 
-    app.retire_skill("local", "inc").await.unwrap();
+    app.skills().retire("local", "inc").await.unwrap();
     assert!(matches!(
         call(&app).await,
         Err(RunError::NotPublished { .. })
@@ -99,11 +97,13 @@ async fn new_versions_retirements_and_outside_writes_are_seen_at_once() {
 async fn input_is_checked_against_the_schema_before_it_runs() {
     let dir = crate::util::data_dir();
     let app = app(&dir.path().join("autolearn.db")).await;
-    app.add_skill("local", inc(1), Provenance::Authored)
+    app.skills()
+        .add("local", inc(1), Provenance::Authored)
         .await
         .unwrap();
     let e = app
-        .run_skill(
+        .calls()
+        .run(
             "local",
             "inc",
             &json!({"x": "one"}),
@@ -129,10 +129,13 @@ async fn the_cached_catalog_sees_outside_writes_at_once() {
             .map(|s| s.manifest.name.clone())
             .collect::<Vec<_>>()
     };
-    assert_eq!(names(app.published("local").await.unwrap()), ["inc"]);
-    let first = app.catalog("local").await.unwrap();
+    assert_eq!(
+        names(app.skills().published("local").await.unwrap()),
+        ["inc"]
+    );
+    let first = app.skills().catalog("local").await.unwrap();
     assert!(
-        Arc::ptr_eq(&first, &app.catalog("local").await.unwrap()),
+        Arc::ptr_eq(&first, &app.skills().catalog("local").await.unwrap()),
         "unchanged skills: the same cached catalog"
     );
 
@@ -152,10 +155,14 @@ async fn the_cached_catalog_sees_outside_writes_at_once() {
         .await
         .unwrap();
     assert_eq!(
-        names(app.published("local").await.unwrap()),
+        names(app.skills().published("local").await.unwrap()),
         ["inc", "shout_total"]
     );
-    let hits = app.search_skills("local", "ledger total", 5).await.unwrap();
+    let hits = app
+        .skills()
+        .search("local", "ledger total", 5)
+        .await
+        .unwrap();
     assert_eq!(hits[0].0.manifest.name, "shout_total");
 
     let current = other.latest("local", "inc").await.unwrap();
@@ -164,21 +171,22 @@ async fn the_cached_catalog_sees_outside_writes_at_once() {
         .await
         .unwrap();
     assert_eq!(
-        names(app.published("local").await.unwrap()),
+        names(app.skills().published("local").await.unwrap()),
         ["shout_total"]
     );
 }
 
 async fn run_inc(app: &App, input: serde_json::Value) -> autolearn::app::RunResult {
-    app.run_skill(
-        "local",
-        "inc",
-        &input,
-        ResourceLimits::default(),
-        Determinism::Live,
-    )
-    .await
-    .unwrap()
+    app.calls()
+        .run(
+            "local",
+            "inc",
+            &input,
+            ResourceLimits::default(),
+            Determinism::Live,
+        )
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -190,7 +198,8 @@ async fn a_memoized_skill_answers_a_repeated_call_without_running_it() {
     m.input_schema = json!({"type": "object", "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}}, "required": ["x"]});
     m.source = "def f(x, y=0):\n    \"\"\"Add.\"\"\"\n    return x + y + 1\n".into();
     let (_, v) = app
-        .add_skill("local", m, Provenance::Authored)
+        .skills()
+        .add("local", m, Provenance::Authored)
         .await
         .unwrap();
     assert!(v.kpis.deterministic);
@@ -210,7 +219,8 @@ async fn a_memoized_skill_answers_a_repeated_call_without_running_it() {
     v2.memoize = true;
     v2.source = "def f(x):\n    \"\"\"Add.\"\"\"\n    return x + 100\n".into();
     v2.examples[0].output = json!(100);
-    app.add_skill("local", v2, Provenance::Authored)
+    app.skills()
+        .add("local", v2, Provenance::Authored)
         .await
         .unwrap();
     let after = run_inc(&app, json!({"x": 1})).await;
@@ -253,20 +263,22 @@ async fn no_tenant_hits_or_sees_another_tenants_memo() {
     let mut m = inc(1);
     m.memoize = true;
     for tenant in ["alice", "mallory"] {
-        app.add_skill(tenant, m.clone(), Provenance::Authored)
+        app.skills()
+            .add(tenant, m.clone(), Provenance::Authored)
             .await
             .unwrap();
     }
     let run = async |tenant: &str| {
-        app.run_skill(
-            tenant,
-            "inc",
-            &json!({"x": 41}),
-            ResourceLimits::default(),
-            Determinism::Live,
-        )
-        .await
-        .unwrap()
+        app.calls()
+            .run(
+                tenant,
+                "inc",
+                &json!({"x": 41}),
+                ResourceLimits::default(),
+                Determinism::Live,
+            )
+            .await
+            .unwrap()
     };
     assert!(!run("alice").await.cached);
     assert!(run("alice").await.cached, "alice's own repeat is a hit");

@@ -4,7 +4,6 @@
 use std::process::Command;
 
 use autolearn::bench::learn::{PracticeSet, SHIPPED, check};
-use autolearn::sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
 use crate::fake_llm::{Script, serve, temps};
@@ -22,11 +21,7 @@ async fn the_shipped_practice_set_is_big_enough_and_its_references_pass() {
             .iter()
             .all(|t| !t.examples.is_empty() && t.tests.len() >= 3)
     );
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
+    let sandbox = crate::util::new_sandbox();
     assert_eq!(check(&sandbox, &set).await, Vec::<String>::new());
 
     // And the check can fail: a wrong reference and a wrong exception type.

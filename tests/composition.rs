@@ -2,12 +2,8 @@
 //! the sandbox as `skills.<name>`, a new version of it changes no dependant
 //! until the dependant is republished, and the edges are in the store.
 
-use std::sync::Arc;
-
 use autolearn::app::{AddError, App, DependencyError, RunError};
-use autolearn::sandbox::{
-    Dependency, Determinism, ErrorKind, ResourceLimits, Sandbox, SandboxConfig, SkillCode,
-};
+use autolearn::sandbox::{Dependency, Determinism, ErrorKind, ResourceLimits, SkillCode};
 use autolearn::skills::{Example, Provenance, Requirement, SkillManifest};
 use autolearn::store::SkillStore;
 use serde_json::{Value, json};
@@ -155,24 +151,20 @@ fn deduper(pin: &autolearn::skills::SkillId, expect: &str) -> SkillManifest {
 }
 
 async fn open_app(db: &std::path::Path) -> App {
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    App::new(SkillStore::open(db).await.unwrap(), Arc::new(sandbox))
+    crate::util::app_for(SkillStore::open(db).await.unwrap())
 }
 
 async fn dedupe(app: &App) -> Result<Value, RunError> {
-    app.run_skill(
-        "local",
-        "crm_dedupe",
-        &json!({"emails": ["B@y.org ", "b@y.org"]}),
-        ResourceLimits::default(),
-        Determinism::Live,
-    )
-    .await
-    .map(|r| r.value)
+    app.calls()
+        .run(
+            "local",
+            "crm_dedupe",
+            &json!({"emails": ["B@y.org ", "b@y.org"]}),
+            ResourceLimits::default(),
+            Determinism::Live,
+        )
+        .await
+        .map(|r| r.value)
 }
 
 #[tokio::test]
@@ -180,18 +172,21 @@ async fn a_dependant_runs_its_pinned_prerequisite_until_it_is_republished() {
     let dir = crate::util::data_dir();
     let app = open_app(&dir.path().join("autolearn.db")).await;
     let (v1, _) = app
-        .add_skill("local", normalizer(""), Provenance::Authored)
+        .skills()
+        .add("local", normalizer(""), Provenance::Authored)
         .await
         .unwrap();
     let v1 = v1.skill().id.clone();
-    app.add_skill("local", deduper(&v1, "a@x.com"), Provenance::Authored)
+    app.skills()
+        .add("local", deduper(&v1, "a@x.com"), Provenance::Authored)
         .await
         .unwrap();
     assert_eq!(dedupe(&app).await.unwrap(), json!(["b@y.org"]));
 
     // A new version of the prerequisite changes what it answers...
     let (v2, _) = app
-        .add_skill("local", normalizer("!"), Provenance::Authored)
+        .skills()
+        .add("local", normalizer("!"), Provenance::Authored)
         .await
         .unwrap();
     let v2 = v2.skill().id.clone();
@@ -199,20 +194,31 @@ async fn a_dependant_runs_its_pinned_prerequisite_until_it_is_republished() {
     // ...but not the dependant, which pins v1.
     assert_eq!(dedupe(&app).await.unwrap(), json!(["b@y.org"]));
     assert_eq!(
-        app.store.dependents("local", "crm_norm").await.unwrap(),
+        SkillStore::open(&dir.path().join("autolearn.db"))
+            .await
+            .unwrap()
+            .dependents("local", "crm_norm")
+            .await
+            .unwrap(),
         vec![("crm_dedupe".to_owned(), v1.clone())]
     );
 
     // Republished against v2, it changes, and its id differs: the pin is
     // part of the hash.
     let (d2, _) = app
-        .add_skill("local", deduper(&v2, "a@x.com!"), Provenance::Authored)
+        .skills()
+        .add("local", deduper(&v2, "a@x.com!"), Provenance::Authored)
         .await
         .unwrap();
     assert_ne!(d2.skill().id, deduper(&v1, "a@x.com!").id());
     assert_eq!(dedupe(&app).await.unwrap(), json!(["b@y.org!"]));
     assert_eq!(
-        app.store.dependents("local", "crm_norm").await.unwrap(),
+        SkillStore::open(&dir.path().join("autolearn.db"))
+            .await
+            .unwrap()
+            .dependents("local", "crm_norm")
+            .await
+            .unwrap(),
         vec![("crm_dedupe".to_owned(), v2)]
     );
 }
@@ -222,12 +228,14 @@ async fn a_pin_to_nothing_or_to_another_tenant_is_refused() {
     let dir = crate::util::data_dir();
     let app = open_app(&dir.path().join("autolearn.db")).await;
     let (theirs, _) = app
-        .add_skill("other", normalizer(""), Provenance::Authored)
+        .skills()
+        .add("other", normalizer(""), Provenance::Authored)
         .await
         .unwrap();
     // Another tenant's skill is not ours to build on, even by its hash.
     let err = app
-        .add_skill(
+        .skills()
+        .add(
             "local",
             deduper(&theirs.skill().id, "a@x.com"),
             Provenance::Authored,
@@ -240,7 +248,8 @@ async fn a_pin_to_nothing_or_to_another_tenant_is_refused() {
     );
     // A pin to a version of another name is refused too.
     let (word, _) = app
-        .add_skill(
+        .skills()
+        .add(
             "local",
             SkillManifest {
                 name: "other_name".into(),
@@ -251,7 +260,8 @@ async fn a_pin_to_nothing_or_to_another_tenant_is_refused() {
         .await
         .unwrap();
     let err = app
-        .add_skill(
+        .skills()
+        .add(
             "local",
             deduper(&word.skill().id, "a@x.com"),
             Provenance::Authored,

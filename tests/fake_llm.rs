@@ -244,17 +244,11 @@ pub fn recorded_agent() -> AgentScript {
 /// An app whose model is the fake at `url`, on `store`.
 pub async fn app_on(url: &str, store: autolearn::store::SkillStore) -> autolearn::app::App {
     use autolearn::llm::openai::{OpenAi, OpenAiConfig};
-    use autolearn::sandbox::{Sandbox, SandboxConfig};
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
     let llm = OpenAi::new(OpenAiConfig {
         base_url: url.into(),
         base_url_given: true,
         ..OpenAiConfig::default()
     })
     .unwrap();
-    autolearn::app::App::new(store, Arc::new(sandbox)).with_llm(Arc::new(llm))
+    crate::util::app_for(store).with_llm(Arc::new(llm))
 }

@@ -1,12 +1,10 @@
 //! Generation from plain English, driven by a local fake of the OpenAI API
 //! ([`crate::fake_llm`]).
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use autolearn::app::{App, Crystallize, Crystallized, GenerateSkillError};
 use autolearn::learn::generate::{GenerateOptions, GenerateRequest};
-use autolearn::sandbox::{Sandbox, SandboxConfig};
 use autolearn::skills::{Example, Status};
 use autolearn::store::SkillStore;
 use serde_json::{Value, json};
@@ -86,7 +84,8 @@ async fn the_right_candidate_wins_among_wrong_ones() {
     assert_eq!(skill["name"], "net_price");
     assert!(out.trust.unwrap() >= 70.0);
     let r = app
-        .run_skill(
+        .calls()
+        .run(
             "local",
             "net_price",
             &json!({"price": 50, "discount": 50}),
@@ -96,7 +95,7 @@ async fn the_right_candidate_wins_among_wrong_ones() {
         .await
         .unwrap();
     assert_eq!(r.value, json!(25.0));
-    let stored = app.skill("local", "net_price").await.unwrap();
+    let stored = app.skills().get("local", "net_price").await.unwrap();
     assert_eq!(stored.manifest.source, RIGHT);
     assert!(stored.manifest.input_schema["properties"]["price"]["description"].is_string());
     // The tokens the generation spent are counted for its tenant, as the
@@ -156,7 +155,7 @@ async fn a_dissenting_candidate_is_an_edge_case_and_keeps_the_skill_a_draft() {
     );
     // The draft holds the majority's code, and the discovered edge cases
     // as regression tests.
-    let stored = app.skill("local", "net_price").await.unwrap();
+    let stored = app.skills().get("local", "net_price").await.unwrap();
     assert_eq!(stored.manifest.source, RIGHT);
     assert!(stored.manifest.examples.len() > 2);
 }
@@ -186,7 +185,8 @@ async fn a_repair_round_fixes_a_failing_candidate() {
     assert!(out.skill.is_some());
     assert!(fake.calls.load(Ordering::SeqCst) >= 7);
     let r = app
-        .run_skill(
+        .calls()
+        .run(
             "local",
             "net_price",
             &json!({"price": 10, "discount": 10}),
@@ -195,7 +195,7 @@ async fn a_repair_round_fixes_a_failing_candidate() {
         )
         .await;
     // Published or draft, the repaired code is what was stored.
-    let stored = app.skill("local", "net_price").await.unwrap();
+    let stored = app.skills().get("local", "net_price").await.unwrap();
     assert_eq!(stored.manifest.source, RIGHT);
     if out.published {
         assert_eq!(r.unwrap().value, json!(9.0));
@@ -225,7 +225,7 @@ async fn candidates_that_agree_but_fail_an_example_are_rejected() {
         out.reasons
     );
     assert!(
-        app.skill("local", "net_price").await.is_err(),
+        app.skills().get("local", "net_price").await.is_err(),
         "nothing stored"
     );
 }
@@ -251,20 +251,21 @@ async fn a_consistently_wrong_set_with_no_examples_stays_a_draft() {
         out.reasons
     );
     assert_eq!(
-        app.skill("local", "net_price").await.unwrap().status,
+        app.skills().get("local", "net_price").await.unwrap().status,
         Status::Draft
     );
     // A draft is not a tool.
     assert!(
-        app.run_skill(
-            "local",
-            "net_price",
-            &json!({"price": 1, "discount": 1}),
-            Default::default(),
-            Default::default()
-        )
-        .await
-        .is_err()
+        app.calls()
+            .run(
+                "local",
+                "net_price",
+                &json!({"price": 1, "discount": 1}),
+                Default::default(),
+                Default::default()
+            )
+            .await
+            .is_err()
     );
 }
 
@@ -313,12 +314,7 @@ async fn a_malformed_answer_is_an_error_not_a_crash() {
 
 #[tokio::test]
 async fn without_a_model_generation_says_how_to_configure_one() {
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    let app = App::new(SkillStore::in_memory().await.unwrap(), Arc::new(sandbox));
+    let app = crate::util::app().await;
     let err = app
         .generate_skill("local", request(examples()), four())
         .await
@@ -352,6 +348,7 @@ async fn with_a_model_crystallization_gets_a_better_name_and_a_generalization() 
     .await;
     let app = app_with(&url).await;
     let out = app
+        .traces()
         .crystallize(
             "local",
             "Add 20% VAT to prices",
@@ -372,7 +369,8 @@ async fn with_a_model_crystallization_gets_a_better_name_and_a_generalization() 
         "Net prices."
     );
     let r = app
-        .run_skill(
+        .calls()
+        .run(
             "local",
             "add_vat",
             &json!({"prices": [100], "rate": 1.1}),
@@ -399,6 +397,7 @@ async fn a_proposal_that_changes_behaviour_is_dropped() {
     .await;
     let app = app_with(&url).await;
     let out = app
+        .traces()
         .crystallize(
             "local",
             "Add 20% VAT to prices",

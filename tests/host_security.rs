@@ -2,24 +2,17 @@
 //! verdict, a tenant flooding the pool, a wait that outlives its deadline.
 //! (The HTTP-level attacks are in tests/clients/test_hostile.py.)
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use autolearn::app::{AddError, App};
 use autolearn::limits::Limits;
-use autolearn::sandbox::{ErrorKind, ResourceLimits, Sandbox, SandboxConfig};
+use autolearn::sandbox::{ErrorKind, ResourceLimits};
 use autolearn::skills::{Example, Provenance, SkillManifest};
-use autolearn::store::SkillStore;
 use autolearn::trace::TraceRef;
 use serde_json::json;
 
 async fn app(limits: Limits) -> App {
-    let sandbox = Sandbox::new(&SandboxConfig::new(
-        crate::util::artifact(),
-        crate::util::cache_dir(),
-    ))
-    .unwrap();
-    App::new(SkillStore::in_memory().await.unwrap(), Arc::new(sandbox)).with_limits(limits)
+    crate::util::app().await.with_limits(limits)
 }
 
 fn claims_to_add_one(source: &str) -> SkillManifest {
@@ -51,7 +44,8 @@ async fn a_skill_that_forges_the_harness_report_is_not_published() {
             "import json\n\ndef f(x):\n    \"\"\"Add one.\"\"\"\n    {patch}\n    return 3\n"
         );
         let err = app
-            .add_skill("local", claims_to_add_one(&source), Provenance::Authored)
+            .skills()
+            .add("local", claims_to_add_one(&source), Provenance::Authored)
             .await
             .expect_err("a wrong skill must not be published");
         let AddError::Rejected(v) = err else {
@@ -75,6 +69,7 @@ async fn one_tenants_flood_does_not_delay_another() {
         flood.push(tokio::spawn(async move {
             let started = Instant::now();
             let r = app
+                .traces()
                 .run_python(
                     "flooder",
                     "import time\ntime.sleep(5)",
@@ -95,6 +90,7 @@ async fn one_tenants_flood_does_not_delay_another() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
     let out = app
+        .traces()
         .run_python(
             "bystander",
             "1 + 1",
@@ -133,7 +129,8 @@ async fn verification_gets_no_more_fuel_than_a_call() {
     }];
     let started = Instant::now();
     let err = app
-        .add_skill("local", m, Provenance::Authored)
+        .skills()
+        .add("local", m, Provenance::Authored)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("out_of_fuel"), "{err}");

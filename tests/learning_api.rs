@@ -7,7 +7,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use autolearn::app::Activity;
+use autolearn::app::Event;
 use autolearn::practice::curriculum::Curriculum;
 use autolearn::practice::{Practice, PracticeOptions};
 use autolearn::store::SkillStore;
@@ -179,13 +179,15 @@ async fn the_learning_api_has_the_briefs_paths_and_shapes() {
             .await
             .expect("work ends with a practice_stopped event")
             .unwrap();
-        match e.activity {
-            Activity::Practice(s) => steps.push(s),
-            Activity::SkillAdded { name, .. } => added.push(name),
-            Activity::PracticeStopped { project_id, error } => {
-                assert_eq!((project_id.as_str(), error), ("proj_tiny", None));
+        match &*e.event {
+            Event::Practice(n) if n.kind() == Some("practice") => steps.push(n.0.clone()),
+            Event::Practice(n) => {
+                assert_eq!(n.kind(), Some("practice_stopped"), "{n:?}");
+                assert_eq!(n.0["project_id"], "proj_tiny");
+                assert_eq!(n.0["error"], Value::Null);
                 break;
             }
+            Event::SkillAdded { name, .. } => added.push(name.clone()),
             _ => {}
         }
     }
@@ -195,8 +197,8 @@ async fn the_learning_api_has_the_briefs_paths_and_shapes() {
         3,
         "each published skill is announced: {added:?}"
     );
-    assert_eq!(steps.last().unwrap().progress, 100.0);
-    assert_eq!(steps.last().unwrap().phase_progress, 100.0);
+    assert_eq!(steps.last().unwrap()["progress"], 100.0);
+    assert_eq!(steps.last().unwrap()["phase_progress"], 100.0);
 
     let (status, report) = post(&format!("{api}/project/complete"), None).await;
     assert_eq!(status, 200, "{report}");

@@ -100,8 +100,8 @@ async fn issuer(hang: bool) -> Issuer {
 /// A server accepting `issuer`'s tokens for tenant claim `tenant` and
 /// scope `skills`; its base URL, and a key of tenant `acme` (which exists).
 async fn server(issuer: &str) -> (String, String, tempfile::TempDir) {
-    let (app, dir) = crate::util::app_on_disk().await;
-    let key = app.store.create_tenant("acme").await.unwrap();
+    let (app, store, dir) = crate::util::app_on_disk().await;
+    let key = store.create_tenant("acme").await.unwrap();
     let oauth = OAuthConfig {
         issuer: issuer.to_owned(),
         resource: None,

@@ -83,7 +83,8 @@ async fn practice(url: &str, db: &std::path::Path) -> Practice {
 async fn logged(app: &App) -> Vec<autolearn::store::Learning> {
     let mut subjects: Vec<&str> = GOALS.to_vec();
     subjects.push("proj_tiny");
-    app.learnings("local", 0, 10_000)
+    app.learnings()
+        .after("local", 0, 10_000)
         .await
         .unwrap()
         .into_iter()
@@ -123,7 +124,7 @@ async fn start_work_complete_reports_what_the_recorded_run_implies() {
     assert_eq!(worked["progress"], 100.0, "{worked}");
     assert_eq!(worked["iterations"], 13, "one run per step, no retries");
     let steps = app
-        .store
+        .practice_book()
         .practice_steps("local", "proj_tiny")
         .await
         .unwrap();
@@ -139,8 +140,12 @@ async fn start_work_complete_reports_what_the_recorded_run_implies() {
     assert_eq!(worked["edge_cases_found"], edge_cases);
 
     // The dependant pins the prerequisite it imports.
-    let double = app.skill("local", "tiny_double").await.unwrap();
-    let capped = app.skill("local", "tiny_double_capped").await.unwrap();
+    let double = app.skills().get("local", "tiny_double").await.unwrap();
+    let capped = app
+        .skills()
+        .get("local", "tiny_double_capped")
+        .await
+        .unwrap();
     assert_eq!(
         capped.manifest.requires,
         vec![Requirement {
@@ -148,14 +153,19 @@ async fn start_work_complete_reports_what_the_recorded_run_implies() {
             id: double.id.clone()
         }]
     );
-    let doc = app.store.doc("local", &capped.id).await.unwrap().unwrap();
+    let doc = app
+        .skills()
+        .doc("local", &capped.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(doc.contains("## Builds on"), "{doc}");
     assert!(doc.contains("Edge cases it was hardened against"), "{doc}");
 
     let report = p.complete("local").await.unwrap();
     let mut skills: Vec<Skill> = Vec::new();
     for g in GOALS {
-        skills.push(app.skill("local", g).await.unwrap());
+        skills.push(app.skills().get("local", g).await.unwrap());
     }
     let refs: Vec<&Skill> = skills.iter().collect();
     assert_eq!(report["trust_score"], json!(project_trust(&refs, 3)));
@@ -178,7 +188,13 @@ async fn start_work_complete_reports_what_the_recorded_run_implies() {
     assert_eq!(overview["curriculum"]["projects_completed"], 1);
     assert_eq!(overview["curriculum"]["domains_mastered"], 1);
     assert!(
-        app.store.verify_learnings().await.unwrap().is_ok(),
+        SkillStore::open(&dir.path().join("autolearn.db"))
+            .await
+            .unwrap()
+            .verify_learnings()
+            .await
+            .unwrap()
+            .is_ok(),
         "the log is one valid chain"
     );
 }

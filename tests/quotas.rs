@@ -2,14 +2,13 @@
 //! replicas (two apps, each with its own pool, on one database), on both
 //! backends; refusals are counted in the metrics.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use autolearn::app::{App, RunError};
 use autolearn::quota::{QuotaKind, Quotas};
-use autolearn::sandbox::{Determinism, ResourceLimits, Sandbox, SandboxConfig};
+use autolearn::sandbox::{Determinism, ResourceLimits};
 use autolearn::skills::{Example, Provenance, SkillManifest};
-use autolearn::store::StoreError;
+use autolearn::store::{SkillStore, StoreError};
 use serde_json::json;
 
 use crate::db::TestDb;
@@ -40,46 +39,63 @@ fn skill(name: &str, body: &str) -> SkillManifest {
     }
 }
 
-/// Two "replicas" on one database: each its own pool and caches.
-async fn replicas(db: &TestDb) -> (App, App) {
-    let sandbox = Arc::new(
-        Sandbox::new(&SandboxConfig::new(
-            crate::util::artifact(),
-            crate::util::cache_dir(),
-        ))
-        .unwrap(),
-    );
+/// A "replica": an app on the test database with its own pool and
+/// caches, and that pool's store, for what the test reads beneath the app.
+struct Replica {
+    app: App,
+    store: SkillStore,
+}
+
+impl std::ops::Deref for Replica {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+/// Two replicas on one database.
+async fn replicas(db: &TestDb) -> (Replica, Replica) {
+    let sandbox = crate::util::new_sandbox();
+    let (sa, sb) = (db.open().await, db.open().await);
     (
-        App::new(db.open().await, sandbox.clone()),
-        App::new(db.open().await, sandbox),
+        Replica {
+            app: App::new(sa.clone(), sandbox.clone()),
+            store: sa,
+        },
+        Replica {
+            app: App::new(sb.clone(), sandbox),
+            store: sb,
+        },
     )
 }
 
-async fn tenant_with(app: &App, name: &str, quotas: &[(&str, &str)]) {
-    app.store.create_tenant(name).await.unwrap();
+async fn tenant_with(r: &Replica, name: &str, quotas: &[(&str, &str)]) {
+    r.store.create_tenant(name).await.unwrap();
     let mut q = Quotas::default();
     for (k, v) in quotas {
         q.set(k, v).unwrap();
     }
-    app.store.set_tenant_quotas(name, &q).await.unwrap();
+    r.store.set_tenant_quotas(name, &q).await.unwrap();
 }
 
 async fn add(app: &App, tenant: &str, m: SkillManifest) {
-    app.add_skill(tenant, m, Provenance::Authored)
+    app.skills()
+        .add(tenant, m, Provenance::Authored)
         .await
         .unwrap();
 }
 
 async fn call(app: &App, tenant: &str, name: &str, n: i64) -> Result<serde_json::Value, RunError> {
-    app.run_skill(
-        tenant,
-        name,
-        &json!({"n": n}),
-        ResourceLimits::default(),
-        Determinism::Seeded(1),
-    )
-    .await
-    .map(|r| r.value)
+    app.calls()
+        .run(
+            tenant,
+            name,
+            &json!({"n": n}),
+            ResourceLimits::default(),
+            Determinism::Seeded(1),
+        )
+        .await
+        .map(|r| r.value)
 }
 
 fn quota_kind(r: Result<serde_json::Value, RunError>) -> QuotaKind {
@@ -190,17 +206,18 @@ async fn fuel_per_day_is_never_overspent(db: TestDb) {
     add(&a, "probe", skill("count", COUNT)).await;
     // What one call burns (deterministic: same code, same input, same seed).
     let fuel = |app: App| async move {
-        app.run_skill(
-            "probe",
-            "count",
-            &json!({"n": 1}),
-            ResourceLimits::default(),
-            Determinism::Seeded(1),
-        )
-        .await
-        .unwrap()
-        .output
-        .fuel_used
+        app.calls()
+            .run(
+                "probe",
+                "count",
+                &json!({"n": 1}),
+                ResourceLimits::default(),
+                Determinism::Seeded(1),
+            )
+            .await
+            .unwrap()
+            .output
+            .fuel_used
     };
     let f = fuel(a.clone()).await;
     assert_eq!(fuel(b.clone()).await, f, "fuel per call is deterministic");
@@ -235,7 +252,8 @@ async fn the_skills_quota_counts_live_names(db: TestDb) {
     add(&a, "t", skill("one", COUNT)).await;
     add(&b, "t", skill("two", COUNT)).await;
     let refused = b
-        .add_skill("t", skill("three", COUNT), Provenance::Authored)
+        .skills()
+        .add("t", skill("three", COUNT), Provenance::Authored)
         .await
         .unwrap_err();
     assert!(
@@ -248,7 +266,7 @@ async fn the_skills_quota_counts_live_names(db: TestDb) {
     // A new version of a stored name is not a new skill.
     add(&a, "t", skill("two", "    return n + 0")).await;
     // Retiring one makes room.
-    a.retire_skill("t", "one").await.unwrap();
+    a.skills().retire("t", "one").await.unwrap();
     add(&b, "t", skill("three", COUNT)).await;
     assert_eq!(a.store.live_skills("t").await.unwrap(), 2);
     // Other tenants are not counted.
@@ -287,23 +305,24 @@ async fn run_python_cells_count_as_calls(db: TestDb) {
     tenant_with(&a, "t", &[("calls_per_minute", "3")]).await;
     away_from_a_minute_boundary().await;
     let cell = |app: App| async move {
-        app.run_python(
-            "t",
-            "1 + 1",
-            &json!({}),
-            ResourceLimits::default(),
-            &autolearn::trace::TraceRef::Open,
-        )
-        .await
+        app.traces()
+            .run_python(
+                "t",
+                "1 + 1",
+                &json!({}),
+                ResourceLimits::default(),
+                &autolearn::trace::TraceRef::Open,
+            )
+            .await
     };
     // A skill call and two cells use up the minute, on either replica.
     add(&a, "t", skill("count", COUNT)).await;
     call(&a, "t", "count", 1).await.unwrap();
     for replica in [&a, &b] {
-        let step = cell(replica.clone()).await.unwrap();
+        let step = cell(replica.app.clone()).await.unwrap();
         assert_eq!(step.outcome.unwrap().value, json!(2));
     }
-    match cell(b.clone()).await {
+    match cell(b.app.clone()).await {
         Err(RunError::Quota(q)) => assert_eq!(q.kind, QuotaKind::CallsPerMinute),
         other => panic!(
             "expected a quota refusal, got {:?}",

@@ -56,25 +56,70 @@ async fn pruning_keeps_each_named_tenants_newest_executions_only(db: TestDb) {
 async fn a_lease_has_one_holder_until_it_expires(db: TestDb) {
     let (a, b) = (db.open().await, db.open().await);
     let ttl = std::time::Duration::from_millis(300);
-    assert!(a.take_lease("practice:t", "replica-a", ttl).await.unwrap());
-    assert!(!b.take_lease("practice:t", "replica-b", ttl).await.unwrap());
+    assert!(
+        a.leases()
+            .take_lease("practice:t", "replica-a", ttl)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !b.leases()
+            .take_lease("practice:t", "replica-b", ttl)
+            .await
+            .unwrap()
+    );
     // Renewing is taking it again.
-    assert!(a.take_lease("practice:t", "replica-a", ttl).await.unwrap());
+    assert!(
+        a.leases()
+            .take_lease("practice:t", "replica-a", ttl)
+            .await
+            .unwrap()
+    );
     assert_eq!(
-        b.lease_holder("practice:t").await.unwrap().as_deref(),
+        b.leases()
+            .lease_holder("practice:t")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("replica-a")
     );
     // Another name is another lease.
-    assert!(b.take_lease("practice:u", "replica-b", ttl).await.unwrap());
+    assert!(
+        b.leases()
+            .take_lease("practice:u", "replica-b", ttl)
+            .await
+            .unwrap()
+    );
     // A holder that stops renewing loses it.
     tokio::time::sleep(ttl + std::time::Duration::from_millis(50)).await;
-    assert_eq!(b.lease_holder("practice:t").await.unwrap(), None);
-    assert!(b.take_lease("practice:t", "replica-b", ttl).await.unwrap());
+    assert_eq!(b.leases().lease_holder("practice:t").await.unwrap(), None);
+    assert!(
+        b.leases()
+            .take_lease("practice:t", "replica-b", ttl)
+            .await
+            .unwrap()
+    );
     // Releasing needs the holder.
-    a.release_lease("practice:t", "replica-a").await.unwrap();
-    assert!(!a.take_lease("practice:t", "replica-a", ttl).await.unwrap());
-    b.release_lease("practice:t", "replica-b").await.unwrap();
-    assert!(a.take_lease("practice:t", "replica-a", ttl).await.unwrap());
+    a.leases()
+        .release_lease("practice:t", "replica-a")
+        .await
+        .unwrap();
+    assert!(
+        !a.leases()
+            .take_lease("practice:t", "replica-a", ttl)
+            .await
+            .unwrap()
+    );
+    b.leases()
+        .release_lease("practice:t", "replica-b")
+        .await
+        .unwrap();
+    assert!(
+        a.leases()
+            .take_lease("practice:t", "replica-a", ttl)
+            .await
+            .unwrap()
+    );
 }
 
 fn execution(tenant: &str, skill: &str, i: i64) -> Execution {
@@ -240,39 +285,50 @@ async fn removing_a_tenant_deletes_its_data_and_keeps_the_chain(db: TestDb) {
 
 async fn practice_state_survives_and_budgets_never_go_negative(db: TestDb) {
     let store = db.open().await;
-    store.start_project("t", "proj").await.unwrap();
-    store.set_budget("t", "proj", 1_000).await.unwrap();
+    store.practice().start_project("t", "proj").await.unwrap();
+    store
+        .practice()
+        .set_budget("t", "proj", 1_000)
+        .await
+        .unwrap();
     assert_eq!(
-        store.owed_work().await.unwrap(),
+        store.practice().owed_work().await.unwrap(),
         vec![("t".to_owned(), "proj".to_owned())]
     );
     store
+        .practice()
         .record_practice_step("t", "proj", 1, "goal_a", "done", &json!({"trust": 80}), 400)
         .await
         .unwrap();
     store
+        .practice()
         .record_practice_step("t", "proj", 1, "goal_a", "done", &json!({"trust": 90}), 900)
         .await
         .unwrap();
-    let p = &store.practice_projects("t").await.unwrap()[0];
+    let p = &store.practice().practice_projects("t").await.unwrap()[0];
     assert_eq!((p.budget_ms, p.worked_ms), (0, 1_300));
-    assert!(store.owed_work().await.unwrap().is_empty());
-    let steps = store.practice_steps("t", "proj").await.unwrap();
+    assert!(store.practice().owed_work().await.unwrap().is_empty());
+    let steps = store.practice().practice_steps("t", "proj").await.unwrap();
     assert_eq!(steps.len(), 1);
     assert_eq!(
         (steps[0].attempts, steps[0].result["trust"].clone()),
         (2, json!(90))
     );
     store
+        .practice()
         .complete_project("t", "proj", &json!({"trust_score": 50}))
         .await
         .unwrap();
-    let p = &store.practice_projects("t").await.unwrap()[0];
+    let p = &store.practice().practice_projects("t").await.unwrap()[0];
     assert_eq!(p.status, "completed");
     assert_eq!(p.report, Some(json!({"trust_score": 50})));
-    assert_eq!(store.count_learnings("t", 0, &[]).await.unwrap(), 0);
+    assert_eq!(
+        store.practice().count_learnings("t", 0, &[]).await.unwrap(),
+        0
+    );
     assert!(
         store
+            .practice()
             .published_among("t", &["x", "y"])
             .await
             .unwrap()

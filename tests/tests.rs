@@ -59,3 +59,5 @@ mod web_api;
 mod oauth;
 // The real binary: exit codes, JSON errors, restart persistence.
 mod cli;
+// The layout: imports run only down the floors, and files import no circle.
+mod layers;

@@ -114,16 +114,32 @@ pub async fn serve(
     format!("http://{addr}")
 }
 
-/// An app on a fresh SQLite file in a new data dir, with its own sandbox
-/// (servers need one that outlives any test).
-pub async fn app_on_disk() -> (autolearn::app::App, tempfile::TempDir) {
+/// A sandbox of its own: an app or a server that floods it slows no
+/// other test (the shared [`sandbox`] is for direct sandbox calls).
+pub fn new_sandbox() -> std::sync::Arc<Sandbox> {
+    std::sync::Arc::new(Sandbox::new(&SandboxConfig::new(artifact(), cache_dir())).unwrap())
+}
+
+/// The app of a test: on `store`, with a sandbox of its own. A test that
+/// looks beneath the app (rows the store holds) keeps `store` to do so.
+pub fn app_for(store: autolearn::store::SkillStore) -> autolearn::app::App {
+    autolearn::app::App::new(store, new_sandbox())
+}
+
+/// An app on a fresh in-memory store.
+pub async fn app() -> autolearn::app::App {
+    app_for(autolearn::store::SkillStore::in_memory().await.unwrap())
+}
+
+/// An app on a fresh SQLite file in a new data dir, its store, and the dir.
+pub async fn app_on_disk() -> (
+    autolearn::app::App,
+    autolearn::store::SkillStore,
+    tempfile::TempDir,
+) {
     let dir = data_dir();
-    let sandbox = Sandbox::new(&SandboxConfig::new(artifact(), cache_dir())).unwrap();
     let store = autolearn::store::SkillStore::open(&dir.path().join("db.sqlite"))
         .await
         .unwrap();
-    (
-        autolearn::app::App::new(store, std::sync::Arc::new(sandbox)),
-        dir,
-    )
+    (app_for(store.clone()), store, dir)
 }

@@ -3,7 +3,7 @@
 //! and the same-origin guard that keeps other web pages out of a loopback
 //! server with no key.
 
-use autolearn::app::{Activity, App};
+use autolearn::app::{App, Event};
 use autolearn::skills::{Example, Provenance, SkillManifest};
 use serde_json::{Value, json};
 
@@ -24,10 +24,12 @@ fn double() -> SkillManifest {
     }
 }
 
-async fn server() -> (App, String, tempfile::TempDir) {
-    let (app, dir) = crate::util::app_on_disk().await;
+/// A served app on a fresh data dir: the app, its store (for what the
+/// test checks beneath the app), the base URL, and the dir.
+async fn server() -> (App, autolearn::store::SkillStore, String, tempfile::TempDir) {
+    let (app, store, dir) = crate::util::app_on_disk().await;
     let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
-    (app, crate::util::serve(practice, None).await, dir)
+    (app, store, crate::util::serve(practice, None).await, dir)
 }
 
 async fn post(url: &str, body: Value) -> (u16, Value) {
@@ -47,12 +49,14 @@ async fn get(url: &str) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_are_logged_and_a_reset_clears_the_tenant_but_keeps_the_chain() {
-    let (app, base, _dir) = server().await;
+    let (app, store, base, _dir) = server().await;
     let mut feed = app.subscribe();
-    app.add_skill("local", double(), Provenance::Authored)
+    app.skills()
+        .add("local", double(), Provenance::Authored)
         .await
         .unwrap();
-    app.add_skill("other", double(), Provenance::Authored)
+    app.skills()
+        .add("other", double(), Provenance::Authored)
         .await
         .unwrap();
 
@@ -85,7 +89,7 @@ async fn runs_are_logged_and_a_reset_clears_the_tenant_but_keeps_the_chain() {
         404
     );
 
-    app.flush_executions().await;
+    app.calls().flush().await;
     let (_, log) = get(&format!("{base}/api/executions")).await;
     let rows = log["executions"].as_array().unwrap();
     assert_eq!(rows.len(), 4, "{log}");
@@ -97,8 +101,8 @@ async fn runs_are_logged_and_a_reset_clears_the_tenant_but_keeps_the_chain() {
     // Each row reached the live feed too, after the skill was added.
     let mut executed = 0;
     while let Ok(e) = feed.try_recv() {
-        if matches!(e.activity, Activity::SkillExecuted(_)) {
-            assert_eq!(e.tenant, "local");
+        if matches!(*e.event, Event::SkillExecuted(_)) {
+            assert_eq!(&*e.tenant, "local");
             executed += 1;
         }
     }
@@ -108,16 +112,18 @@ async fn runs_are_logged_and_a_reset_clears_the_tenant_but_keeps_the_chain() {
     assert_eq!(detail["versions"].as_array().unwrap().len(), 1);
     assert_eq!(detail["learnings"][0]["kind"], "decision");
 
-    let mut skill_events = app.events.subscribe();
+    let mut skill_events = app.subscribe();
     let (status, reset) = post(&format!("{base}/api/reset"), json!({})).await;
     assert_eq!(status, 200, "{reset}");
     assert_eq!(reset["cleared"]["skills"], 1);
     assert_eq!(reset["cleared"]["executions"], 4);
-    assert_eq!(
-        skill_events.recv().await.unwrap().name,
-        "double",
-        "MCP sessions hear of it"
-    );
+    let heard = loop {
+        let e = skill_events.recv().await.unwrap();
+        if let Some(name) = e.event.changed_skill() {
+            break name.to_owned();
+        }
+    };
+    assert_eq!(heard, "double", "MCP sessions hear of it");
     assert_eq!(
         get(&format!("{base}/api/skills")).await.1["skills"],
         json!([])
@@ -131,10 +137,11 @@ async fn runs_are_logged_and_a_reset_clears_the_tenant_but_keeps_the_chain() {
         json!([])
     );
     // Another tenant's skill is untouched, and the log is one valid chain.
-    assert!(app.skill("other", "double").await.is_ok());
-    assert!(app.store.verify_learnings().await.unwrap().is_ok());
+    assert!(app.skills().get("other", "double").await.is_ok());
+    assert!(store.verify_learnings().await.unwrap().is_ok());
     // The demo can run again.
-    app.add_skill("local", double(), Provenance::Authored)
+    app.skills()
+        .add("local", double(), Provenance::Authored)
         .await
         .unwrap();
     assert_eq!(
@@ -148,7 +155,7 @@ async fn runs_are_logged_and_a_reset_clears_the_tenant_but_keeps_the_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_is_embedded_and_other_origins_are_refused() {
-    let (_app, base, _dir) = server().await;
+    let (_app, _store, base, _dir) = server().await;
     let page = reqwest::get(format!("{base}/")).await.unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
@@ -203,7 +210,7 @@ async fn the_page_is_embedded_and_other_origins_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_chat_requests_are_refused_at_once_and_others_are_served() {
-    let (_app, base, _dir) = server().await;
+    let (_app, _store, base, _dir) = server().await;
     let huge = "x".repeat(300 * 1024);
     let (agent, whoami) = (format!("{base}/api/agent"), format!("{base}/api/whoami"));
     let started = std::time::Instant::now();
@@ -250,7 +257,7 @@ async fn hostile_chat_requests_are_refused_at_once_and_others_are_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_follows_the_database_and_healthz_only_says_alive() {
-    let (app, base, _dir) = server().await;
+    let (_app, store, base, _dir) = server().await;
     let (status, ready) = get(&format!("{base}/readyz")).await;
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["status"], "ready");
@@ -258,7 +265,7 @@ async fn readyz_follows_the_database_and_healthz_only_says_alive() {
     assert_eq!(ready["artifact"]["sha256"].as_str().unwrap().len(), 64);
     // The database goes away: not ready (a load balancer stops sending
     // traffic), while the process is still alive.
-    app.store.pool().close().await;
+    store.pool().close().await;
     let (status, ready) = get(&format!("{base}/readyz")).await;
     assert_eq!(status, 503, "{ready}");
     assert_eq!(ready["status"], "not_ready");
@@ -268,15 +275,13 @@ async fn readyz_follows_the_database_and_healthz_only_says_alive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quota_refusal_is_a_429_with_retry_after_and_metrics_count_it() {
-    let (app, base, _dir) = server().await;
-    let key = app.store.create_tenant("capped").await.unwrap();
+    let (app, store, base, _dir) = server().await;
+    let key = store.create_tenant("capped").await.unwrap();
     let mut quotas = autolearn::quota::Quotas::default();
     quotas.set("calls_per_minute", "2").unwrap();
-    app.store
-        .set_tenant_quotas("capped", &quotas)
-        .await
-        .unwrap();
-    app.add_skill("capped", double(), Provenance::Authored)
+    store.set_tenant_quotas("capped", &quotas).await.unwrap();
+    app.skills()
+        .add("capped", double(), Provenance::Authored)
         .await
         .unwrap();
     // Not across a minute boundary, which would reset the window.
@@ -330,7 +335,7 @@ async fn a_quota_refusal_is_a_429_with_retry_after_and_metrics_count_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_request_id_is_replaced_by_a_short_one_of_ours() {
-    let (_app, base, _dir) = server().await;
+    let (_app, _store, base, _dir) = server().await;
     let client = reqwest::Client::new();
     // A load balancer's short id is kept.
     let r = client
@@ -391,9 +396,9 @@ async fn open_feed(base: &str, key: &str) -> (u16, tokio::net::TcpStream) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_tenant_filling_its_feeds_leaves_another_tenant_served() {
-    let (app, base, _dir) = server().await;
-    let flood = app.store.create_tenant("flood").await.unwrap();
-    let calm = app.store.create_tenant("calm").await.unwrap();
+    let (_app, store, base, _dir) = server().await;
+    let flood = store.create_tenant("flood").await.unwrap();
+    let calm = store.create_tenant("calm").await.unwrap();
     let mut open = Vec::new();
     for i in 0..16 {
         let (status, tcp) = open_feed(&base, &flood).await;
@@ -420,14 +425,14 @@ async fn one_tenant_filling_its_feeds_leaves_another_tenant_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_feed_ends_when_its_key_is_revoked_and_the_tenants_other_key_works_on() {
     use tokio::io::AsyncReadExt;
-    let (app, base, _dir) = server().await;
-    let first = app.store.create_tenant("acme").await.unwrap();
-    let second = app.store.add_key("acme", "laptop", None).await.unwrap();
+    let (_app, store, base, _dir) = server().await;
+    let first = store.create_tenant("acme").await.unwrap();
+    let second = store.add_key("acme", "laptop", None).await.unwrap();
     let (status, mut feed) = open_feed(&base, &second.key).await;
     assert_eq!(status, 101);
     let (status, _other) = open_feed(&base, &first).await;
     assert_eq!(status, 101);
-    app.store.revoke_key("acme", &second.id).await.unwrap();
+    store.revoke_key("acme", &second.id).await.unwrap();
     // The server closes the revoked feed: the stream reaches its end.
     let mut buf = vec![0u8; 4096];
     let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {

@@ -1,6 +1,8 @@
 //! The agent's side of MCP: an rmcp client session with an AutoLearn server,
-//! over Streamable HTTP (any server, local or remote, with a key) or over an
-//! in-process pipe (the web UI's chat, which talks MCP to its own server).
+//! over Streamable HTTP (any server, local or remote, with a key) or over
+//! any byte stream (the web UI's chat talks MCP to its own server over an
+//! in-process pipe, which the server's side wires up: see
+//! `crate::mcp::in_process`). The agent knows MCP, never the server.
 
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
@@ -10,8 +12,6 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use serde_json::Value;
 
 use super::AgentError;
-use crate::app::App;
-use crate::mcp::McpServer;
 
 /// A connected MCP client session.
 pub struct Host {
@@ -44,21 +44,14 @@ impl Host {
         Ok(Self { client })
     }
 
-    /// Connect to `app` itself as `tenant`, over an in-process pipe: the
-    /// same MCP messages as over HTTP, without a socket.
-    pub async fn in_process(app: App, tenant: &str) -> Result<Self, AgentError> {
-        let (ours, theirs) = tokio::io::duplex(1 << 16);
-        let server = McpServer::for_tenant(app, tenant);
-        tokio::spawn(async move {
-            match server.serve(theirs).await {
-                Ok(running) => {
-                    let _ = running.waiting().await;
-                }
-                Err(e) => tracing::warn!("in-process MCP session failed to start: {e}"),
-            }
-        });
+    /// Start a session over `stream`, whose other end an MCP server
+    /// serves: the same messages as over HTTP, without a socket.
+    pub async fn over<S>(stream: S) -> Result<Self, AgentError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+    {
         let client = ()
-            .serve(ours)
+            .serve(stream)
             .await
             .map_err(|e| AgentError::Connect(format!("in-process: {e}")))?;
         Ok(Self { client })

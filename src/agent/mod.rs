@@ -130,6 +130,29 @@ pub enum AgentStep {
     },
 }
 
+/// What a chat with the agent tells the tenant's live pages, as the web
+/// UI reads it (`type` is `agent_step` or `agent_done`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentNotice {
+    /// A step of the chat.
+    AgentStep {
+        /// The chat.
+        chat: String,
+        /// The step.
+        step: AgentStep,
+    },
+    /// The chat ended.
+    AgentDone {
+        /// The chat.
+        chat: String,
+        /// The report, when it answered.
+        report: Option<AgentReport>,
+        /// The error, when it did not.
+        error: Option<String>,
+    },
+}
+
 /// What a run did and cost; `--json` prints it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentReport {

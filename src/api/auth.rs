@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
 use super::oauth::{OAuth, TokenError};
+use crate::app::TenantId;
 use crate::app::{App, KeyCheck};
-use crate::mcp::TenantId;
 use crate::skills::DEFAULT_TENANT;
 use crate::store::StoreError;
 
@@ -122,12 +122,12 @@ enum Refusal {
 async fn identify(state: &AuthState, presented: &Presented) -> Result<Identified, StoreError> {
     let app = &state.app;
     Ok(match presented {
-        Presented::Key(key) => match app.check_key(key).await? {
+        Presented::Key(key) => match app.tenants().check_key(key).await? {
             KeyCheck::Tenant(t) => Identified::Tenant(t),
             KeyCheck::Expired { id } => Identified::Refused(Refusal::ExpiredKey(id)),
             KeyCheck::Unknown => Identified::Refused(Refusal::UnknownKey),
         },
-        Presented::Nothing if state.open_when_empty() && app.tenant_count().await? == 0 => {
+        Presented::Nothing if state.open_when_empty() && app.tenants().count().await? == 0 => {
             Identified::Tenant(DEFAULT_TENANT.to_owned())
         }
         Presented::Nothing => Identified::Refused(Refusal::Missing),
@@ -139,11 +139,16 @@ async fn identify(state: &AuthState, presented: &Presented) -> Result<Identified
                 Ok(t) => t,
                 Err(e) => return Ok(Identified::Refused(Refusal::Token(e))),
             };
-            if !app.tenant_exists(&tenant).await? {
+            if !app.tenants().exists(&tenant).await? {
                 if !oauth.creates_tenants() {
                     return Ok(Identified::Refused(Refusal::UnknownTenant(tenant)));
                 }
-                if let Err(e) = app.admin("oauth").ensure_keyless_tenant(&tenant).await {
+                if let Err(e) = app
+                    .tenants()
+                    .admin("oauth")
+                    .ensure_keyless_tenant(&tenant)
+                    .await
+                {
                     tracing::error!("creating tenant {tenant:?} for a token: {e}");
                     return Ok(Identified::Refused(Refusal::UnknownTenant(tenant)));
                 }

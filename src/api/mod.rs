@@ -75,7 +75,7 @@ pub enum ServeError {
 /// would serve everyone without a key.
 pub async fn check_exposure(app: &App, options: &ServeOptions) -> Result<(), ServeError> {
     let addr = options.addr;
-    if !addr.ip().is_loopback() && options.oauth.is_none() && app.tenant_count().await? == 0 {
+    if !addr.ip().is_loopback() && options.oauth.is_none() && app.tenants().count().await? == 0 {
         return Err(ServeError::NoAuth(addr));
     }
     Ok(())
@@ -169,7 +169,7 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
             auth::require_tenant,
         ))
         .layer(axum::middleware::from_fn(rest::json_errors));
-    let health = axum::Json(serde_json::json!({"status": "ok", "llm": app.llm_info()}));
+    let health = axum::Json(serde_json::json!({"status": "ok", "llm": app.model().info()}));
     // The page itself is public (it asks for a key when the API wants one).
     let ui = Router::new()
         .route("/", get(web::index))
@@ -220,12 +220,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 /// so a load balancer sends no traffic here. `/healthz` only says alive.
 async fn readyz(axum::extract::State(app): axum::extract::State<App>) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let database = match tokio::time::timeout(READY_TIMEOUT, app.store.ping()).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {READY_TIMEOUT:?}")),
-    };
-    let artifact = app.sandbox.artifact();
+    let crate::app::Readiness { database, artifact } = app.readiness(READY_TIMEOUT).await;
     let body = serde_json::json!({
         "status": if database.is_ok() { "ready" } else { "not_ready" },
         "database": database.as_ref().map_or_else(|e| e.clone(), |()| "ok".to_owned()),
@@ -250,8 +245,8 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     check_exposure(practice.app(), &options).await?;
     // Replicas on one PostgreSQL tell each other of changes.
-    practice.app().start_relay();
-    practice.app().listen_to_replicas();
+    practice.app().replicas().start();
+    practice.app().replicas().listen();
     match practice.resume().await {
         Ok(0) => {}
         Ok(n) => tracing::info!("resumed practice work of {n} tenant(s)"),

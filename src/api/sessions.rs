@@ -20,7 +20,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 
 use super::body::RpcMethod;
 use crate::app::App;
-use crate::mcp::TenantId;
+use crate::app::TenantId;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 
@@ -144,7 +144,7 @@ pub(super) async fn bind(State(sessions): State<Sessions>, req: Request, next: N
     };
     // A session that ended leaves a trace ready to be judged.
     if let Some(id) = ended
-        && let Err(e) = sessions.app.store.end_session(&tenant, &id).await
+        && let Err(e) = sessions.app.traces().end_session(&tenant, &id).await
     {
         tracing::warn!("ending session {id}: {e}");
     }

@@ -9,6 +9,7 @@
 //! Works on a store alone, so the CLI needs no sandbox for it; the app
 //! composes one for the server's own resets and removals.
 
+use crate::fault::{Classify, Fault};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -51,14 +52,19 @@ pub enum AdminError {
     Store(StoreError),
 }
 
-impl AdminError {
-    /// The stable kind clients and scripts see.
-    pub fn kind(&self) -> &'static str {
+impl Classify for AdminError {
+    fn kind(&self) -> &'static str {
         match self {
             Self::Invalid(_) => "usage",
             Self::NoTenant(_) | Self::NoKey { .. } => "not_found",
             Self::Conflict(_) => "conflict",
-            Self::Store(_) => "store",
+            Self::Store(e) => e.kind(),
+        }
+    }
+    fn fault(&self) -> Fault {
+        match self {
+            Self::Store(e) => e.fault(),
+            _ => Fault::Caller,
         }
     }
 }

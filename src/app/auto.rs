@@ -30,33 +30,6 @@ pub enum AutoMode {
 }
 
 impl App {
-    /// Judge every trace quiet for `quiet` (or whose session ended), at
-    /// most `batch` at a time; returns how many were judged.
-    pub async fn judge_quiet_traces(&self, mode: AutoMode, quiet: Duration, batch: usize) -> usize {
-        if mode == AutoMode::Off {
-            return 0;
-        }
-        let cutoff = crate::store::now_ms()
-            .saturating_sub(i64::try_from(quiet.as_millis()).unwrap_or(i64::MAX));
-        let quiet_traces = match self.store.quiet_traces(cutoff, batch).await {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!("finding quiet traces: {e}");
-                return 0;
-            }
-        };
-        let judged = quiet_traces.len();
-        for (tenant, id) in quiet_traces {
-            let verdict = self.judge(&tenant, &id, mode).await;
-            self.learn(&tenant, "auto_crystallize", id.as_str(), verdict)
-                .await;
-            if let Err(e) = self.store.mark_judged(&tenant, &id).await {
-                tracing::warn!("marking trace {id} judged: {e}");
-            }
-        }
-        judged
-    }
-
     async fn judge(
         &self,
         tenant: &str,
@@ -92,6 +65,7 @@ impl App {
         let request = format!("Learned from what an agent did (trace {id})");
         let name = format!("learned_{}", suffix.to_ascii_lowercase().replace('-', "_"));
         match self
+            .traces()
             .crystallize_as(
                 tenant,
                 &request,
@@ -111,5 +85,35 @@ impl App {
             Err(CrystallizeError::Refused(r)) => json!({"kept": false, "reason": r.to_string()}),
             Err(e) => json!({"kept": false, "reason": e.to_string()}),
         }
+    }
+}
+
+impl super::Traces<'_> {
+    /// Judge every trace quiet for `quiet` (or whose session ended), at
+    /// most `batch` at a time; returns how many were judged.
+    pub async fn judge_quiet(&self, mode: AutoMode, quiet: Duration, batch: usize) -> usize {
+        if mode == AutoMode::Off {
+            return 0;
+        }
+        let cutoff = crate::store::now_ms()
+            .saturating_sub(i64::try_from(quiet.as_millis()).unwrap_or(i64::MAX));
+        let quiet_traces = match self.app.store.quiet_traces(cutoff, batch).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("finding quiet traces: {e}");
+                return 0;
+            }
+        };
+        let judged = quiet_traces.len();
+        for (tenant, id) in quiet_traces {
+            let verdict = self.app.judge(&tenant, &id, mode).await;
+            self.app
+                .learn(&tenant, "auto_crystallize", id.as_str(), verdict)
+                .await;
+            if let Err(e) = self.app.store.mark_judged(&tenant, &id).await {
+                tracing::warn!("marking trace {id} judged: {e}");
+            }
+        }
+        judged
     }
 }

@@ -6,9 +6,10 @@
 //!
 //! Outgoing events queue for one publisher task (in order, never blocking
 //! the caller). A listener task turns other replicas' events into local
-//! ones: a skill change drops the verified-skill cache entry and tells
-//! MCP sessions (`tools/list_changed`, resource updates), an activity goes
-//! to the WebSocket feed. A replica skips its own events (by origin id).
+//! ones on the one channel (`events.rs`), so MCP sessions and pages hear
+//! them as they hear their own replica's; a tool list change also drops
+//! the verified-skill cache entry. A replica skips its own events (by
+//! origin id).
 //! After the listener loses its connection, it cannot know what it
 //! missed: it tells every session its list may have changed and empties
 //! the cache. Skill calls (`SkillExecuted`) are not relayed: one NOTIFY
@@ -21,7 +22,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Activity, App, SkillEvent, TenantActivity};
+use super::{App, Event, Notice, TenantEvent};
 use crate::store::Heard;
 
 /// Events waiting for the publisher; past this, new ones are dropped (and
@@ -41,13 +42,37 @@ struct Wire {
     what: What,
 }
 
+/// An [`Event`], tagged with whose notice it carries when it is one (a
+/// notice's JSON alone does not say whose it is).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum What {
-    /// A skill was published, changed or retired.
-    Skill { name: String },
-    /// Something for the tenant's live pages.
-    Activity { activity: serde_json::Value },
+    /// One of the core's own events.
+    Core { event: Event },
+    /// The agent's.
+    Agent { notice: Notice },
+    /// The practice loop's.
+    Practice { notice: Notice },
+}
+
+impl What {
+    fn of(event: &Event) -> Option<Self> {
+        Some(match event {
+            // Calls are not relayed: see the module's notes.
+            Event::SkillExecuted(_) => return None,
+            Event::Agent(n) => Self::Agent { notice: n.clone() },
+            Event::Practice(n) => Self::Practice { notice: n.clone() },
+            e => Self::Core { event: e.clone() },
+        })
+    }
+
+    fn into_event(self) -> Event {
+        match self {
+            Self::Core { event } => event,
+            Self::Agent { notice } => Event::Agent(notice),
+            Self::Practice { notice } => Event::Practice(notice),
+        }
+    }
 }
 
 enum Outgoing {
@@ -59,67 +84,23 @@ enum Outgoing {
 #[derive(Default)]
 pub(super) struct Bus(OnceLock<mpsc::Sender<Outgoing>>);
 
+/// This replica among others on one PostgreSQL; borrowed from the app
+/// ([`App::replicas`]).
+#[derive(Clone, Copy)]
+pub struct Replicas<'a> {
+    pub(super) app: &'a App,
+}
+
 impl App {
-    /// Start relaying this app's events to other replicas (PostgreSQL
-    /// only; idempotent). Needs a Tokio runtime.
-    pub fn start_relay(&self) {
-        if !self.store.shares_events() {
-            return;
-        }
-        self.bus.0.get_or_init(|| {
-            let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
-            let store = self.store.clone();
-            tokio::spawn(async move {
-                while let Some(out) = rx.recv().await {
-                    match out {
-                        Outgoing::Payload(p) => {
-                            if let Err(e) = store.publish_event(&p).await {
-                                tracing::warn!("relaying an event to other replicas: {e}");
-                            }
-                        }
-                        Outgoing::Flush(done) => {
-                            let _ = done.send(());
-                        }
-                    }
-                }
-            });
-            tx
-        });
+    /// Relay events to, and hear them from, other replicas.
+    pub fn replicas(&self) -> Replicas<'_> {
+        Replicas { app: self }
     }
 
-    /// Wait until every event relayed so far has been sent (a CLI command
-    /// does this before it exits).
-    pub async fn flush_relay(&self) {
-        if let Some(tx) = self.bus.0.get() {
-            let (done, sent) = oneshot::channel();
-            if tx.send(Outgoing::Flush(done)).await.is_ok() {
-                let _ = sent.await;
-            }
-        }
-    }
-
-    /// Relay a skill change.
-    pub(super) fn relay_skill(&self, tenant: &str, name: &str) {
-        self.relay(
-            tenant,
-            What::Skill {
-                name: name.to_owned(),
-            },
-        );
-    }
-
-    /// Relay an activity (not skill calls: see the module's notes).
-    pub(super) fn relay_activity(&self, tenant: &str, activity: &Activity) {
-        if matches!(activity, Activity::SkillExecuted(_) | Activity::Relayed(_)) {
-            return;
-        }
-        if let Ok(activity) = serde_json::to_value(activity) {
-            self.relay(tenant, What::Activity { activity });
-        }
-    }
-
-    fn relay(&self, tenant: &str, what: What) {
+    /// Relay `event` to other replicas, once relaying started.
+    pub(super) fn relay(&self, tenant: &str, event: &Event) {
         let Some(tx) = self.bus.0.get() else { return };
+        let Some(what) = What::of(event) else { return };
         let wire = Wire {
             origin: self.origin.to_string(),
             sent_us: now_us(),
@@ -140,13 +121,91 @@ impl App {
         }
     }
 
-    /// Listen to other replicas' events until the process ends (PostgreSQL
-    /// only). Reconnects by itself while the database is away.
-    pub fn listen_to_replicas(&self) {
-        if !self.store.shares_events() {
+    fn heard(&self, payload: &str) {
+        let wire: Wire = match serde_json::from_str(payload) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!("an event from another replica is not understood: {e}");
+                return;
+            }
+        };
+        if wire.origin == *self.origin {
             return;
         }
-        let app = self.clone();
+        let delay_us = u64::try_from(now_us().saturating_sub(wire.sent_us)).unwrap_or(0);
+        self.metrics.relayed(Duration::from_micros(delay_us));
+        let event = wire.what.into_event();
+        match &event {
+            Event::ListChanged { name: Some(name) } => self.verified.forget(&wire.tenant, name),
+            Event::ListChanged { name: None } | Event::Reset => {
+                self.verified.forget_tenant(&wire.tenant);
+            }
+            _ => {}
+        }
+        // Sent on, not relayed again.
+        self.events.send(&wire.tenant, event);
+    }
+
+    /// Events may have been missed: every session re-reads its list.
+    fn heard_gap(&self) {
+        self.verified.forget_all();
+        self.events
+            .send(TenantEvent::EVERY_TENANT, Event::ListChanged { name: None });
+    }
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+impl Replicas<'_> {
+    /// Start relaying this app's events to other replicas (PostgreSQL
+    /// only; idempotent). Needs a Tokio runtime.
+    pub fn start(&self) {
+        if !self.app.store.shares_events() {
+            return;
+        }
+        self.app.bus.0.get_or_init(|| {
+            let (tx, mut rx) = mpsc::channel::<Outgoing>(QUEUE);
+            let store = self.app.store.clone();
+            tokio::spawn(async move {
+                while let Some(out) = rx.recv().await {
+                    match out {
+                        Outgoing::Payload(p) => {
+                            if let Err(e) = store.publish_event(&p).await {
+                                tracing::warn!("relaying an event to other replicas: {e}");
+                            }
+                        }
+                        Outgoing::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            });
+            tx
+        });
+    }
+
+    /// Wait until every event relayed so far has been sent (a CLI command
+    /// does this before it exits).
+    pub async fn flush(&self) {
+        if let Some(tx) = self.app.bus.0.get() {
+            let (done, sent) = oneshot::channel();
+            if tx.send(Outgoing::Flush(done)).await.is_ok() {
+                let _ = sent.await;
+            }
+        }
+    }
+
+    /// Listen to other replicas' events until the process ends (PostgreSQL
+    /// only). Reconnects by itself while the database is away.
+    pub fn listen(&self) {
+        if !self.app.store.shares_events() {
+            return;
+        }
+        let app = self.app.clone();
         tokio::spawn(async move {
             let mut listener = None;
             loop {
@@ -176,52 +235,4 @@ impl App {
             }
         });
     }
-
-    fn heard(&self, payload: &str) {
-        let wire: Wire = match serde_json::from_str(payload) {
-            Ok(w) => w,
-            Err(e) => {
-                tracing::warn!("an event from another replica is not understood: {e}");
-                return;
-            }
-        };
-        if wire.origin == *self.origin {
-            return;
-        }
-        let delay_us = u64::try_from(now_us().saturating_sub(wire.sent_us)).unwrap_or(0);
-        self.metrics.relayed(Duration::from_micros(delay_us));
-        match wire.what {
-            What::Skill { name } => {
-                self.verified.forget(&wire.tenant, &name);
-                let _ = self.events.send(SkillEvent {
-                    tenant: wire.tenant,
-                    name,
-                });
-            }
-            What::Activity { activity } => {
-                if activity.get("type").and_then(serde_json::Value::as_str) == Some("reset") {
-                    self.verified.forget_tenant(&wire.tenant);
-                }
-                let _ = self.activity.send(TenantActivity {
-                    tenant: wire.tenant,
-                    activity: Activity::Relayed(activity),
-                });
-            }
-        }
-    }
-
-    /// Events may have been missed: every session re-reads its list.
-    fn heard_gap(&self) {
-        self.verified.forget_all();
-        let _ = self.events.send(SkillEvent {
-            tenant: SkillEvent::EVERY_TENANT.to_owned(),
-            name: String::new(),
-        });
-    }
-}
-
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }

@@ -9,6 +9,7 @@
 //! Bounded: at most [`MAX_TENANTS`] catalogs and [`MAX_SKILLS`] skills in
 //! all are kept, the least recently used tenant dropped first.
 
+use crate::fault::{Classify, Fault, Internal};
 use std::sync::{Arc, Mutex};
 
 use hashlink::LruCache;
@@ -79,8 +80,23 @@ pub enum CatalogError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Indexing failed (a panic in the worker).
-    #[error("indexing the catalog failed: {0}")]
-    Worker(String),
+    #[error(transparent)]
+    Worker(Internal),
+}
+
+impl Classify for CatalogError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Store(e) => e.kind(),
+            Self::Worker(e) => e.kind(),
+        }
+    }
+    fn fault(&self) -> Fault {
+        match self {
+            Self::Store(e) => e.fault(),
+            Self::Worker(e) => e.fault(),
+        }
+    }
 }
 
 /// The catalogs of the tenants served lately.
@@ -114,7 +130,7 @@ impl Catalogs {
         let catalog = Arc::new(
             tokio::task::spawn_blocking(move || Catalog::new(revision, skills))
                 .await
-                .map_err(|e| CatalogError::Worker(e.to_string()))?,
+                .map_err(|e| CatalogError::Worker(Internal::of("indexing the catalog", e)))?,
         );
         let mut cache = self.lock();
         cache.insert(tenant.to_owned(), catalog.clone());

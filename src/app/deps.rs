@@ -6,7 +6,6 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::App;
 use crate::sandbox::Dependency;
 use crate::skills::{MAX_DEPENDENCY_CLOSURE, Requirement, SkillId, SkillManifest};
 use crate::store::StoreError;
@@ -35,7 +34,22 @@ pub enum DependencyError {
     Store(StoreError),
 }
 
-impl App {
+impl crate::fault::Classify for DependencyError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Store(e) => e.kind(),
+            _ => "dependency",
+        }
+    }
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            Self::Store(e) => e.fault(),
+            _ => crate::fault::Fault::Caller,
+        }
+    }
+}
+
+impl super::Skills<'_> {
     /// The closure of `manifest`'s prerequisites, each at its pinned
     /// version, breadth first. Empty for a skill that builds on nothing.
     pub async fn dependencies(
@@ -66,7 +80,7 @@ impl App {
             if out.len() >= MAX_DEPENDENCY_CLOSURE {
                 return Err(DependencyError::TooMany(MAX_DEPENDENCY_CLOSURE));
             }
-            let skill = match self.store.get(tenant, &r.id).await {
+            let skill = match self.app.store.get(tenant, &r.id).await {
                 Ok(s) if s.manifest.name == r.name => s,
                 Ok(_) | Err(StoreError::NotFound(_)) => {
                     return Err(DependencyError::Missing {

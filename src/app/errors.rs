@@ -2,7 +2,12 @@
 //! operation, each variant documented; user faults kept apart from host
 //! faults.
 
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
 use super::Busy;
+use crate::fault::{Classify, Fault, Internal};
 use crate::learn::Verification;
 use crate::sandbox::{CallError, SandboxError};
 use crate::skills::{ManifestError, Status};
@@ -30,6 +35,9 @@ pub enum OpenError {
     /// The sandbox.
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    /// The sandbox's loader failed.
+    #[error(transparent)]
+    Internal(Internal),
 }
 
 /// Adding a skill failed.
@@ -51,6 +59,9 @@ pub enum AddError {
     /// A pinned prerequisite cannot be loaded.
     #[error(transparent)]
     Dependency(#[from] super::DependencyError),
+    /// The verifier's worker failed (a host fault).
+    #[error(transparent)]
+    Internal(Internal),
 }
 
 /// Searching failed.
@@ -68,9 +79,9 @@ pub enum SearchError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The ranking worker failed.
-    #[error("search worker failed: {0}")]
-    Worker(String),
+    /// The ranking worker failed (a host fault).
+    #[error(transparent)]
+    Worker(Internal),
 }
 
 impl From<super::CatalogError> for SearchError {
@@ -111,16 +122,121 @@ pub enum RunError {
     Quota(#[from] crate::quota::QuotaExceeded),
 }
 
+/// Classify an error by its cause where it has one: `$own` gives the kind
+/// of the variants without one (the caller's), `$cause` the variants that
+/// wrap another error.
+macro_rules! classify_by_cause {
+    ($ty:ty) => {
+        impl Classify for $ty {
+            fn kind(&self) -> &'static str {
+                self.cause().map_or_else(|| self.own_kind(), |c| c.kind())
+            }
+            fn fault(&self) -> Fault {
+                self.cause().map_or(Fault::Caller, |c| c.fault())
+            }
+            fn retry_after(&self) -> Option<Duration> {
+                self.cause().and_then(|c| c.retry_after())
+            }
+            fn detail(&self) -> Map<String, Value> {
+                self.cause()
+                    .map_or_else(|| self.own_detail(), |c| c.detail())
+            }
+        }
+    };
+}
+
+classify_by_cause!(RunError);
+
 impl RunError {
-    /// A stable name for the kind of failure (execution log, metrics).
-    pub fn kind(&self) -> &'static str {
+    fn cause(&self) -> Option<&dyn Classify> {
         match self {
-            Self::NotFound(_) => "not_found",
+            Self::NotFound(_) | Self::NotPublished { .. } => None,
+            Self::Store(e) => Some(e),
+            Self::Call(e) => Some(e),
+            Self::Dependency(e) => Some(e),
+            Self::Quota(e) => Some(e),
+        }
+    }
+    fn own_kind(&self) -> &'static str {
+        match self {
             Self::NotPublished { .. } => "not_published",
-            Self::Store(_) => "store",
-            Self::Dependency(_) => "dependency",
-            Self::Call(c) => c.kind().as_str(),
-            Self::Quota(_) => "quota_exceeded",
+            _ => "not_found",
+        }
+    }
+    fn own_detail(&self) -> Map<String, Value> {
+        Map::new()
+    }
+}
+
+classify_by_cause!(AddError);
+
+impl AddError {
+    fn cause(&self) -> Option<&dyn Classify> {
+        match self {
+            Self::Rejected(_) => None,
+            Self::Manifest(e) => Some(e),
+            Self::Store(e) => Some(e),
+            Self::Busy(e) => Some(e),
+            Self::Dependency(e) => Some(e),
+            Self::Internal(e) => Some(e),
+        }
+    }
+    fn own_kind(&self) -> &'static str {
+        "verification_failed"
+    }
+    fn own_detail(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        if let Self::Rejected(v) = self {
+            m.insert("problems".into(), serde_json::json!(v.problems));
+            m.insert("findings".into(), serde_json::json!(v.findings));
+        }
+        m
+    }
+}
+
+classify_by_cause!(CrystallizeError);
+
+impl CrystallizeError {
+    fn cause(&self) -> Option<&dyn Classify> {
+        Some(match self {
+            Self::Refused(e) => e,
+            Self::Add(e) => e,
+        })
+    }
+    fn own_kind(&self) -> &'static str {
+        "not_crystallized"
+    }
+    fn own_detail(&self) -> Map<String, Value> {
+        Map::new()
+    }
+}
+
+impl Classify for OpenError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Store(e) => e.kind(),
+            Self::Sandbox(e) => e.kind(),
+            Self::Internal(e) => e.kind(),
+        }
+    }
+    fn fault(&self) -> Fault {
+        Fault::Host
+    }
+}
+
+impl Classify for SearchError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::QueryTooLong { .. } => "bad_request",
+            Self::Store(e) => e.kind(),
+            Self::Worker(e) => e.kind(),
+        }
+    }
+    fn fault(&self) -> Fault {
+        match self {
+            Self::QueryTooLong { .. } => Fault::Caller,
+            Self::Store(e) => e.fault(),
+            Self::Worker(e) => e.fault(),
         }
     }
 }

@@ -1,11 +1,19 @@
-//! What happens in a tenant's AutoLearn, as it happens: the web UI's live
-//! feed. One broadcast channel for the process; a subscriber sees only the
-//! events of its own tenant. Events are notices, not state: a page that
-//! lags behind reloads its lists from the API.
+//! What happens in a tenant's AutoLearn, as it happens: one typed event
+//! enum and one broadcast channel for the process. Every consumer reads
+//! the same channel: MCP sessions (`tools/list_changed`, resource
+//! updates), the web UI's live feed, the replica relay (`bus.rs`). A
+//! subscriber sees every tenant's events and keeps its own tenant's.
+//! Events are notices, not state: a consumer that lags behind re-reads
+//! what it shows.
+//!
+//! The core names none of its front ends: the consumer agent's and the
+//! practice loop's events are [`Notice`]s, JSON those modules serialize
+//! themselves (their `type` included), carried as is.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{App, RunError, RunResult};
 use crate::store::{Execution, ResetCounts, StoreError};
@@ -13,10 +21,13 @@ use crate::store::{Execution, ResetCounts, StoreError};
 /// Bytes of an input or output kept in the execution log.
 const PREVIEW_BYTES: usize = 1024;
 
+/// Events a slow subscriber may fall behind by before it hears `Lagged`.
+const CHANNEL: usize = 1024;
+
 /// One event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Activity {
+pub enum Event {
     /// A skill version was stored (published or draft).
     SkillAdded {
         /// The skill.
@@ -33,70 +44,110 @@ pub enum Activity {
         /// The skill.
         name: String,
     },
-    /// A skill ran.
+    /// A skill ran (never relayed: see `bus.rs`).
+    #[serde(skip_deserializing)]
     SkillExecuted(Execution),
-    /// The tenant's MCP tool list changed.
-    McpUpdated {
-        /// The skill whose change it was, if one.
+    /// The tenant's tool list changed (a skill was published, changed or
+    /// retired); `mcp_updated` on the wire, as the web UI reads it.
+    #[serde(rename = "mcp_updated")]
+    ListChanged {
+        /// The skill whose change it was, when one is known.
         name: Option<String>,
-    },
-    /// A step of a chat with the consumer agent.
-    AgentStep {
-        /// The chat.
-        chat: String,
-        /// The step.
-        step: crate::agent::AgentStep,
-    },
-    /// A chat with the consumer agent ended.
-    AgentDone {
-        /// The chat.
-        chat: String,
-        /// The report, when it answered.
-        report: Option<crate::agent::AgentReport>,
-        /// The error, when it did not.
-        error: Option<String>,
     },
     /// The tenant's skills, traces, executions and learnings were cleared.
     Reset,
-    /// A step of a practice project finished.
-    Practice(crate::practice::StepDone),
-    /// Background practice work stopped: its budget is spent, nothing else
-    /// can run, or it failed.
-    PracticeStopped {
-        /// The project.
-        project_id: String,
-        /// Why it failed, when it did.
-        error: Option<String>,
-    },
-    /// An event another replica relayed, as it sent it (see
-    /// `src/app/bus.rs`); serialized as is.
-    #[serde(untagged)]
-    Relayed(serde_json::Value),
+    /// Something the consumer agent did (a chat's step, its end).
+    #[serde(untagged, skip_deserializing)]
+    Agent(Notice),
+    /// Something the practice loop did (a step, a stop).
+    #[serde(untagged, skip_deserializing)]
+    Practice(Notice),
 }
 
-/// An event and whose it is.
+impl Event {
+    /// The skill a [`Event::ListChanged`] names: MCP sessions tell their
+    /// clients about that skill's resources.
+    pub fn changed_skill(&self) -> Option<&str> {
+        match self {
+            Self::ListChanged { name } => name.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// An event of a module above the core, serialized by that module: a JSON
+/// object whose `type` says what it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Notice(pub serde_json::Value);
+
+impl Notice {
+    /// `value`, which must serialize to an object with a `type`.
+    pub fn of(value: &impl Serialize) -> Self {
+        Self(serde_json::to_value(value).unwrap_or_default())
+    }
+
+    /// Its `type`.
+    pub fn kind(&self) -> Option<&str> {
+        self.0.get("type").and_then(serde_json::Value::as_str)
+    }
+}
+
+/// An event and whose it is; cheap to clone (every subscriber gets one).
 #[derive(Debug, Clone, PartialEq)]
-pub struct TenantActivity {
-    /// Whose.
-    pub tenant: String,
+pub struct TenantEvent {
+    /// Whose ([`TenantEvent::EVERY_TENANT`]: anyone's may be concerned).
+    pub tenant: Arc<str>,
     /// What.
-    pub activity: Activity,
+    pub event: Arc<Event>,
 }
 
-impl App {
-    /// Tell `tenant`'s live pages that `activity` happened.
-    pub fn notify(&self, tenant: &str, activity: Activity) {
-        self.relay_activity(tenant, &activity);
-        // No receivers is fine: no page is open.
-        let _ = self.activity.send(TenantActivity {
-            tenant: tenant.to_owned(),
-            activity,
+impl TenantEvent {
+    /// The tenant of an event that may concern every tenant (events from
+    /// other replicas were missed). No tenant name can be this.
+    pub const EVERY_TENANT: &str = "*";
+
+    /// Whether `tenant`'s MCP sessions should hear of it.
+    pub fn concerns(&self, tenant: &str) -> bool {
+        &*self.tenant == tenant || &*self.tenant == Self::EVERY_TENANT
+    }
+}
+
+/// The process's one channel of events.
+#[derive(Clone)]
+pub(crate) struct Events(tokio::sync::broadcast::Sender<TenantEvent>);
+
+impl Default for Events {
+    fn default() -> Self {
+        Self(tokio::sync::broadcast::channel(CHANNEL).0)
+    }
+}
+
+impl Events {
+    /// Send `event` to every subscriber (none listening is fine).
+    pub(crate) fn send(&self, tenant: &str, event: Event) {
+        let _ = self.0.send(TenantEvent {
+            tenant: tenant.into(),
+            event: Arc::new(event),
         });
     }
 
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<TenantEvent> {
+        self.0.subscribe()
+    }
+}
+
+impl App {
+    /// Tell every consumer (MCP sessions, live pages, other replicas) that
+    /// `event` happened in `tenant`'s AutoLearn.
+    pub fn notify(&self, tenant: &str, event: Event) {
+        self.relay(tenant, &event);
+        self.events.send(tenant, event);
+    }
+
     /// Every tenant's events from now on (filter by tenant).
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<TenantActivity> {
-        self.activity.subscribe()
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<TenantEvent> {
+        self.events.subscribe()
     }
 
     pub(super) fn log_execution(
@@ -128,33 +179,18 @@ impl App {
                 row.fuel = r.output.fuel_used;
             }
             Err(e) => {
-                row.error_kind = Some(e.kind().to_owned());
+                row.error_kind = Some(crate::fault::Classify::kind(e).to_owned());
                 row.error = Some(crate::text::truncate(&e.to_string(), PREVIEW_BYTES));
             }
         }
-        self.executions.record(row, &self.store, &self.activity);
-    }
-
-    /// Wait until every skill call so far is in the execution log.
-    pub async fn flush_executions(&self) {
-        self.executions.flush().await;
-    }
-
-    /// `tenant`'s skill calls before `before` (0: the newest), newest first.
-    pub async fn executions(
-        &self,
-        tenant: &str,
-        before: i64,
-        limit: usize,
-    ) -> Result<Vec<Execution>, StoreError> {
-        self.store.executions(tenant, before, limit).await
+        self.executions.record(row, &self.store, &self.events);
     }
 
     /// Clear `tenant`'s skills, traces, executions and (from its view)
     /// learnings, so a demo can start over. Every MCP session of the tenant
     /// hears that its tool list changed, and every open page gets `reset`.
     pub async fn reset(&self, tenant: &str) -> Result<ResetCounts, StoreError> {
-        self.flush_executions().await;
+        self.calls().flush().await;
         let names: Vec<String> = self
             .store
             .list(tenant)
@@ -169,7 +205,24 @@ impl App {
         for name in &names {
             self.announce(tenant, name);
         }
-        self.notify(tenant, Activity::Reset);
+        self.notify(tenant, Event::Reset);
         Ok(counts)
+    }
+}
+
+impl super::Calls<'_> {
+    /// Wait until every skill call so far is in the execution log.
+    pub async fn flush(&self) {
+        self.app.executions.flush().await;
+    }
+
+    /// `tenant`'s skill calls before `before` (0: the newest), newest first.
+    pub async fn executions(
+        &self,
+        tenant: &str,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<Execution>, StoreError> {
+        self.app.store.executions(tenant, before, limit).await
     }
 }

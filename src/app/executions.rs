@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::activity::{Activity, TenantActivity};
+use super::events::{Event, Events};
 use crate::store::{Execution, MAX_EXECUTIONS_PER_TENANT, SkillStore};
 
 /// Rows waiting to be written, at most.
@@ -74,17 +74,13 @@ impl Queued {
 }
 
 impl ExecutionLog {
-    fn sender(
-        &self,
-        store: &SkillStore,
-        activity: &tokio::sync::broadcast::Sender<TenantActivity>,
-    ) -> &mpsc::Sender<Job> {
+    fn sender(&self, store: &SkillStore, events: &Events) -> &mpsc::Sender<Job> {
         self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
             tokio::spawn(write(
                 rx,
                 store.clone(),
-                activity.clone(),
+                events.clone(),
                 self.queued.clone(),
             ));
             tx
@@ -92,18 +88,10 @@ impl ExecutionLog {
     }
 
     /// Queue `row`; dropped (and counted) when the queue is full.
-    pub fn record(
-        &self,
-        row: Execution,
-        store: &SkillStore,
-        activity: &tokio::sync::broadcast::Sender<TenantActivity>,
-    ) {
+    pub fn record(&self, row: Execution, store: &SkillStore, events: &Events) {
         let tenant = row.tenant.clone();
         let queued = self.queued.take(&tenant)
-            && match self
-                .sender(store, activity)
-                .try_send(Job::Row(Box::new(row)))
-            {
+            && match self.sender(store, events).try_send(Job::Row(Box::new(row))) {
                 Ok(()) => true,
                 Err(_) => {
                     self.queued.give_back(&tenant);
@@ -130,12 +118,7 @@ impl ExecutionLog {
     }
 }
 
-async fn write(
-    mut rx: mpsc::Receiver<Job>,
-    store: SkillStore,
-    activity: tokio::sync::broadcast::Sender<TenantActivity>,
-    queued: Queued,
-) {
+async fn write(mut rx: mpsc::Receiver<Job>, store: SkillStore, events: Events, queued: Queued) {
     let mut jobs = Vec::with_capacity(BATCH);
     // The first batch after a start prunes, so restarts do not skip it.
     let mut since_prune = PRUNE_EVERY;
@@ -158,10 +141,8 @@ async fn write(
             Ok(seqs) => {
                 for (mut row, seq) in rows.into_iter().zip(seqs) {
                     row.seq = seq;
-                    let _ = activity.send(TenantActivity {
-                        tenant: row.tenant.clone(),
-                        activity: Activity::SkillExecuted(row),
-                    });
+                    let tenant = row.tenant.clone();
+                    events.send(&tenant, Event::SkillExecuted(row));
                 }
             }
             Err(e) => tracing::error!("storing {} execution rows: {e}", rows.len()),

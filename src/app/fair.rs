@@ -32,6 +32,15 @@ pub struct Busy {
     pub waited: Duration,
 }
 
+impl crate::fault::Classify for Busy {
+    fn kind(&self) -> &'static str {
+        "busy"
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        Some(Duration::from_secs(1))
+    }
+}
+
 /// A place in a tenant's share, held for one operation.
 pub struct Admission {
     _permit: OwnedSemaphorePermit,

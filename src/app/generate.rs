@@ -8,16 +8,15 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{AddError, App, off_io};
+use crate::fault::Internal;
 use crate::learn::generate::{
     EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Progress, generate,
 };
-use crate::learn::verify;
 use crate::llm::{LlmError, Usage};
 use crate::sandbox::ResourceLimits;
 use crate::skills::{
     DEFAULT_FUEL_BUDGET, Kpis, PUBLISH_TRUST, Provenance, Skill, Status, W_AGREEMENT, W_EXAMPLES,
 };
-use crate::store::Inserted;
 
 /// What generation ended with.
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +55,39 @@ pub enum GenerateSkillError {
     /// The tenant used its `generations_per_day`.
     #[error(transparent)]
     Quota(#[from] crate::quota::QuotaExceeded),
+}
+
+impl crate::fault::Classify for GenerateSkillError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Llm(e) => e.kind(),
+            Self::Invalid(_) => "bad_request",
+            Self::Add(e) => e.kind(),
+            Self::Quota(e) => e.kind(),
+        }
+    }
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            Self::Llm(e) => e.fault(),
+            Self::Add(e) => e.fault(),
+            _ => crate::fault::Fault::Caller,
+        }
+    }
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Llm(e) => e.retry_after(),
+            Self::Add(e) => e.retry_after(),
+            Self::Quota(e) => e.retry_after(),
+            Self::Invalid(_) => None,
+        }
+    }
+    fn detail(&self) -> serde_json::Map<String, serde_json::Value> {
+        match self {
+            Self::Add(e) => e.detail(),
+            Self::Quota(e) => e.detail(),
+            _ => serde_json::Map::new(),
+        }
+    }
 }
 
 /// What would raise a skill's trust, from its KPIs.
@@ -174,9 +206,8 @@ impl App {
         let generated =
             off_io(async move { generate(llm, &sandbox, &job, opts, &run_limits).await })
                 .await
-                .map_err(|e| {
-                    GenerateSkillError::Invalid(format!("generation worker failed: {e}"))
-                })?;
+                .map_err(|e| AddError::Internal(Internal::of("the generation worker", e)))?;
+        drop(admission);
         let subject = req
             .name
             .clone()
@@ -232,16 +263,7 @@ impl App {
             GenerateSkillError::Invalid(format!("the generated skill is invalid: {e}"))
         })?;
 
-        let deps = self
-            .dependencies(tenant, &g.manifest)
-            .await
-            .map_err(AddError::from)?;
-        let (sandbox, scope) = (self.sandbox.clone(), tenant.to_owned());
-        let m = g.manifest.clone();
-        let verification = off_io(async move { verify(&sandbox, &scope, &m, &deps, &call).await })
-            .await
-            .map_err(|e| GenerateSkillError::Invalid(format!("verifier failed: {e}")))?;
-        drop(admission);
+        let verification = self.verify_in_share(tenant, &g.manifest).await?;
         let mut kpis = verification.kpis.clone();
         kpis.agreement = Some(g.agreement);
         let trust = kpis.trust(DEFAULT_FUEL_BUDGET);
@@ -293,31 +315,16 @@ impl App {
         } else {
             Status::Draft
         };
-        let hides_published = !publish
-            && self
-                .store
-                .head(tenant, &g.manifest.name)
-                .await
-                .map_err(AddError::Store)?
-                .is_some_and(|(_, s)| s == Status::Published);
-        let stored: Option<Skill> = if hides_published {
+        let stored = self
+            .store_verified(tenant, &g.manifest, Provenance::Generated, status, &kpis)
+            .await?;
+        if stored.is_none() {
             reasons.push(format!(
                 "not stored: a published skill named {:?} exists and a draft must not replace it",
                 g.manifest.name
             ));
-            None
-        } else {
-            let inserted = self
-                .store
-                .insert(tenant, &g.manifest, Provenance::Generated, status, &kpis)
-                .await
-                .map_err(AddError::Store)?;
-            self.stored(tenant, &inserted);
-            if publish && !matches!(inserted, Inserted::Existing(_)) {
-                self.announce(tenant, &g.manifest.name);
-            }
-            Some(inserted.skill().clone())
-        };
+        }
+        let stored = stored.map(|i| i.skill().clone());
         Ok(GenerateOutcome {
             published: publish,
             skill: stored.as_ref().map(Skill::summary),

@@ -57,51 +57,17 @@ pub enum KeyCheck {
     },
 }
 
+/// Who a request is: keys, tenants, and the operator's handle on them;
+/// borrowed from the app ([`App::tenants`]).
+#[derive(Clone, Copy)]
+pub struct Tenants<'a> {
+    pub(super) app: &'a App,
+}
+
 impl App {
-    /// What `key` is: a live key of some tenant, unknown, or expired.
-    pub async fn check_key(&self, key: &str) -> Result<KeyCheck, StoreError> {
-        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-        let load = async || self.store.key_owner(key).await;
-        let owners = &self.keys.owners;
-        let owner = owners
-            .get(&self.store, digest, load, Option::is_some)
-            .await?;
-        Ok(match owner {
-            None => KeyCheck::Unknown,
-            Some(o) if o.expired_at(now_ms()) => KeyCheck::Expired { id: o.id },
-            Some(o) => {
-                self.touch_key(&o.id);
-                KeyCheck::Tenant(o.tenant)
-            }
-        })
-    }
-
-    /// The tenant `key` belongs to, if it is a live key.
-    pub async fn tenant_for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(match self.check_key(key).await? {
-            KeyCheck::Tenant(t) => Some(t),
-            _ => None,
-        })
-    }
-
-    /// Whether `tenant` exists (an OAuth token may name one that does not).
-    pub async fn tenant_exists(&self, tenant: &str) -> Result<bool, StoreError> {
-        let load = async || Ok(self.store.tenant_for_name(tenant).await?.is_some());
-        let names = &self.keys.names;
-        names
-            .get(&self.store, tenant.to_owned(), load, |known| *known)
-            .await
-    }
-
-    /// The operator's operations on this app's store, done as `actor`.
-    pub fn admin(&self, actor: &str) -> super::Admin {
-        super::Admin::new(self.store.clone(), actor)
-    }
-
-    /// How many tenants exist.
-    pub async fn tenant_count(&self) -> Result<i64, StoreError> {
-        let load = async || self.store.tenant_count().await;
-        self.keys.count.get(&self.store, (), load, |_| true).await
+    /// Tenants and their keys.
+    pub fn tenants(&self) -> Tenants<'_> {
+        Tenants { app: self }
     }
 
     fn touch_key(&self, id: &str) {
@@ -118,5 +84,57 @@ impl App {
                 tracing::debug!("recording the use of key {id}: {e}");
             }
         });
+    }
+}
+
+impl Tenants<'_> {
+    /// What `key` is: a live key of some tenant, unknown, or expired.
+    pub async fn check_key(&self, key: &str) -> Result<KeyCheck, StoreError> {
+        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        let load = async || self.app.store.key_owner(key).await;
+        let owners = &self.app.keys.owners;
+        let owner = owners
+            .get(&self.app.store, digest, load, Option::is_some)
+            .await?;
+        Ok(match owner {
+            None => KeyCheck::Unknown,
+            Some(o) if o.expired_at(now_ms()) => KeyCheck::Expired { id: o.id },
+            Some(o) => {
+                self.app.touch_key(&o.id);
+                KeyCheck::Tenant(o.tenant)
+            }
+        })
+    }
+
+    /// The tenant `key` belongs to, if it is a live key.
+    pub async fn for_key(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(match self.app.tenants().check_key(key).await? {
+            KeyCheck::Tenant(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Whether `tenant` exists (an OAuth token may name one that does not).
+    pub async fn exists(&self, tenant: &str) -> Result<bool, StoreError> {
+        let load = async || Ok(self.app.store.tenant_for_name(tenant).await?.is_some());
+        let names = &self.app.keys.names;
+        names
+            .get(&self.app.store, tenant.to_owned(), load, |known| *known)
+            .await
+    }
+
+    /// The operator's operations on this app's store, done as `actor`.
+    pub fn admin(&self, actor: &str) -> super::Admin {
+        super::Admin::new(self.app.store.clone(), actor)
+    }
+
+    /// How many tenants exist.
+    pub async fn count(&self) -> Result<i64, StoreError> {
+        let load = async || self.app.store.tenant_count().await;
+        self.app
+            .keys
+            .count
+            .get(&self.app.store, (), load, |_| true)
+            .await
     }
 }

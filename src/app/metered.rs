@@ -65,15 +65,17 @@ impl Metered {
     }
 }
 
+/// The language model, as the app uses it; borrowed from the app
+/// ([`App::model`]).
+#[derive(Clone, Copy)]
+pub struct Model<'a> {
+    pub(super) app: &'a App,
+}
+
 impl App {
-    /// The configured model, its tokens counted for `tenant`.
-    pub fn llm_for(&self, tenant: &str) -> Llm {
-        Arc::new(Metered {
-            inner: self.llm.clone(),
-            metrics: self.metrics.clone(),
-            tenant: tenant.to_owned(),
-            turns: Some(self.turns.clone()),
-        })
+    /// The configured language model.
+    pub fn model(&self) -> Model<'_> {
+        Model { app: self }
     }
 
     /// `llm` (the configured one, or an MCP client's), its tokens counted
@@ -95,5 +97,33 @@ pub(super) fn turns_for(llm: &Llm) -> ModelTurns {
     match llm.info().backend.as_str() {
         "local" => ModelTurns::new(1, 1),
         _ => ModelTurns::new(16, 4),
+    }
+}
+
+impl Model<'_> {
+    /// The configured model, its tokens counted for `tenant`.
+    pub fn for_tenant(&self, tenant: &str) -> Llm {
+        Arc::new(Metered {
+            inner: self.app.llm.clone(),
+            metrics: self.app.metrics.clone(),
+            tenant: tenant.to_owned(),
+            turns: Some(self.app.turns.clone()),
+        })
+    }
+
+    /// The language model (the web UI's chat runs the agent with it).
+    pub fn llm(&self) -> crate::llm::Llm {
+        self.app.llm.clone()
+    }
+
+    /// What the language model is.
+    pub fn info(&self) -> crate::llm::BackendInfo {
+        self.app.llm.info()
+    }
+
+    /// Whether a model of our own is configured (else MCP calls may borrow
+    /// the client's, through sampling).
+    pub fn has_own(&self) -> bool {
+        !matches!(self.app.llm.info().backend.as_str(), "none" | "sampling")
     }
 }

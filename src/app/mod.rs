@@ -1,26 +1,56 @@
-//! The application core: the store and the sandbox together, with the
-//! operations every front end (CLI, MCP, web) needs: add a verified skill,
-//! run a skill by name, run a code cell, crystallize a trace, retire a
-//! skill; and the change events that keep tool lists live. Front ends only
-//! parse and render.
+//! The application core: the store and the sandbox together, behind the
+//! operations every front end (MCP, REST, the CLI) and the practice loop
+//! need. `App` is the composition root: it holds the parts (store, sandbox,
+//! the one event channel, the caches, the model) privately, and each
+//! capability is a module of its own with its own types and errors, reached
+//! through a handle borrowed from the app. Front ends only parse and render.
+//!
+//! `App`'s public surface:
+//!
+//! - making one: [`App::open`], [`App::open_parts`], [`App::new`],
+//!   [`App::with_llm`], [`App::with_limits`];
+//! - capabilities: [`App::skills`] (publish, read, search, retire;
+//!   `skills.rs`, `publish.rs`, `deps.rs`), [`App::calls`] (run a skill,
+//!   code that is no skill, the log of calls; `run.rs`, `grade.rs`),
+//!   [`App::traces`] (`run_python`, crystallize, automatic judging;
+//!   `traces.rs`, `auto.rs`), [`App::generate_skill`] and
+//!   [`App::generate_skill_with`] (skills from plain English;
+//!   `generate.rs`), [`App::learnings`] (the hash-chained log),
+//!   [`App::tenants`] (keys and the operator's [`Admin`]), [`App::model`],
+//!   [`App::replicas`] (the relay between replicas; `bus.rs`),
+//!   [`App::practice_book`] and [`App::leases`] (the practice loop's
+//!   records);
+//! - events: [`App::notify`], [`App::subscribe`] (one [`Event`] type, one
+//!   channel; `events.rs`), and [`App::reset`];
+//! - the operator's: [`App::limits`], [`App::readiness`], [`App::metrics`],
+//!   [`App::render_metrics`], [`App::prune`], [`App::origin`].
+//!
+//! Every error implements [`crate::fault::Classify`]; each front end maps
+//! it in one function.
 
-mod activity;
 mod admin;
 mod auto;
 mod bus;
 mod catalog;
 mod deps;
 mod errors;
+mod events;
 mod executions;
 mod fair;
 mod generate;
+mod grade;
 mod heads;
+mod health;
 mod keys;
+mod learnings;
 mod memo;
 mod metered;
+mod publish;
 mod quotas;
+mod records;
 mod run;
 mod signalled;
+mod skills;
 mod traces;
 mod turns;
 mod verified;
@@ -28,36 +58,39 @@ mod verified;
 use std::sync::Arc;
 
 use crate::config::Paths;
-use crate::learn::{Verification, verify};
 use crate::limits::Limits;
-use crate::sandbox::{ResourceLimits, RunOutput, Sandbox, SandboxConfig, SandboxError};
-use crate::skills::{Provenance, Skill, SkillManifest, Status};
-use crate::store::{Inserted, SkillStore, StoreError};
+use crate::sandbox::{RunOutput, Sandbox, SandboxConfig};
+use crate::skills::Skill;
+use crate::store::{Inserted, SkillStore};
 
-pub use activity::{Activity, TenantActivity};
 pub use admin::{AUDIT_KINDS, Admin, AdminError, check_tenant_name};
 pub use auto::AutoMode;
+pub use bus::Replicas;
 pub use catalog::{Catalog, CatalogError};
 pub use deps::DependencyError;
 pub use errors::{AddError, CrystallizeError, OpenError, RunError, SearchError};
+pub use events::{Event, Notice, TenantEvent};
 use fair::Shares;
 pub use fair::{Admission, Busy};
 pub use generate::{GenerateOutcome, GenerateSkillError};
-pub use keys::KeyCheck;
-pub use traces::{CellRun, Crystallize, PythonStep};
+pub use health::{Pruned, Readiness};
+pub use keys::{KeyCheck, Tenants};
+pub use learnings::Learnings;
+pub use metered::Model;
+pub use run::Calls;
+pub use skills::Skills;
+pub use traces::{CellRun, Crystallize, PythonStep, Traces};
 use verified::VerifiedSkills;
 
 /// Store plus sandbox; cheap to clone.
 #[derive(Clone)]
 pub struct App {
     /// Where skills live.
-    pub store: SkillStore,
+    store: SkillStore,
     /// Where they run.
-    pub sandbox: Arc<Sandbox>,
-    /// Skill changes, for live tool lists.
-    pub events: tokio::sync::broadcast::Sender<SkillEvent>,
-    /// Everything that happens, for the web UI's live feed.
-    activity: tokio::sync::broadcast::Sender<TenantActivity>,
+    sandbox: Arc<Sandbox>,
+    /// Everything that happens, for every consumer (see `events.rs`).
+    events: events::Events,
     /// Skill calls, written to the store in the background.
     executions: executions::ExecutionLog,
     /// The server's limits, before any tenant's overrides.
@@ -80,31 +113,10 @@ pub struct App {
     metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// A tenant's set of skills changed.
+/// The authenticated tenant of a request: the HTTP layer puts it in the
+/// request's extensions, MCP and REST handlers act for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkillEvent {
-    /// Whose skills ([`SkillEvent::EVERY_TENANT`]: anyone's may have).
-    pub tenant: String,
-    /// The skill that was published, changed or retired (empty when not
-    /// known).
-    pub name: String,
-}
-
-impl SkillEvent {
-    /// The tenant of an event that may concern every tenant (events from
-    /// other replicas were missed). No tenant name can be this.
-    pub const EVERY_TENANT: &str = "*";
-
-    /// Whether `tenant`'s sessions should hear of it.
-    pub fn concerns(&self, tenant: &str) -> bool {
-        self.tenant == tenant || self.tenant == Self::EVERY_TENANT
-    }
-
-    /// The skill, when one is known.
-    pub fn skill(&self) -> Option<&str> {
-        (!self.name.is_empty()).then_some(self.name.as_str())
-    }
-}
+pub struct TenantId(pub String);
 
 /// The outcome of crystallizing a trace.
 #[derive(Debug, Clone)]
@@ -131,23 +143,30 @@ pub struct RunResult {
 impl App {
     /// Open the store and load the sandbox from `paths`.
     pub async fn open(paths: &Paths) -> Result<Self, OpenError> {
+        let (store, sandbox) = Self::open_parts(paths).await?;
+        Ok(Self::new(store, sandbox))
+    }
+
+    /// The store and the sandbox at `paths`, for a composition root that
+    /// also uses them on their own (a benchmark's baseline, a check of
+    /// reference solutions that needs no store).
+    pub async fn open_parts(paths: &Paths) -> Result<(SkillStore, Arc<Sandbox>), OpenError> {
         let store = SkillStore::open_at(&paths.database()).await?;
         let config = SandboxConfig::with_artifact(paths.artifact.clone(), paths.cache_dir());
         let sandbox = tokio::task::spawn_blocking(move || Sandbox::new(&config))
             .await
-            .map_err(|e| SandboxError::InvalidLimits(format!("sandbox loader panicked: {e}")))??;
-        Ok(Self::new(store, Arc::new(sandbox)))
+            .map_err(|e| {
+                OpenError::Internal(crate::fault::Internal::of("the sandbox loader", e))
+            })??;
+        Ok((store, Arc::new(sandbox)))
     }
 
     /// Compose an app from parts, with the default [`Limits`].
     pub fn new(store: SkillStore, sandbox: Arc<Sandbox>) -> Self {
-        let (events, _) = tokio::sync::broadcast::channel(256);
-        let (activity, _) = tokio::sync::broadcast::channel(1024);
         Self {
             store,
             sandbox,
-            events,
-            activity,
+            events: events::Events::default(),
             executions: executions::ExecutionLog::default(),
             limits: Arc::new(Limits::default()),
             llm: Arc::new(crate::llm::NoModel { label: "none" }),
@@ -179,37 +198,11 @@ impl App {
         &self.metrics
     }
 
-    /// `/metrics`: the text exposition, with the database pool as of now.
-    pub fn render_metrics(&self) -> String {
-        let pool = self.store.pool();
-        self.metrics.render(crate::metrics::PoolState {
-            size: pool.size(),
-            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-            max: pool.options().get_max_connections(),
-        })
-    }
-
     /// The same app with a language model.
     pub fn with_llm(mut self, llm: crate::llm::Llm) -> Self {
         self.turns = Arc::new(metered::turns_for(&llm));
         self.llm = llm;
         self
-    }
-
-    /// The language model (the web UI's chat runs the agent with it).
-    pub fn llm(&self) -> crate::llm::Llm {
-        self.llm.clone()
-    }
-
-    /// What the language model is.
-    pub fn llm_info(&self) -> crate::llm::BackendInfo {
-        self.llm.info()
-    }
-
-    /// Whether a model of our own is configured (else MCP calls may borrow
-    /// the client's, through sampling).
-    pub fn has_own_llm(&self) -> bool {
-        !matches!(self.llm.info().backend.as_str(), "none" | "sampling")
     }
 
     /// Tell live pages of a new skill version (not of one stored again).
@@ -220,7 +213,7 @@ impl App {
         let s = inserted.skill();
         self.notify(
             tenant,
-            Activity::SkillAdded {
+            Event::SkillAdded {
                 name: s.manifest.name.clone(),
                 version: s.version,
                 status: s.status.to_string(),
@@ -229,205 +222,14 @@ impl App {
         );
     }
 
+    /// The tenant's tool list changed: MCP sessions re-read it.
     fn announce(&self, tenant: &str, name: &str) {
-        self.relay_skill(tenant, name);
-        // No receivers is fine: nobody is listening yet.
-        let _ = self.events.send(SkillEvent {
-            tenant: tenant.to_owned(),
-            name: name.to_owned(),
-        });
         self.notify(
             tenant,
-            Activity::McpUpdated {
+            Event::ListChanged {
                 name: Some(name.to_owned()),
             },
         );
-    }
-
-    /// The tenant's published and draft skills ranked for `query` (BM25, see
-    /// [`crate::search`]), best first, at most `limit`. The query must fit
-    /// the tenant's `query_bytes`; the ranking runs off the I/O threads.
-    pub async fn search_skills(
-        &self,
-        tenant: &str,
-        query: &str,
-        limit: usize,
-    ) -> Result<Vec<(Arc<Skill>, f64)>, SearchError> {
-        let max = self.limits(tenant).await.query_bytes;
-        if query.len() > max {
-            return Err(SearchError::QueryTooLong {
-                size: query.len(),
-                limit: max,
-            });
-        }
-        // Drafts are offered too (flagged by their status): a suggestion
-        // the agent or a person may publish.
-        let catalog = self.catalog(tenant).await?;
-        let query = query.to_owned();
-        tokio::task::spawn_blocking(move || catalog.search(&query, limit))
-            .await
-            .map_err(|e| SearchError::Worker(e.to_string()))
-    }
-
-    /// Record what was learned in the hash-chained log. The operation it
-    /// describes has already happened, so a failure to record is logged,
-    /// not returned.
-    pub(crate) async fn learn(
-        &self,
-        tenant: &str,
-        kind: &str,
-        subject: &str,
-        detail: serde_json::Value,
-    ) {
-        if let Err(e) = self
-            .store
-            .append_learning(tenant, kind, subject, &detail)
-            .await
-        {
-            tracing::error!("recording a learning ({kind} {subject}): {e}");
-        }
-    }
-
-    /// The tenant's learnings after `after`, oldest first.
-    pub async fn learnings(
-        &self,
-        tenant: &str,
-        after: i64,
-        limit: usize,
-    ) -> Result<Vec<crate::store::Learning>, StoreError> {
-        self.store.learnings(tenant, after, limit).await
-    }
-
-    /// The tenant's newest `n` learnings, oldest first.
-    pub async fn recent_learnings(
-        &self,
-        tenant: &str,
-        n: usize,
-    ) -> Result<Vec<crate::store::Learning>, StoreError> {
-        self.store.recent_learnings(tenant, n).await
-    }
-
-    /// The tenant's published skills (the newest version of each name).
-    pub async fn published(&self, tenant: &str) -> Result<Vec<Arc<Skill>>, CatalogError> {
-        Ok(self.catalog(tenant).await?.published().cloned().collect())
-    }
-
-    /// `tenant`'s current skills, as the store has them now (cached while
-    /// they are unchanged).
-    pub async fn catalog(&self, tenant: &str) -> Result<Arc<Catalog>, CatalogError> {
-        self.catalogs.get(&self.store, tenant).await
-    }
-
-    /// The newest version of `name`, whatever its status.
-    pub async fn skill(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
-        self.store.latest(tenant, name).await
-    }
-
-    /// Retire the newest version of `name`; it stops being a tool.
-    /// Retiring a retired skill changes nothing.
-    pub async fn retire_skill(&self, tenant: &str, name: &str) -> Result<Skill, StoreError> {
-        let skill = self.store.latest(tenant, name).await?;
-        if skill.status == Status::Retired {
-            return Ok(skill);
-        }
-        let retired = self
-            .store
-            .set_status(tenant, name, &skill.id, Status::Retired)
-            .await?;
-        self.notify(
-            tenant,
-            Activity::SkillRetired {
-                name: name.to_owned(),
-            },
-        );
-        self.announce(tenant, name);
-        Ok(retired)
-    }
-
-    /// Verify `manifest` in the sandbox, then store it as published. Storing
-    /// an identical manifest again returns the existing skill.
-    pub async fn add_skill(
-        &self,
-        tenant: &str,
-        manifest: SkillManifest,
-        provenance: Provenance,
-    ) -> Result<(Inserted, Verification), AddError> {
-        self.add_skill_as(tenant, manifest, provenance, Status::Published)
-            .await
-    }
-
-    /// [`App::add_skill`] with a status: a draft is stored but is not a
-    /// tool, and never replaces a published version of its name.
-    pub async fn add_skill_as(
-        &self,
-        tenant: &str,
-        manifest: SkillManifest,
-        provenance: Provenance,
-        status: Status,
-    ) -> Result<(Inserted, Verification), AddError> {
-        let limits = self.limits(tenant).await;
-        manifest.validate(&limits.skill)?;
-        // Verification runs user code: one call at a time, each under the
-        // normal per-call limits, inside the tenant's share.
-        let call = ResourceLimits::default();
-        let admission = self.admit(tenant, &limits, call.deadline).await?;
-        let deps = self.dependencies(tenant, &manifest).await?;
-        let (sandbox, scope) = (self.sandbox.clone(), tenant.to_owned());
-        let m = manifest.clone();
-        let verification = off_io(async move { verify(&sandbox, &scope, &m, &deps, &call).await })
-            .await
-            .map_err(|e| StoreError::Corrupt {
-                name: manifest.name.clone(),
-                reason: format!("verifier failed: {e}"),
-            })?;
-        drop(admission);
-        if !verification.passed() {
-            self.learn(
-                tenant,
-                "decision",
-                &manifest.name,
-                serde_json::json!({"source": provenance, "published": false, "problems": verification.problems}),
-            )
-            .await;
-            return Err(AddError::Rejected(Box::new(verification)));
-        }
-        if status == Status::Draft
-            && matches!(
-                self.store.head(tenant, &manifest.name).await?,
-                Some((_, Status::Published))
-            )
-        {
-            return Err(AddError::Store(StoreError::Conflict(format!(
-                "a published skill named {:?} exists; a draft must not replace it",
-                manifest.name
-            ))));
-        }
-        let inserted = self
-            .store
-            .insert(tenant, &manifest, provenance, status, &verification.kpis)
-            .await?;
-        self.stored(tenant, &inserted);
-        if status == Status::Published && !matches!(inserted, Inserted::Existing(_)) {
-            self.announce(tenant, &manifest.name);
-            let s = inserted.skill();
-            self.learn(
-                tenant,
-                "decision",
-                &manifest.name,
-                serde_json::json!({"source": provenance, "published": true, "version": s.version, "id": s.id, "trust": s.trust()}),
-            )
-            .await;
-        } else if status == Status::Draft {
-            let s = inserted.skill();
-            self.learn(
-                tenant,
-                "decision",
-                &manifest.name,
-                serde_json::json!({"source": provenance, "published": false, "draft": true, "version": s.version, "trust": s.trust()}),
-            )
-            .await;
-        }
-        Ok((inserted, verification))
     }
 }
 

@@ -83,7 +83,7 @@ impl Drop for QuotaCall {
 impl App {
     /// `tenant`'s quotas (read from the store at most every two seconds;
     /// none when the store cannot say, logged).
-    pub async fn quotas(&self, tenant: &str) -> Quotas {
+    pub(crate) async fn quotas(&self, tenant: &str) -> Quotas {
         {
             let map = self.quota_cache.0.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((at, q)) = map.get(tenant)

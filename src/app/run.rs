@@ -2,6 +2,7 @@
 //! cached by id, its input checked before and its output after, inside the
 //! tenant's share; every call logged.
 
+use crate::fault::Classify;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,6 +13,21 @@ use crate::limits::Limits;
 use crate::sandbox::{CallError, Determinism, ResourceLimits, SkillCode};
 use crate::skills::{InputValidator, Status};
 use crate::store::StoreError;
+
+/// Skill calls: running a skill by name (admission, quotas, the memo,
+/// the execution log), code that is no skill, and the log of calls;
+/// borrowed from the app ([`App::calls`]).
+#[derive(Clone, Copy)]
+pub struct Calls<'a> {
+    pub(super) app: &'a App,
+}
+
+impl App {
+    /// Run skills and read the log of calls.
+    pub fn calls(&self) -> Calls<'_> {
+        Calls { app: self }
+    }
+}
 
 impl App {
     /// The newest version of `name`, published and verified, from the cache
@@ -39,7 +55,7 @@ impl App {
         let compile = |schema: &serde_json::Value| {
             InputValidator::new(schema).map_err(|e| CallError::Host(e.to_string()))
         };
-        let deps = self.dependencies(tenant, &skill.manifest).await?;
+        let deps = self.skills().dependencies(tenant, &skill.manifest).await?;
         let verified = Arc::new(Verified {
             deps,
             input: compile(&skill.manifest.input_schema)?,
@@ -53,30 +69,6 @@ impl App {
         });
         self.verified.put(tenant, name, verified.clone());
         Ok(verified)
-    }
-
-    /// Run the newest version of `name` on `input`, which is checked
-    /// against the skill's input schema first and its output schema after.
-    /// The call goes into the execution log.
-    pub async fn run_skill(
-        &self,
-        tenant: &str,
-        name: &str,
-        input: &serde_json::Value,
-        limits: ResourceLimits,
-        determinism: Determinism,
-    ) -> Result<RunResult, RunError> {
-        let started = Instant::now();
-        let result = self
-            .run_skill_unlogged(tenant, name, input, limits, determinism)
-            .await;
-        let elapsed = started.elapsed();
-        match &result {
-            Ok(r) => self.metrics.call(tenant, None, elapsed, r.output.fuel_used),
-            Err(e) => self.metrics.call(tenant, Some(e.kind()), elapsed, 0),
-        }
-        self.log_execution(tenant, name, input, &result, elapsed);
-        result
     }
 
     async fn run_skill_unlogged(
@@ -201,4 +193,38 @@ pub(super) fn check_input_size(
         )));
     }
     Ok(())
+}
+
+impl Calls<'_> {
+    /// Run the newest version of `name` on `input`, which is checked
+    /// against the skill's input schema first and its output schema after.
+    /// The call goes into the execution log.
+    pub async fn run(
+        &self,
+        tenant: &str,
+        name: &str,
+        input: &serde_json::Value,
+        limits: ResourceLimits,
+        determinism: Determinism,
+    ) -> Result<RunResult, RunError> {
+        let started = Instant::now();
+        let result = self
+            .app
+            .run_skill_unlogged(tenant, name, input, limits, determinism)
+            .await;
+        let elapsed = started.elapsed();
+        match &result {
+            Ok(r) => self
+                .app
+                .metrics
+                .call(tenant, None, elapsed, r.output.fuel_used),
+            Err(e) => self
+                .app
+                .metrics
+                .call(tenant, Some(Classify::kind(e)), elapsed, 0),
+        }
+        self.app
+            .log_execution(tenant, name, input, &result, elapsed);
+        result
+    }
 }

@@ -43,7 +43,19 @@ pub enum Crystallize {
     Trace(TraceRef),
 }
 
+/// An agent's traces and what is made of them; borrowed from the app
+/// ([`App::traces`]).
+#[derive(Clone, Copy)]
+pub struct Traces<'a> {
+    pub(super) app: &'a App,
+}
+
 impl App {
+    /// Run code cells into traces, crystallize them, read them.
+    pub fn traces(&self) -> Traces<'_> {
+        Traces { app: self }
+    }
+
     fn trace_caps(limits: &crate::limits::Limits) -> TraceCaps {
         TraceCaps {
             steps: limits.trace_steps,
@@ -52,6 +64,42 @@ impl App {
         }
     }
 
+    /// With a model configured, let it improve a mechanically built skill
+    /// (name, description, parameter descriptions, generalizations); keep
+    /// the mechanical one unless the proposal reproduces every recorded
+    /// result.
+    async fn refined(
+        &self,
+        tenant: &str,
+        mechanical: SkillManifest,
+        name_given: bool,
+    ) -> SkillManifest {
+        if self.llm.info().backend == "none" {
+            return mechanical;
+        }
+        let (llm, sandbox, m) = (
+            self.model().for_tenant(tenant),
+            self.sandbox.clone(),
+            mechanical.clone(),
+        );
+        let limits = ResourceLimits::default();
+        let refined = off_io(async move { refine(&llm, &sandbox, &m, name_given, &limits).await })
+            .await
+            .ok()
+            .flatten();
+        let kept = refined.is_some();
+        self.learn(
+            tenant,
+            "refine",
+            &mechanical.name,
+            serde_json::json!({"accepted": kept, "name": refined.as_ref().map(|r| r.manifest.name.clone())}),
+        )
+        .await;
+        refined.map_or(mechanical, |r| r.manifest)
+    }
+}
+
+impl Traces<'_> {
     /// Run a code cell with `inputs` bound as variables (the `run_python`
     /// tool), and record it as the next step of the trace `trace` names.
     /// A cell refused before it ran (too large, no room in the tenant's
@@ -65,7 +113,7 @@ impl App {
         mut limits: ResourceLimits,
         trace: &TraceRef,
     ) -> Result<PythonStep, RunError> {
-        let tenant_limits = self.limits(tenant).await;
+        let tenant_limits = self.app.limits(tenant).await;
         if code.len() > tenant_limits.code_bytes {
             return Err(CallError::BadInput(format!(
                 "the code is {} bytes, over the {} byte limit",
@@ -80,10 +128,13 @@ impl App {
         };
         // A cell is a call like a skill's: it counts against the tenant's
         // calls per minute, concurrent calls and fuel per day.
-        let quota = self.begin_quota_call(tenant, &mut limits).await?;
+        let quota = self.app.begin_quota_call(tenant, &mut limits).await?;
         let allowed_fuel = limits.fuel;
-        let admission = self.admit_call(tenant, &tenant_limits, &mut limits).await?;
-        let sandbox = self.sandbox.clone();
+        let admission = self
+            .app
+            .admit_call(tenant, &tenant_limits, &mut limits)
+            .await?;
+        let sandbox = self.app.sandbox.clone();
         let (cell, inputs_json) = (code.to_owned(), inputs.to_string());
         let ran = off_io(async move {
             sandbox
@@ -133,8 +184,9 @@ impl App {
             }
         };
         let recorded = self
+            .app
             .store
-            .record_step(tenant, trace, &step, cost, Self::trace_caps(&tenant_limits))
+            .record_step(tenant, trace, &step, cost, App::trace_caps(&tenant_limits))
             .await
             .map_err(|e| CallError::Host(format!("recording the step: {e}")))?;
         Ok(PythonStep { recorded, outcome })
@@ -155,8 +207,8 @@ impl App {
             .await
     }
 
-    /// [`App::crystallize`], storing the skill with `status` (a draft is
-    /// not a tool; see [`App::add_skill_as`]).
+    /// [`Traces::crystallize`], storing the skill with `status` (a draft is
+    /// not a tool; see [`super::Skills::add_as`]).
     pub async fn crystallize_as(
         &self,
         tenant: &str,
@@ -166,7 +218,7 @@ impl App {
         name: Option<&str>,
         status: Status,
     ) -> Result<Crystallized, CrystallizeError> {
-        let limits = self.limits(tenant).await;
+        let limits = self.app.limits(tenant).await;
         let (steps, trace) = match from {
             Crystallize::Steps(steps) => {
                 // Passed steps get the same bounds as recorded ones: slicing
@@ -185,6 +237,7 @@ impl App {
             }
             Crystallize::Trace(which) => {
                 let found = self
+                    .app
                     .store
                     .find_trace(tenant, &which, limits.trace_idle)
                     .await
@@ -192,6 +245,7 @@ impl App {
                 match (found, &which) {
                     (Some(id), _) => {
                         let steps = self
+                            .app
                             .store
                             .trace_steps(tenant, &id)
                             .await
@@ -207,10 +261,11 @@ impl App {
         };
         let call = ResourceLimits::default();
         let admission = self
+            .app
             .admit(tenant, &limits, call.deadline)
             .await
             .map_err(AddError::Busy)?;
-        let sandbox = self.sandbox.clone();
+        let sandbox = self.app.sandbox.clone();
         let name_given = name.is_some();
         let (request, final_result, name) = (
             request.to_owned(),
@@ -238,7 +293,7 @@ impl App {
         let manifest = match manifest {
             Ok(Ok(m)) => m,
             Ok(Err(refusal)) | Err(refusal) => {
-                self.learn(
+                self.app.learn(
                     tenant,
                     "decision",
                     &subject,
@@ -250,15 +305,17 @@ impl App {
         };
 
         let wanted = fingerprint(&manifest.source, &manifest.entry);
-        let manifest = self.refined(tenant, manifest, name_given).await;
-        let existing = self.store.list(tenant).await.map_err(AddError::Store)?;
+        let manifest = self.app.refined(tenant, manifest, name_given).await;
+        let existing = self.app.store.list(tenant).await.map_err(AddError::Store)?;
         let outcome = match existing.into_iter().find(|s| {
             s.status == Status::Published
                 && fingerprint(&s.manifest.source, &s.manifest.entry) == wanted
         }) {
             Some(same) => Crystallized::Existing(same),
             None => match self
-                .add_skill_as(tenant, manifest, Provenance::Crystallized, status)
+                .app
+                .skills()
+                .add_as(tenant, manifest, Provenance::Crystallized, status)
                 .await?
                 .0
             {
@@ -270,7 +327,8 @@ impl App {
             let skill = match &outcome {
                 Crystallized::Published(s) | Crystallized::Existing(s) => &s.manifest.name,
             };
-            self.store
+            self.app
+                .store
                 .close_trace(tenant, &id, Some(skill))
                 .await
                 .map_err(AddError::Store)?;
@@ -278,59 +336,18 @@ impl App {
         Ok(outcome)
     }
 
-    /// With a model configured, let it improve a mechanically built skill
-    /// (name, description, parameter descriptions, generalizations); keep
-    /// the mechanical one unless the proposal reproduces every recorded
-    /// result.
-    async fn refined(
-        &self,
-        tenant: &str,
-        mechanical: SkillManifest,
-        name_given: bool,
-    ) -> SkillManifest {
-        if self.llm.info().backend == "none" {
-            return mechanical;
-        }
-        let (llm, sandbox, m) = (
-            self.llm_for(tenant),
-            self.sandbox.clone(),
-            mechanical.clone(),
-        );
-        let limits = ResourceLimits::default();
-        let refined = off_io(async move { refine(&llm, &sandbox, &m, name_given, &limits).await })
-            .await
-            .ok()
-            .flatten();
-        let kept = refined.is_some();
-        self.learn(
-            tenant,
-            "refine",
-            &mechanical.name,
-            serde_json::json!({"accepted": kept, "name": refined.as_ref().map(|r| r.manifest.name.clone())}),
-        )
-        .await;
-        refined.map_or(mechanical, |r| r.manifest)
-    }
-
     /// The tenant's traces, newest first.
-    pub async fn traces(
-        &self,
-        tenant: &str,
-        limit: usize,
-    ) -> Result<Vec<TraceSummary>, StoreError> {
-        self.store.list_traces(tenant, limit).await
+    pub async fn list(&self, tenant: &str, limit: usize) -> Result<Vec<TraceSummary>, StoreError> {
+        self.app.store.list_traces(tenant, limit).await
     }
 
     /// One trace's steps.
-    pub async fn trace_steps(&self, tenant: &str, id: &TraceId) -> Result<Vec<Step>, StoreError> {
-        self.store.trace_steps(tenant, id).await
+    pub async fn steps(&self, tenant: &str, id: &TraceId) -> Result<Vec<Step>, StoreError> {
+        self.app.store.trace_steps(tenant, id).await
     }
 
-    /// Delete traces past the age and count limits; returns how many went.
-    pub async fn prune_traces(&self) -> Result<u64, StoreError> {
-        let l = &self.limits;
-        self.store
-            .prune_traces(l.trace_max_age, l.traces_kept)
-            .await
+    /// A legacy MCP session ended: its trace is ready to be judged.
+    pub async fn end_session(&self, tenant: &str, session: &str) -> Result<(), StoreError> {
+        self.app.store.end_session(tenant, session).await
     }
 }

@@ -83,7 +83,11 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
     );
     let scratch = Scratch::open(paths, "demo").await?;
     let app = scratch.app.clone().with_llm(llm.clone());
-    let host = Host::in_process(app, crate::skills::DEFAULT_TENANT).await?;
+    let host = Host::over(crate::mcp::McpServer::in_process(
+        app,
+        crate::skills::DEFAULT_TENANT,
+    ))
+    .await?;
     let options = AgentOptions {
         max_steps: args.max_steps.max(1),
         samples: args.samples,

@@ -142,8 +142,9 @@ pub async fn isolation(paths: &Paths, args: &IsolationBenchArgs) -> anyhow::Resu
 }
 
 async fn measure(app: &App, args: &IsolationBenchArgs) -> anyhow::Result<()> {
-    let attacker_key = app.store.create_tenant("attacker").await?;
-    let bystander_key = app.store.create_tenant("bystander").await?;
+    let admin = app.tenants().admin("bench isolation");
+    let attacker_key = admin.create_tenant("attacker", "bench", None).await?.key;
+    let bystander_key = admin.create_tenant("bystander", "bench", None).await?.key;
     let server = super::LocalServer::start(app).await?;
     let url = server.url.clone();
 

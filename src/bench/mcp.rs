@@ -59,7 +59,7 @@ pub async fn mcp(paths: &Paths, args: &McpBenchArgs) -> anyhow::Result<()> {
         .or_else(|| server.as_ref().map(|s| s.url.clone()))
         .unwrap_or_default();
 
-    let result = measure(&app, &url, args, concurrency).await;
+    let result = measure(&scratch, &url, args, concurrency).await;
     if let Some(s) = server {
         s.stop().await;
     }
@@ -67,11 +67,12 @@ pub async fn mcp(paths: &Paths, args: &McpBenchArgs) -> anyhow::Result<()> {
 }
 
 async fn measure(
-    app: &App,
+    scratch: &super::Scratch,
     url: &str,
     args: &McpBenchArgs,
     concurrency: usize,
 ) -> anyhow::Result<()> {
+    let app = &scratch.app;
     let key = args.key.as_deref();
     let setup = Caller::session(url, key).await?;
     let create = json!({
@@ -116,7 +117,7 @@ async fn measure(
         c.close().await;
     }
 
-    let sandbox = app.sandbox.clone();
+    let sandbox = scratch.sandbox.clone();
     let (mut direct, _) =
         tokio::task::spawn_blocking(move || run_sandboxed(&sandbox, 300, 1)).await??;
     let direct = Percentiles::of(&mut direct);
@@ -129,7 +130,8 @@ async fn measure(
     let mut heads = Vec::with_capacity(300);
     for _ in 0..300 {
         let t0 = Instant::now();
-        app.store
+        scratch
+            .store
             .head(crate::skills::DEFAULT_TENANT, MEMO_SKILL)
             .await?;
         heads.push(t0.elapsed());
@@ -261,7 +263,8 @@ async fn app_calls(app: &App, name: &str, input: &Value, n: usize) -> anyhow::Re
     for i in 0..=n {
         let t0 = Instant::now();
         let r = app
-            .run_skill(
+            .calls()
+            .run(
                 crate::skills::DEFAULT_TENANT,
                 name,
                 input,

@@ -42,6 +42,11 @@ pub(crate) const INPUT: &str =
 /// is shared, so nothing is recompiled.
 pub(crate) struct Scratch {
     pub app: crate::app::App,
+    /// The app's store, for what a benchmark does beneath the app (filling
+    /// a registry fast, timing a query).
+    pub store: crate::store::SkillStore,
+    /// The app's sandbox, for the sandbox-only baseline.
+    pub sandbox: std::sync::Arc<crate::sandbox::Sandbox>,
     dir: std::path::PathBuf,
     /// Leave the data dir behind, to be inspected.
     pub keep: bool,
@@ -58,11 +63,13 @@ impl Scratch {
             // A scratch store of its own, whatever the user configured.
             database_url: None,
         };
-        let app = crate::app::App::open(&local)
+        let (store, sandbox) = crate::app::App::open_parts(&local)
             .await
             .context("opening a scratch AutoLearn for the benchmark")?;
         Ok(Self {
-            app,
+            app: crate::app::App::new(store.clone(), sandbox.clone()),
+            store,
+            sandbox,
             dir,
             keep: false,
         })

@@ -54,9 +54,9 @@ pub async fn registry(paths: &Paths, args: &RegistryBenchArgs) -> anyhow::Result
     let app = scratch.app.clone();
     let small = args.baseline_skills.min(args.skills);
     let filled = Instant::now();
-    fill(&app, 0, small).await?;
+    fill(&scratch.store, 0, small).await?;
     let baseline = measure(&app, paths, scratch.dir(), small, args.samples).await?;
-    fill(&app, small, args.skills).await?;
+    fill(&scratch.store, small, args.skills).await?;
     let fill_time = filled.elapsed();
     let large = measure(&app, paths, scratch.dir(), args.skills, args.samples).await?;
 
@@ -112,7 +112,9 @@ pub async fn registry(paths: &Paths, args: &RegistryBenchArgs) -> anyhow::Result
 /// Publish skills `from..to`: distinct names, descriptions and parameters,
 /// so that search has real work to do. Stored directly (no sandbox run):
 /// what is measured is the registry, not verification.
-async fn fill(app: &App, from: usize, to: usize) -> anyhow::Result<()> {
+/// Store skills straight into the registry, unverified: the benchmark
+/// times reading 10,000 skills, not publishing them.
+async fn fill(store: &crate::store::SkillStore, from: usize, to: usize) -> anyhow::Result<()> {
     const TOPICS: [&str; 8] = [
         "invoice",
         "order",
@@ -147,7 +149,7 @@ async fn fill(app: &App, from: usize, to: usize) -> anyhow::Result<()> {
                 output: json!({topic: "x", "n": i}),
             }],
         };
-        app.store
+        store
             .insert(
                 DEFAULT_TENANT,
                 &manifest,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Failure, LlmArgs, open_with_llm};
-use crate::app::{GenerateOutcome, GenerateSkillError};
+use crate::app::GenerateOutcome;
 use crate::config::Paths;
 use crate::learn::generate::{GenerateOptions, GenerateRequest, Observer, Progress};
 use crate::skills::DEFAULT_TENANT;
@@ -22,7 +22,7 @@ pub(super) async fn run(
     let app = open_with_llm(paths, llm).await?;
     let show = !as_json && std::io::stderr().is_terminal();
     if !as_json {
-        let info = app.llm_info();
+        let info = app.model().info();
         eprintln!(
             "autolearn: generating with {} ({}) ...",
             info.backend,
@@ -44,8 +44,7 @@ pub(super) async fn run(
             // A draft is an outcome, not a failure: the reasons say why.
             Ok(())
         }
-        Err(GenerateSkillError::Invalid(m)) => Err(Failure::usage("usage", m)),
-        Err(e) => Err(Failure::failed("generation_failed", e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -46,15 +46,7 @@ pub struct LearnArgs {
 }
 
 fn practice_error(e: PracticeError) -> Failure {
-    match e {
-        PracticeError::UnknownProject(_)
-        | PracticeError::Busy(_)
-        | PracticeError::NotReady { .. }
-        | PracticeError::AllComplete
-        | PracticeError::Saturated(_)
-        | PracticeError::NoModel => Failure::usage("practice", e.to_string()),
-        _ => Failure::failed("practice", e.to_string()),
-    }
+    Failure::from(e)
 }
 
 fn bar(percent: f64) -> String {
@@ -95,8 +87,9 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, args: LearnArgs) -> Result
     }
     .map_err(|e| Failure::usage("curriculum", e.to_string()))?;
     if args.check {
-        let app = super::open(paths).await?;
-        let wrong = check(&app.sandbox, &curriculum).await;
+        // Reference solutions need the sandbox only, not the store.
+        let (_, sandbox) = crate::app::App::open_parts(paths).await?;
+        let wrong = check(&sandbox, &curriculum).await;
         let goals = curriculum.goals().count();
         println!(
             "{}",

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::config::Paths;
+use crate::fault::{Classify, Fault};
 use crate::skills::DEFAULT_TENANT;
 
 /// AutoLearn: an MCP server that learns skills.
@@ -181,6 +182,39 @@ impl Failure {
             error: json!({"kind": kind, "message": message.into()}),
         }
     }
+
+    /// A core error as the CLI reports it; the one place the taxonomy
+    /// ([`crate::fault`]) meets the command line. The operator is the
+    /// host, so a host fault shows its text too. Exit code 2 when the
+    /// command line names something wrong or missing, else 1.
+    fn of(e: &dyn Classify) -> Self {
+        let mut error = e.to_object();
+        error["message"] =
+            crate::text::truncate(&e.to_string(), crate::text::MAX_MESSAGE_BYTES).into();
+        let usage = e.fault() == Fault::Caller
+            && matches!(
+                e.kind(),
+                "usage"
+                    | "bad_request"
+                    | "not_found"
+                    | "invalid_skill"
+                    | "unknown_project"
+                    | "project_in_progress"
+                    | "not_ready"
+                    | "all_complete"
+                    | "no_llm"
+            );
+        Self {
+            code: if usage { 2 } else { 1 },
+            error,
+        }
+    }
+}
+
+impl<E: Classify> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self::of(&e)
+    }
 }
 
 /// Parse arguments and run; returns the process exit code.
@@ -197,7 +231,7 @@ pub async fn main() -> ExitCode {
     // Changes this command made reach other replicas before it exits.
     let opened: Vec<App> = std::mem::take(&mut *OPENED.lock().unwrap_or_else(|p| p.into_inner()));
     for app in opened {
-        app.flush_relay().await;
+        app.replicas().flush().await;
     }
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -300,10 +334,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 static OPENED: std::sync::Mutex<Vec<App>> = std::sync::Mutex::new(Vec::new());
 
 async fn open(paths: &Paths) -> Result<App, Failure> {
-    let app = App::open(paths)
-        .await
-        .map_err(|e| Failure::failed("host", e.to_string()))?;
-    app.start_relay();
+    let app = App::open(paths).await?;
+    app.replicas().start();
     OPENED
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -319,20 +351,10 @@ async fn open_with_llm(paths: &Paths, llm: &LlmArgs) -> Result<App, Failure> {
 
 /// The store alone: listing and showing need no sandbox.
 async fn open_store(paths: &Paths) -> Result<crate::store::SkillStore, Failure> {
-    crate::store::SkillStore::open_at(&paths.database())
-        .await
-        .map_err(|e| Failure::failed("store", e.to_string()))
+    Ok(crate::store::SkillStore::open_at(&paths.database()).await?)
 }
 
 fn parse_json(flag: &str, text: &str) -> Result<Value, Failure> {
     serde_json::from_str(text)
         .map_err(|e| Failure::usage("usage", format!("{flag} is not valid JSON: {e}")))
-}
-
-fn store_kind(e: &crate::store::StoreError) -> &'static str {
-    match e {
-        crate::store::StoreError::Tampered { .. } => "tampered",
-        crate::store::StoreError::Quota(_) => "quota_exceeded",
-        _ => "store",
-    }
 }

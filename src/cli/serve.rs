@@ -214,7 +214,7 @@ pub(super) async fn run(
     // Tests and scripts read this line to find the port when given :0.
     println!("autolearn listening on http://{local}/mcp");
     println!("autolearn web UI at http://{local}/");
-    let a = app.sandbox.artifact();
+    let a = app.readiness(Duration::from_secs(2)).await.artifact;
     println!(
         "autolearn sandbox: {} (sha256 {})",
         paths.artifact.label().display(),
@@ -233,13 +233,10 @@ async fn prune_traces(app: crate::app::App) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
         every.tick().await;
-        match app.prune_traces().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("pruned {n} old traces"),
-            Err(e) => tracing::warn!("pruning traces: {e}"),
-        }
-        if let Err(e) = app.store.prune_quota_usage().await {
-            tracing::warn!("pruning quota counters: {e}");
+        match app.prune().await {
+            Ok(crate::app::Pruned { traces: 0, .. }) => {}
+            Ok(p) => tracing::info!("pruned {} old traces", p.traces),
+            Err(e) => tracing::warn!("pruning traces and quota counters: {e}"),
         }
     }
 }
@@ -254,7 +251,7 @@ async fn judge_traces(app: crate::app::App, mode: crate::app::AutoMode, quiet: D
     let mut every = tokio::time::interval(period);
     loop {
         every.tick().await;
-        let n = app.judge_quiet_traces(mode, quiet, 20).await;
+        let n = app.traces().judge_quiet(mode, quiet, 20).await;
         if n > 0 {
             tracing::info!("judged {n} quiet traces");
         }

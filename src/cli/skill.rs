@@ -2,10 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Failure, LlmArgs, SkillCommand, open, open_store, parse_json, store_kind};
-use crate::app::{AddError, Crystallize, CrystallizeError, Crystallized, RunError};
+use super::{Failure, LlmArgs, SkillCommand, open, open_store, parse_json};
+use crate::app::{Crystallize, Crystallized};
 use crate::config::Paths;
-use crate::learn::crystallize::Refusal;
 use crate::learn::generate::GenerateRequest;
 use crate::sandbox::Determinism;
 use crate::skills::{DEFAULT_TENANT, Example, Provenance, SkillManifest, infer_input_schema};
@@ -45,7 +44,8 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             };
             let app = open(paths).await?;
             match app
-                .add_skill(DEFAULT_TENANT, manifest, Provenance::Authored)
+                .skills()
+                .add(DEFAULT_TENANT, manifest, Provenance::Authored)
                 .await
             {
                 Ok((inserted, _)) => {
@@ -58,12 +58,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                     println!("{}", inserted.skill().id);
                     Ok(())
                 }
-                Err(AddError::Manifest(e)) => Err(Failure::usage("invalid_skill", e.to_string())),
-                Err(e @ AddError::Rejected(_)) => {
-                    Err(Failure::failed("verification_failed", e.to_string()))
-                }
-                Err(e @ AddError::Busy(_)) => Err(Failure::failed("busy", e.to_string())),
-                Err(e) => Err(Failure::failed("store", e.to_string())),
+                Err(e) => Err(e.into()),
             }
         }
         SkillCommand::Run {
@@ -75,7 +70,8 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             let app = open(paths).await?;
             let determinism = limits.seed.map_or(Determinism::Live, Determinism::Seeded);
             match app
-                .run_skill(DEFAULT_TENANT, &name, &input, limits.limits(), determinism)
+                .calls()
+                .run(DEFAULT_TENANT, &name, &input, limits.limits(), determinism)
                 .await
             {
                 Ok(r) => {
@@ -85,31 +81,12 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                     println!("{}", r.output.json);
                     Ok(())
                 }
-                Err(RunError::NotFound(n)) => {
-                    Err(Failure::usage("not_found", format!("no skill named {n:?}")))
-                }
-                Err(RunError::Call(e)) => Err(Failure {
-                    code: 1,
-                    error: e.to_json(),
-                }),
-                Err(e @ RunError::NotPublished { .. }) => {
-                    Err(Failure::failed("not_published", e.to_string()))
-                }
-                Err(RunError::Store(e)) => Err(Failure::failed(store_kind(&e), e.to_string())),
-                Err(e @ RunError::Dependency(_)) => {
-                    Err(Failure::failed("dependency", e.to_string()))
-                }
-                Err(e @ RunError::Quota(_)) => {
-                    Err(Failure::failed("quota_exceeded", e.to_string()))
-                }
+                Err(e) => Err(e.into()),
             }
         }
         SkillCommand::List { json } => {
             let store = open_store(paths).await?;
-            let skills = store
-                .list(DEFAULT_TENANT)
-                .await
-                .map_err(|e| Failure::failed(store_kind(&e), e.to_string()))?;
+            let skills = store.list(DEFAULT_TENANT).await?;
             if json {
                 let rows: Vec<Value> = skills.iter().map(crate::skills::Skill::summary).collect();
                 println!("{}", Value::Array(rows));
@@ -162,6 +139,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             let app = open(paths).await?;
             let from = Crystallize::Trace(TraceRef::Id(id));
             match app
+                .traces()
                 .crystallize(&tenant, &request, from, None, name.as_deref())
                 .await
             {
@@ -176,10 +154,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                     );
                     Ok(())
                 }
-                Err(CrystallizeError::Refused(r @ Refusal::UnknownTrace(_))) => {
-                    Err(Failure::usage("not_found", r.to_string()))
-                }
-                Err(e) => Err(Failure::failed("not_crystallized", e.to_string())),
+                Err(e) => Err(e.into()),
             }
         }
         SkillCommand::Show { name } => {
@@ -190,10 +165,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                     println!("{text}");
                     Ok(())
                 }
-                Err(crate::store::StoreError::NotFound(n)) => {
-                    Err(Failure::usage("not_found", format!("no skill named {n:?}")))
-                }
-                Err(e) => Err(Failure::failed(store_kind(&e), e.to_string())),
+                Err(e) => Err(e.into()),
             }
         }
     }

@@ -202,8 +202,5 @@ fn apply(
 }
 
 fn failed(e: AdminError) -> Failure {
-    match e {
-        AdminError::Store(e) => Failure::failed("store", e.to_string()),
-        e => Failure::usage(e.kind(), e.to_string()),
-    }
+    Failure::from(e)
 }

@@ -2,14 +2,14 @@
 
 use serde_json::json;
 
-use super::{Failure, TraceCommand, open_store, store_kind};
+use super::{Failure, TraceCommand, open_store};
 use crate::config::Paths;
 use crate::trace::TraceId;
 
 /// Run one `trace` subcommand.
 pub(super) async fn run(paths: &Paths, cmd: TraceCommand) -> Result<(), Failure> {
     let store = open_store(paths).await?;
-    let failed = |e: crate::store::StoreError| Failure::failed(store_kind(&e), e.to_string());
+    let failed = |e: crate::store::StoreError| Failure::from(e);
     match cmd {
         TraceCommand::List {
             tenant,

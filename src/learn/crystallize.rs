@@ -84,6 +84,15 @@ pub enum Refusal {
     NoName,
 }
 
+impl crate::fault::Classify for Refusal {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::UnknownTrace(_) => "not_found",
+            _ => "not_crystallized",
+        }
+    }
+}
+
 /// Build a skill manifest from a trace, every sandbox call under `limits`.
 /// Nothing is stored here.
 pub async fn prepare(

@@ -202,6 +202,23 @@ pub enum LlmError {
     Malformed(String),
 }
 
+/// A model's failure shows its text: the operator chose the model, and
+/// the message (none configured, the endpoint refused) says what to do.
+impl crate::fault::Classify for LlmError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Unavailable => "no_llm",
+            _ => "llm",
+        }
+    }
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Transport(_) | Self::Status { .. } => Some(std::time::Duration::from_secs(5)),
+            _ => None,
+        }
+    }
+}
+
 /// The boxed future a [`ChatModel`] returns (the trait is used as `dyn`).
 pub type ChatFuture<'a> = Pin<Box<dyn Future<Output = Result<ChatResponse, LlmError>> + Send + 'a>>;
 

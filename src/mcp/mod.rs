@@ -16,7 +16,7 @@ mod tools;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use tools::{error_result, internal, store_kind, str_arg, structured_result};
+use tools::{Called, failure, internal, str_arg, structured_result};
 
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
@@ -34,16 +34,11 @@ use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
-use crate::app::App;
+use crate::app::{App, TenantId};
 use crate::skills::{Skill, Status};
 
 /// Tools per `tools/list` page.
 const PAGE: usize = 50;
-
-/// The authenticated tenant of a request; the HTTP layer puts it in the
-/// request's extensions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantId(pub String);
 
 /// One MCP session's handler (the transport makes one per session). It
 /// keeps no trace: steps live in the database, so they outlive the session
@@ -76,6 +71,23 @@ impl McpServer {
             fixed_tenant: Some(tenant.to_owned()),
             ..Self::per_request(app)
         }
+    }
+
+    /// Serve `tenant` over an in-process pipe and return the client's end:
+    /// the same MCP messages as over HTTP, without a socket (the web chat
+    /// and `GET /api/mcp` talk to their own server this way).
+    pub fn in_process(app: App, tenant: &str) -> tokio::io::DuplexStream {
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let server = Self::for_tenant(app, tenant);
+        tokio::spawn(async move {
+            match rmcp::ServiceExt::serve(server, theirs).await {
+                Ok(running) => {
+                    let _ = running.waiting().await;
+                }
+                Err(e) => tracing::warn!("in-process MCP session failed to start: {e}"),
+            }
+        });
+        ours
     }
 
     /// Also serve the MCP conformance suite's fixture tools, resources and
@@ -141,7 +153,7 @@ impl ServerHandler for McpServer {
                 .build(),
         )
         .with_server_info(Implementation::new("autolearn", env!("CARGO_PKG_VERSION")))
-        .with_instructions(instructions(&self.app.llm_info()))
+        .with_instructions(instructions(&self.app.model().info()))
     }
 
     async fn list_tools(
@@ -155,7 +167,7 @@ impl ServerHandler for McpServer {
             fixed.extend(conformance::tools());
         }
         // The built-ins, then the published skills by name.
-        let catalog = self.app.catalog(&tenant).await.map_err(internal)?;
+        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
         let (page, next) = page(fixed, &catalog, PAGE, request, |s| [skill_tool(s)])?;
         // Honest cache hints (2026-07-28): the list changes whenever a skill
         // is published or retired, and differs per tenant, so it is never
@@ -200,31 +212,33 @@ impl ServerHandler for McpServer {
                 };
                 // `call_skill` itself exists: an unknown or unpublished
                 // skill is its error result, not a protocol error.
-                match self.call_skill(&tenant, &name, input).await {
-                    Err(e) if e.code == rmcp::model::ErrorCode::INVALID_PARAMS => {
-                        error_result("not_found", e.message.to_string())
-                    }
-                    other => other?,
-                }
+                self.call_skill(&tenant, &name, input, Called::Builtin)
+                    .await?
             }
-            builtin::GET_SKILL => match self.app.skill(&tenant, str_arg(&args, "name")?).await {
+            builtin::GET_SKILL => match self
+                .app
+                .skills()
+                .get(&tenant, str_arg(&args, "name")?)
+                .await
+            {
                 Ok(s) => structured_result(s.detail(), false),
-                Err(e) => error_result(store_kind(&e), e.to_string()),
+                Err(e) => failure(&e)?,
             },
             builtin::RETIRE_SKILL => match self
                 .app
-                .retire_skill(&tenant, str_arg(&args, "name")?)
+                .skills()
+                .retire(&tenant, str_arg(&args, "name")?)
                 .await
             {
                 Ok(s) => structured_result(
                     json!({"retired": s.manifest.name, "version": s.version}),
                     false,
                 ),
-                Err(e) => error_result(store_kind(&e), e.to_string()),
+                Err(e) => failure(&e)?,
             },
             name => match self.conformance_call(name, &args, &context).await {
                 Some(r) => r,
-                None => self.call_skill(&tenant, name, args).await?,
+                None => self.call_skill(&tenant, name, args, Called::AsTool).await?,
             },
         };
         Ok(result.into())
@@ -241,7 +255,7 @@ impl ServerHandler for McpServer {
             fixed.extend(conformance::resources());
         }
         // The fixed resources, then two per published skill, by name.
-        let catalog = self.app.catalog(&tenant).await.map_err(internal)?;
+        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
         let (page, next) = page(fixed, &catalog, 2 * PAGE, request, resources::of)?;
         Ok(ListResourcesResult {
             resources: page,
@@ -280,7 +294,8 @@ impl ServerHandler for McpServer {
         if uri == resources::LEARNINGS {
             let entries = self
                 .app
-                .recent_learnings(&tenant, 200)
+                .learnings()
+                .recent(&tenant, 200)
                 .await
                 .map_err(internal)?;
             let text = serde_json::to_string_pretty(&entries).unwrap_or_default();
@@ -298,7 +313,7 @@ impl ServerHandler for McpServer {
             McpError::resource_not_found(format!("no resource {uri}"), Some(json!({"uri": uri})))
         };
         let (name, part) = resources::parse(uri).ok_or_else(not_found)?;
-        let skill = match self.app.skill(&tenant, name).await {
+        let skill = match self.app.skills().get(&tenant, name).await {
             Ok(s) if s.status == Status::Published => s,
             Ok(_) | Err(crate::store::StoreError::NotFound(_)) => return Err(not_found()),
             Err(e) => return Err(internal(e)),
@@ -410,13 +425,13 @@ impl ServerHandler for McpServer {
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
         let tenant = self.tenant(&context.request_context().extensions)?;
-        notify::listen(&self.app.events, tenant, context).await
+        notify::listen(self.app.subscribe(), tenant, context).await
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         if let Ok(tenant) = self.tenant(&context.extensions) {
             notify::follow(
-                &self.app.events,
+                self.app.subscribe(),
                 tenant,
                 context.peer,
                 self.subscriptions.clone(),

@@ -7,28 +7,38 @@ use std::sync::{Arc, Mutex};
 
 use rmcp::service::{Peer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer};
-use tokio::sync::broadcast::Sender;
+use tokio::sync::broadcast::Receiver;
 
 use super::resources;
-use crate::app::SkillEvent;
+use crate::app::{Event, TenantEvent};
+
+/// What a session hears of an event: nothing, or that `tenant`'s tool list
+/// changed (and, when known, which skill's resources).
+fn list_change(ev: &TenantEvent, tenant: &str) -> Option<Option<String>> {
+    match &*ev.event {
+        Event::ListChanged { name } if ev.concerns(tenant) => Some(name.clone()),
+        _ => None,
+    }
+}
 
 /// Stream the tenant's skill changes to a 2026-07-28 listener until it
 /// goes away.
 pub(super) async fn listen(
-    events: &Sender<SkillEvent>,
+    mut events: Receiver<TenantEvent>,
     tenant: String,
     context: SubscriptionContext,
 ) -> Result<(), McpError> {
     let accepted = context.accepted().clone();
-    let mut events = events.subscribe();
     loop {
         let event = tokio::select! {
             () = context.cancelled() => return Ok(()),
             event = events.recv() => event,
         };
         let name = match event {
-            Ok(ev) if !ev.concerns(&tenant) => continue,
-            Ok(ev) => ev.skill().map(str::to_owned),
+            Ok(ev) => match list_change(&ev, &tenant) {
+                Some(name) => name,
+                None => continue,
+            },
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
         };
@@ -59,18 +69,19 @@ pub(super) async fn listen(
 /// Tell a legacy session whenever its tenant's skills change (and
 /// about the resources it subscribed to); stop when it is gone.
 pub(super) fn follow(
-    events: &Sender<SkillEvent>,
+    mut events: Receiver<TenantEvent>,
     tenant: String,
     peer: Peer<RoleServer>,
     subscriptions: Arc<Mutex<HashSet<String>>>,
 ) {
-    let mut events = events.subscribe();
     // The session is gone when a send fails.
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(ev) if !ev.concerns(&tenant) => continue,
                 Ok(ev) => {
+                    let Some(name) = list_change(&ev, &tenant) else {
+                        continue;
+                    };
                     if peer.notify_tool_list_changed().await.is_err()
                         || peer.notify_resource_list_changed().await.is_err()
                     {
@@ -78,7 +89,7 @@ pub(super) fn follow(
                     }
                     let subscribed: Vec<String> = {
                         let subs = subscriptions.lock().unwrap_or_else(|p| p.into_inner());
-                        ev.skill()
+                        name.as_deref()
                             .map(resources::uris)
                             .unwrap_or_default()
                             .into_iter()

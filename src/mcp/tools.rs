@@ -7,11 +7,10 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
 
 use super::McpServer;
-use crate::app::{
-    AddError, Crystallize, Crystallized, GenerateSkillError, PythonStep, RunError, SearchError,
-};
+use crate::app::{Crystallize, Crystallized, PythonStep, RunError};
+use crate::fault::{Classify, Fault};
 use crate::learn::generate::{GenerateOptions, GenerateRequest};
-use crate::sandbox::{CallError, Determinism, ResourceLimits};
+use crate::sandbox::{Determinism, ResourceLimits};
 use crate::skills::{Example, Provenance, SkillManifest, infer_input_schema};
 use crate::store::Inserted;
 use crate::trace::{TraceId, TraceRef};
@@ -45,6 +44,7 @@ impl McpServer {
         let trace = Self::trace_ref(args, session)?;
         let ran = self
             .app
+            .traces()
             .run_python(tenant, code, &inputs, ResourceLimits::default(), &trace)
             .await;
         Ok(match ran {
@@ -71,10 +71,7 @@ impl McpServer {
                 )
             }
             // Refused before it ran: not part of any trace.
-            Err(RunError::Call(e)) => structured_result(json!({"error": e.to_json()}), true),
-            // Counted when refused (App::begin_quota_call).
-            Err(RunError::Quota(q)) => return Err(quota_error(&q)),
-            Err(e) => error_result(e.kind(), e.to_string()),
+            Err(e) => return failure(&e),
         })
     }
 
@@ -113,7 +110,8 @@ impl McpServer {
         };
         match self
             .app
-            .add_skill(tenant, manifest, Provenance::Authored)
+            .skills()
+            .add(tenant, manifest, Provenance::Authored)
             .await
         {
             Ok((inserted, v)) => {
@@ -128,19 +126,7 @@ impl McpServer {
                     false,
                 ))
             }
-            Err(AddError::Rejected(v)) => Ok(structured_result(
-                json!({"error": {"kind": "verification_failed", "problems": v.problems, "findings": v.findings}}),
-                true,
-            )),
-            Err(e @ AddError::Busy(_)) => Ok(structured_result(
-                json!({"error": {"kind": "busy", "message": e.to_string()}}),
-                true,
-            )),
-            Err(e @ AddError::Manifest(_)) => Ok(error_result("invalid_skill", e.to_string())),
-            Err(AddError::Store(crate::store::StoreError::Quota(q))) => {
-                Err(quota_error(&self.app.refused(tenant, q)))
-            }
-            Err(e) => Err(internal(e)),
+            Err(e) => failure(&e),
         }
     }
 
@@ -171,6 +157,7 @@ impl McpServer {
         let name = args.get("name").and_then(Value::as_str);
         match self
             .app
+            .traces()
             .crystallize(tenant, request, from, args.get("final_result"), name)
             .await
         {
@@ -182,13 +169,7 @@ impl McpServer {
                 json!({"published": false, "existing": true, "skill": s.summary()}),
                 false,
             )),
-            Err(crate::app::CrystallizeError::Add(AddError::Store(
-                crate::store::StoreError::Quota(q),
-            ))) => Err(quota_error(&self.app.refused(tenant, q))),
-            Err(e) => Ok(structured_result(
-                json!({"error": {"kind": "not_crystallized", "message": e.to_string()}}),
-                true,
-            )),
+            Err(e) => failure(&e),
         }
     }
 
@@ -214,7 +195,7 @@ impl McpServer {
         };
         // Without a model of our own, borrow the client's where it offers
         // sampling.
-        let llm: Option<crate::llm::Llm> = if self.app.has_own_llm() {
+        let llm: Option<crate::llm::Llm> = if self.app.model().has_own() {
             None
         } else {
             super::sampling::Sampling::of(peer).map(|s| std::sync::Arc::new(s) as crate::llm::Llm)
@@ -239,14 +220,7 @@ impl McpServer {
                     !out.published && out.skill.is_none(),
                 ))
             }
-            Err(GenerateSkillError::Invalid(m)) => Err(McpError::invalid_params(m, None)),
-            // Counted when refused (App::begin_generation).
-            Err(GenerateSkillError::Quota(q)) => Err(quota_error(&q)),
-            Err(GenerateSkillError::Add(AddError::Store(crate::store::StoreError::Quota(q)))) => {
-                Err(quota_error(&self.app.refused(tenant, q)))
-            }
-            Err(e @ GenerateSkillError::Llm(_)) => Ok(error_result("llm", e.to_string())),
-            Err(e) => Ok(error_result("generation_failed", e.to_string())),
+            Err(e) => failure(&e),
         }
     }
 
@@ -264,7 +238,7 @@ impl McpServer {
                 .ok_or_else(|| McpError::invalid_params("`limit` must be 1 to 50", None))?
                 as usize,
         };
-        match self.app.search_skills(tenant, query, limit).await {
+        match self.app.skills().search(tenant, query, limit).await {
             Ok(hits) => {
                 let skills: Vec<Value> = hits
                     .iter()
@@ -282,10 +256,7 @@ impl McpServer {
                     .collect();
                 Ok(structured_result(json!({"skills": skills}), false))
             }
-            Err(e @ SearchError::QueryTooLong { .. }) => {
-                Err(McpError::invalid_params(e.to_string(), None))
-            }
-            Err(e) => Err(internal(e)),
+            Err(e) => failure(&e),
         }
     }
 
@@ -294,11 +265,13 @@ impl McpServer {
         tenant: &str,
         name: &str,
         args: JsonObject,
+        called: Called,
     ) -> Result<CallToolResult, McpError> {
         let input = Value::Object(args);
         match self
             .app
-            .run_skill(
+            .calls()
+            .run(
                 tenant,
                 name,
                 &input,
@@ -325,21 +298,32 @@ impl McpServer {
                 }
                 Ok(result)
             }
-            Err(RunError::NotFound(_)) => Err(McpError::invalid_params(
-                format!("unknown tool: {name}"),
-                None,
-            )),
-            Err(RunError::NotPublished { status, .. }) => Err(McpError::invalid_params(
-                format!("unknown tool: {name} (the skill is {status}, not published)"),
-                None,
-            )),
-            Err(RunError::Call(e)) => Ok(skill_error(&e)),
-            // Counted when refused (App::begin_quota_call).
-            Err(RunError::Quota(q)) => Err(quota_error(&q)),
-            Err(RunError::Store(e)) => Ok(error_result(store_kind(&e), e.to_string())),
-            Err(e @ RunError::Dependency(_)) => Ok(error_result("dependency", e.to_string())),
+            // MCP: calling a name that is not a tool is a protocol error.
+            Err(e @ (RunError::NotFound(_) | RunError::NotPublished { .. }))
+                if called == Called::AsTool =>
+            {
+                let message = match &e {
+                    RunError::NotPublished { status, .. } => {
+                        format!("unknown tool: {name} (the skill is {status}, not published)")
+                    }
+                    _ => format!("unknown tool: {name}"),
+                };
+                Err(McpError::invalid_params(message, Some(e.to_object())))
+            }
+            Err(e) => failure(&e),
         }
     }
+}
+
+/// How a skill was called: as its own tool, or through `call_skill`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Called {
+    /// `tools/call` with the skill's name: an unknown name is a protocol
+    /// error (`invalid_params`), as for any unknown tool.
+    AsTool,
+    /// The `call_skill` built-in, which exists: an unknown or unpublished
+    /// skill is its error result, with the kind that says which.
+    Builtin,
 }
 
 pub(super) fn str_arg<'a>(args: &'a JsonObject, key: &str) -> Result<&'a str, McpError> {
@@ -359,54 +343,53 @@ pub(super) fn structured_result(value: Value, is_error: bool) -> CallToolResult 
     r
 }
 
-/// An error result with its kind, as structured content too (some
-/// clients pass only `structuredContent` to the model).
-pub(super) fn error_result(kind: &str, message: String) -> CallToolResult {
-    structured_result(json!({"error": {"kind": kind, "message": message}}), true)
-}
-
-/// The error kind of a store failure.
 /// JSON-RPC error code of a quota refusal (in the range JSON-RPC leaves to
 /// servers; "429").
 pub const QUOTA_EXCEEDED: i32 = -32029;
 
-/// A quota refusal, as a JSON-RPC error a client can act on: `data` says
-/// which quota, its value, and when to try again.
-pub(super) fn quota_error(q: &crate::quota::QuotaExceeded) -> McpError {
-    McpError::new(
-        rmcp::model::ErrorCode(QUOTA_EXCEEDED),
-        q.to_string(),
-        Some(json!({
-            "kind": "quota_exceeded",
-            "quota": q.kind,
-            "limit": q.limit,
-            "retry_after_seconds": q.retry_after_secs(),
-        })),
-    )
-}
-
-pub(super) fn store_kind(e: &crate::store::StoreError) -> &'static str {
-    match e {
-        crate::store::StoreError::NotFound(_) => "not_found",
-        crate::store::StoreError::Tampered { .. } => "tampered",
-        crate::store::StoreError::Conflict(_) => "conflict",
-        crate::store::StoreError::Quota(_) => "quota_exceeded",
-        _ => "store",
+/// A core error as MCP answers it; the one place the taxonomy
+/// ([`crate::fault`]) meets MCP:
+/// - a quota refusal is a JSON-RPC error ([`QUOTA_EXCEEDED`]) whose `data`
+///   is the error object (which quota, its value, when to try again);
+/// - a request its arguments make unusable (`bad_request`) is
+///   `invalid_params`, with the object as `data`;
+/// - anything else is a tool result with `isError` and the object as
+///   `structuredContent.error`; the text is the skill's message and
+///   traceback when a skill failed, else the object. A host fault is
+///   logged, and its text withheld.
+pub(super) fn failure(e: &dyn Classify) -> Result<CallToolResult, McpError> {
+    let obj = e.to_object();
+    if e.fault() == Fault::Host {
+        tracing::error!(kind = e.kind(), "tool call failed: {e}");
+    }
+    match e.kind() {
+        "quota_exceeded" => Err(McpError::new(
+            rmcp::model::ErrorCode(QUOTA_EXCEEDED),
+            e.to_string(),
+            Some(obj),
+        )),
+        "bad_request" => Err(McpError::invalid_params(e.to_string(), Some(obj))),
+        _ => {
+            let Some(tb) = obj.get("traceback").and_then(Value::as_str) else {
+                return Ok(structured_result(json!({"error": obj}), true));
+            };
+            let mut text = format!(
+                "{} ({})",
+                obj["message"].as_str().unwrap_or_default(),
+                e.kind()
+            );
+            if !tb.is_empty() {
+                text.push_str("\n\n");
+                text.push_str(tb);
+            }
+            let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
+            r.structured_content = Some(json!({"error": obj}));
+            Ok(r)
+        }
     }
 }
 
-fn skill_error(e: &CallError) -> CallToolResult {
-    let err = e.to_json();
-    let mut text = format!("{} ({})", e, e.kind());
-    if let Some(tb) = e.traceback() {
-        text.push_str("\n\n");
-        text.push_str(tb);
-    }
-    let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
-    r.structured_content = Some(json!({"error": err}));
-    r
-}
-
+/// A protocol-level failure that is ours: logged, and a bare internal error.
 pub(super) fn internal(e: impl std::fmt::Display) -> McpError {
     tracing::error!("internal error: {e}");
     McpError::internal_error("internal error", None)

@@ -58,7 +58,7 @@ impl Practice {
                 lease: None,
             }
         };
-        let store = self.app.store.clone();
+        let store = self.app.leases();
         let (name, holder) = (
             format!("practice:{tenant}"),
             lease_holder(self.app.origin()),
@@ -143,7 +143,7 @@ pub(super) struct WorkClaim {
 
 /// The database lease behind a claim, renewed until dropped.
 struct Lease {
-    store: crate::store::SkillStore,
+    store: crate::store::Leases,
     name: String,
     holder: String,
     renew: tokio::task::JoinHandle<()>,

@@ -52,13 +52,13 @@ impl Practice {
         budget: Duration,
     ) -> Result<(ProjectRow, WorkClaim), PracticeError> {
         let mut row = self.active(tenant).await?.ok_or(PracticeError::NoProject)?;
-        if self.app.llm_info().backend == "none" {
+        if self.app.model().info().backend == "none" {
             return Err(PracticeError::NoModel);
         }
         let claim = self.claim(tenant, &row.project_id).await?;
         row.budget_ms = i64::try_from(budget.as_millis()).unwrap_or(i64::MAX);
         self.app
-            .store
+            .practice_book()
             .set_budget(tenant, &row.project_id, row.budget_ms)
             .await?;
         Ok((row, claim))
@@ -69,7 +69,7 @@ impl Practice {
         let (tenant, project) = (tenant.to_owned(), project.to_owned());
         let (app, to) = (self.app.clone(), tenant.clone());
         let observer: Observer = Arc::new(move |s: &StepDone| {
-            app.notify(&to, crate::app::Activity::Practice(s.clone()));
+            app.notify(&to, super::PracticeNotice::Practice(s.clone()).event());
         });
         tokio::spawn(async move {
             let out = me.run(&tenant, &project, Some(observer)).await;
@@ -80,22 +80,20 @@ impl Practice {
                 tracing::error!(tenant, project, "practice work stopped: {e}");
                 e.to_string()
             });
-            me.app.notify(
-                &tenant,
-                crate::app::Activity::PracticeStopped {
-                    project_id: project.clone(),
-                    error,
-                },
-            );
+            let stopped = super::PracticeNotice::PracticeStopped {
+                project_id: project.clone(),
+                error,
+            };
+            me.app.notify(&tenant, stopped.event());
         });
     }
 
     /// Resume work owed to any tenant's project (after a restart).
     pub async fn resume(&self) -> Result<usize, PracticeError> {
-        let owed = self.app.store.owed_work().await?;
+        let owed = self.app.practice_book().owed_work().await?;
         let mut resumed = 0;
         for (tenant, project) in owed {
-            if self.app.llm_info().backend == "none" {
+            if self.app.model().info().backend == "none" {
                 break;
             }
             if let Ok(claim) = self.claim(&tenant, &project).await {
@@ -121,7 +119,7 @@ impl Practice {
         loop {
             let Some(row) = self
                 .app
-                .store
+                .practice_book()
                 .practice_projects(tenant)
                 .await?
                 .into_iter()
@@ -136,14 +134,17 @@ impl Practice {
             let state = self.state(tenant, p, &trusted).await?;
             let Some(step) = state.next() else {
                 // Nothing can run: the rest of the budget is not owed.
-                self.app.store.set_budget(tenant, project, 0).await?;
+                self.app
+                    .practice_book()
+                    .set_budget(tenant, project, 0)
+                    .await?;
                 break;
             };
             let started = Instant::now();
             let outcome = self.step(tenant, &state, &step, &row).await?;
             let took = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
             self.app
-                .store
+                .practice_book()
                 .record_practice_step(
                     tenant,
                     project,
@@ -181,7 +182,7 @@ impl Practice {
         let trusted = self.trusted(tenant).await?;
         let row = self
             .app
-            .store
+            .practice_book()
             .practice_projects(tenant)
             .await?
             .into_iter()

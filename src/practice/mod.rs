@@ -75,6 +75,36 @@ pub enum PracticeError {
     Store(#[from] StoreError),
 }
 
+impl crate::fault::Classify for PracticeError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::UnknownProject(_) => "unknown_project",
+            Self::Busy(_) => "project_in_progress",
+            Self::NoProject => "no_project",
+            Self::Working(_) => "working",
+            Self::Saturated(_) => "busy",
+            Self::NotReady { .. } => "not_ready",
+            Self::AllComplete => "all_complete",
+            Self::NoModel => "no_llm",
+            Self::Store(e) => e.kind(),
+        }
+    }
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            Self::Store(e) => e.fault(),
+            _ => crate::fault::Fault::Caller,
+        }
+    }
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            // A worker frees when a budget of practice ends: minutes.
+            Self::Saturated(_) => Some(std::time::Duration::from_secs(60)),
+            Self::Store(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
 /// How hard each implement step tries.
 #[derive(Debug, Clone)]
 pub struct PracticeOptions {
@@ -115,6 +145,30 @@ pub struct StepDone {
     pub progress: f64,
     /// Its phase's progress after it, percent.
     pub phase_progress: f64,
+}
+
+/// What the practice loop tells the tenant's live pages, as the web UI
+/// reads it (`type` is `practice` or `practice_stopped`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PracticeNotice {
+    /// A step finished.
+    Practice(StepDone),
+    /// Background work stopped: its budget is spent, nothing else can
+    /// run, or it failed.
+    PracticeStopped {
+        /// The project.
+        project_id: String,
+        /// Why it failed, when it did.
+        error: Option<String>,
+    },
+}
+
+impl PracticeNotice {
+    /// As the core's event.
+    pub fn event(&self) -> crate::app::Event {
+        crate::app::Event::Practice(crate::app::Notice::of(self))
+    }
 }
 
 /// Told of each finished step.
@@ -166,7 +220,7 @@ impl Practice {
         let goals: Vec<&str> = self.curriculum.goals().map(|g| g.id.as_str()).collect();
         Ok(self
             .app
-            .store
+            .practice_book()
             .published_among(tenant, &goals)
             .await?
             .into_iter()
@@ -179,7 +233,11 @@ impl Practice {
         project: &'a Project,
         trusted: &HashSet<String>,
     ) -> Result<ProjectState<'a>, StoreError> {
-        let rows = self.app.store.practice_steps(tenant, &project.id).await?;
+        let rows = self
+            .app
+            .practice_book()
+            .practice_steps(tenant, &project.id)
+            .await?;
         Ok(ProjectState::new(
             &self.curriculum,
             project,
@@ -191,7 +249,7 @@ impl Practice {
     async fn rows(&self, tenant: &str) -> Result<HashMap<String, ProjectRow>, StoreError> {
         Ok(self
             .app
-            .store
+            .practice_book()
             .practice_projects(tenant)
             .await?
             .into_iter()
@@ -202,7 +260,7 @@ impl Practice {
     async fn active(&self, tenant: &str) -> Result<Option<ProjectRow>, StoreError> {
         Ok(self
             .app
-            .store
+            .practice_book()
             .practice_projects(tenant)
             .await?
             .into_iter()
@@ -274,7 +332,10 @@ impl Practice {
                         missing,
                     });
                 }
-                self.app.store.start_project(tenant, &p.id).await?;
+                self.app
+                    .practice_book()
+                    .start_project(tenant, &p.id)
+                    .await?;
                 self.app
                     .learn(
                         tenant,
@@ -314,7 +375,7 @@ impl Practice {
             .learn(tenant, "project_complete", &p.id, report.clone())
             .await;
         self.app
-            .store
+            .practice_book()
             .complete_project(tenant, &p.id, &report)
             .await?;
         drop(claim);

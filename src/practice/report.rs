@@ -120,7 +120,7 @@ impl Practice {
         let mut subjects: Vec<&str> = p.goals.iter().map(|g| g.id.as_str()).collect();
         subjects.push(&p.id);
         self.app
-            .store
+            .practice_book()
             .count_learnings(tenant, from, &subjects)
             .await
     }
@@ -130,7 +130,7 @@ impl Practice {
         let trusted = self.trusted(tenant).await?;
         let mut projects = Vec::new();
         let mut active = Value::Null;
-        for row in self.app.store.practice_projects(tenant).await? {
+        for row in self.app.practice_book().practice_projects(tenant).await? {
             if self.curriculum.project(&row.project_id).is_none() {
                 continue;
             }
@@ -147,7 +147,7 @@ impl Practice {
     pub async fn status(&self, tenant: &str) -> Result<Value, PracticeError> {
         let overview = self.overview(tenant).await?;
         let active = self.active(tenant).await?;
-        let info = self.app.llm_info();
+        let info = self.app.model().info();
         Ok(json!({
             "running": true,
             "working": self.is_working(tenant),

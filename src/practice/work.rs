@@ -9,7 +9,6 @@ use super::state::ProjectState;
 use crate::app::App;
 use crate::learn::edges::{edge_inputs, mutations};
 use crate::learn::generate::{BuildingBlock, GenerateOptions, GenerateRequest};
-use crate::learn::grade::score;
 use crate::sandbox::{CallError, Determinism, ErrorKind, ResourceLimits, SkillCode};
 use crate::skills::{Requirement, Skill, Status};
 
@@ -37,7 +36,8 @@ fn failed(result: Value) -> Outcome {
 
 /// The goal's published skill, if it has one.
 pub async fn published(app: &App, tenant: &str, goal: &str) -> Option<Skill> {
-    app.skill(tenant, goal)
+    app.skills()
+        .get(tenant, goal)
         .await
         .ok()
         .filter(|s| s.status == Status::Published)
@@ -49,7 +49,7 @@ pub async fn published(app: &App, tenant: &str, goal: &str) -> Option<Skill> {
 pub async fn research(app: &App, tenant: &str, goal: &Goal) -> Outcome {
     let mut context = Vec::new();
     let mut related = Vec::new();
-    if let Ok(hits) = app.search_skills(tenant, &goal.request, 4).await {
+    if let Ok(hits) = app.skills().search(tenant, &goal.request, 4).await {
         for (skill, _) in hits {
             let m = &skill.manifest;
             if m.name == goal.id || skill.status != Status::Published {
@@ -65,7 +65,7 @@ pub async fn research(app: &App, tenant: &str, goal: &Goal) -> Outcome {
     }
     let mut edge_cases = 0;
     for name in goal.requires.iter().chain(&related) {
-        let Ok(seen) = app.store.learnings_about(tenant, name, 50).await else {
+        let Ok(seen) = app.skills().notes(tenant, name, 50).await else {
             continue;
         };
         for l in seen.iter().filter(|l| l.kind == "edge_case").take(3) {
@@ -122,7 +122,7 @@ pub async fn implement(
         });
     }
     let requires: Vec<Requirement> = blocks.iter().map(|b| b.requirement.clone()).collect();
-    let deps = match app.closure(tenant, &goal.id, &requires).await {
+    let deps = match app.skills().closure(tenant, &goal.id, &requires).await {
         Ok(d) => d,
         Err(e) => return failed(json!({"error": e.to_string()})),
     };
@@ -200,7 +200,7 @@ pub async fn test(app: &App, tenant: &str, goal: &Goal) -> Outcome {
     let Some(skill) = published(app, tenant, &goal.id).await else {
         return failed(json!({"error": "no published skill"}));
     };
-    let deps = match app.dependencies(tenant, &skill.manifest).await {
+    let deps = match app.skills().dependencies(tenant, &skill.manifest).await {
         Ok(d) => d,
         Err(e) => return failed(json!({"error": e.to_string()})),
     };
@@ -237,8 +237,8 @@ pub async fn test(app: &App, tenant: &str, goal: &Goal) -> Outcome {
     let mut found = 0u64;
     for input in &probes {
         let run = app
-            .sandbox
-            .run(code, &input.to_string(), &limits, Determinism::Seeded(0))
+            .calls()
+            .try_code(tenant, code, input, &limits, Determinism::Seeded(0))
             .await;
         if let Err(e) = run
             && let Some(error) = broke(&e)
@@ -255,7 +255,7 @@ pub async fn test(app: &App, tenant: &str, goal: &Goal) -> Outcome {
             }
         }
     }
-    let held_back = score(&app.sandbox, code, &goal.tests).await;
+    let held_back = app.calls().grade(code, &goal.tests).await;
     app.learn(
         tenant,
         "held_back",
@@ -281,8 +281,8 @@ pub async fn document(app: &App, tenant: &str, goal: &Goal) -> Outcome {
     };
     let m = &skill.manifest;
     let seen = app
-        .store
-        .learnings_about(tenant, &goal.id, 200)
+        .skills()
+        .notes(tenant, &goal.id, 200)
         .await
         .unwrap_or_default();
     let edge: Vec<&Value> = seen
@@ -359,7 +359,7 @@ pub async fn document(app: &App, tenant: &str, goal: &Goal) -> Outcome {
         doc.push_str("\n## Inputs it still fails on\n");
         doc.push_str(&(failing.join("\n") + "\n"));
     }
-    if let Err(e) = app.store.put_doc(tenant, &skill.id, &doc).await {
+    if let Err(e) = app.skills().put_doc(tenant, &skill.id, &doc).await {
         return failed(json!({"error": e.to_string()}));
     }
     done(

@@ -212,6 +212,43 @@ impl CallError {
     }
 }
 
+impl crate::fault::Classify for CallError {
+    fn kind(&self) -> &'static str {
+        CallError::kind(self).as_str()
+    }
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            Self::Host(_) => crate::fault::Fault::Host,
+            _ => crate::fault::Fault::Caller,
+        }
+    }
+    fn detail(&self) -> serde_json::Map<String, serde_json::Value> {
+        match self.to_json() {
+            serde_json::Value::Object(mut m) => {
+                m.remove("kind");
+                m.remove("message");
+                m
+            }
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
+impl crate::fault::Classify for SandboxError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidLimits(_) => "bad_request",
+            _ => "host",
+        }
+    }
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            Self::InvalidLimits(_) => crate::fault::Fault::Caller,
+            _ => crate::fault::Fault::Host,
+        }
+    }
+}
+
 /// A failure the guest harness classified, with the skill's own traceback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GuestFault {

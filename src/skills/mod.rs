@@ -192,6 +192,12 @@ pub enum ManifestError {
     Requirement(String),
 }
 
+impl crate::fault::Classify for ManifestError {
+    fn kind(&self) -> &'static str {
+        "invalid_skill"
+    }
+}
+
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())

@@ -10,7 +10,18 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Named leases: a handle of their own ([`SkillStore::leases`]).
+#[derive(Clone)]
+pub struct Leases(SkillStore);
+
 impl SkillStore {
+    /// The named leases.
+    pub fn leases(&self) -> Leases {
+        Leases(self.clone())
+    }
+}
+
+impl Leases {
     /// Take (or renew) `name` for `holder` for `ttl`: granted when it is
     /// free, expired, or already `holder`'s.
     pub async fn take_lease(
@@ -29,7 +40,7 @@ impl SkillStore {
         .bind(holder)
         .bind(now.saturating_add(ms(ttl)))
         .bind(now)
-        .execute(self.pool())
+        .execute(self.0.pool())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -49,7 +60,7 @@ impl SkillStore {
         .bind(old)
         .bind(new)
         .bind(now_ms().saturating_add(ms(ttl)))
-        .execute(self.pool())
+        .execute(self.0.pool())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -59,7 +70,7 @@ impl SkillStore {
         sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
             .bind(name)
             .bind(holder)
-            .execute(self.pool())
+            .execute(self.0.pool())
             .await?;
         Ok(())
     }
@@ -70,7 +81,7 @@ impl SkillStore {
             sqlx::query_scalar("SELECT holder FROM leases WHERE name = $1 AND expires_ms > $2")
                 .bind(name)
                 .bind(now_ms())
-                .fetch_optional(self.pool())
+                .fetch_optional(self.0.pool())
                 .await?,
         )
     }

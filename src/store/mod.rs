@@ -17,6 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
+use crate::fault::{Classify, Fault};
 use crate::skills::Skill;
 
 mod clear;
@@ -37,7 +38,8 @@ pub use events::{EventListener, Heard, MAX_PAYLOAD as MAX_EVENT_PAYLOAD};
 pub use executions::{Execution, MAX_EXECUTIONS_PER_TENANT, ResetCounts};
 pub use keys::{KeyInfo, KeyOwner, MAX_KEYS_PER_TENANT, MAX_LABEL_CHARS, NewKey, TenantInfo};
 pub use learnings::{BrokenChain, Learning};
-pub use practice::{ProjectRow, StepRow};
+pub use leases::Leases;
+pub use practice::{PracticeBook, ProjectRow, StepRow};
 pub use quotas::CallGrant;
 pub use signal::Signal;
 pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
@@ -84,6 +86,40 @@ pub enum StoreError {
     /// The write would exceed one of the tenant's quotas.
     #[error(transparent)]
     Quota(#[from] crate::quota::QuotaExceeded),
+}
+
+impl Classify for StoreError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Database(_) | Self::Migrate(_) | Self::Corrupt { .. } => "store",
+            Self::Tampered { .. } => "tampered",
+            Self::NotFound(_) | Self::NoTenant(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Quota(q) => q.kind(),
+        }
+    }
+    fn fault(&self) -> Fault {
+        match self {
+            Self::Database(_) | Self::Migrate(_) | Self::Corrupt { .. } | Self::Tampered { .. } => {
+                Fault::Host
+            }
+            _ => Fault::Caller,
+        }
+    }
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            // A database that is away for a moment (a restart, a failover).
+            Self::Database(_) => Some(std::time::Duration::from_secs(1)),
+            Self::Quota(q) => q.retry_after(),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> serde_json::Map<String, serde_json::Value> {
+        match self {
+            Self::Quota(q) => q.detail(),
+            _ => serde_json::Map::new(),
+        }
+    }
 }
 
 /// Which database a store runs on.

@@ -57,13 +57,26 @@ fn project_row(r: &super::Row) -> Result<ProjectRow, StoreError> {
     })
 }
 
+/// The practice loop's own tables (projects, plan steps, budgets) and
+/// the counts its reports need: a handle of their own, so that the
+/// practice loop reaches these and nothing else of the store.
+#[derive(Clone)]
+pub struct PracticeBook(pub(super) SkillStore);
+
 impl SkillStore {
+    /// The practice loop's tables.
+    pub fn practice(&self) -> PracticeBook {
+        PracticeBook(self.clone())
+    }
+}
+
+impl PracticeBook {
     /// Start `project` for `tenant` (again, if it was completed: its steps
     /// are kept, so finished work is not redone).
     #[instrument(skip(self), err)]
     pub async fn start_project(&self, tenant: &str, project: &str) -> Result<(), StoreError> {
         retry_busy(|| async {
-            let mut tx = self.write_tx(&format!("practice:{tenant}")).await?;
+            let mut tx = self.0.write_tx(&format!("practice:{tenant}")).await?;
             let from: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS s FROM learnings")
                 .fetch_one(&mut *tx)
                 .await?
@@ -91,7 +104,7 @@ impl SkillStore {
             "SELECT * FROM practice_projects WHERE tenant = $1 ORDER BY started_ms, project_id",
         )
         .bind(tenant)
-        .fetch_all(self.pool())
+        .fetch_all(self.0.pool())
         .await?;
         rows.iter().map(project_row).collect()
     }
@@ -102,7 +115,7 @@ impl SkillStore {
         let rows = sqlx::query(
             "SELECT tenant, project_id FROM practice_projects WHERE status = 'active' AND budget_ms > 0",
         )
-        .fetch_all(self.pool())
+        .fetch_all(self.0.pool())
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("tenant")?, r.try_get("project_id")?)))
@@ -123,7 +136,7 @@ impl SkillStore {
             .bind(tenant)
             .bind(project)
             .bind(budget_ms.max(0))
-            .execute(self.pool())
+            .execute(self.0.pool())
             .await?;
             Ok(())
         })
@@ -145,7 +158,7 @@ impl SkillStore {
     ) -> Result<(), StoreError> {
         let result = result.to_string();
         retry_busy(|| async {
-            let mut tx = self.write_tx(&format!("practice:{tenant}")).await?;
+            let mut tx = self.0.write_tx(&format!("practice:{tenant}")).await?;
             sqlx::query(
                 "INSERT INTO practice_steps (tenant, project_id, phase, goal_id, status, attempts, result, updated_ms)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -190,7 +203,7 @@ impl SkillStore {
         )
         .bind(tenant)
         .bind(project)
-        .fetch_all(self.pool())
+        .fetch_all(self.0.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -223,7 +236,7 @@ impl SkillStore {
             .bind(project)
             .bind(now_ms())
             .bind(&report)
-            .execute(self.pool())
+            .execute(self.0.pool())
             .await?;
             Ok(())
         })
@@ -250,7 +263,7 @@ impl SkillStore {
         for name in names {
             query = query.bind(*name);
         }
-        let rows = query.fetch_all(self.pool()).await?;
+        let rows = query.fetch_all(self.0.pool()).await?;
         rows.iter().map(|r| Ok(r.try_get("name")?)).collect()
     }
 
@@ -273,7 +286,7 @@ impl SkillStore {
         for subject in subjects {
             query = query.bind(*subject);
         }
-        let n: i64 = query.fetch_one(self.pool()).await?.try_get("n")?;
+        let n: i64 = query.fetch_one(self.0.pool()).await?.try_get("n")?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -160,4 +160,4 @@ async def test_generate_borrows_the_clients_model_through_sampling(server):
     # A client that does not offer sampling gets the clear error.
     async with Client(server.url, mode="legacy") as plain:
         r = await plain.call_tool("generate_skill", {"request": "anything"})
-        assert r.is_error and r.structured_content["error"]["kind"] == "llm"
+        assert r.is_error and r.structured_content["error"]["kind"] == "no_llm"

@@ -549,7 +549,7 @@ def test_a_trace_id_names_a_trace_of_the_callers_tenant_only(host):
     a, b = host.session("victim"), host.session("intruder")
     a.call("run_python", {"code": "secret * 2", "inputs": {"secret": 21}, "trace": "shared-name"})
     r, _, body = b.call("crystallize", {"request": "steal", "trace": "shared-name"})
-    small_error(r, body, kind="not_crystallized", text="no trace")
+    small_error(r, body, kind="not_found", text="no trace")
     # B writing to the same name writes to its own trace.
     b.call("run_python", {"code": "1 / 0", "trace": "shared-name"})
     r, _, body = a.call("crystallize", {"request": "Double a secret", "name": "double", "trace": "shared-name"})

@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{error, internal, parse};
-use crate::agent::{AgentOptions, AgentStep, Host};
-use crate::app::{Activity, App};
-use crate::mcp::TenantId;
+use super::{error, failure, internal, parse};
+use crate::agent::{AgentNotice, AgentOptions, AgentStep, Host};
+use crate::app::TenantId;
+use crate::app::{App, Event, Notice};
+use crate::mcp::McpServer;
 use crate::slots::{Full, Slot, TenantSlots};
 
 /// The smart examples, embedded at build time.
@@ -32,7 +33,7 @@ pub(super) async fn whoami(
     State(app): State<App>,
     Extension(TenantId(tenant)): Extension<TenantId>,
 ) -> Response {
-    Json(json!({"tenant": tenant, "llm": app.llm_info(), "chat": app.has_own_llm()}))
+    Json(json!({"tenant": tenant, "llm": app.model().info(), "chat": app.model().has_own()}))
         .into_response()
 }
 
@@ -52,7 +53,7 @@ pub(super) async fn mcp_view(
     State(app): State<App>,
     Extension(TenantId(tenant)): Extension<TenantId>,
 ) -> Response {
-    let host = match Host::in_process(app, &tenant).await {
+    let host = match Host::over(McpServer::in_process(app, &tenant)).await {
         Ok(h) => h,
         Err(e) => return internal("mcp view", e),
     };
@@ -73,7 +74,7 @@ pub(super) async fn reset(
 ) -> Response {
     match app.reset(&tenant).await {
         Ok(counts) => Json(json!({"reset": true, "cleared": counts})).into_response(),
-        Err(e) => internal("reset", e),
+        Err(e) => failure("reset", &e),
     }
 }
 
@@ -107,7 +108,7 @@ pub(super) async fn agent(
             format!("the prompt must be 1 to {MAX_PROMPT_BYTES} bytes"),
         );
     }
-    if !app.has_own_llm() {
+    if !app.model().has_own() {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "no_llm",
@@ -139,19 +140,17 @@ async fn run_chat(app: App, tenant: String, chat: String, prompt: String, _slot:
     let (who, id) = (tenant.clone(), chat.clone());
     let options = AgentOptions {
         observer: Some(Arc::new(move |step: &AgentStep| {
-            notifier.notify(
-                &who,
-                Activity::AgentStep {
-                    chat: id.clone(),
-                    step: step.clone(),
-                },
-            );
+            let notice = AgentNotice::AgentStep {
+                chat: id.clone(),
+                step: step.clone(),
+            };
+            notifier.notify(&who, Event::Agent(Notice::of(&notice)));
         })),
         ..AgentOptions::default()
     };
-    let outcome = match Host::in_process(app.clone(), &tenant).await {
+    let outcome = match Host::over(McpServer::in_process(app.clone(), &tenant)).await {
         Ok(host) => {
-            let llm = app.llm_for(&tenant);
+            let llm = app.model().for_tenant(&tenant);
             let r = crate::agent::run(llm.as_ref(), &host, &prompt, &options).await;
             host.close().await;
             r
@@ -162,12 +161,10 @@ async fn run_chat(app: App, tenant: String, chat: String, prompt: String, _slot:
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.to_string())),
     };
-    app.notify(
-        &tenant,
-        Activity::AgentDone {
-            chat,
-            report,
-            error,
-        },
-    );
+    let done = AgentNotice::AgentDone {
+        chat,
+        report,
+        error,
+    };
+    app.notify(&tenant, Event::Agent(Notice::of(&done)));
 }

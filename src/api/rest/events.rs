@@ -18,7 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::auth::Credential;
 use crate::app::App;
-use crate::mcp::TenantId;
+use crate::app::TenantId;
 use crate::slots::{Full, TenantSlots};
 
 /// The subprotocol the server speaks.
@@ -84,8 +84,8 @@ async fn feed(mut socket: WebSocket, app: App, tenant: String, credential: Crede
     loop {
         let message = tokio::select! {
             event = events.recv() => match event {
-                Ok(e) if e.tenant != tenant => continue,
-                Ok(e) => serde_json::to_string(&e.activity).unwrap_or_default(),
+                Ok(e) if *e.tenant != *tenant => continue,
+                Ok(e) => serde_json::to_string(&*e.event).unwrap_or_default(),
                 Err(RecvError::Lagged(n)) => json!({"type": "lagged", "missed": n}).to_string(),
                 Err(RecvError::Closed) => return,
             },

@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Response};
 
 use serde::Deserialize;
 
-use super::{error, quota_exceeded};
-use crate::app::{AddError, App, GenerateSkillError};
+use super::{error, failure};
+use crate::app::App;
+use crate::app::TenantId;
 use crate::learn::generate::{GenerateOptions, GenerateRequest};
-use crate::mcp::TenantId;
 use crate::skills::Example;
 
 #[derive(Deserialize)]
@@ -55,30 +55,6 @@ pub(super) async fn generate(
     };
     match app.generate_skill(&tenant, req, opts).await {
         Ok(out) => Json(out).into_response(),
-        Err(GenerateSkillError::Invalid(m)) => error(StatusCode::BAD_REQUEST, "bad_request", m),
-        Err(e @ GenerateSkillError::Llm(crate::llm::LlmError::Unavailable)) => {
-            error(StatusCode::SERVICE_UNAVAILABLE, "no_llm", e.to_string())
-        }
-        Err(e @ GenerateSkillError::Llm(_)) => error(StatusCode::BAD_GATEWAY, "llm", e.to_string()),
-        Err(GenerateSkillError::Quota(q)) => quota_exceeded(&q),
-        Err(GenerateSkillError::Add(AddError::Store(crate::store::StoreError::Quota(q)))) => {
-            quota_exceeded(&app.refused(&tenant, q))
-        }
-        Err(GenerateSkillError::Add(AddError::Busy(b))) => {
-            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", b.to_string());
-            r.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("5"),
-            );
-            r
-        }
-        Err(e) => {
-            tracing::error!("generate: {e}");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error".into(),
-            )
-        }
+        Err(e) => failure("generate", &e),
     }
 }

@@ -14,8 +14,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{error, internal, parse};
-use crate::mcp::TenantId;
+use super::{error, parse};
+use crate::app::TenantId;
 use crate::practice::{Practice, PracticeError};
 
 /// The most work one request may owe a project (a day).
@@ -43,25 +43,7 @@ fn answer(out: Result<Value, PracticeError>, what: &str) -> Response {
 
 /// A practice error as the status a script can act on.
 fn refusal(e: PracticeError, what: &str) -> Response {
-    let (status, kind) = match &e {
-        PracticeError::UnknownProject(_) => (StatusCode::NOT_FOUND, "unknown_project"),
-        PracticeError::Busy(_) => (StatusCode::CONFLICT, "project_in_progress"),
-        PracticeError::NoProject => (StatusCode::CONFLICT, "no_project"),
-        PracticeError::Working(_) => (StatusCode::CONFLICT, "working"),
-        PracticeError::NotReady { .. } => (StatusCode::CONFLICT, "not_ready"),
-        PracticeError::AllComplete => (StatusCode::CONFLICT, "all_complete"),
-        PracticeError::NoModel => (StatusCode::SERVICE_UNAVAILABLE, "no_llm"),
-        PracticeError::Saturated(_) => {
-            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", e.to_string());
-            r.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("60"),
-            );
-            return r;
-        }
-        _ => return internal(what, e),
-    };
-    error(status, kind, e.to_string())
+    super::failure(what, &e)
 }
 
 async fn overview(

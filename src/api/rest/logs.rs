@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::internal;
+use super::failure;
 use crate::app::App;
-use crate::mcp::TenantId;
+use crate::app::TenantId;
 
 #[derive(Deserialize)]
 pub(super) struct After {
@@ -26,9 +26,9 @@ pub(super) async fn learnings(
     Query(q): Query<After>,
 ) -> Response {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    match app.learnings(&tenant, q.after, limit).await {
+    match app.learnings().after(&tenant, q.after, limit).await {
         Ok(entries) => Json(json!({"learnings": entries})).into_response(),
-        Err(e) => internal("learnings", e),
+        Err(e) => failure("learnings", &e),
     }
 }
 
@@ -47,8 +47,8 @@ pub(super) async fn executions(
     Query(q): Query<Before>,
 ) -> Response {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    match app.executions(&tenant, q.before, limit).await {
+    match app.calls().executions(&tenant, q.before, limit).await {
         Ok(rows) => Json(json!({"executions": rows})).into_response(),
-        Err(e) => internal("executions", e),
+        Err(e) => failure("executions", &e),
     }
 }

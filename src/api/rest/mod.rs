@@ -16,6 +16,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::app::App;
+use crate::fault::{Classify, Fault};
 use crate::practice::Practice;
 
 /// Routes under `/api`.
@@ -109,34 +110,77 @@ fn error(status: StatusCode, kind: &str, message: String) -> Response {
         .into_response()
 }
 
-/// A quota refusal: 429, `Retry-After` when waiting helps, and which quota.
-fn quota_exceeded(q: &crate::quota::QuotaExceeded) -> Response {
-    let mut r = (
-        StatusCode::TOO_MANY_REQUESTS,
-        Json(json!({"error": {
-            "kind": "quota_exceeded",
-            "message": q.to_string(),
-            "quota": q.kind,
-            "limit": q.limit,
-            "retry_after_seconds": q.retry_after_secs(),
-        }})),
-    )
-        .into_response();
-    if let Some(secs) = q.retry_after_secs() {
-        r.headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, secs.into());
-    }
-    r
+/// A core error as REST answers it; the one place the taxonomy
+/// ([`crate::fault`]) meets HTTP. The body is `{"error": object}`, the
+/// status follows the kind, `Retry-After` is set when waiting helps, and a
+/// host fault is logged with `what` (its text is withheld).
+pub(super) struct ApiError {
+    status: StatusCode,
+    object: serde_json::Value,
+    retry_after: Option<u64>,
 }
 
-/// A failure that is ours, not the caller's: logged, and a bare 500.
+impl ApiError {
+    /// `e`, which happened while doing `what`.
+    pub(super) fn of(what: &str, e: &dyn Classify) -> Self {
+        if e.fault() == Fault::Host {
+            tracing::error!(kind = e.kind(), "{what}: {e}");
+        }
+        Self {
+            status: status_of(e),
+            object: e.to_object(),
+            retry_after: e.retry_after().map(|d| d.as_secs().max(1)),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, Json(json!({"error": self.object}))).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        r
+    }
+}
+
+/// The status of a core error's kind.
+fn status_of(e: &dyn Classify) -> StatusCode {
+    match (e.fault(), e.kind()) {
+        (Fault::Host, "store") if e.retry_after().is_some() => StatusCode::SERVICE_UNAVAILABLE,
+        (Fault::Host, _) => StatusCode::INTERNAL_SERVER_ERROR,
+        (_, "not_found" | "unknown_project") => StatusCode::NOT_FOUND,
+        (
+            _,
+            "not_published"
+            | "conflict"
+            | "dependency"
+            | "project_in_progress"
+            | "no_project"
+            | "working"
+            | "not_ready"
+            | "all_complete",
+        ) => StatusCode::CONFLICT,
+        (_, "quota_exceeded" | "busy") => StatusCode::TOO_MANY_REQUESTS,
+        (_, "bad_request" | "bad_input" | "usage") => StatusCode::BAD_REQUEST,
+        (_, "no_llm") => StatusCode::SERVICE_UNAVAILABLE,
+        (_, "llm") => StatusCode::BAD_GATEWAY,
+        // The request was understood; the skill it names or carries failed
+        // (verification, a call's own error).
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// A failure of ours outside the core (an in-process session): logged,
+/// and a 500 `internal`.
 fn internal(what: &str, e: impl std::fmt::Display) -> Response {
-    tracing::error!("{what}: {e}");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error".into(),
-    )
+    failure(what, &crate::fault::Internal::of(what, e))
+}
+
+/// `e` as a response (see [`ApiError`]).
+fn failure(what: &str, e: &dyn Classify) -> Response {
+    ApiError::of(what, e).into_response()
 }
 
 /// A JSON body, or a 400 that says what shape was expected.

@@ -9,12 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{error, internal, parse, quota_exceeded};
-use crate::app::{App, RunError, SearchError};
-use crate::mcp::TenantId;
-use crate::sandbox::{CallError, Determinism, ErrorKind, ResourceLimits};
+use super::{error, failure, parse};
+use crate::app::{App, TenantId};
+use crate::sandbox::{Determinism, ResourceLimits};
 use crate::skills::Status;
-use crate::store::StoreError;
 
 /// Versions shown with a skill, at most.
 const MAX_VERSIONS: usize = 50;
@@ -43,7 +41,7 @@ pub(super) async fn list(
     let limit = q.limit.unwrap_or(500).clamp(1, 5000);
     let words = q.q.as_deref().map(str::trim).filter(|w| !w.is_empty());
     let skills: Vec<Value> = match words {
-        Some(words) => match app.search_skills(&tenant, words, limit).await {
+        Some(words) => match app.skills().search(&tenant, words, limit).await {
             Ok(hits) => hits
                 .iter()
                 .map(|(s, score)| {
@@ -52,30 +50,19 @@ pub(super) async fn list(
                     v
                 })
                 .collect(),
-            Err(e @ SearchError::QueryTooLong { .. }) => {
-                return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string());
-            }
-            Err(e) => return internal("search", e),
+            Err(e) => return failure("search", &e),
         },
-        None => match app.store.list(&tenant).await {
+        None => match app.skills().list(&tenant).await {
             Ok(all) => all
                 .iter()
                 .filter(|s| q.all || s.status != Status::Retired)
                 .take(limit)
                 .map(|s| s.summary())
                 .collect(),
-            Err(e) => return internal("list", e),
+            Err(e) => return failure("list", &e),
         },
     };
     Json(json!({"skills": skills})).into_response()
-}
-
-fn not_found(name: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("no skill named {:?}", crate::text::truncate(name, 128)),
-    )
 }
 
 /// `GET /api/skills/{name}`: the newest version in full (source, schemas,
@@ -88,22 +75,21 @@ pub(super) async fn detail(
     Extension(TenantId(tenant)): Extension<TenantId>,
     Path(name): Path<String>,
 ) -> Response {
-    let skill = match app.skill(&tenant, &name).await {
+    let skill = match app.skills().get(&tenant, &name).await {
         Ok(s) => s,
-        Err(StoreError::NotFound(_)) => return not_found(&name),
-        Err(e) => return internal("skill", e),
+        Err(e) => return failure("skill", &e),
     };
-    let versions = match app.store.versions(&tenant, &name, MAX_VERSIONS).await {
+    let versions = match app.skills().versions(&tenant, &name, MAX_VERSIONS).await {
         Ok(v) => v,
-        Err(e) => return internal("versions", e),
+        Err(e) => return failure("versions", &e),
     };
-    let notes = match app.store.learnings_about(&tenant, &name, MAX_NOTES).await {
+    let notes = match app.skills().notes(&tenant, &name, MAX_NOTES).await {
         Ok(n) => n,
-        Err(e) => return internal("learnings", e),
+        Err(e) => return failure("learnings", &e),
     };
-    let doc = match app.store.doc(&tenant, &skill.id).await {
+    let doc = match app.skills().doc(&tenant, &skill.id).await {
         Ok(d) => d,
-        Err(e) => return internal("doc", e),
+        Err(e) => return failure("doc", &e),
     };
     let mut v = skill.detail();
     v["doc"] = doc.into();
@@ -154,7 +140,8 @@ pub(super) async fn run(
         );
     }
     match app
-        .run_skill(
+        .calls()
+        .run(
             &tenant,
             &name,
             &input,
@@ -171,27 +158,8 @@ pub(super) async fn run(
             "stdout": r.output.stdout,
         }))
         .into_response(),
-        Err(RunError::NotFound(_)) => not_found(&name),
-        Err(e @ RunError::NotPublished { .. }) => {
-            error(StatusCode::CONFLICT, "not_published", e.to_string())
-        }
-        Err(RunError::Call(e)) => call_error(&e),
-        Err(RunError::Store(e)) => internal("run", e),
-        Err(RunError::Dependency(e)) => error(StatusCode::CONFLICT, "dependency", e.to_string()),
-        // Counted when refused (App::begin_quota_call).
-        Err(RunError::Quota(q)) => quota_exceeded(&q),
+        Err(e) => failure("run", &e),
     }
-}
-
-/// A failed call: the caller's input (400), too busy (429), or the skill's
-/// own failure (422), with the error object MCP and the CLI report.
-fn call_error(e: &CallError) -> Response {
-    let status = match e.kind() {
-        ErrorKind::BadInput => StatusCode::BAD_REQUEST,
-        ErrorKind::Host => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    (status, Json(json!({"error": e.to_json()}))).into_response()
 }
 
 /// `POST /api/skills/{name}/retire`: it stops being a tool.
@@ -200,9 +168,8 @@ pub(super) async fn retire(
     Extension(TenantId(tenant)): Extension<TenantId>,
     Path(name): Path<String>,
 ) -> Response {
-    match app.retire_skill(&tenant, &name).await {
+    match app.skills().retire(&tenant, &name).await {
         Ok(s) => Json(s.summary()).into_response(),
-        Err(StoreError::NotFound(_)) => not_found(&name),
-        Err(e) => internal("retire", e),
+        Err(e) => failure("retire", &e),
     }
 }

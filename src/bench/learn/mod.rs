@@ -77,7 +77,7 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
         eprintln!("learn bench: keeping {}", scratch.dir().display());
     }
     if args.check {
-        let wrong = check(&scratch.app.sandbox, &set).await;
+        let wrong = check(&scratch.sandbox, &set).await;
         println!(
             "practice set: {} tasks, {} reference solutions wrong",
             set.tasks.len(),
@@ -97,7 +97,7 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
     }
 
     let app = scratch.app.clone().with_llm(llm);
-    let info = app.llm_info();
+    let info = app.model().info();
     anyhow::ensure!(
         info.backend != "none",
         "bench learn needs a model: pass --llm local (after `autolearn model fetch`) or --llm openai"
@@ -118,7 +118,7 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
     let started = Instant::now();
     let mut results = Vec::with_capacity(set.tasks.len());
     for (i, task) in set.tasks.iter().enumerate() {
-        let r = run_task(&app, task, opts.clone()).await;
+        let r = run_task(&app, &scratch.sandbox, task, opts.clone()).await;
         eprintln!("[{:>2}/{}] {}", i + 1, set.tasks.len(), r.line());
         results.push(r);
     }
@@ -131,7 +131,14 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
 }
 
 /// One request through the pipeline, then the held-back tests.
-async fn run_task(app: &crate::app::App, task: &Task, mut opts: GenerateOptions) -> TaskResult {
+/// One request through the pipeline; the held-back tests run in the
+/// app's sandbox but outside the app, which never sees them.
+async fn run_task(
+    app: &crate::app::App,
+    sandbox: &crate::sandbox::Sandbox,
+    task: &Task,
+    mut opts: GenerateOptions,
+) -> TaskResult {
     // The first candidate, kept as it was sampled: the baseline.
     let first: Arc<Mutex<(String, Option<String>)>> = Arc::default();
     let seen = first.clone();
@@ -154,7 +161,6 @@ async fn run_task(app: &crate::app::App, task: &Task, mut opts: GenerateOptions)
     let wall = t0.elapsed();
     let (entry, first_code) = first.lock().unwrap_or_else(|e| e.into_inner()).clone();
 
-    let sandbox = &app.sandbox;
     let single = match &first_code {
         Some(code) => Some(score(sandbox, &task.id, code, &entry, &task.tests).await),
         None => None,
@@ -180,7 +186,7 @@ async fn run_task(app: &crate::app::App, task: &Task, mut opts: GenerateOptions)
             r.usage = out.usage;
             if out.skill.is_some() {
                 r.trust = out.trust;
-                if let Ok(skill) = app.skill(DEFAULT_TENANT, &task.id).await {
+                if let Ok(skill) = app.skills().get(DEFAULT_TENANT, &task.id).await {
                     let m = &skill.manifest;
                     r.held_back =
                         Some(score(sandbox, &m.name, &m.source, &m.entry, &task.tests).await);
