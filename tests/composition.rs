@@ -171,6 +171,10 @@ async fn dedupe(app: &App) -> Result<Value, RunError> {
 async fn a_dependant_runs_its_pinned_prerequisite_until_it_is_republished() {
     let dir = crate::util::data_dir();
     let app = open_app(&dir.path().join("autolearn.db")).await;
+    // A second handle on the same file, to read what the app stored.
+    let store = SkillStore::open(&dir.path().join("autolearn.db"))
+        .await
+        .unwrap();
     let (v1, _) = app
         .skills()
         .add("local", normalizer(""), Provenance::Authored)
@@ -194,12 +198,7 @@ async fn a_dependant_runs_its_pinned_prerequisite_until_it_is_republished() {
     // ...but not the dependant, which pins v1.
     assert_eq!(dedupe(&app).await.unwrap(), json!(["b@y.org"]));
     assert_eq!(
-        SkillStore::open(&dir.path().join("autolearn.db"))
-            .await
-            .unwrap()
-            .dependents("local", "crm_norm")
-            .await
-            .unwrap(),
+        store.dependents("local", "crm_norm").await.unwrap(),
         vec![("crm_dedupe".to_owned(), v1.clone())]
     );
 
@@ -213,12 +212,7 @@ async fn a_dependant_runs_its_pinned_prerequisite_until_it_is_republished() {
     assert_ne!(d2.skill().id, deduper(&v1, "a@x.com!").id());
     assert_eq!(dedupe(&app).await.unwrap(), json!(["b@y.org!"]));
     assert_eq!(
-        SkillStore::open(&dir.path().join("autolearn.db"))
-            .await
-            .unwrap()
-            .dependents("local", "crm_norm")
-            .await
-            .unwrap(),
+        store.dependents("local", "crm_norm").await.unwrap(),
         vec![("crm_dedupe".to_owned(), v2)]
     );
 }

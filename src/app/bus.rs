@@ -135,10 +135,16 @@ impl App {
         let delay_us = u64::try_from(now_us().saturating_sub(wire.sent_us)).unwrap_or(0);
         self.metrics.relayed(Duration::from_micros(delay_us));
         let event = wire.what.into_event();
+        // The cache layer's second rule: what another replica changed is
+        // dropped at once (`cache.rs`).
         match &event {
-            Event::ListChanged { name: Some(name) } => self.verified.forget(&wire.tenant, name),
+            Event::ListChanged { name: Some(name) } => {
+                self.verified.forget(&wire.tenant, name);
+                self.heads.forget_tenant(&wire.tenant);
+            }
             Event::ListChanged { name: None } | Event::Reset => {
                 self.verified.forget_tenant(&wire.tenant);
+                self.heads.forget_tenant(&wire.tenant);
             }
             _ => {}
         }
@@ -149,6 +155,7 @@ impl App {
     /// Events may have been missed: every session re-reads its list.
     fn heard_gap(&self) {
         self.verified.forget_all();
+        self.heads.forget_all();
         self.events
             .send(TenantEvent::EVERY_TENANT, Event::ListChanged { name: None });
     }

@@ -6,20 +6,38 @@
 //! cached catalog exact: `tools/list` pages and `search_skills` over 10,000
 //! skills cost a lookup, not a reload and a re-hash of every skill.
 //!
-//! Bounded: at most [`MAX_TENANTS`] catalogs and [`MAX_SKILLS`] skills in
-//! all are kept, the least recently used tenant dropped first.
+//! Kept in the one cache layer (`cache.rs`), its version the revision:
+//! at most 256 catalogs and 256 MiB in all (64 MiB of one tenant), the
+//! least recently used dropped first.
 
+use std::sync::Arc;
+
+use super::cache::{Ages, Cache};
 use crate::fault::{Classify, Fault, Internal};
-use std::sync::{Arc, Mutex};
-
-use hashlink::LruCache;
-
+use crate::lru::Bounds;
 use crate::search::Index;
 use crate::skills::{Skill, Status};
 use crate::store::{SkillStore, StoreError};
 
-const MAX_TENANTS: usize = 256;
-const MAX_SKILLS: usize = 100_000;
+const BOUNDS: Bounds = Bounds {
+    entries: 256,
+    bytes: 256 << 20,
+    partition_entries: 1,
+    partition_bytes: 64 << 20,
+    entry_bytes: 64 << 20,
+};
+
+/// What a catalog holds, roughly: its skills' text, twice over for the
+/// index.
+fn catalog_bytes(c: &Arc<Catalog>) -> usize {
+    c.skills
+        .iter()
+        .map(|s| {
+            let m = &s.manifest;
+            512 + 2 * (m.source.len() + m.description.len() + m.input_schema.to_string().len())
+        })
+        .sum()
+}
 
 /// One tenant's skills at one revision.
 pub struct Catalog {
@@ -100,15 +118,11 @@ impl Classify for CatalogError {
 }
 
 /// The catalogs of the tenants served lately.
-pub(super) struct Catalogs {
-    cache: Mutex<LruCache<String, Arc<Catalog>>>,
-}
+pub(super) struct Catalogs(Cache<(), Arc<Catalog>, i64>);
 
 impl Default for Catalogs {
     fn default() -> Self {
-        Self {
-            cache: Mutex::new(LruCache::new(MAX_TENANTS)),
-        }
+        Self(Cache::new(BOUNDS, Ages::WHILE_VERSION, catalog_bytes))
     }
 }
 
@@ -121,30 +135,13 @@ impl Catalogs {
     ) -> Result<Arc<Catalog>, CatalogError> {
         // The revision first, the skills second: see `SkillStore::set_status`.
         let revision = store.catalog_revision(tenant).await?;
-        if let Some(c) = self.lock().get(tenant)
-            && c.revision == revision
-        {
-            return Ok(c.clone());
-        }
-        let skills = store.list(tenant).await?;
-        let catalog = Arc::new(
-            tokio::task::spawn_blocking(move || Catalog::new(revision, skills))
+        let load = async || {
+            let skills = store.list(tenant).await?;
+            let catalog = tokio::task::spawn_blocking(move || Catalog::new(revision, skills))
                 .await
-                .map_err(|e| CatalogError::Worker(Internal::of("indexing the catalog", e)))?,
-        );
-        let mut cache = self.lock();
-        cache.insert(tenant.to_owned(), catalog.clone());
-        let mut total: usize = cache.iter().map(|(_, c)| c.skills.len()).sum();
-        while total > MAX_SKILLS && cache.len() > 1 {
-            match cache.remove_lru() {
-                Some((_, dropped)) => total -= dropped.skills.len(),
-                None => break,
-            }
-        }
-        Ok(catalog)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<Catalog>>> {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+                .map_err(|e| CatalogError::Worker(Internal::of("indexing the catalog", e)))?;
+            Ok(Arc::new(catalog))
+        };
+        self.0.get(tenant, (), Some(revision), load, |_| true).await
     }
 }

@@ -12,12 +12,18 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::cache::{Ages, Cache};
 use crate::limits::{Limits, TenantOverrides};
 use crate::sandbox::{CallError, ResourceLimits};
 
-/// How long a tenant's overrides are cached: a change made with the CLI
-/// reaches a running server within this time.
-const OVERRIDES_TTL: Duration = Duration::from_secs(2);
+/// Tenants whose overrides are kept: one entry each.
+const OVERRIDES: crate::lru::Bounds = crate::lru::Bounds {
+    entries: 4_096,
+    bytes: 4_096 * 1024,
+    partition_entries: 1,
+    partition_bytes: 1024,
+    entry_bytes: 1024,
+};
 
 /// A tenant's share was busy for the whole wait.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -51,10 +57,20 @@ pub struct Admission {
 type Gate = (usize, Arc<Semaphore>);
 
 /// Per-tenant gates and cached limits.
-#[derive(Default)]
 pub(super) struct Shares {
     gates: Mutex<HashMap<String, Gate>>,
-    overrides: Mutex<HashMap<String, (Instant, TenantOverrides)>>,
+    /// Each tenant's overrides: a change made with the CLI reaches a
+    /// running server within two seconds (`cache.rs`, lagging).
+    overrides: Cache<(), TenantOverrides, u64>,
+}
+
+impl Default for Shares {
+    fn default() -> Self {
+        Self {
+            gates: Mutex::default(),
+            overrides: Cache::new(OVERRIDES, Ages::LAGGING, super::cache::small),
+        }
+    }
 }
 
 impl Shares {
@@ -90,20 +106,6 @@ impl Shares {
             }),
         }
     }
-
-    /// Cached overrides of `tenant`, if fresh.
-    pub fn cached(&self, tenant: &str) -> Option<TenantOverrides> {
-        let map = self.overrides.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(tenant)
-            .filter(|(at, _)| at.elapsed() < OVERRIDES_TTL)
-            .map(|(_, o)| o.clone())
-    }
-
-    /// Remember `tenant`'s overrides.
-    pub fn remember(&self, tenant: &str, o: TenantOverrides) {
-        let mut map = self.overrides.lock().unwrap_or_else(|p| p.into_inner());
-        map.insert(tenant.to_owned(), (Instant::now(), o));
-    }
 }
 
 impl super::App {
@@ -116,18 +118,22 @@ impl super::App {
     /// `tenant`'s limits: the server's, with the tenant's overrides (read
     /// from the store at most every two seconds).
     pub async fn limits(&self, tenant: &str) -> Limits {
-        if let Some(o) = self.shares.cached(tenant) {
-            return self.limits.with(&o);
-        }
-        let o = match self.store.tenant_overrides(tenant).await {
-            Ok(o) => o,
-            Err(e) => {
-                // Fall back to the server's limits, which are the safe ones.
-                tracing::warn!("reading {tenant}'s limits: {e}");
-                Default::default()
-            }
+        let load = async || {
+            Ok::<_, std::convert::Infallible>(match self.store.tenant_overrides(tenant).await {
+                Ok(o) => o,
+                Err(e) => {
+                    // Fall back to the server's limits, which are the safe ones.
+                    tracing::warn!("reading {tenant}'s limits: {e}");
+                    TenantOverrides::default()
+                }
+            })
         };
-        self.shares.remember(tenant, o.clone());
+        let version = self.store.signal(crate::store::Signal::Tenants);
+        let Ok(o) = self
+            .shares
+            .overrides
+            .get(tenant, (), version, load, |_| true)
+            .await;
         self.limits.with(&o)
     }
 

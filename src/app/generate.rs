@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::json;
 
+use super::publish::PUBLISH_TRUST;
 use super::{AddError, App, off_io};
 use crate::fault::Internal;
 use crate::learn::generate::{
@@ -15,7 +16,7 @@ use crate::learn::generate::{
 use crate::llm::{LlmError, Usage};
 use crate::sandbox::ResourceLimits;
 use crate::skills::{
-    DEFAULT_FUEL_BUDGET, Kpis, PUBLISH_TRUST, Provenance, Skill, Status, W_AGREEMENT, W_EXAMPLES,
+    DEFAULT_FUEL_BUDGET, Kpis, Provenance, Skill, Status, W_AGREEMENT, W_EXAMPLES,
 };
 
 /// What generation ended with.

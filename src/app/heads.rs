@@ -1,21 +1,29 @@
 //! Which version of a name is current, without a database round trip per
-//! call where that is safe: kept against the store's skills signal (see
-//! `signalled.rs`).
+//! call where that is safe: an exact cache (`cache.rs`) against the store's
+//! skills signal.
 
-use super::signalled::Signalled;
+use super::cache::{Ages, Cache, small};
+use crate::lru::Bounds;
 use crate::skills::{SkillId, Status};
 use crate::store::{Signal, SkillStore, StoreError};
 
-const MAX_ENTRIES: usize = 16_384;
+/// 16,384 names in all, 4,096 of one tenant.
+const BOUNDS: Bounds = Bounds {
+    entries: 16_384,
+    bytes: 16_384 * 256,
+    partition_entries: 4_096,
+    partition_bytes: 4_096 * 256,
+    entry_bytes: 256,
+};
 
 type Head = Option<(SkillId, Status)>;
 
-/// The process's cache of heads, by (tenant, name).
-pub(super) struct Heads(Signalled<(String, String), Head>);
+/// The process's cache of heads, by tenant and name.
+pub(super) struct Heads(Cache<String, Head, u64>);
 
 impl Default for Heads {
     fn default() -> Self {
-        Self(Signalled::new(Signal::Skills, MAX_ENTRIES))
+        Self(Cache::new(BOUNDS, Ages::EXACT, small))
     }
 }
 
@@ -27,8 +35,20 @@ impl Heads {
         tenant: &str,
         name: &str,
     ) -> Result<Head, StoreError> {
-        let key = (tenant.to_owned(), name.to_owned());
+        let version = store.signal(Signal::Skills);
         let load = async || store.head(tenant, name).await;
-        self.0.get(store, key, load, |_| true).await
+        self.0
+            .get(tenant, name.to_owned(), version, load, |_| true)
+            .await
+    }
+
+    /// Drop `tenant`'s heads (another replica changed its skills).
+    pub fn forget_tenant(&self, tenant: &str) {
+        self.0.forget_tenant(tenant);
+    }
+
+    /// Drop every head (events from other replicas were missed).
+    pub fn forget_all(&self) {
+        self.0.forget_all();
     }
 }

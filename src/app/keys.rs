@@ -1,7 +1,7 @@
 //! Who is calling, asked on every HTTP request: which tenant a bearer key
 //! names (and whether it has expired), and whether any tenant exists (while
-//! none does, a loopback server serves keyless requests). Both are kept
-//! against the store's tenants signal (see `signalled.rs`), so a tenant
+//! none does, a loopback server serves keyless requests). Both are exact
+//! caches against the store's tenants signal (see `cache.rs`), so a tenant
 //! created, a key added or revoked by the CLI is seen by the next request,
 //! and cost no database round trip in between. When a key was last used is
 //! written at most once a minute per key, off the request's path.
@@ -13,21 +13,38 @@ use hashlink::LruCache;
 use sha2::{Digest, Sha256};
 
 use super::App;
-use super::signalled::Signalled;
+use super::cache::{Ages, Cache, SHARED, small};
+use crate::lru::Bounds;
 use crate::store::{KeyOwner, Signal, StoreError, now_ms};
 
 /// Known keys kept; unknown ones are never kept, so guessing cannot push
 /// real ones out.
 const MAX_KEYS: usize = 4_096;
+
+/// Entries that belong to no tenant until they are read: all in one part.
+const fn shared(entries: usize) -> Bounds {
+    Bounds {
+        entries,
+        bytes: entries * 512,
+        partition_entries: entries,
+        partition_bytes: entries * 512,
+        entry_bytes: 512,
+    }
+}
+
+/// A key's owner: its tenant and id, a few hundred bytes.
+fn owner_bytes(o: &Option<KeyOwner>) -> usize {
+    64 + o.as_ref().map_or(0, |o| o.tenant.len() + o.id.len())
+}
 /// How often a key's last use is written, at most.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 pub(super) struct Keys {
     /// By the key's sha256, so the cache holds no usable key.
-    owners: Signalled<[u8; 32], Option<KeyOwner>>,
-    count: Signalled<(), i64>,
+    owners: Cache<[u8; 32], Option<KeyOwner>, u64>,
+    count: Cache<(), i64, u64>,
     /// Tenants known to exist (those that do not are never kept).
-    names: Signalled<String, bool>,
+    names: Cache<String, bool, u64>,
     /// Key id → when its last use was written.
     touched: Mutex<LruCache<String, Instant>>,
 }
@@ -35,9 +52,9 @@ pub(super) struct Keys {
 impl Default for Keys {
     fn default() -> Self {
         Self {
-            owners: Signalled::new(Signal::Tenants, MAX_KEYS),
-            count: Signalled::new(Signal::Tenants, 1),
-            names: Signalled::new(Signal::Tenants, MAX_KEYS),
+            owners: Cache::new(shared(MAX_KEYS), Ages::EXACT, owner_bytes),
+            count: Cache::new(shared(1), Ages::EXACT, small),
+            names: Cache::new(shared(MAX_KEYS), Ages::EXACT, small),
             touched: Mutex::new(LruCache::new(MAX_KEYS)),
         }
     }
@@ -92,9 +109,10 @@ impl Tenants<'_> {
     pub async fn check_key(&self, key: &str) -> Result<KeyCheck, StoreError> {
         let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
         let load = async || self.app.store.key_owner(key).await;
+        let version = self.app.store.signal(Signal::Tenants);
         let owners = &self.app.keys.owners;
         let owner = owners
-            .get(&self.app.store, digest, load, Option::is_some)
+            .get(SHARED, digest, version, load, Option::is_some)
             .await?;
         Ok(match owner {
             None => KeyCheck::Unknown,
@@ -117,9 +135,10 @@ impl Tenants<'_> {
     /// Whether `tenant` exists (an OAuth token may name one that does not).
     pub async fn exists(&self, tenant: &str) -> Result<bool, StoreError> {
         let load = async || Ok(self.app.store.tenant_for_name(tenant).await?.is_some());
+        let version = self.app.store.signal(Signal::Tenants);
         let names = &self.app.keys.names;
         names
-            .get(&self.app.store, tenant.to_owned(), load, |known| *known)
+            .get(SHARED, tenant.to_owned(), version, load, |known| *known)
             .await
     }
 
@@ -131,10 +150,11 @@ impl Tenants<'_> {
     /// How many tenants exist.
     pub async fn count(&self) -> Result<i64, StoreError> {
         let load = async || self.app.store.tenant_count().await;
+        let version = self.app.store.signal(Signal::Tenants);
         self.app
             .keys
             .count
-            .get(&self.app.store, (), load, |_| true)
+            .get(SHARED, (), version, load, |_| true)
             .await
     }
 }

@@ -17,6 +17,10 @@ use crate::sandbox::ResourceLimits;
 use crate::skills::{Kpis, Provenance, SkillManifest, Status};
 use crate::store::{Inserted, StoreError};
 
+/// Trust at or above which a generated skill is published; below it, it
+/// is kept as a draft. The one place the threshold is decided.
+pub const PUBLISH_TRUST: f64 = 70.0;
+
 impl Skills<'_> {
     /// Verify `manifest` in the sandbox, then store it as published. Storing
     /// an identical manifest again returns the existing skill.

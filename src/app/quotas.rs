@@ -2,26 +2,37 @@
 //! calls admitted under them. The counting itself is the store's
 //! ([`crate::store::SkillStore::begin_call`]), so replicas agree.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::cache::{Ages, Cache, small};
 use super::{App, RunError};
 use crate::quota::{QuotaExceeded, QuotaKind, Quotas};
 use crate::sandbox::{CallError, ResourceLimits};
 use crate::store::{CallGrant, SkillStore};
 
-/// How long a tenant's quotas are cached: `tenant set-quota` reaches every
-/// running replica within this time. The counters are never cached.
-const QUOTAS_TTL: Duration = Duration::from_secs(2);
+/// Tenants whose quotas are kept: one entry each. `tenant set-quota`
+/// reaches every running replica within two seconds (`cache.rs`,
+/// lagging); the counters are never cached.
+const QUOTAS: crate::lru::Bounds = crate::lru::Bounds {
+    entries: 4_096,
+    bytes: 4_096 * 256,
+    partition_entries: 1,
+    partition_bytes: 256,
+    entry_bytes: 256,
+};
 
 /// How long past its deadline a call's slot may outlive a replica that
 /// died holding it.
 const SLOT_MARGIN: Duration = Duration::from_secs(5);
 
 /// Cached quotas per tenant.
-#[derive(Default)]
-pub(super) struct QuotaCache(Mutex<HashMap<String, (Instant, Quotas)>>);
+pub(super) struct QuotaCache(Cache<(), Quotas, u64>);
+
+impl Default for QuotaCache {
+    fn default() -> Self {
+        Self(Cache::new(QUOTAS, Ages::LAGGING, small))
+    }
+}
 
 /// A skill call admitted under its tenant's quotas. [`QuotaCall::finish`]
 /// gives back the fuel it did not burn; dropped unfinished (the request
@@ -84,23 +95,21 @@ impl App {
     /// `tenant`'s quotas (read from the store at most every two seconds;
     /// none when the store cannot say, logged).
     pub(crate) async fn quotas(&self, tenant: &str) -> Quotas {
-        {
-            let map = self.quota_cache.0.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, q)) = map.get(tenant)
-                && at.elapsed() < QUOTAS_TTL
-            {
-                return *q;
-            }
-        }
-        let q = match self.store.tenant_quotas(tenant).await {
-            Ok(q) => q,
-            Err(e) => {
-                tracing::warn!("reading {tenant}'s quotas: {e}");
-                Quotas::default()
-            }
+        let load = async || {
+            Ok::<_, std::convert::Infallible>(match self.store.tenant_quotas(tenant).await {
+                Ok(q) => q,
+                Err(e) => {
+                    tracing::warn!("reading {tenant}'s quotas: {e}");
+                    Quotas::default()
+                }
+            })
         };
-        let mut map = self.quota_cache.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.insert(tenant.to_owned(), (Instant::now(), q));
+        let version = self.store.signal(crate::store::Signal::Tenants);
+        let Ok(q) = self
+            .quota_cache
+            .0
+            .get(tenant, (), version, load, |_| true)
+            .await;
         q
     }
 

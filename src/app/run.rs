@@ -44,31 +44,29 @@ impl App {
                 status,
             });
         }
-        if let Some(v) = self.verified.get(tenant, name, &id) {
-            return Ok(v);
-        }
-        let skill = match self.store.get(tenant, &id).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound(_)) => return Err(RunError::NotFound(name.to_owned())),
-            Err(e) => return Err(RunError::Store(e)),
+        let load = async || {
+            let skill = match self.store.get(tenant, &id).await {
+                Ok(s) => s,
+                Err(StoreError::NotFound(_)) => return Err(RunError::NotFound(name.to_owned())),
+                Err(e) => return Err(RunError::Store(e)),
+            };
+            let compile = |schema: &serde_json::Value| {
+                InputValidator::new(schema).map_err(|e| CallError::Host(e.to_string()))
+            };
+            let deps = self.skills().dependencies(tenant, &skill.manifest).await?;
+            Ok(Arc::new(Verified {
+                deps,
+                input: compile(&skill.manifest.input_schema)?,
+                output: skill
+                    .manifest
+                    .output_schema
+                    .as_ref()
+                    .map(compile)
+                    .transpose()?,
+                skill: Arc::new(skill),
+            }))
         };
-        let compile = |schema: &serde_json::Value| {
-            InputValidator::new(schema).map_err(|e| CallError::Host(e.to_string()))
-        };
-        let deps = self.skills().dependencies(tenant, &skill.manifest).await?;
-        let verified = Arc::new(Verified {
-            deps,
-            input: compile(&skill.manifest.input_schema)?,
-            output: skill
-                .manifest
-                .output_schema
-                .as_ref()
-                .map(compile)
-                .transpose()?,
-            skill: Arc::new(skill),
-        });
-        self.verified.put(tenant, name, verified.clone());
-        Ok(verified)
+        self.verified.get(tenant, name, &id, load).await
     }
 
     async fn run_skill_unlogged(

@@ -4,6 +4,7 @@
 //! another process is seen at once; and what runs is always content that
 //! was verified when it was loaded.
 //!
+//! Kept in the one cache layer (`cache.rs`), its version the skill's id.
 //! Bounded per tenant and in all ([`crate::lru`]), in entries and in bytes
 //! (an estimate: the sources it holds, and its schemas several times over
 //! for their compiled form), so a tenant with ten thousand skills, or huge
@@ -11,7 +12,8 @@
 
 use std::sync::Arc;
 
-use crate::lru::{Bounds, PartitionedLru};
+use super::cache::{Ages, Cache};
+use crate::lru::Bounds;
 use crate::skills::{InputValidator, Skill, SkillId};
 
 /// 4,096 skills and 256 MiB in all; a quarter of each per tenant.
@@ -51,38 +53,42 @@ impl Verified {
 }
 
 #[derive(Clone)]
-pub(super) struct VerifiedSkills(Arc<PartitionedLru<String, Arc<Verified>>>);
+pub(super) struct VerifiedSkills(Arc<Cache<String, Arc<Verified>, SkillId>>);
 
 impl Default for VerifiedSkills {
     fn default() -> Self {
-        Self(Arc::new(PartitionedLru::new(BOUNDS)))
+        Self(Arc::new(Cache::new(BOUNDS, Ages::WHILE_VERSION, |v| {
+            v.bytes()
+        })))
     }
 }
 
 impl VerifiedSkills {
-    pub fn get(&self, tenant: &str, name: &str, id: &SkillId) -> Option<Arc<Verified>> {
+    /// `tenant`'s `name` at version `id`: cached, or made by `load`.
+    pub async fn get<E>(
+        &self,
+        tenant: &str,
+        name: &str,
+        id: &SkillId,
+        load: impl AsyncFnOnce() -> Result<Arc<Verified>, E>,
+    ) -> Result<Arc<Verified>, E> {
         self.0
-            .get(tenant, &name.to_owned())
-            .filter(|v| &v.skill.id == id)
-    }
-
-    pub fn put(&self, tenant: &str, name: &str, v: Arc<Verified>) {
-        let bytes = v.bytes();
-        self.0.put(tenant, name.to_owned(), v, bytes);
+            .get(tenant, name.to_owned(), Some(id.clone()), load, |_| true)
+            .await
     }
 
     /// Drop the entry of one skill (another replica changed it).
     pub fn forget(&self, tenant: &str, name: &str) {
-        self.0.remove(tenant, &name.to_owned());
+        self.0.forget(tenant, &name.to_owned());
     }
 
     /// Drop every entry.
     pub fn forget_all(&self) {
-        self.0.clear();
+        self.0.forget_all();
     }
 
     /// Drop every entry of `tenant` (its skills were cleared).
     pub fn forget_tenant(&self, tenant: &str) {
-        self.0.remove_partition(tenant);
+        self.0.forget_tenant(tenant);
     }
 }

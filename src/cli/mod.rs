@@ -196,6 +196,7 @@ impl Failure {
                 e.kind(),
                 "usage"
                     | "bad_request"
+                    | "conflict"
                     | "not_found"
                     | "invalid_skill"
                     | "unknown_project"

@@ -3,6 +3,7 @@
 //! `autolearn serve --conformance`. The suite checks protocol mechanics
 //! with tools, resources and prompts of fixed names and contents; these
 //! live here, apart from AutoLearn's own, so they never reach users.
+//! Over 400 lines because it is data the suite dictates, kept in one file.
 #![allow(
     deprecated,
     reason = "the 2025 suites still test sampling and logging, which SEP-2577 deprecates"

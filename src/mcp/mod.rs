@@ -5,15 +5,21 @@
 //! No SQL and no wasmtime types here: everything goes through [`App`].
 //! Failures the agent should read are `isError` results with the error kind
 //! and traceback; JSON-RPC errors are kept for unroutable requests.
+//!
+//! Over 400 lines because the whole `ServerHandler` impl, one method per
+//! MCP request, stays in one place to read the protocol surface at once;
+//! the work behind each method lives in the submodules.
 
 mod builtin;
 mod conformance;
+mod listing;
 mod notify;
 mod prompts;
 mod resources;
 mod sampling;
 mod tools;
 
+use listing::{instructions, page, skill_tool};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tools::{Called, failure, internal, str_arg, structured_result};
@@ -21,8 +27,7 @@ use tools::{Called, failure, internal, str_arg, structured_result};
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
@@ -35,7 +40,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 
 use crate::app::{App, TenantId};
-use crate::skills::{Skill, Status};
+use crate::skills::Status;
 
 /// Tools per `tools/list` page.
 const PAGE: usize = 50;
@@ -438,113 +443,4 @@ impl ServerHandler for McpServer {
             );
         }
     }
-}
-
-/// A tool's output schema describes its `structuredContent`, which MCP
-/// requires to be an object: a skill whose result is not an object is
-/// answered as `{"result": value}`, and its schema says so.
-fn structured_schema(out: &Value) -> JsonObject {
-    if out.get("type").and_then(Value::as_str) == Some("object") {
-        return out.as_object().cloned().unwrap_or_default();
-    }
-    json!({"type": "object", "properties": {"result": out}, "required": ["result"]})
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// What the server tells an agent about itself, the model included.
-fn instructions(llm: &crate::llm::BackendInfo) -> String {
-    let model = match (&llm.backend[..], &llm.reasoning_model) {
-        ("none", _) => "No language model is configured, so generate_skill is unavailable; everything else works.".to_owned(),
-        (backend, Some(m)) => format!("generate_skill writes new skills with the {backend} model {m}."),
-        (backend, None) => format!("generate_skill writes new skills with the {backend} backend."),
-    };
-    format!(
-        "AutoLearn learns skills. Before solving a task step by step, look for a skill with search_skills and \
-         run it with call_skill. Otherwise work it out with run_python (pass data through `inputs`), then call \
-         crystallize: the steps become a verified tool you can call directly next time, in milliseconds. {model}"
-    )
-}
-
-/// One page of a list made of `fixed`, then the items of each published
-/// skill in name order (`per_skill` gives a skill's items, always as many).
-/// A cursor is an offset into the whole list; only the page's skills are
-/// turned into items, so a page costs the same at 10 or 10,000 skills.
-fn page<T, I>(
-    mut fixed: Vec<T>,
-    catalog: &crate::app::Catalog,
-    size: usize,
-    request: Option<PaginatedRequestParams>,
-    per_skill: impl Fn(&Skill) -> I,
-) -> Result<(Vec<T>, Option<String>), McpError>
-where
-    I: IntoIterator<Item = T>,
-{
-    let each = catalog
-        .published()
-        .next()
-        .map_or(1, |s| per_skill(s).into_iter().count().max(1));
-    let total = fixed.len() + each * catalog.published_len();
-    let start = match request.and_then(|r| r.cursor) {
-        Some(c) => c
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n <= total)
-            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None))?,
-        None => 0,
-    };
-    let end = (start + size).min(total);
-    let next = (end < total).then(|| end.to_string());
-    let first = start.saturating_sub(fixed.len());
-    let last = end.saturating_sub(fixed.len());
-    let mut page: Vec<T> = fixed
-        .drain(start.min(fixed.len())..end.min(fixed.len()))
-        .collect();
-    page.extend(
-        catalog
-            .published()
-            .skip(first / each)
-            .take((last - first).div_ceil(each) + 1)
-            .flat_map(|s| per_skill(s))
-            .skip(first % each)
-            .take(last - first),
-    );
-    Ok((page, next))
-}
-
-fn skill_tool(s: &Skill) -> Tool {
-    let schema = s
-        .manifest
-        .input_schema
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let mut tool = Tool::new(
-        s.manifest.name.clone(),
-        s.manifest.description.clone(),
-        Arc::new(schema),
-    )
-    // Skills run sandboxed with no I/O: reading and re-running is safe.
-    .annotate(
-        ToolAnnotations::new()
-            .read_only(true)
-            .destructive(false)
-            .idempotent(true)
-            .open_world(false),
-    );
-    if let Some(out) = &s.manifest.output_schema {
-        tool = tool.with_raw_output_schema(Arc::new(structured_schema(out)));
-    }
-    // What verification measured, for clients that show or rank tools.
-    let mut meta = JsonObject::new();
-    meta.insert(
-        "autolearn/skill".into(),
-        json!({
-            "id": s.id, "version": s.version, "provenance": s.provenance,
-            "trust": s.trust(), "kpis": s.kpis,
-        }),
-    );
-    tool.meta = Some(rmcp::model::MetaObject(meta));
-    tool
 }

@@ -4,6 +4,9 @@
 //! `--curricula DIR` reads others. Parsing checks everything the loop
 //! relies on (unique ids, known and acyclic prerequisites), and [`check`]
 //! runs every reference solution in the sandbox.
+//!
+//! Over 400 lines because the format's types and its checks belong
+//! together: each rule sits beside the field it checks.
 
 use std::collections::{HashMap, HashSet};
 

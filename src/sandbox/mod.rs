@@ -7,6 +7,10 @@
 //! stdout/stderr, no preopened directories, no environment and no network
 //! (the `WasiCtxBuilder` defaults, which we never loosen). A hostile skill
 //! can waste only its own budget.
+//!
+//! Over 400 lines because a call's whole path through wasmtime (admission,
+//! instantiation, fuel, the deadline, the result) reads best in one file;
+//! the engine, artifact, limits and errors are modules of their own.
 
 mod artifact;
 mod bindings;

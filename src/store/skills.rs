@@ -1,5 +1,7 @@
 //! Skill versions: insert (with the lifecycle answers), lookups and
 //! status changes. Every row is hash-checked when it is decoded.
+//! Over 400 lines because every query of the skills table is here, one
+//! function each, with the one decoder that checks the hash.
 
 use sqlx::Row;
 use tracing::instrument;

@@ -4,6 +4,9 @@
 //! A step is recorded in one write transaction (the tenant's traces lock): resolve (or
 //! open) the trace, append the step, drop the oldest steps past the caps.
 //! Two concurrent agents with their own trace ids never interleave.
+//!
+//! Over 400 lines because every query of the traces tables is here, one
+//! function each, beside the transaction that keeps their caps.
 
 use std::time::Duration;
 
