@@ -61,3 +61,5 @@ mod oauth;
 mod cli;
 // The layout: imports run only down the floors, and files import no circle.
 mod layers;
+// Each error kind as MCP and REST report it; a host fault keeps its text.
+mod error_kinds;

@@ -78,16 +78,9 @@ pub(super) async fn require_tenant(
     let tenant = match identify(&state, &presented).await {
         Ok(Identified::Tenant(t)) => t,
         Ok(Identified::Refused(why)) => return refuse(&state, why),
-        Err(e) => {
-            tracing::error!("auth lookup failed: {e}");
-            // The database is away: a clean refusal a client may retry.
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, "1")],
-                "auth unavailable: the database does not answer\n",
-            )
-                .into_response();
-        }
+        // The database is away: a clean refusal a client may retry (503,
+        // `Retry-After`), in the taxonomy's words.
+        Err(e) => return super::rest::ApiError::of("auth lookup", &e).into_response(),
     };
     req.extensions_mut().insert(TenantId(tenant.clone()));
     let credential = Credential {

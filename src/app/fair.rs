@@ -16,6 +16,9 @@ use super::cache::{Ages, Cache};
 use crate::limits::{Limits, TenantOverrides};
 use crate::sandbox::{CallError, ResourceLimits};
 
+/// Gates kept before idle ones (nobody holding a place) are dropped.
+const MAX_GATES: usize = 4_096;
+
 /// Tenants whose overrides are kept: one entry each.
 const OVERRIDES: crate::lru::Bounds = crate::lru::Bounds {
     entries: 4_096,
@@ -84,6 +87,10 @@ impl Shares {
         let share = share.max(1);
         let gate = {
             let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+            if gates.len() >= MAX_GATES && !gates.contains_key(tenant) {
+                // Bounded: a gate nobody holds a place in carries no state.
+                gates.retain(|_, (size, g)| g.available_permits() < *size);
+            }
             let entry = gates
                 .entry(tenant.to_owned())
                 .or_insert_with(|| (share, Arc::new(Semaphore::new(share))));
@@ -187,5 +194,21 @@ mod tests {
         );
         drop(a1);
         assert!(shares.admit("a", 2, wait).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_tenants_keeps_the_gates_bounded_and_held_ones() {
+        let shares = Shares::default();
+        let wait = Duration::from_millis(50);
+        let held = shares.admit("busy", 1, wait).await.unwrap();
+        for i in 0..3 * MAX_GATES {
+            drop(shares.admit(&format!("t{i}"), 1, wait).await.unwrap());
+        }
+        let gates = shares.gates.lock().unwrap().len();
+        assert!(gates <= MAX_GATES, "{gates} gates");
+        // The held place still counts: its tenant's share is full.
+        assert!(shares.admit("busy", 1, wait).await.is_err());
+        drop(held);
+        assert!(shares.admit("busy", 1, wait).await.is_ok());
     }
 }

@@ -1,5 +1,7 @@
 //! The embedded local model: llama.cpp in-process (through `llama-cpp-2`),
-//! no cloud and no server to install.
+//! no cloud and no server to install. Over 400 lines because loading,
+//! templating, grammars and batched decoding share one llama.cpp context's
+//! lifetime, which reads best in one file.
 //!
 //! The model is loaded once; each request gets its own context, with the
 //! model's own chat template, on all cores, one request at a time (two

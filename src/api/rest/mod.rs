@@ -114,7 +114,7 @@ fn error(status: StatusCode, kind: &str, message: String) -> Response {
 /// ([`crate::fault`]) meets HTTP. The body is `{"error": object}`, the
 /// status follows the kind, `Retry-After` is set when waiting helps, and a
 /// host fault is logged with `what` (its text is withheld).
-pub(super) struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     object: serde_json::Value,
     retry_after: Option<u64>,
@@ -122,7 +122,7 @@ pub(super) struct ApiError {
 
 impl ApiError {
     /// `e`, which happened while doing `what`.
-    pub(super) fn of(what: &str, e: &dyn Classify) -> Self {
+    pub(crate) fn of(what: &str, e: &dyn Classify) -> Self {
         if e.fault() == Fault::Host {
             tracing::error!(kind = e.kind(), "{what}: {e}");
         }
