@@ -22,13 +22,6 @@ pub fn truncate(s: &str, max: usize) -> String {
     format!("{}… [truncated: {} more bytes]", &s[..end], s.len() - end)
 }
 
-/// In place: cut `s` as [`truncate`] does.
-pub fn truncate_in_place(s: &mut String, max: usize) {
-    if s.len() > max {
-        *s = truncate(s, max);
-    }
-}
-
 /// A JSON value as compact text, cut to [`MAX_QUOTE_BYTES`].
 pub fn quote(v: &serde_json::Value) -> String {
     truncate(&v.to_string(), MAX_QUOTE_BYTES)

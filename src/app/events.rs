@@ -154,7 +154,7 @@ impl App {
         &self,
         tenant: &str,
         name: &str,
-        input: &serde_json::Value,
+        input_json: &str,
         result: &Result<RunResult, RunError>,
         elapsed: Duration,
     ) {
@@ -165,7 +165,7 @@ impl App {
             at_ms: crate::store::now_ms(),
             skill: crate::text::truncate(name, 128),
             version: None,
-            input: preview(input),
+            input: crate::text::truncate(input_json, PREVIEW_BYTES),
             output: None,
             error_kind: None,
             error: None,

@@ -74,11 +74,12 @@ impl App {
         tenant: &str,
         name: &str,
         input: &serde_json::Value,
+        input_json: &str,
         mut limits: ResourceLimits,
         determinism: Determinism,
     ) -> Result<RunResult, RunError> {
         let tenant_limits = self.limits(tenant).await;
-        check_input_size(input, &tenant_limits)?;
+        check_input_size(input_json, &tenant_limits)?;
         let verified = self.resolve(tenant, name).await?;
         let memo_key = memo::memoizable(&verified.skill).then(|| memo::key(&verified.skill, input));
         if let Some(hit) = memo_key.as_ref().and_then(|k| self.memo.get(tenant, k)) {
@@ -95,6 +96,7 @@ impl App {
         let allowed_fuel = limits.fuel;
         let sandbox = self.sandbox.clone();
         let (job, input, scope) = (verified.clone(), input.clone(), tenant.to_owned());
+        let input_json = input_json.to_owned();
         let output = off_io(async move {
             // Validation is host work on untrusted data: it runs here, off
             // the I/O threads, inside the tenant's share, and its time
@@ -106,7 +108,6 @@ impl App {
             if limits.deadline.is_zero() {
                 return Err(CallError::Timeout { limit: full });
             }
-            let input_json = input.to_string();
             let m = &job.skill.manifest;
             let code = SkillCode {
                 deps: &job.deps,
@@ -178,12 +179,10 @@ impl App {
     }
 }
 
-/// Refuse an input over the tenant's size limit before any work on it.
-pub(super) fn check_input_size(
-    input: &serde_json::Value,
-    limits: &Limits,
-) -> Result<(), CallError> {
-    let size = serde_json::to_string(input).map_or(usize::MAX, |s| s.len());
+/// Refuse an input over the tenant's size limit before any work on it;
+/// `input_json` is the input serialized, once per call.
+pub(super) fn check_input_size(input_json: &str, limits: &Limits) -> Result<(), CallError> {
+    let size = input_json.len();
     if size > limits.input_bytes {
         return Err(CallError::BadInput(format!(
             "the input is {size} bytes, over the {} byte limit",
@@ -206,9 +205,11 @@ impl Calls<'_> {
         determinism: Determinism,
     ) -> Result<RunResult, RunError> {
         let started = Instant::now();
+        // Serialized once: for the size check, the sandbox and the log.
+        let input_json = input.to_string();
         let result = self
             .app
-            .run_skill_unlogged(tenant, name, input, limits, determinism)
+            .run_skill_unlogged(tenant, name, input, &input_json, limits, determinism)
             .await;
         let elapsed = started.elapsed();
         match &result {
@@ -222,7 +223,7 @@ impl Calls<'_> {
                 .call(tenant, Some(Classify::kind(e)), elapsed, 0),
         }
         self.app
-            .log_execution(tenant, name, input, &result, elapsed);
+            .log_execution(tenant, name, &input_json, &result, elapsed);
         result
     }
 }

@@ -122,7 +122,7 @@ impl Traces<'_> {
             ))
             .into());
         }
-        check_input_size(inputs, &tenant_limits)?;
+        check_input_size(&inputs.to_string(), &tenant_limits)?;
         let Some(input_map) = inputs.as_object().cloned() else {
             return Err(CallError::BadInput("`inputs` must be an object".into()).into());
         };
