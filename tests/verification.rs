@@ -44,6 +44,18 @@ async fn check_finds_undefined_names_but_not_builtins_or_locals() {
 }
 
 #[tokio::test]
+async fn a_name_read_only_in_annotations_is_not_undefined_and_the_skill_runs() {
+    // CPython 3.14 evaluates annotations lazily: `List` unimported is fine.
+    let src = "def f(xs: List[int], n: Opt = None) -> List[int]:\n    \"\"\"Sort xs.\"\"\"\n    total: Number = 0\n    return sorted(xs)\n";
+    assert_eq!(codes(src).await, Vec::<String>::new());
+    let out = crate::util::run(src, r#"{"xs": [3, 1, 2]}"#).await.unwrap();
+    assert_eq!(out.json, "[1, 2, 3]");
+    // Read outside an annotation too, it is still reported.
+    let src = "def f(xs: List[int]):\n    \"\"\"Doc.\"\"\"\n    return List(xs)\n";
+    assert_eq!(codes(src).await, vec!["F821 undefined name 'List'"]);
+}
+
+#[tokio::test]
 async fn check_flags_forbidden_constructs() {
     let src = "import os\n\ndef f():\n    \"\"\"Doc.\"\"\"\n    eval('1')\n    return ().__class__.__subclasses__()\n";
     let c = codes(src).await;

@@ -569,6 +569,28 @@ def _undefined_names(source, filename):
     return {n for n in read - bound if n not in _BUILTIN_NAMES}
 
 
+def _annotation_names(tree):
+    """The ids of the Name nodes that stand inside annotations.
+
+    CPython 3.14 evaluates annotations lazily (PEP 649), and annotations
+    of local variables never: `def f(xs: List[int])` without importing
+    `List` runs fine, so a name read only there is not an undefined name.
+    Small models write such annotations often.
+    """
+    roots = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+                if arg is not None and arg.annotation is not None:
+                    roots.append(arg.annotation)
+            if node.returns is not None:
+                roots.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            roots.append(node.annotation)
+    return {id(n) for root in roots for n in ast.walk(root) if isinstance(n, ast.Name)}
+
+
 def _skill_import(module, deps):
     """Whether `module` names a prerequisite skill."""
     prefix, _, rest = (module or "").partition(".")
@@ -584,11 +606,17 @@ def _check(name, source, deps=frozenset()):
 
     findings = []
     undefined = _undefined_names(source, filename)
+    in_annotations = _annotation_names(tree)
     reported = set()
     has_docstring = False
     for node in ast.walk(tree):
         line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
-        if isinstance(node, ast.Name) and node.id in undefined and isinstance(node.ctx, ast.Load):
+        if (
+            isinstance(node, ast.Name)
+            and node.id in undefined
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in in_annotations
+        ):
             if node.id not in reported:
                 reported.add(node.id)
                 findings.append(_finding(line, col, "F821", f"undefined name {node.id!r}"))
