@@ -100,7 +100,7 @@ fn paths_after(line: &str, prefix: &str) -> Vec<Vec<String>> {
     while let Some(at) = rest.find(prefix) {
         let before = rest[..at].chars().last();
         rest = &rest[at + prefix.len()..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
             continue;
         }
         if let Some(group) = rest.strip_prefix('{') {
@@ -191,11 +191,25 @@ fn files_of_a_module_import_no_circle() {
                 full.extend(p);
                 targets.push(full);
             }
+            // `child::X` in the file that declares `mod child;`.
+            for child in known
+                .iter()
+                .filter(|m| m.len() == src.module.len() + 1 && m.starts_with(&src.module))
+            {
+                let name = &child[child.len() - 1];
+                for p in paths_after(line, &format!("{name}::")) {
+                    let mut full = child.clone();
+                    full.extend(p);
+                    targets.push(full);
+                }
+            }
             for t in targets {
                 let Some(to) = resolve(&t) else { continue };
-                // A file and the modules that contain it are one unit
-                // (`super::App`, `mod child; use child::X`).
-                if to == src.module || src.module.starts_with(&to) || to.starts_with(&src.module) {
+                // A child reading its parent (`super::App`) is how Rust
+                // modules are made, not a tie; a parent using its child
+                // (`pub use child::X`) is one, so a circle through a
+                // `mod.rs` is found.
+                if to == src.module || src.module.starts_with(&to) {
                     continue;
                 }
                 edges.entry(src.module.clone()).or_default().insert(to);

@@ -80,7 +80,7 @@ pub(super) async fn require_tenant(
         Ok(Identified::Refused(why)) => return refuse(&state, why),
         // The database is away: a clean refusal a client may retry (503,
         // `Retry-After`), in the taxonomy's words.
-        Err(e) => return super::rest::ApiError::of("auth lookup", &e).into_response(),
+        Err(e) => return super::error::ApiError::of("auth lookup", &e).into_response(),
     };
     req.extensions_mut().insert(TenantId(tenant.clone()));
     let credential = Credential {

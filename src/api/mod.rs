@@ -9,6 +9,7 @@
 
 mod auth;
 mod body;
+mod error;
 mod guard;
 mod metrics;
 mod oauth;
