@@ -3,11 +3,12 @@
 //! REST for the same failure, and a host fault whose kind is said but
 //! whose text is not. The CLI's kinds and exit codes are in `cli.rs`.
 
+use crate::util::post;
 use autolearn::agent::Host;
 use autolearn::fault::HOST_MESSAGE;
 use autolearn::mcp::McpServer;
 use autolearn::skills::{Example, Provenance, SkillManifest, Status};
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn double() -> SkillManifest {
     SkillManifest {
@@ -24,16 +25,6 @@ fn double() -> SkillManifest {
             output: json!(4),
         }],
     }
-}
-
-async fn post(url: &str, body: Value) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,3 +143,23 @@ pub async fn app_on_disk() -> (
         .unwrap();
     (app_for(store.clone()), store, dir)
 }
+
+/// POST `body` as JSON to `url`: the status and the JSON answer (null if
+/// it is not JSON).
+pub async fn post(url: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// GET `url`: the status and the JSON answer (null if it is not JSON).
+pub async fn get(url: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::get(url).await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}

@@ -3,6 +3,7 @@
 //! and the same-origin guard that keeps other web pages out of a loopback
 //! server with no key.
 
+use crate::util::{get, post};
 use autolearn::app::{App, Event};
 use autolearn::skills::{Example, Provenance, SkillManifest};
 use serde_json::{Value, json};
@@ -30,21 +31,6 @@ async fn server() -> (App, autolearn::store::SkillStore, String, tempfile::TempD
     let (app, store, dir) = crate::util::app_on_disk().await;
     let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
     (app, store, crate::util::serve(practice, None).await, dir)
-}
-
-async fn post(url: &str, body: Value) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(url: &str) -> (u16, Value) {
-    let r = reqwest::get(url).await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -155,6 +155,29 @@ impl<K: Hash + Eq, V: Clone, Ver: Clone + PartialEq> Cache<K, V, Ver> {
     }
 }
 
+impl<V: Clone + Default> Cache<(), V, u64> {
+    /// A tenant's setting (its quotas, its limits), versioned by the
+    /// store's tenants signal; when the store cannot say, the default (the
+    /// server's own, safe one), logged as `what`, and kept like a reading.
+    pub async fn setting<E: std::fmt::Display>(
+        &self,
+        store: &crate::store::SkillStore,
+        tenant: &str,
+        what: &str,
+        load: impl AsyncFnOnce() -> Result<V, E>,
+    ) -> V {
+        let load = async || {
+            Ok::<_, std::convert::Infallible>(load().await.unwrap_or_else(|e| {
+                tracing::warn!("reading {tenant}'s {what}: {e}");
+                V::default()
+            }))
+        };
+        let version = store.signal(crate::store::Signal::Tenants);
+        let Ok(v) = self.get(tenant, (), version, load, |_| true).await;
+        v
+    }
+}
+
 /// A small fixed size, for values that hold no text of their own.
 pub(super) fn small<V>(_: &V) -> usize {
     64

@@ -125,21 +125,12 @@ impl super::App {
     /// `tenant`'s limits: the server's, with the tenant's overrides (read
     /// from the store at most every two seconds).
     pub async fn limits(&self, tenant: &str) -> Limits {
-        let load = async || {
-            Ok::<_, std::convert::Infallible>(match self.store.tenant_overrides(tenant).await {
-                Ok(o) => o,
-                Err(e) => {
-                    // Fall back to the server's limits, which are the safe ones.
-                    tracing::warn!("reading {tenant}'s limits: {e}");
-                    TenantOverrides::default()
-                }
-            })
-        };
-        let version = self.store.signal(crate::store::Signal::Tenants);
-        let Ok(o) = self
+        // Without an answer, the server's limits, which are the safe ones.
+        let load = async || self.store.tenant_overrides(tenant).await;
+        let o = self
             .shares
             .overrides
-            .get(tenant, (), version, load, |_| true)
+            .setting(&self.store, tenant, "limits", load)
             .await;
         self.limits.with(&o)
     }

@@ -95,22 +95,11 @@ impl App {
     /// `tenant`'s quotas (read from the store at most every two seconds;
     /// none when the store cannot say, logged).
     pub(crate) async fn quotas(&self, tenant: &str) -> Quotas {
-        let load = async || {
-            Ok::<_, std::convert::Infallible>(match self.store.tenant_quotas(tenant).await {
-                Ok(q) => q,
-                Err(e) => {
-                    tracing::warn!("reading {tenant}'s quotas: {e}");
-                    Quotas::default()
-                }
-            })
-        };
-        let version = self.store.signal(crate::store::Signal::Tenants);
-        let Ok(q) = self
-            .quota_cache
+        let load = async || self.store.tenant_quotas(tenant).await;
+        self.quota_cache
             .0
-            .get(tenant, (), version, load, |_| true)
-            .await;
-        q
+            .setting(&self.store, tenant, "quotas", load)
+            .await
     }
 
     /// Admit one skill call under `tenant`'s quotas, capping its fuel at
