@@ -48,6 +48,8 @@ pub struct Fake {
     script: Arc<Script>,
     pub calls: Arc<AtomicUsize>,
     pub formats: Arc<Mutex<Vec<String>>>,
+    /// The last message of each request, in order.
+    pub prompts: Arc<Mutex<Vec<String>>>,
     /// The tool names each tool-calling request offered, in order.
     pub offered: Arc<Mutex<Vec<Vec<String>>>>,
 }
@@ -95,6 +97,7 @@ async fn chat(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
         .and_then(|m| m.last())
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
+    fake.prompts.lock().unwrap().push(prompt.to_owned());
     if prompt.starts_with("This Python function was built") {
         let answer = s.refine.clone().unwrap_or(json!({}));
         return Json(completion(&answer.to_string())).into_response();
@@ -133,6 +136,7 @@ pub async fn serve(script: Script) -> (String, Fake) {
         script: Arc::new(script),
         calls: Arc::default(),
         formats: Arc::default(),
+        prompts: Arc::default(),
         offered: Arc::default(),
     };
     let app = axum::Router::new()

@@ -11,7 +11,7 @@ use super::publish::PUBLISH_TRUST;
 use super::{AddError, App, off_io};
 use crate::fault::Internal;
 use crate::learn::generate::{
-    EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Progress, generate,
+    Asked, EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Progress, Question, generate,
 };
 use crate::llm::{LlmError, Usage};
 use crate::sandbox::ResourceLimits;
@@ -32,6 +32,11 @@ pub struct GenerateOutcome {
     pub candidates: usize,
     /// Inputs where passing candidates disagreed.
     pub edge_cases: Vec<EdgeCase>,
+    /// Questions put to the person, with their answers.
+    pub asked: Vec<Asked>,
+    /// Disputed inputs a person could settle, the most informative first:
+    /// answer them as examples and generate again.
+    pub questions: Vec<Question>,
     /// Why it is not published, and what would raise its trust.
     pub reasons: Vec<String>,
     /// Model calls made.
@@ -253,6 +258,8 @@ impl App {
                     trust: None,
                     candidates,
                     edge_cases: Vec::new(),
+                    asked: Vec::new(),
+                    questions: Vec::new(),
                     reasons,
                     llm_calls,
                     usage,
@@ -278,7 +285,7 @@ impl App {
             reasons.extend(advice(&kpis));
             if !g.edge_cases.is_empty() {
                 reasons.push(format!(
-                    "candidates that pass your examples disagree on {} inputs (see edge_cases): add examples that settle them",
+                    "candidates that pass your examples disagree on {} inputs (see edge_cases; questions has the ones worth settling first): add examples that settle them",
                     g.edge_cases.len()
                 ));
             }
@@ -294,6 +301,15 @@ impl App {
         if g.repair_rounds > 0 {
             self.learn(tenant, "repair", &name, json!({"rounds": g.repair_rounds}))
                 .await;
+        }
+        for a in &g.asked {
+            self.learn(
+                tenant,
+                "question",
+                &name,
+                json!({"call": a.question.call, "choices": a.question.choices, "answer": a.answer}),
+            )
+            .await;
         }
         for e in g.edge_cases.iter().take(8) {
             self.learn(
@@ -332,6 +348,8 @@ impl App {
             trust: Some(trust),
             candidates: g.candidates,
             edge_cases: g.edge_cases,
+            asked: g.asked,
+            questions: g.open_questions,
             reasons,
             llm_calls: g.llm_calls,
             usage: g.usage,

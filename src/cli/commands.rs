@@ -215,6 +215,10 @@ pub enum SkillCommand {
         /// Print the outcome as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Do not ask which answer is right when candidates disagree (on a
+        /// terminal, up to 3 questions are asked by default).
+        #[arg(long)]
+        no_ask: bool,
     },
     /// Crystallize a recorded trace into a skill (as the MCP tool does).
     Crystallize {

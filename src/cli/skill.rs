@@ -118,6 +118,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             name,
             candidates,
             json,
+            no_ask,
         } => {
             let req = GenerateRequest {
                 request,
@@ -125,7 +126,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                 name,
                 ..Default::default()
             };
-            super::generate::run(paths, llm, req, candidates, json).await
+            super::generate::run(paths, llm, req, candidates, json, !no_ask).await
         }
         SkillCommand::Crystallize {
             trace,

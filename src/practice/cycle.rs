@@ -205,7 +205,7 @@ impl Practice {
                 let opts = GenerateOptions {
                     candidates: self.opts.candidates,
                     repair_rounds: self.opts.repair_rounds,
-                    observer: None,
+                    ..Default::default()
                 };
                 let previous = state.row(step).map(|r| r.result.clone());
                 work::implement(&self.app, tenant, state, g, opts, previous.as_ref()).await

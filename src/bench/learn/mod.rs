@@ -1,13 +1,17 @@
 //! `autolearn bench learn`: how often plain-English requests end as correct
-//! tools, against the baseline of a single unverified sample from the same
-//! model in the same run.
+//! tools, against baselines from the same model in the same run.
 //!
 //! Each request of the practice set ([`set`]) goes through the whole
-//! generation pipeline on a scratch AutoLearn. The baseline is the
-//! pipeline's first candidate (the greedy sample, given the same spec and
-//! prompt), taken as it is: what a tool without verification would publish.
-//! Then, and only then, both are run on the held-back tests.
+//! generation pipeline on a scratch AutoLearn. The baselines are the
+//! pipeline's first candidate (the greedy sample, given the same prompt),
+//! taken as it is, and with `--raw` the model alone with a conventional
+//! prompt ([`raw`]): what a tool without verification would publish. Then,
+//! and only then, all are run on the held-back tests. The set is split into
+//! a development half and a held-out half ([`Half`]), reported apart.
+//! `--ask oracle` lets the reference solution answer the pipeline's
+//! questions, as a person who knows the right answers would.
 
+mod raw;
 mod report;
 mod set;
 
@@ -15,14 +19,27 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
+use futures_util::FutureExt;
+use serde_json::Value;
 
 use super::Scratch;
 use crate::config::Paths;
-use crate::learn::generate::{GenerateOptions, GenerateRequest, Progress};
-use crate::llm::{Llm, Usage};
+use crate::learn::agree::{Outcome, Verdict};
+use crate::learn::generate::{Answer, Asker, GenerateOptions, GenerateRequest, Progress, Question};
+use crate::llm::Llm;
+use crate::sandbox::{Determinism, ResourceLimits, Sandbox, SkillCode};
 use crate::skills::DEFAULT_TENANT;
-pub use report::{Report, TaskResult};
-pub use set::{PracticeSet, SHIPPED, Score, Task, check, score};
+pub use report::{Record, Report, Summary, TaskResult};
+pub use set::{Half, PracticeSet, SHIPPED, Score, Task, check, score};
+
+/// Who answers the pipeline's questions in `bench learn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AskMode {
+    /// Nobody: the evidence decides.
+    None,
+    /// The task's reference solution, as a person who knows would.
+    Oracle,
+}
 
 /// Flags of `autolearn bench learn`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +51,9 @@ pub struct LearnBenchArgs {
     /// Only these task ids (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Only this half of the set (default: both, reported apart).
+    #[arg(long, value_enum)]
+    pub half: Option<Half>,
     /// At most this many tasks, in the set's order.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -43,6 +63,17 @@ pub struct LearnBenchArgs {
     /// Repair rounds after the first.
     #[arg(long, default_value_t = GenerateOptions::default().repair_rounds)]
     pub repair_rounds: usize,
+    /// Also measure the model alone: a conventional prompt, one greedy
+    /// sample, graded on the same held-back tests.
+    #[arg(long)]
+    pub raw: bool,
+    /// Who answers the pipeline's questions (at most 3 per request).
+    #[arg(long, value_enum, default_value_t = AskMode::None)]
+    pub ask: AskMode,
+    /// Keep every candidate's behaviour and held-back score in the JSON
+    /// report (`record`), for studying selection rules offline.
+    #[arg(long)]
+    pub record: bool,
     /// Only check the set: every reference solution must pass its own
     /// examples and tests in the sandbox. No model is used.
     #[arg(long)]
@@ -64,12 +95,16 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
         }
         None => SHIPPED.to_owned(),
     };
-    let mut set = PracticeSet::parse(&text).context("parsing the practice set")?;
+    let set = PracticeSet::parse(&text).context("parsing the practice set")?;
+    let mut tasks: Vec<(Task, Half)> = set.tasks.iter().cloned().zip(set.halves()).collect();
     if !args.only.is_empty() {
-        set.tasks.retain(|t| args.only.contains(&t.id));
+        tasks.retain(|(t, _)| args.only.contains(&t.id));
     }
-    set.tasks.truncate(args.limit.unwrap_or(usize::MAX));
-    anyhow::ensure!(!set.tasks.is_empty(), "no task to run");
+    if let Some(h) = args.half {
+        tasks.retain(|(_, half)| *half == h);
+    }
+    tasks.truncate(args.limit.unwrap_or(usize::MAX));
+    anyhow::ensure!(!tasks.is_empty(), "no task to run");
 
     let mut scratch = Scratch::open(paths, "learn").await?;
     scratch.keep = args.keep;
@@ -96,7 +131,7 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
         return Ok(());
     }
 
-    let app = scratch.app.clone().with_llm(llm);
+    let app = scratch.app.clone().with_llm(llm.clone());
     let info = app.model().info();
     anyhow::ensure!(
         info.backend != "none",
@@ -105,24 +140,45 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
     let opts = GenerateOptions {
         candidates: args.candidates.max(1),
         repair_rounds: args.repair_rounds,
-        observer: None,
+        ..Default::default()
     };
     eprintln!(
-        "learn bench: {} requests with {} ({}), {} candidates, {} repair rounds",
-        set.tasks.len(),
+        "learn bench: {} requests with {} ({}), {} candidates, {} repair rounds{}{}",
+        tasks.len(),
         info.backend,
         info.reasoning_model.as_deref().unwrap_or("-"),
         opts.candidates,
-        opts.repair_rounds
+        opts.repair_rounds,
+        if args.raw { ", raw baseline" } else { "" },
+        if args.ask == AskMode::Oracle {
+            ", oracle answers questions"
+        } else {
+            ""
+        }
     );
     let started = Instant::now();
-    let mut results = Vec::with_capacity(set.tasks.len());
-    for (i, task) in set.tasks.iter().enumerate() {
-        let r = run_task(&app, &scratch.sandbox, task, opts.clone()).await;
-        eprintln!("[{:>2}/{}] {}", i + 1, set.tasks.len(), r.line());
+    let mut results = Vec::with_capacity(tasks.len());
+    for (i, (task, half)) in tasks.iter().enumerate() {
+        let mut opts = opts.clone();
+        if args.ask == AskMode::Oracle {
+            opts.ask = Some(oracle(scratch.sandbox.clone(), task));
+        }
+        let mut r = run_task(&app, &scratch.sandbox, task, opts, args.record).await;
+        r.half = *half;
+        if args.raw {
+            let answer = raw::ask(&llm, task, &task.id).await;
+            r.usage_raw = answer.usage;
+            r.raw = match &answer.code {
+                Some(code) => {
+                    Some(score(&scratch.sandbox, &task.id, code, &task.id, &task.tests).await)
+                }
+                None => Some(Score::default()),
+            };
+        }
+        eprintln!("[{:>2}/{}] {}", i + 1, tasks.len(), r.line());
         results.push(r);
     }
-    let report = Report::new(&info, &opts, results, started.elapsed());
+    let report = Report::new(&info, &opts, args.raw, results, started.elapsed());
     report.print();
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -130,23 +186,67 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
     Ok(())
 }
 
-/// One request through the pipeline, then the held-back tests.
+/// The reference solution as the person who answers: its result on the
+/// disputed input, or "invalid" when it raises.
+fn oracle(sandbox: Arc<Sandbox>, task: &Task) -> Asker {
+    let (id, source, entry) = (task.id.clone(), task.reference.clone(), task.entry.clone());
+    Arc::new(move |q: Question| {
+        let (sandbox, id, source, entry) =
+            (sandbox.clone(), id.clone(), source.clone(), entry.clone());
+        async move {
+            let code = SkillCode {
+                deps: &[],
+                name: &id,
+                source: &source,
+                entry: &entry,
+            };
+            let got = sandbox
+                .run(
+                    code,
+                    &q.input.to_string(),
+                    &ResourceLimits::default(),
+                    Determinism::Seeded(0),
+                )
+                .await;
+            Some(match got {
+                Ok(o) => Answer::Value(serde_json::from_str(&o.json).unwrap_or(Value::Null)),
+                Err(_) => Answer::Invalid,
+            })
+        }
+        .boxed()
+    })
+}
+
+/// What the benchmark watches of one request's pipeline.
+#[derive(Default)]
+struct Watched {
+    entry: String,
+    codes: Vec<String>,
+    decided: Option<(Verdict, Vec<Vec<Outcome>>, usize)>,
+}
+
 /// One request through the pipeline; the held-back tests run in the
 /// app's sandbox but outside the app, which never sees them.
 async fn run_task(
     app: &crate::app::App,
-    sandbox: &crate::sandbox::Sandbox,
+    sandbox: &Sandbox,
     task: &Task,
     mut opts: GenerateOptions,
+    record: bool,
 ) -> TaskResult {
-    // The first candidate, kept as it was sampled: the baseline.
-    let first: Arc<Mutex<(String, Option<String>)>> = Arc::default();
-    let seen = first.clone();
+    let watched: Arc<Mutex<Watched>> = Arc::default();
+    let seen = watched.clone();
     opts.observer = Some(Arc::new(move |p| {
-        let mut f = seen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = seen.lock().unwrap_or_else(|e| e.into_inner());
         match p {
-            Progress::Spec { entry, .. } => f.0 = entry,
-            Progress::Candidate { index: 0, code, .. } => f.1 = Some(code),
+            Progress::Spec { entry, .. } => w.entry = entry,
+            Progress::Candidate { code, .. } => w.codes.push(code),
+            Progress::Decided {
+                verdict,
+                runs,
+                inputs,
+                ..
+            } => w.decided = Some((verdict, runs, inputs.len())),
             _ => {}
         }
     }));
@@ -159,31 +259,39 @@ async fn run_task(
     let t0 = Instant::now();
     let outcome = app.generate_skill(DEFAULT_TENANT, req, opts).await;
     let wall = t0.elapsed();
-    let (entry, first_code) = first.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let w = std::mem::take(&mut *watched.lock().unwrap_or_else(|e| e.into_inner()));
 
-    let single = match &first_code {
-        Some(code) => Some(score(sandbox, &task.id, code, &entry, &task.tests).await),
+    // The first candidate, kept as it was sampled: the single-sample
+    // baseline.
+    let single = match w.codes.first() {
+        Some(code) => Some(score(sandbox, &task.id, code, &w.entry, &task.tests).await),
         None => None,
     };
-    let mut r = TaskResult {
-        id: task.id.clone(),
-        domain: task.domain.clone(),
-        single,
-        published: false,
-        trust: None,
-        held_back: None,
-        candidates: 0,
-        llm_calls: 0,
-        usage: Usage::default(),
-        wall_ms: u64::try_from(wall.as_millis()).unwrap_or(u64::MAX),
-        error: None,
-    };
+    let mut r = TaskResult::new(task, single, wall);
+    if record {
+        let mut correct = Vec::with_capacity(w.codes.len());
+        for code in &w.codes {
+            correct.push(
+                score(sandbox, &task.id, code, &w.entry, &task.tests)
+                    .await
+                    .all(),
+            );
+        }
+        r.record = Some(Record {
+            examples: task.examples.len(),
+            inputs: w.decided.as_ref().map_or(0, |d| d.2),
+            correct,
+            verdict: w.decided.as_ref().map(|d| d.0.clone()),
+            runs: w.decided.map(|d| d.1).unwrap_or_default(),
+        });
+    }
     match outcome {
         Ok(out) => {
             r.published = out.published;
             r.candidates = out.candidates;
             r.llm_calls = out.llm_calls;
             r.usage = out.usage;
+            r.questions = out.asked.len();
             if out.skill.is_some() {
                 r.trust = out.trust;
                 if let Ok(skill) = app.skills().get(DEFAULT_TENANT, &task.id).await {

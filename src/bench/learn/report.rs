@@ -1,10 +1,12 @@
-//! What `bench learn` measured, per request and in all.
+//! What `bench learn` measured, per request, per half of the set and in
+//! all, with the calibration of trust against held-back correctness.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::set::Score;
+use super::set::{Half, Score, Task};
+use crate::learn::agree::{Outcome, Verdict};
 use crate::learn::generate::GenerateOptions;
 use crate::llm::{BackendInfo, Usage};
 
@@ -15,8 +17,14 @@ pub struct TaskResult {
     pub id: String,
     /// Its domain.
     pub domain: String,
-    /// The single unverified sample on the held-back tests (`None`: the
-    /// model gave no code).
+    /// The half of the set it is in.
+    pub half: Half,
+    /// The raw model (`--raw`) on the held-back tests (`None`: not run).
+    pub raw: Option<Score>,
+    /// The raw model's tokens.
+    pub usage_raw: Usage,
+    /// The pipeline's first, unverified sample on the held-back tests
+    /// (`None`: the model gave no code).
     pub single: Option<Score>,
     /// Whether the pipeline published a skill.
     pub published: bool,
@@ -26,17 +34,66 @@ pub struct TaskResult {
     pub held_back: Option<Score>,
     /// Candidates sampled.
     pub candidates: usize,
+    /// Questions the pipeline asked (`--ask`).
+    pub questions: usize,
     /// Model calls.
     pub llm_calls: u32,
-    /// Tokens (and, for the local model, time) used.
+    /// Tokens (and, for the local model, time) used by the pipeline.
     pub usage: Usage,
     /// Wall time of the pipeline, verification and storage included.
     pub wall_ms: u64,
     /// Why nothing was stored, or what failed.
     pub error: Option<String>,
+    /// Every candidate's behaviour (`--record`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<Record>,
+}
+
+/// What the candidates of one request did, for studying selection rules
+/// offline: the last decision's verdict, every candidate's behaviour on
+/// the test inputs (the first `examples` are the user's examples), and
+/// whether each candidate passes every held-back test.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    /// The user's examples (the first inputs).
+    pub examples: usize,
+    /// Test inputs.
+    pub inputs: usize,
+    /// Per candidate, in sampling order: right on every held-back test.
+    pub correct: Vec<bool>,
+    /// The last verdict (`None`: no candidate passed the examples).
+    pub verdict: Option<Verdict>,
+    /// `runs[c][i]`: candidate `c` on input `i`.
+    pub runs: Vec<Vec<Outcome>>,
 }
 
 impl TaskResult {
+    /// A result with only the baseline filled in.
+    pub fn new(task: &Task, single: Option<Score>, wall: Duration) -> Self {
+        Self {
+            id: task.id.clone(),
+            domain: task.domain.clone(),
+            half: Half::Dev,
+            raw: None,
+            usage_raw: Usage::default(),
+            single,
+            published: false,
+            trust: None,
+            held_back: None,
+            candidates: 0,
+            questions: 0,
+            llm_calls: 0,
+            usage: Usage::default(),
+            wall_ms: u64::try_from(wall.as_millis()).unwrap_or(u64::MAX),
+            error: None,
+            record: None,
+        }
+    }
+
+    fn raw_ok(&self) -> bool {
+        self.raw.is_some_and(|s| s.all())
+    }
+
     fn single_ok(&self) -> bool {
         self.single.is_some_and(|s| s.all())
     }
@@ -56,20 +113,18 @@ impl TaskResult {
         let held = self
             .held_back
             .map_or("-".into(), |s| format!("{}/{}", s.passed, s.total));
+        let raw = self.raw.map_or("-", |_| mark(self.raw_ok()));
         format!(
-            "{:<26} single {}  pipeline {:<24} held-back {:<5} {:>6.1}s",
+            "{:<24} {:<8} raw {raw:<4} single {}  pipeline {:<22} held-back {:<5} q {} {:>6.1}s",
             self.id,
+            self.half.as_str(),
             mark(self.single_ok()),
             state,
             held,
+            self.questions,
             self.wall_ms as f64 / 1e3
         )
     }
-}
-
-/// Mean of `xs`, if any.
-fn mean(xs: &[f64]) -> Option<f64> {
-    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
 }
 
 /// Median of `xs`, if any.
@@ -93,25 +148,47 @@ fn percent(part: usize, whole: usize) -> f64 {
     }
 }
 
-/// The whole run.
+/// Trust buckets of the calibration table: `[from, to)`, the last closed.
+const BUCKETS: [(f64, f64); 7] = [
+    (0.0, 40.0),
+    (40.0, 50.0),
+    (50.0, 60.0),
+    (60.0, 70.0),
+    (70.0, 80.0),
+    (80.0, 90.0),
+    (90.0, 100.0),
+];
+
+/// Stored skills whose trust is in `[from, to)`, and how many are right.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// Backend and model.
-    pub llm: BackendInfo,
-    /// Candidates per round.
-    pub candidates: usize,
-    /// Repair rounds.
-    pub repair_rounds: usize,
+pub struct Bucket {
+    /// Lower bound of trust.
+    pub from: f64,
+    /// Upper bound (exclusive, but 100 is in the last bucket).
+    pub to: f64,
+    /// Stored skills (published or draft) in it.
+    pub skills: usize,
+    /// Of them, right on every held-back test.
+    pub correct: usize,
+}
+
+/// The figures of a group of requests (all, or one half).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
     /// Requests run.
     pub requests: usize,
-    /// Single samples that pass every held-back test.
+    /// Raw-model answers right on every held-back test (`None`: no `--raw`).
+    pub raw_correct: Option<usize>,
+    /// Their share of the requests, in percent: the raw model's pass@1.
+    pub raw_pass_rate: Option<f64>,
+    /// Single samples right on every held-back test.
     pub single_correct: usize,
-    /// Their share of the requests, in percent (also their precision: an
-    /// unverified sample is always "published").
+    /// Their share, in percent (also their precision: an unverified sample
+    /// is always "published").
     pub single_pass_rate: f64,
     /// Skills the pipeline published.
     pub published: usize,
-    /// Published skills that pass every held-back test.
+    /// Published skills right on every held-back test.
     pub published_correct: usize,
     /// Correct published skills per request, in percent.
     pub pipeline_pass_rate: f64,
@@ -121,23 +198,103 @@ pub struct Report {
     pub draft_rate: f64,
     /// Requests that ended with nothing stored, in percent.
     pub nothing_rate: f64,
-    /// `pipeline_pass_rate / single_pass_rate` (`None` when the baseline is 0).
-    pub pass_rate_ratio: Option<f64>,
-    /// Mean trust of stored skills that pass every held-back test.
-    pub trust_correct: Option<f64>,
-    /// Mean trust of stored skills that fail one.
-    pub trust_wrong: Option<f64>,
-    /// Stored skills that pass every held-back test, drafts included.
+    /// Stored skills right on every held-back test, drafts included.
     pub stored_correct: usize,
-    /// Tokens of the whole run per published skill.
-    pub tokens_per_published: Option<f64>,
-    /// Wall time of the whole run per published skill, in seconds.
-    pub seconds_per_published: Option<f64>,
+    /// Mean trust of stored skills that are right.
+    pub trust_correct: Option<f64>,
+    /// Mean trust of stored skills that are wrong.
+    pub trust_wrong: Option<f64>,
+    /// Questions asked in all.
+    pub questions: usize,
     /// Median wall time of the requests that were published, in seconds.
     pub median_seconds_published: Option<f64>,
     /// Median wall time of every request, in seconds.
     pub median_seconds: Option<f64>,
-    /// Tokens in all.
+    /// Pipeline tokens per published skill.
+    pub tokens_per_published: Option<f64>,
+    /// Trust bucket → share of stored skills that are right.
+    pub calibration: Vec<Bucket>,
+}
+
+impl Summary {
+    fn of<'a>(tasks: impl Iterator<Item = &'a TaskResult> + Clone, raw: bool) -> Self {
+        let n = tasks.clone().count();
+        let count = |f: &dyn Fn(&TaskResult) -> bool| tasks.clone().filter(|t| f(t)).count();
+        let raw_correct = raw.then(|| count(&|t| t.raw_ok()));
+        let single_correct = count(&|t| t.single_ok());
+        let published = count(&|t| t.published);
+        let published_correct = count(&|t| t.published && t.stored_ok());
+        let trust_of = |correct: bool| {
+            let ts: Vec<f64> = tasks
+                .clone()
+                .filter(|t| t.held_back.is_some() && t.stored_ok() == correct)
+                .filter_map(|t| t.trust)
+                .collect();
+            (!ts.is_empty()).then(|| ts.iter().sum::<f64>() / ts.len() as f64)
+        };
+        let secs = |t: &TaskResult| t.wall_ms as f64 / 1e3;
+        let tokens: u64 = tasks
+            .clone()
+            .map(|t| t.usage.prompt_tokens + t.usage.completion_tokens)
+            .sum();
+        let calibration = BUCKETS
+            .iter()
+            .map(|&(from, to)| {
+                let inside = |t: &TaskResult| {
+                    t.held_back.is_some()
+                        && t.trust
+                            .is_some_and(|x| x >= from && (x < to || to >= 100.0))
+                };
+                Bucket {
+                    from,
+                    to,
+                    skills: count(&inside),
+                    correct: count(&|t| inside(t) && t.stored_ok()),
+                }
+            })
+            .collect();
+        Self {
+            requests: n,
+            raw_correct,
+            raw_pass_rate: raw_correct.map(|c| percent(c, n)),
+            single_correct,
+            single_pass_rate: percent(single_correct, n),
+            published,
+            published_correct,
+            pipeline_pass_rate: percent(published_correct, n),
+            precision: (published > 0).then(|| percent(published_correct, published)),
+            draft_rate: percent(count(&|t| !t.published && t.trust.is_some()), n),
+            nothing_rate: percent(count(&|t| t.trust.is_none()), n),
+            stored_correct: count(&|t| t.stored_ok()),
+            trust_correct: trust_of(true),
+            trust_wrong: trust_of(false),
+            questions: tasks.clone().map(|t| t.questions).sum(),
+            median_seconds_published: median(
+                tasks.clone().filter(|t| t.published).map(secs).collect(),
+            ),
+            median_seconds: median(tasks.clone().map(secs).collect()),
+            tokens_per_published: (published > 0).then(|| tokens as f64 / published as f64),
+            calibration,
+        }
+    }
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Backend and model.
+    pub llm: BackendInfo,
+    /// Candidates per round.
+    pub candidates: usize,
+    /// Repair rounds.
+    pub repair_rounds: usize,
+    /// Every request.
+    pub all: Summary,
+    /// The development half (rules are tuned here), if it ran.
+    pub dev: Option<Summary>,
+    /// The held-out half (figures that count), if it ran.
+    pub held_out: Option<Summary>,
+    /// Pipeline tokens in all.
     pub usage: Usage,
     /// Generated tokens per second (backends that measure it).
     pub decode_tokens_per_sec: Option<f64>,
@@ -150,66 +307,29 @@ pub struct Report {
 }
 
 impl Report {
-    /// Aggregate `tasks`.
+    /// Aggregate `tasks`; `raw`: the raw baseline ran.
     pub fn new(
         llm: &BackendInfo,
         opts: &GenerateOptions,
+        raw: bool,
         tasks: Vec<TaskResult>,
         wall: Duration,
     ) -> Self {
-        let n = tasks.len();
-        let single_correct = tasks.iter().filter(|t| t.single_ok()).count();
-        let published = tasks.iter().filter(|t| t.published).count();
-        let published_correct = tasks
-            .iter()
-            .filter(|t| t.published && t.stored_ok())
-            .count();
-        let drafts = tasks
-            .iter()
-            .filter(|t| !t.published && t.trust.is_some())
-            .count();
-        let nothing = tasks.iter().filter(|t| t.trust.is_none()).count();
-        let trust_of = |correct: bool| {
-            let ts: Vec<f64> = tasks
-                .iter()
-                .filter(|t| t.held_back.is_some() && t.stored_ok() == correct)
-                .filter_map(|t| t.trust)
-                .collect();
-            mean(&ts)
+        let half = |h: Half| {
+            let mine = tasks.iter().filter(move |t| t.half == h);
+            (mine.clone().count() > 0).then(|| Summary::of(mine, raw))
         };
         let mut usage = Usage::default();
         for t in &tasks {
             usage += t.usage;
         }
-        let single_pass_rate = percent(single_correct, n);
-        let pipeline_pass_rate = percent(published_correct, n);
-        let per_published = |x: f64| (published > 0).then(|| x / published as f64);
-        let secs = |t: &TaskResult| t.wall_ms as f64 / 1e3;
         Self {
             llm: llm.clone(),
             candidates: opts.candidates,
             repair_rounds: opts.repair_rounds,
-            requests: n,
-            single_correct,
-            single_pass_rate,
-            published,
-            published_correct,
-            pipeline_pass_rate,
-            precision: (published > 0).then(|| percent(published_correct, published)),
-            draft_rate: percent(drafts, n),
-            nothing_rate: percent(nothing, n),
-            pass_rate_ratio: (single_correct > 0).then(|| pipeline_pass_rate / single_pass_rate),
-            trust_correct: trust_of(true),
-            trust_wrong: trust_of(false),
-            stored_correct: tasks.iter().filter(|t| t.stored_ok()).count(),
-            tokens_per_published: per_published(
-                (usage.prompt_tokens + usage.completion_tokens) as f64,
-            ),
-            seconds_per_published: per_published(wall.as_secs_f64()),
-            median_seconds_published: median(
-                tasks.iter().filter(|t| t.published).map(secs).collect(),
-            ),
-            median_seconds: median(tasks.iter().map(secs).collect()),
+            all: Summary::of(tasks.iter(), raw),
+            dev: half(Half::Dev),
+            held_out: half(Half::HeldOut),
             decode_tokens_per_sec: usage.decode_tokens_per_sec(),
             prompt_tokens_per_sec: usage.prompt_tokens_per_sec(),
             usage,
@@ -218,68 +338,74 @@ impl Report {
         }
     }
 
-    /// The table.
+    /// The tables.
     pub fn print(&self) {
-        let opt = |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.1}{unit}"));
-        let n = self.requests;
         println!(
-            "learn bench: {n} requests, {} {}, {} candidates, {} repair rounds",
+            "learn bench: {} requests, {} {}, {} candidates, {} repair rounds",
+            self.all.requests,
             self.llm.backend,
             self.llm.reasoning_model.as_deref().unwrap_or("-"),
             self.candidates,
             self.repair_rounds
         );
-        println!("  {:<40} {:>18} {:>18}", "", "single sample", "pipeline");
-        println!(
-            "  {:<40} {:>18} {:>18}",
-            "correct and published (held-back tests)",
+        let parts: Vec<(&str, &Summary)> = [
+            ("held-out", self.held_out.as_ref()),
+            ("dev", self.dev.as_ref()),
+            ("all", Some(&self.all)),
+        ]
+        .into_iter()
+        .filter_map(|(n, s)| s.map(|s| (n, s)))
+        .collect();
+        let row = |label: &str, f: &dyn Fn(&Summary) -> String| {
+            let cells: Vec<String> = parts.iter().map(|(_, s)| format!("{:>18}", f(s))).collect();
+            println!("  {label:<44} {}", cells.join(" "));
+        };
+        let of = |part: usize, s: &Summary| {
+            format!("{part}/{} ({:.0}%)", s.requests, percent(part, s.requests))
+        };
+        let opt = |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.1}{unit}"));
+        let names: Vec<String> = parts.iter().map(|(n, _)| format!("{n:>18}")).collect();
+        println!("  {:<44} {}", "", names.join(" "));
+        row("raw model, correct (pass@1)", &|s| {
+            s.raw_correct.map_or("-".into(), |c| of(c, s))
+        });
+        row("single sample, correct (unverified)", &|s| {
+            of(s.single_correct, s)
+        });
+        row("pipeline, correct and published", &|s| {
+            of(s.published_correct, s)
+        });
+        row("pipeline, published", &|s| s.published.to_string());
+        row("pipeline, precision of published", &|s| {
+            opt(s.precision, "%")
+        });
+        row("pipeline, correct stored (drafts too)", &|s| {
+            of(s.stored_correct, s)
+        });
+        row("drafts / nothing stored", &|s| {
+            format!("{:.0}% / {:.0}%", s.draft_rate, s.nothing_rate)
+        });
+        row("questions asked", &|s| s.questions.to_string());
+        row("mean trust, right / wrong", &|s| {
+            format!("{} / {}", opt(s.trust_correct, ""), opt(s.trust_wrong, ""))
+        });
+        row("median seconds, request / published", &|s| {
             format!(
-                "{}/{n} ({:.1}%)",
-                self.single_correct, self.single_pass_rate
-            ),
-            format!(
-                "{}/{n} ({:.1}%)",
-                self.published_correct, self.pipeline_pass_rate
+                "{} / {}",
+                opt(s.median_seconds, ""),
+                opt(s.median_seconds_published, "")
             )
-        );
-        println!(
-            "  {:<40} {:>18} {:>18}",
-            "published",
-            format!("{n} (unverified)"),
-            self.published
-        );
-        println!(
-            "  {:<40} {:>18} {:>18}",
-            "precision of published",
-            format!("{:.1}%", self.single_pass_rate),
-            opt(self.precision, "%")
-        );
-        println!(
-            "  {:<40} {:>18} {:>18}",
-            "drafts / nothing stored",
-            "-",
-            format!("{:.1}% / {:.1}%", self.draft_rate, self.nothing_rate)
-        );
-        println!(
-            "  pass rate ratio (pipeline / single): {}",
-            self.pass_rate_ratio
-                .map_or("- (the single sample never passed)".into(), |r| format!(
-                    "{r:.1}x"
-                ))
-        );
-        println!(
-            "  trust of correct skills {}, of wrong skills {} ({} stored skills correct, drafts included)",
-            opt(self.trust_correct, ""),
-            opt(self.trust_wrong, ""),
-            self.stored_correct
-        );
-        println!(
-            "  per published skill: {} tokens, {} of wall time; median request {} (published {})",
-            opt(self.tokens_per_published, ""),
-            opt(self.seconds_per_published, " s"),
-            opt(self.median_seconds, " s"),
-            opt(self.median_seconds_published, " s")
-        );
+        });
+        row("tokens per published skill", &|s| {
+            opt(s.tokens_per_published, "")
+        });
+        println!("  calibration (stored skills: right / in bucket)");
+        for (i, &(from, to)) in BUCKETS.iter().enumerate() {
+            row(&format!("    trust {from:.0}-{to:.0}"), &|s| {
+                let b = &s.calibration[i];
+                format!("{}/{}", b.correct, b.skills)
+            });
+        }
         println!(
             "  model: {} prompt + {} generated tokens; decode {} tok/s, prompt {} tok/s; run {:.0} s",
             self.usage.prompt_tokens,

@@ -63,6 +63,49 @@ impl PracticeSet {
     }
 }
 
+/// Which half of the set a task is in. Within each domain, in the set's
+/// order, tasks alternate: the first, third, ... are `dev`, the second,
+/// fourth, ... `held-out`. Rules are tuned on `dev` only; `held-out` is
+/// where they are measured (a rule changed after seeing a run measures
+/// nothing on that run's tasks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Half {
+    /// Tuned on.
+    Dev,
+    /// Measured on.
+    HeldOut,
+}
+
+impl Half {
+    /// Its name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dev => "dev",
+            Self::HeldOut => "held-out",
+        }
+    }
+}
+
+impl PracticeSet {
+    /// The half of each task, in the set's order.
+    pub fn halves(&self) -> Vec<Half> {
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        self.tasks
+            .iter()
+            .map(|t| {
+                let n = seen.entry(t.domain.as_str()).or_default();
+                *n += 1;
+                if *n % 2 == 1 {
+                    Half::Dev
+                } else {
+                    Half::HeldOut
+                }
+            })
+            .collect()
+    }
+}
+
 /// Run `source` on `tests` in the sandbox under a normal call's limits.
 pub async fn score(
     sandbox: &Sandbox,
@@ -78,6 +121,31 @@ pub async fn score(
         entry,
     };
     grade::score(sandbox, code, tests).await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn the_shipped_set_splits_into_two_halves_per_domain() {
+        let set = PracticeSet::parse(SHIPPED).unwrap();
+        let halves = set.halves();
+        let mut domains: Vec<&str> = set.tasks.iter().map(|t| t.domain.as_str()).collect();
+        domains.dedup();
+        for d in domains {
+            let of = |h: Half| {
+                set.tasks
+                    .iter()
+                    .zip(&halves)
+                    .filter(|(t, x)| t.domain == d && **x == h)
+                    .count()
+            };
+            assert!(of(Half::Dev).abs_diff(of(Half::HeldOut)) <= 1, "{d}");
+        }
+        assert_eq!(halves[0], Half::Dev);
+    }
 }
 
 /// Check the set against its reference solutions in the sandbox: every

@@ -6,17 +6,16 @@ use tokio::task::JoinSet;
 
 use super::spec::{Spec, signature};
 use super::{GenerateRequest, SYSTEM, Session};
-use crate::learn::agree::Outcome;
+use crate::learn::agree::{Expect, Outcome};
 use crate::llm::{ChatRequest, Message, ModelRole, json as llm_json};
 use crate::sandbox::{
     CallError, Dependency, Determinism, ErrorKind, ResourceLimits, Sandbox, SkillCode,
 };
-use crate::skills::Example;
 use crate::text::{MAX_QUOTE_BYTES, truncate};
 
 /// `v` as a Python literal (`None`, `True`, `{"k": 1}`): the model reads
 /// examples as Python, and `null` in an assertion is a name error to it.
-pub(super) fn py(v: &Value) -> String {
+pub fn py(v: &Value) -> String {
     match v {
         Value::Null => "None".into(),
         Value::Bool(true) => "True".into(),
@@ -34,7 +33,7 @@ pub(super) fn py(v: &Value) -> String {
 }
 
 /// A call of `entry` with `input`'s fields as keyword arguments, bounded.
-pub(super) fn call(entry: &str, input: &Value) -> String {
+pub fn call(entry: &str, input: &Value) -> String {
     let args: Vec<String> = input
         .as_object()
         .into_iter()
@@ -310,22 +309,26 @@ fn error_of(e: &CallError) -> String {
     }
 }
 
-/// Why a candidate fails the examples, for the repair prompt.
-pub(super) fn failures(runs: &[Outcome], examples: &[Example], entry: &str) -> Vec<String> {
-    examples
-        .iter()
-        .zip(runs)
-        .filter(|(e, o)| **o != Outcome::Value(e.output.clone()))
-        .map(|(e, o)| {
-            let got = match o {
+/// Why a candidate fails the gate (the examples, the person's answers),
+/// for the repair prompt.
+pub(super) fn failures(
+    run: &[Outcome],
+    gate: &[(usize, Expect)],
+    inputs: &[Value],
+    entry: &str,
+) -> Vec<String> {
+    gate.iter()
+        .filter(|(i, want)| !want.met_by(&run[*i]))
+        .map(|(i, want)| {
+            let got = match &run[*i] {
                 Outcome::Value(v) => format!("returned {}", truncate(&py(v), MAX_QUOTE_BYTES)),
                 Outcome::Error(k) => format!("raised {k}"),
             };
-            format!(
-                "{} should return {} but {got}",
-                call(entry, &e.input),
-                truncate(&py(&e.output), MAX_QUOTE_BYTES)
-            )
+            let should = match want {
+                Expect::Value(v) => format!("return {}", truncate(&py(v), MAX_QUOTE_BYTES)),
+                Expect::Raises => "raise an error (the input is invalid)".into(),
+            };
+            format!("{} should {should} but {got}", call(entry, &inputs[*i]))
         })
         .collect()
 }

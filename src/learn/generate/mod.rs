@@ -7,9 +7,13 @@
 //!    exact signature, docstring and the user's examples;
 //! 3. **inputs**: the user's examples (a hard gate), edge inputs from the
 //!    schema ([`super::edges`]) and the model's own inputs;
-//! 4. **agreement**: every candidate on every input in the sandbox; the
-//!    largest group that passes the examples wins ([`super::agree`]);
-//! 5. **repair**: failures go back to the model, up to `repair_rounds`.
+//! 4. **agreement**: every candidate on every input in the sandbox; among
+//!    those that pass the examples, the one the most evidence agrees with
+//!    wins ([`super::agree`]);
+//! 5. **questions**: where passing candidates disagree and someone can be
+//!    asked ([`GenerateOptions::ask`]), the most informative disputed input
+//!    is put to them; the answer joins the examples and step 4 runs again;
+//! 6. **repair**: failures go back to the model, up to `repair_rounds`.
 
 mod candidates;
 mod spec;
@@ -17,16 +21,17 @@ mod types;
 
 use serde_json::{Value, json};
 
-use super::agree::{self, Outcome, Verdict};
+use super::agree::{self, Expect, Outcome, Verdict};
 use super::edges::{edge_inputs, mutations};
 use crate::llm::{ChatRequest, Llm, LlmError, Usage};
 use crate::sandbox::{ResourceLimits, Sandbox};
 use crate::skills::{Example, Requirement, SkillManifest};
-use candidates::{behaviour, candidate_prompt, failures, normalized, sample};
+use candidates::{behaviour, call, candidate_prompt, failures, normalized, sample};
+pub use candidates::{call as python_call, py as python_literal};
 use spec::draft_spec;
 pub use types::{
-    BuildingBlock, EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Generated, Observer,
-    Progress,
+    Answer, Asked, Asker, BuildingBlock, EdgeCase, GenerateError, GenerateOptions, GenerateRequest,
+    Generated, Observer, Progress, Question,
 };
 
 const SYSTEM: &str = "You write small, correct Python 3 functions. Use only the standard library \
@@ -76,43 +81,29 @@ pub async fn generate(
     };
     let spec = draft_spec(&mut s, req).await?;
     let entry = spec.name.replace('-', "_");
-
-    // Inputs: the examples first (the gate), then edges and the model's.
-    let mut inputs: Vec<Value> = req.examples.iter().map(|e| e.input.clone()).collect();
-    let base = inputs
-        .first()
-        .or(spec.extra_inputs.first())
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mutated = req
-        .examples
-        .iter()
-        .take(4)
-        .flat_map(|e| mutations(&e.input));
-    for extra in spec
-        .extra_inputs
-        .iter()
-        .filter(|v| v.is_object())
-        .cloned()
-        .chain(mutated)
-        .chain(edge_inputs(&spec.input_schema, &base))
-    {
-        if !inputs.contains(&extra) && inputs.len() < MAX_INPUTS {
-            inputs.push(extra);
-        }
-    }
-    let expected: Vec<Value> = req.examples.iter().map(|e| e.output.clone()).collect();
+    let inputs = test_inputs(req, &spec);
     s.tell(Progress::Spec {
         name: spec.name.clone(),
         entry: entry.clone(),
         inputs: inputs.len(),
     });
 
+    // The request as the candidates see it: the person's answers join the
+    // examples, and every later prompt shows them.
+    let mut req = req.clone();
+    let mut gate = agree::examples_gate(
+        &req.examples
+            .iter()
+            .map(|e| e.output.clone())
+            .collect::<Vec<_>>(),
+    );
+    let mut asked: Vec<Asked> = Vec::new();
+    let mut unanswered: Vec<usize> = Vec::new();
+
     let k = opts.candidates.max(1);
     let mut codes: Vec<String> = Vec::new();
     let first = (0..k)
-        .map(|_| candidate_prompt(req, &spec, &entry, None))
+        .map(|_| candidate_prompt(&req, &spec, &entry, None))
         .collect();
     add_candidates(&mut s, &mut codes, first, 0).await;
     let mut runs: Vec<Vec<Outcome>> = Vec::new();
@@ -125,15 +116,56 @@ pub async fn generate(
             .await;
             s.tell(Progress::Tested {
                 index: runs.len(),
-                passed: (0..expected.len())
-                    .filter(|&i| run[i] == Outcome::Value(expected[i].clone()))
+                passed: gate
+                    .iter()
+                    .filter(|(i, want)| want.met_by(&run[*i]))
                     .count(),
-                examples: expected.len(),
+                examples: gate.len(),
             });
             runs.push(run);
         }
-        if let Some(v) = agree::decide(&runs, &expected) {
-            break v;
+        if let Some(v) = agree::decide(&runs, &gate) {
+            s.tell(Progress::Decided {
+                verdict: v.clone(),
+                agreement: v.agreement(),
+                inputs: inputs.clone(),
+                runs: runs.clone(),
+            });
+            let Some(ask) = opts
+                .ask
+                .as_ref()
+                .filter(|_| asked.len() < opts.max_questions)
+            else {
+                break v;
+            };
+            let Some(q) = agree::questions(&runs, &v)
+                .into_iter()
+                .find(|q| !unanswered.contains(&q.input))
+            else {
+                break v;
+            };
+            let index = q.input;
+            let question = phrased(&entry, &inputs, q);
+            let answer = ask(question.clone()).await;
+            s.tell(Progress::Asked {
+                question: question.clone(),
+                answer: answer.clone(),
+            });
+            match &answer {
+                Some(Answer::Value(out)) => {
+                    gate.push((index, Expect::Value(out.clone())));
+                    req.examples.push(Example {
+                        input: question.input.clone(),
+                        output: out.clone(),
+                    });
+                }
+                Some(Answer::Invalid) => gate.push((index, Expect::Raises)),
+                None => unanswered.push(index),
+            }
+            asked.push(Asked { question, answer });
+            // Decide again on the same candidates with the answer in the
+            // gate; if none passes now, repair.
+            continue;
         }
         let reasons: Vec<String> = runs
             .iter()
@@ -142,7 +174,7 @@ pub async fn generate(
                 format!(
                     "candidate {}: {}",
                     c + 1,
-                    failures(r, &req.examples, &entry).join("; ")
+                    failures(r, &gate, &inputs, &entry).join("; ")
                 )
             })
             .collect();
@@ -158,10 +190,10 @@ pub async fn generate(
         s.tell(Progress::Repair { round });
         // Repair the candidates that came closest.
         let mut ranked: Vec<usize> = (0..codes.len()).collect();
-        ranked.sort_by_key(|&c| failures(&runs[c], &req.examples, &entry).len());
+        ranked.sort_by_key(|&c| failures(&runs[c], &gate, &inputs, &entry).len());
         let prompts: Vec<String> = if ranked.is_empty() {
             (0..k)
-                .map(|_| candidate_prompt(req, &spec, &entry, None))
+                .map(|_| candidate_prompt(&req, &spec, &entry, None))
                 .collect()
         } else {
             ranked
@@ -171,15 +203,21 @@ pub async fn generate(
                     let feedback = format!(
                         "```python\n{}```\n{}",
                         codes[c],
-                        failures(&runs[c], &req.examples, &entry).join("\n")
+                        failures(&runs[c], &gate, &inputs, &entry).join("\n")
                     );
-                    candidate_prompt(req, &spec, &entry, Some(&feedback))
+                    candidate_prompt(&req, &spec, &entry, Some(&feedback))
                 })
                 .collect()
         };
         add_candidates(&mut s, &mut codes, prompts, round).await;
     };
 
+    let open_questions = agree::questions(&runs, &verdict)
+        .into_iter()
+        .filter(|q| !unanswered.contains(&q.input))
+        .take(opts.max_questions)
+        .map(|q| phrased(&entry, &inputs, q))
+        .collect();
     let winner = &runs[verdict.winner];
     let edge_cases: Vec<EdgeCase> = verdict
         .disputed
@@ -196,7 +234,9 @@ pub async fn generate(
         .collect();
     let mut examples = req.examples.clone();
     for e in edge_cases.iter().take(8) {
-        if let Outcome::Value(v) = &e.agreed {
+        if let Outcome::Value(v) = &e.agreed
+            && !examples.iter().any(|x| x.input == e.input)
+        {
             examples.push(Example {
                 input: e.input.clone(),
                 output: v.clone(),
@@ -227,13 +267,54 @@ pub async fn generate(
             entry,
             examples,
         },
-        agreement: agree::agreement(verdict.group.len(), verdict.passing.len()),
+        agreement: verdict.agreement(),
         candidates: codes.len(),
         repair_rounds: round,
         edge_cases,
+        asked,
+        open_questions,
         llm_calls: s.calls,
         usage: s.usage,
     })
+}
+
+/// A disputed input as a person reads it.
+fn phrased(entry: &str, inputs: &[Value], q: agree::Question) -> Question {
+    Question {
+        call: call(entry, &inputs[q.input]),
+        input: inputs[q.input].clone(),
+        choices: q.choices,
+    }
+}
+
+/// Inputs every candidate runs on: the examples first (the gate), then the
+/// model's own, mutations of the examples, and edges of the schema.
+fn test_inputs(req: &GenerateRequest, spec: &spec::Spec) -> Vec<Value> {
+    let mut inputs: Vec<Value> = req.examples.iter().map(|e| e.input.clone()).collect();
+    let base = inputs
+        .first()
+        .or(spec.extra_inputs.first())
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mutated = req
+        .examples
+        .iter()
+        .take(4)
+        .flat_map(|e| mutations(&e.input));
+    for extra in spec
+        .extra_inputs
+        .iter()
+        .filter(|v| v.is_object())
+        .cloned()
+        .chain(mutated)
+        .chain(edge_inputs(&spec.input_schema, &base))
+    {
+        if !inputs.contains(&extra) && inputs.len() < MAX_INPUTS {
+            inputs.push(extra);
+        }
+    }
+    inputs
 }
 
 /// Sample one candidate per prompt and announce each new program; a

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::learn::agree::Outcome;
+use futures_util::future::BoxFuture;
+
+use crate::learn::agree::{Choice, Outcome, Verdict};
 use crate::llm::{LlmError, Usage};
 use crate::sandbox::Dependency;
 use crate::skills::{Example, Requirement, SkillManifest};
@@ -51,6 +53,12 @@ pub struct GenerateOptions {
     /// Told of each step as it happens (a terminal's progress display, a
     /// UI's stream, a benchmark's record).
     pub observer: Option<Observer>,
+    /// Asked which answer is right when passing candidates disagree (a
+    /// person at a terminal, a UI, an MCP client; a benchmark's oracle).
+    /// `None`: nobody to ask, the evidence decides.
+    pub ask: Option<Asker>,
+    /// At most this many questions per skill. Default: 3.
+    pub max_questions: usize,
 }
 
 impl Default for GenerateOptions {
@@ -59,6 +67,8 @@ impl Default for GenerateOptions {
             candidates: 8,
             repair_rounds: 2,
             observer: None,
+            ask: None,
+            max_questions: 3,
         }
     }
 }
@@ -69,12 +79,49 @@ impl std::fmt::Debug for GenerateOptions {
             .field("candidates", &self.candidates)
             .field("repair_rounds", &self.repair_rounds)
             .field("observer", &self.observer.is_some())
+            .field("ask", &self.ask.is_some())
+            .field("max_questions", &self.max_questions)
             .finish()
     }
 }
 
 /// Receives [`Progress`]; called on the generating task, so it must be quick.
 pub type Observer = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Answers a [`Question`]; `None` when the person would not say.
+pub type Asker = Arc<dyn Fn(Question) -> BoxFuture<'static, Option<Answer>> + Send + Sync>;
+
+/// Which answer is right for a disputed input: what the passing candidates
+/// said, for a person to choose from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Question {
+    /// The call, as Python (`f(x=1)`), bounded.
+    pub call: String,
+    /// The input.
+    pub input: Value,
+    /// The candidates' answers, most programs first; an error is the
+    /// answer "this input is invalid".
+    pub choices: Vec<Choice>,
+}
+
+/// A question put to a person, and the answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Asked {
+    /// The question.
+    pub question: Question,
+    /// The answer; `None` when the person would not say.
+    pub answer: Option<Answer>,
+}
+
+/// A person's answer to a [`Question`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    /// The right result is this value (one of the choices, or another).
+    Value(Value),
+    /// The input is invalid: the skill should raise.
+    Invalid,
+}
 
 /// One step of the pipeline, as it happens.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -106,6 +153,28 @@ pub enum Progress {
         passed: usize,
         /// The user's examples.
         examples: usize,
+    },
+    /// The candidates that pass were weighed. The test inputs and every
+    /// candidate's behaviour ride along for in-process observers (a
+    /// benchmark's record) and are not serialized.
+    Decided {
+        /// The verdict: winner, groups, support, disputes.
+        verdict: Verdict,
+        /// Independent agreement with the winner, 0 to 1.
+        agreement: f64,
+        /// The test inputs.
+        #[serde(skip)]
+        inputs: Vec<Value>,
+        /// `runs[c][i]`: candidate `c` on input `i`.
+        #[serde(skip)]
+        runs: Vec<Vec<Outcome>>,
+    },
+    /// A person was asked about a disputed input, and answered (or not).
+    Asked {
+        /// The question.
+        question: Question,
+        /// The answer, if any.
+        answer: Option<Answer>,
     },
     /// No candidate passed; failures go back to the model.
     Repair {
@@ -139,6 +208,12 @@ pub struct Generated {
     pub repair_rounds: usize,
     /// Inputs where passing candidates disagreed.
     pub edge_cases: Vec<EdgeCase>,
+    /// Questions asked and their answers (answers are among the examples).
+    pub asked: Vec<Asked>,
+    /// Disputed inputs nobody was asked about, the most informative first
+    /// (at most [`GenerateOptions::max_questions`]): what a person could
+    /// settle.
+    pub open_questions: Vec<Question>,
     /// Model calls made and what they cost.
     pub llm_calls: u32,
     /// Tokens used.
