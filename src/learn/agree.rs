@@ -139,9 +139,11 @@ pub struct Verdict {
     pub disputed: Vec<usize>,
     /// Inputs on which passing candidates returned different values.
     pub value_disputed: Vec<usize>,
-    /// What each other passing program says of the winner, in `passing`'s
-    /// order without the winner.
+    /// What each other program of the panel (those that pass the user's
+    /// examples) says of the winner, in order, without the winner.
     pub support: Vec<Support>,
+    /// Programs that pass the user's examples (the person's answers aside).
+    pub panel: usize,
     /// Consensus score of each passing candidate, in `passing`'s order.
     pub scores: Vec<usize>,
 }
@@ -149,7 +151,7 @@ pub struct Verdict {
 impl Verdict {
     /// Independent agreement with the winner, 0 to 1 (see the module doc).
     pub fn agreement(&self) -> f64 {
-        let panel = self.passing.len().max(MIN_PANEL) - 1;
+        let panel = self.panel.max(MIN_PANEL) - 1;
         self.support.iter().map(Support::share).sum::<f64>() / panel as f64
     }
 }
@@ -166,11 +168,16 @@ pub fn passing(runs: &[Vec<Outcome>], gate: &[(usize, Expect)]) -> Vec<usize> {
 }
 
 /// Pick the winner. `runs[c][i]` is candidate `c` on input `i`; `gate`
-/// says what the candidates must do (the user's examples, the user's
-/// answers); inputs in the gate are no evidence of agreement, every
-/// candidate was made to pass them. `None` when no candidate passes.
-pub fn decide(runs: &[Vec<Outcome>], gate: &[(usize, Expect)]) -> Option<Verdict> {
+/// says what the candidates must do: its first `examples` entries are the
+/// user's examples, the rest the person's answers to questions. Inputs in
+/// the gate are no evidence of agreement (every candidate was made to pass
+/// them). The panel that supports the winner is every candidate that
+/// passes the examples: a program the person's answer ruled out still
+/// read the request as the winner did everywhere else, and where it did
+/// not, the person settled it. `None` when no candidate passes.
+pub fn decide(runs: &[Vec<Outcome>], gate: &[(usize, Expect)], examples: usize) -> Option<Verdict> {
     let passing = passing(runs, gate);
+    let panel = self::passing(runs, &gate[..examples.min(gate.len())]);
     let inputs = runs.first().map_or(0, Vec::len);
     let evidence: Vec<usize> = (0..inputs)
         .filter(|i| !gate.iter().any(|(g, _)| g == i))
@@ -209,7 +216,7 @@ pub fn decide(runs: &[Vec<Outcome>], gate: &[(usize, Expect)]) -> Option<Verdict
         .copied()
         .filter(|&c| runs[c] == runs[winner])
         .collect();
-    let support = passing
+    let support = panel
         .iter()
         .filter(|&&b| b != winner)
         .map(|&b| {
@@ -248,6 +255,7 @@ pub fn decide(runs: &[Vec<Outcome>], gate: &[(usize, Expect)]) -> Option<Verdict
         disputed,
         value_disputed,
         support,
+        panel: panel.len(),
         scores,
     })
 }
@@ -350,7 +358,7 @@ mod tests {
             vec![v(1), v(6), err("boom")], // passes, alone
             vec![v(1), v(5), v(9)],        // passes, group A
         ];
-        let d = decide(&runs, &gate(&[1])).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1).unwrap();
         assert_eq!(d.winner, 0);
         assert_eq!(d.group, vec![0, 3]);
         assert_eq!(d.passing, vec![0, 2, 3]);
@@ -372,7 +380,7 @@ mod tests {
         let mut dissent = base.clone();
         dissent[30] = err("TypeError: x");
         let runs = vec![base.clone(), base.clone(), base.clone(), dissent];
-        let d = decide(&runs, &gate(&[0])).unwrap();
+        let d = decide(&runs, &gate(&[0]), 1).unwrap();
         assert_eq!(d.group, vec![0, 1, 2]);
         assert!(d.value_disputed.is_empty());
         let a = d.agreement();
@@ -386,10 +394,10 @@ mod tests {
     #[test]
     fn few_programs_or_little_evidence_stay_weak() {
         let runs = vec![vec![v(1), v(2)], vec![v(1), v(2)]];
-        let d = decide(&runs, &gate(&[1])).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1).unwrap();
         // One other program, on one input, counted against three.
         assert!((d.agreement() - (1.0 / 2.0) / 3.0).abs() < 1e-9);
-        let lone = decide(&runs[..1], &gate(&[1])).unwrap();
+        let lone = decide(&runs[..1], &gate(&[1]), 1).unwrap();
         assert_eq!(lone.agreement(), 0.0);
     }
 
@@ -399,7 +407,7 @@ mod tests {
             vec![v(1), err("ValueError: a"), v(3)],
             vec![v(1), err("TypeError: b"), v(3)],
         ];
-        let d = decide(&runs, &gate(&[1])).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1).unwrap();
         assert_eq!(
             d.support,
             vec![Support {
@@ -416,13 +424,13 @@ mod tests {
     #[test]
     fn agreeing_candidates_that_fail_an_example_are_rejected() {
         let runs = vec![vec![v(2), v(5)], vec![v(2), v(5)], vec![v(2), v(5)]];
-        assert!(decide(&runs, &gate(&[1])).is_none());
+        assert!(decide(&runs, &gate(&[1]), 1).is_none());
     }
 
     #[test]
     fn without_examples_consensus_alone_decides() {
         let runs = vec![vec![v(1)], vec![v(2)], vec![v(2)]];
-        let d = decide(&runs, &[]).unwrap();
+        let d = decide(&runs, &[], 0).unwrap();
         assert_eq!(d.winner, 1);
         assert_eq!(d.group, vec![1, 2]);
     }
@@ -437,6 +445,18 @@ mod tests {
         let mut g = gate(&[1]);
         g.push((1, Expect::Raises));
         assert_eq!(passing(&runs, &g), vec![1]);
+        // The answer settled the one dispute: the programs it ruled out
+        // still back the winner where they agree, so the person's answer
+        // raises agreement rather than leaving a lone survivor.
+        let runs = vec![
+            vec![v(1), v(0), v(5), v(6)],
+            vec![v(1), err("ValueError: empty"), v(5), v(6)],
+            vec![v(1), v(0), v(5), v(6)],
+        ];
+        let d = decide(&runs, &g, 1).unwrap();
+        assert_eq!((d.winner, d.passing.clone(), d.panel), (1, vec![1], 3));
+        assert_eq!(d.support.len(), 2);
+        assert!((d.agreement() - 2.0 * (2.0 / 3.0) / 3.0).abs() < 1e-9);
     }
 
     #[test]
@@ -449,7 +469,7 @@ mod tests {
             vec![v(0), v(2), v(5), v(7)],
             vec![v(0), v(2), v(6), err("ValueError: no")],
         ];
-        let d = decide(&runs, &gate(&[0])).unwrap();
+        let d = decide(&runs, &gate(&[0]), 1).unwrap();
         let qs = questions(&runs, &d);
         assert_eq!(
             qs.iter().map(|q| q.input).collect::<Vec<_>>(),

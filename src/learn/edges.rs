@@ -5,7 +5,8 @@
 //! set to a value that breaks careless code: empty, zero, negative, huge,
 //! non-ASCII, a date or number boundary, or left out when optional.
 //! Then every example is mutated deep inside ([`mutations`]): each number,
-//! string and list in it, nested ones included, is changed on its own, so
+//! string, list and record in it, nested ones included, is changed on its
+//! own (a record loses a key, or is empty, or null), so
 //! that inputs exercise what the examples only hint at (a zero count inside
 //! a list of records, a ratio that does not come out round, a duplicate).
 //! Candidates that disagree on these are where the request was ambiguous
@@ -124,6 +125,23 @@ fn variants(v: &Value) -> Vec<Value> {
             out
         }
         Value::Bool(b) => vec![json!(!b)],
+        // A nested record: a key left out (an optional field missing, the
+        // commonest shape of real data a user's one example does not
+        // show), empty, or null.
+        Value::Object(m) if !m.is_empty() => {
+            let mut out: Vec<Value> = m
+                .keys()
+                .take(4)
+                .map(|k| {
+                    let mut c = m.clone();
+                    c.remove(k);
+                    Value::Object(c)
+                })
+                .collect();
+            out.push(json!({}));
+            out.push(Value::Null);
+            out
+        }
         Value::Array(items) if !items.is_empty() => {
             let mut out = vec![json!([]), json!([items[0].clone()])];
             let mut reversed = items.clone();
@@ -192,8 +210,8 @@ pub fn mutations(example: &Value) -> Vec<Value> {
     let mut all = Vec::new();
     paths(example, &mut Vec::new(), &mut all);
     let mut out: Vec<Value> = Vec::new();
-    // A node has at most 5 variants (see `variants`).
-    for round in 0..5 {
+    // A node has at most 6 variants (see `variants`).
+    for round in 0..6 {
         for path in &all {
             if out.len() >= MAX_MUTATIONS {
                 return out;
@@ -252,6 +270,15 @@ mod tests {
         let m = mutations(&deep);
         assert!(m.len() <= MAX_MUTATIONS);
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_nested_record_loses_a_key_or_is_empty_or_null() {
+        let example = json!({"order": {"id": 1, "customer": {"email": "A@B.c"}, "total": "9.5"}});
+        let m = mutations(&example);
+        assert!(m.contains(&json!({"order": {"id": 1, "total": "9.5"}})));
+        assert!(m.contains(&json!({"order": {"id": 1, "customer": {}, "total": "9.5"}})));
+        assert!(m.contains(&json!({"order": {"id": 1, "customer": null, "total": "9.5"}})));
     }
 
     #[test]

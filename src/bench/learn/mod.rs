@@ -6,7 +6,8 @@
 //! pipeline's first candidate (the greedy sample, given the same prompt),
 //! taken as it is, and with `--raw` the model alone with a conventional
 //! prompt ([`raw`]): what a tool without verification would publish. Then,
-//! and only then, all are run on the held-back tests. The set is split into
+//! and only then, all are graded on the held-back tests and the examples
+//! ([`Task::grading`]). The set is split into
 //! a development half and a held-out half ([`Half`]), reported apart.
 //! `--ask oracle` lets the reference solution answer the pipeline's
 //! questions, as a person who knows the right answers would.
@@ -168,9 +169,12 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
         if args.raw {
             let answer = raw::ask(&llm, task, &task.id).await;
             r.usage_raw = answer.usage;
+            if let Some(rec) = r.record.as_mut() {
+                rec.raw_code.clone_from(&answer.code);
+            }
             r.raw = match &answer.code {
                 Some(code) => {
-                    Some(score(&scratch.sandbox, &task.id, code, &task.id, &task.tests).await)
+                    Some(score(&scratch.sandbox, &task.id, code, &task.id, &task.grading()).await)
                 }
                 None => Some(Score::default()),
             };
@@ -261,10 +265,11 @@ async fn run_task(
     let wall = t0.elapsed();
     let w = std::mem::take(&mut *watched.lock().unwrap_or_else(|e| e.into_inner()));
 
+    let grading = task.grading();
     // The first candidate, kept as it was sampled: the single-sample
     // baseline.
     let single = match w.codes.first() {
-        Some(code) => Some(score(sandbox, &task.id, code, &w.entry, &task.tests).await),
+        Some(code) => Some(score(sandbox, &task.id, code, &w.entry, &grading).await),
         None => None,
     };
     let mut r = TaskResult::new(task, single, wall);
@@ -272,7 +277,7 @@ async fn run_task(
         let mut correct = Vec::with_capacity(w.codes.len());
         for code in &w.codes {
             correct.push(
-                score(sandbox, &task.id, code, &w.entry, &task.tests)
+                score(sandbox, &task.id, code, &w.entry, &grading)
                     .await
                     .all(),
             );
@@ -282,6 +287,7 @@ async fn run_task(
             inputs: w.decided.as_ref().map_or(0, |d| d.2),
             correct,
             verdict: w.decided.as_ref().map(|d| d.0.clone()),
+            raw_code: None,
             runs: w.decided.map(|d| d.1).unwrap_or_default(),
         });
     }
@@ -297,7 +303,7 @@ async fn run_task(
                 if let Ok(skill) = app.skills().get(DEFAULT_TENANT, &task.id).await {
                     let m = &skill.manifest;
                     r.held_back =
-                        Some(score(sandbox, &m.name, &m.source, &m.entry, &task.tests).await);
+                        Some(score(sandbox, &m.name, &m.source, &m.entry, &grading).await);
                 }
             } else {
                 r.error = out.reasons.first().map(|s| crate::text::truncate(s, 200));

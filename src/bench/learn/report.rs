@@ -61,6 +61,8 @@ pub struct Record {
     pub inputs: usize,
     /// Per candidate, in sampling order: right on every held-back test.
     pub correct: Vec<bool>,
+    /// The raw model's code (`--raw`).
+    pub raw_code: Option<String>,
     /// The last verdict (`None`: no candidate passed the examples).
     pub verdict: Option<Verdict>,
     /// `runs[c][i]`: candidate `c` on input `i`.

@@ -41,6 +41,15 @@ pub struct Task {
     pub reference: String,
 }
 
+impl Task {
+    /// What a solution is graded on: the held-back tests and the user's
+    /// own examples (a program that fails the examples it was shown is not
+    /// right, whatever the tests miss).
+    pub fn grading(&self) -> Vec<Example> {
+        self.tests.iter().chain(&self.examples).cloned().collect()
+    }
+}
+
 impl PracticeSet {
     /// Parse a set; every task needs examples and tests, ids are unique.
     pub fn parse(text: &str) -> anyhow::Result<Self> {

@@ -97,6 +97,7 @@ pub async fn generate(
             .map(|e| e.output.clone())
             .collect::<Vec<_>>(),
     );
+    let examples = gate.len();
     let mut asked: Vec<Asked> = Vec::new();
     let mut unanswered: Vec<usize> = Vec::new();
 
@@ -124,7 +125,7 @@ pub async fn generate(
             });
             runs.push(run);
         }
-        if let Some(v) = agree::decide(&runs, &gate) {
+        if let Some(v) = agree::decide(&runs, &gate, examples) {
             s.tell(Progress::Decided {
                 verdict: v.clone(),
                 agreement: v.agreement(),
