@@ -97,6 +97,9 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
                 &set_arg,
                 "--candidates",
                 "4",
+                "--raw",
+                "--ask",
+                "oracle",
                 "--json",
             ])
             .env("AUTOLEARN_DATA_DIR", dir.path())
@@ -116,30 +119,54 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
     assert!(stdout.contains("single sample"), "{stdout}");
     let r: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
 
-    assert_eq!(r["requests"], 2);
+    let all = &r["all"];
+    assert_eq!(all["requests"], 2);
+    // The halves alternate within a domain: `double` is dev, `inc` held out.
+    assert_eq!(r["tasks"][0]["half"], "dev");
+    assert_eq!(r["tasks"][1]["half"], "held-out");
+    assert_eq!(
+        (
+            r["dev"]["requests"].clone(),
+            r["held_out"]["requests"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    // The raw model's greedy answer: right for `double`, off by one for
+    // `inc`.
+    assert_eq!(all["raw_correct"], 1);
+    assert_eq!(r["held_out"]["raw_correct"], 0);
     // The greedy sample of `inc` is off by one: the baseline passes one
-    // request of two.
-    assert_eq!(r["single_correct"], 1);
-    assert_eq!(r["single_pass_rate"], 50.0);
-    assert_eq!(r["tasks"][1]["single"], json!({"passed": 0, "total": 3}));
+    // request of two. Grading counts the examples too (3 tests + 1).
+    assert_eq!(all["single_correct"], 1);
+    assert_eq!(all["single_pass_rate"], 50.0);
+    assert_eq!(r["tasks"][1]["single"], json!({"passed": 0, "total": 4}));
     // `inc`: the three distinct programs that pass the example agree, so
-    // the winner is right, and published.
-    assert_eq!(r["tasks"][1]["held_back"], json!({"passed": 3, "total": 3}));
+    // the winner is right, and published; nothing was disputed, so the
+    // oracle was asked nothing.
+    assert_eq!(r["tasks"][1]["held_back"], json!({"passed": 4, "total": 4}));
     assert_eq!(r["tasks"][1]["published"], true);
+    assert_eq!(all["questions"], 0);
     // `double`: four samples of one program are one program, with nobody
     // to agree with: right, but kept as a draft.
     assert_eq!(r["tasks"][0]["candidates"], 1);
-    assert_eq!(r["tasks"][0]["held_back"], json!({"passed": 3, "total": 3}));
+    assert_eq!(r["tasks"][0]["held_back"], json!({"passed": 5, "total": 5}));
     assert_eq!(r["tasks"][0]["published"], false);
-    assert_eq!(r["published"], 1);
-    assert_eq!(r["published_correct"], 1);
-    assert_eq!(r["precision"], 100.0);
-    assert_eq!(r["pipeline_pass_rate"], 50.0);
-    assert_eq!(r["pass_rate_ratio"], 1.0);
-    assert_eq!(r["draft_rate"], 50.0);
-    assert_eq!(r["stored_correct"], 2);
-    assert_eq!(r["trust_wrong"], Value::Null);
-    assert!(r["trust_correct"].as_f64().unwrap() > 0.0);
+    assert_eq!(all["published"], 1);
+    assert_eq!(all["published_correct"], 1);
+    assert_eq!(all["precision"], 100.0);
+    assert_eq!(all["pipeline_pass_rate"], 50.0);
+    assert_eq!(all["draft_rate"], 50.0);
+    assert_eq!(all["stored_correct"], 2);
+    assert_eq!(all["trust_wrong"], Value::Null);
+    assert!(all["trust_correct"].as_f64().unwrap() > 0.0);
+    // The calibration puts both stored skills in their trust buckets.
+    let stored: u64 = all["calibration"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["skills"].as_u64().unwrap())
+        .sum();
+    assert_eq!(stored, 2);
     // Every call of the fake reports 100 + 50 tokens.
     let usage = &r["usage"];
     assert_eq!(

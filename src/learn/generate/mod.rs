@@ -16,6 +16,7 @@
 //! 6. **repair**: failures go back to the model, up to `repair_rounds`.
 
 mod candidates;
+mod python;
 mod spec;
 mod types;
 
@@ -27,7 +28,7 @@ use crate::llm::{ChatRequest, Llm, LlmError, Usage};
 use crate::sandbox::{ResourceLimits, Sandbox};
 use crate::skills::{Example, Requirement, SkillManifest};
 use candidates::{behaviour, call, candidate_prompt, failures, normalized, sample};
-pub use candidates::{call as python_call, py as python_literal};
+pub use python::{call as python_call, py as python_literal};
 use spec::draft_spec;
 pub use types::{
     Answer, Asked, Asker, BuildingBlock, EdgeCase, GenerateError, GenerateOptions, GenerateRequest,

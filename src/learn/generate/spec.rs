@@ -12,7 +12,7 @@ use crate::llm::{ChatRequest, LlmError, Message, ModelRole, json as llm_json};
 use crate::skills::{infer_input_schema, is_reserved};
 use crate::text::{quote, truncate};
 
-use super::candidates::py;
+use super::python::py;
 
 /// The model's spec of a skill.
 #[derive(Clone)]
