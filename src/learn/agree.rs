@@ -301,7 +301,7 @@ pub fn questions(runs: &[Vec<Outcome>], verdict: &Verdict) -> Vec<Question> {
                     }),
                 }
             }
-            choices.sort_by(|a, b| b.programs.cmp(&a.programs));
+            choices.sort_by_key(|c| std::cmp::Reverse(c.programs));
             let n = verdict.passing.len() as f64;
             let entropy: f64 = choices
                 .iter()

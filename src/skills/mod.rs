@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use id::{SkillId, SkillIdError};
 pub use limits::{RESERVED_NAMES, SkillLimits, is_reserved};
-pub use schema::{InputValidator, SchemaError, infer_input_schema};
+pub use schema::{InputValidator, SchemaError, infer_input_schema, json_type};
 pub use trust::{Kpis, W_AGREEMENT, W_EXAMPLES};
 pub use value::same_value;
 

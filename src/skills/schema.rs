@@ -264,7 +264,8 @@ pub fn infer_input_schema<'a>(inputs: impl IntoIterator<Item = &'a Value>) -> Va
     schema
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// The JSON Schema type of `v` (`integer` for whole numbers).
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

@@ -132,6 +132,23 @@ pub async fn score(
     grade::score(sandbox, code, tests).await
 }
 
+/// Check the set against its reference solutions in the sandbox: every
+/// reference must pass its own examples and tests. Returns what failed.
+pub async fn check(sandbox: &Sandbox, set: &PracticeSet) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for t in &set.tasks {
+        let cases: Vec<Example> = t.examples.iter().chain(&t.tests).cloned().collect();
+        let s = score(sandbox, &t.id, &t.reference, &t.entry, &cases).await;
+        if !s.all() {
+            wrong.push(format!(
+                "{}: the reference passes {} of {}",
+                t.id, s.passed, s.total
+            ));
+        }
+    }
+    wrong
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
@@ -155,21 +172,4 @@ mod tests {
         }
         assert_eq!(halves[0], Half::Dev);
     }
-}
-
-/// Check the set against its reference solutions in the sandbox: every
-/// reference must pass its own examples and tests. Returns what failed.
-pub async fn check(sandbox: &Sandbox, set: &PracticeSet) -> Vec<String> {
-    let mut wrong = Vec::new();
-    for t in &set.tasks {
-        let cases: Vec<Example> = t.examples.iter().chain(&t.tests).cloned().collect();
-        let s = score(sandbox, &t.id, &t.reference, &t.entry, &cases).await;
-        if !s.all() {
-            wrong.push(format!(
-                "{}: the reference passes {} of {}",
-                t.id, s.passed, s.total
-            ));
-        }
-    }
-    wrong
 }

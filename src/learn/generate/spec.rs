@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::{GenerateError, GenerateRequest, SYSTEM, Session};
 use crate::llm::{ChatRequest, LlmError, Message, ModelRole, json as llm_json};
-use crate::skills::{infer_input_schema, is_reserved};
+use crate::skills::{infer_input_schema, is_reserved, json_type};
 use crate::text::{quote, truncate};
 
 use super::python::py;
@@ -137,18 +137,6 @@ pub(super) fn from_examples(req: &GenerateRequest) -> Spec {
         input_schema,
         output_type,
         extra_inputs: Vec::new(),
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 
