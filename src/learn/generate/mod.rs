@@ -127,12 +127,16 @@ pub async fn generate(
             runs.push(run);
         }
         if let Some(v) = agree::decide(&runs, &gate, examples) {
-            s.tell(Progress::Decided {
-                verdict: v.clone(),
-                agreement: v.agreement(),
-                inputs: inputs.clone(),
-                runs: runs.clone(),
-            });
+            // Every behaviour is copied for the observer: only when one
+            // is watching.
+            if s.observer.is_some() {
+                s.tell(Progress::Decided {
+                    verdict: v.clone(),
+                    agreement: v.agreement(),
+                    inputs: inputs.clone(),
+                    runs: runs.clone(),
+                });
+            }
             let Some(ask) = opts
                 .ask
                 .as_ref()
