@@ -45,6 +45,8 @@ mod quotas;
 mod fake_llm;
 // Skills from plain English, against a fake OpenAI endpoint.
 mod generate;
+// Drafts a person settles.
+mod drafts;
 // The consumer agent: solve, crystallize, then reuse the skill.
 mod agent;
 // Practice: curriculum projects, start → work → complete.

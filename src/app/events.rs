@@ -200,6 +200,7 @@ impl App {
         let counts = self.store.reset_tenant(tenant).await?;
         self.verified.forget_tenant(tenant);
         self.memo.forget_tenant(tenant);
+        self.pending.forget_tenant(tenant);
         self.learn(tenant, "reset", "*", serde_json::json!(counts))
             .await;
         for name in &names {

@@ -11,7 +11,8 @@ use super::publish::PUBLISH_TRUST;
 use super::{AddError, App, off_io};
 use crate::fault::Internal;
 use crate::learn::generate::{
-    Asked, EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Progress, Question, generate,
+    Asked, EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Progress, Question, Settled,
+    generate,
 };
 use crate::llm::{LlmError, Usage};
 use crate::sandbox::ResourceLimits;
@@ -61,6 +62,12 @@ pub enum GenerateSkillError {
     /// The tenant used its `generations_per_day`.
     #[error(transparent)]
     Quota(#[from] crate::quota::QuotaExceeded),
+    /// No draft with open questions has this id (never, settled already,
+    /// or forgotten: the server restarted or kept newer ones).
+    #[error(
+        "no draft with open questions has the id {0}: it was settled, or the server no longer holds its candidates; call generate_skill again with the request, adding your answers to the examples"
+    )]
+    UnknownDraft(crate::skills::SkillId),
 }
 
 impl crate::fault::Classify for GenerateSkillError {
@@ -68,6 +75,7 @@ impl crate::fault::Classify for GenerateSkillError {
         match self {
             Self::Llm(e) => e.kind(),
             Self::Invalid(_) => "bad_request",
+            Self::UnknownDraft(_) => "not_found",
             Self::Add(e) => e.kind(),
             Self::Quota(e) => e.kind(),
         }
@@ -84,7 +92,7 @@ impl crate::fault::Classify for GenerateSkillError {
             Self::Llm(e) => e.retry_after(),
             Self::Add(e) => e.retry_after(),
             Self::Quota(e) => e.retry_after(),
-            Self::Invalid(_) => None,
+            Self::Invalid(_) | Self::UnknownDraft(_) => None,
         }
     }
     fn detail(&self) -> serde_json::Map<String, serde_json::Value> {
@@ -181,10 +189,10 @@ impl App {
                 limits.skill.description_bytes
             )));
         }
-        if req.examples.len() > limits.skill.examples {
+        if req.examples.len() + req.answers.len() > limits.skill.examples {
             return Err(GenerateSkillError::Invalid(format!(
-                "{} examples, over the limit of {}",
-                req.examples.len(),
+                "{} examples and answers, over the limit of {}",
+                req.examples.len() + req.answers.len(),
                 limits.skill.examples
             )));
         }
@@ -342,6 +350,23 @@ impl App {
             ));
         }
         let stored = stored.map(|i| i.skill().clone());
+        if let Some(draft) = stored.as_ref().filter(|s| s.status == Status::Draft)
+            && !g.open_questions.is_empty()
+        {
+            let mut request = req;
+            request.answers.extend(g.asked.iter().filter_map(|a| {
+                a.answer.clone().map(|answer| Settled {
+                    input: a.question.input.clone(),
+                    answer,
+                })
+            }));
+            request.prior = Vec::new();
+            self.keep_pending(tenant, draft.id.clone(), request, g.programs);
+            reasons.push(format!(
+                "to settle the questions, call generate_skill with draft {:?} and your answers: no new model call is needed when a candidate already agrees with them",
+                draft.id.as_str()
+            ));
+        }
         Ok(GenerateOutcome {
             published: publish,
             skill: stored.as_ref().map(Skill::summary),

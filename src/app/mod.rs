@@ -9,8 +9,9 @@
 //!
 //! - making one: [`App::open`], [`App::open_parts`], [`App::new`],
 //!   [`App::with_llm`], [`App::with_limits`];
-//! - capabilities: [`App::skills`] (publish, read, search, retire;
-//!   `skills.rs`, `publish.rs`, `deps.rs`), [`App::calls`] (run a skill,
+//! - capabilities: [`App::skills`] (publish, read, search, retire, a
+//!   person's review of a draft; `skills.rs`, `publish.rs`, `deps.rs`,
+//!   `review.rs`), [`App::calls`] (run a skill,
 //!   code that is no skill, the log of calls; `run.rs`, `grade.rs`),
 //!   [`App::traces`] (`run_python`, crystallize, automatic judging;
 //!   `traces.rs`, `auto.rs`), [`App::generate_skill`] and
@@ -46,9 +47,11 @@ mod keys;
 mod learnings;
 mod memo;
 mod metered;
+mod pending;
 mod publish;
 mod quotas;
 mod records;
+mod review;
 mod run;
 mod skills;
 mod traces;
@@ -78,6 +81,7 @@ pub use keys::{KeyCheck, Tenants};
 pub use learnings::Learnings;
 pub use metered::Model;
 pub use publish::PUBLISH_TRUST;
+pub use review::{Review, ReviewError};
 pub use run::Calls;
 pub use skills::Skills;
 pub use traces::{CellRun, Crystallize, PythonStep, Traces};
@@ -105,6 +109,8 @@ pub struct App {
     heads: Arc<heads::Heads>,
     keys: Arc<keys::Keys>,
     quota_cache: Arc<quotas::QuotaCache>,
+    /// Drafts whose questions a follow-up may settle.
+    pending: Arc<pending::PendingDrafts>,
     /// Fair turns at the configured model.
     turns: Arc<turns::ModelTurns>,
     /// Events for other replicas, once relaying started.
@@ -178,6 +184,7 @@ impl App {
             heads: Arc::default(),
             keys: Arc::default(),
             quota_cache: Arc::default(),
+            pending: Arc::default(),
             turns: Arc::new(turns::ModelTurns::new(16, 4)),
             bus: Arc::default(),
             origin: {

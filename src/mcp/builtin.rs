@@ -14,6 +14,7 @@ pub const GET_SKILL: &str = "get_skill";
 pub const RETIRE_SKILL: &str = "retire_skill";
 pub const CALL_SKILL: &str = "call_skill";
 pub const GENERATE_SKILL: &str = "generate_skill";
+pub const REVIEW_SKILL: &str = "review_skill";
 
 fn schema(v: serde_json::Value) -> Arc<JsonObject> {
     Arc::new(v.as_object().cloned().unwrap_or_default())
@@ -88,6 +89,7 @@ pub fn tools() -> Vec<Tool> {
                     "name": {"type": "string", "description": "Tool name for the skill (derived from the request if absent)."},
                     "trace": {"type": "string", "description": "The trace to crystallize (run_python returns its id)."},
                     "final_result": {"description": "The result the skill must reproduce (default: the last successful step's value)."},
+                    "draft": {"type": "boolean", "description": "Keep the skill as a draft (not a tool) until a person confirms the answer with review_skill. Use it when the person has not yet seen the result."},
                     "steps": {
                         "type": "array",
                         "description": "Explicit steps instead of a recorded trace.",
@@ -106,19 +108,27 @@ pub fn tools() -> Vec<Tool> {
              sandbox on your examples and on edge inputs, keeps the behaviour independent candidates agree \
              on, repairs failures, and publishes the skill only if its trust reaches 70 (otherwise it is \
              kept as a draft, and the answer says why and what would raise it). Give examples: they are the \
-             hard gate. Slow (seconds to minutes); needs a configured model.",
+             hard gate. When candidates that pass your examples disagree, the answer's `questions` list the \
+             disputed calls with the candidates' answers: ask the person, then call again with `draft` (the \
+             draft skill's id) and `answers`; the candidates are weighed again with the answers as examples. \
+             Slow (seconds to minutes); needs a configured model.",
             schema(json!({
                 "type": "object",
                 "properties": {
-                    "request": {"type": "string", "description": "What the skill should do, precisely (edge cases included)."},
+                    "request": {"type": "string", "description": "What the skill should do, precisely (edge cases included). Required unless `draft` is given."},
                     "examples": {
                         "type": "array",
                         "description": "Worked examples: each an input object and the exact output expected.",
                         "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}}, "required": ["input", "output"]}
                     },
-                    "name": {"type": "string", "description": "Tool name (proposed by the model if absent)."}
-                },
-                "required": ["request"]
+                    "name": {"type": "string", "description": "Tool name (proposed by the model if absent)."},
+                    "draft": {"type": "string", "description": "A follow-up: the id of the draft whose questions `answers` settle."},
+                    "answers": {
+                        "type": "array",
+                        "description": "The person's answers to `questions`: the question's input and the right output, or invalid: true when the skill should refuse that input.",
+                        "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}, "invalid": {"type": "boolean"}}, "required": ["input"]}
+                    }
+                }
             })),
         )
         .annotate(ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(true)),
@@ -166,6 +176,24 @@ pub fn tools() -> Vec<Tool> {
             RETIRE_SKILL,
             "Retire a skill: it stops being offered as a tool. Its versions stay stored.",
             schema(json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]})),
+        )
+        .annotate(ToolAnnotations::new().read_only(false).destructive(true).idempotent(true).open_world(false)),
+        Tool::new(
+            REVIEW_SKILL,
+            "Pass on a person's word about a draft skill (one crystallized with `draft`, or one \
+             generate_skill kept as a draft): `correct` publishes it (a tool at once), `wrong` retires it so \
+             it never becomes a tool. Both are recorded in the learnings log. Call it only with what the \
+             person said, never on your own guess.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "The draft's name."},
+                    "verdict": {"type": "string", "enum": ["correct", "wrong"], "description": "What the person said about the draft's answer."},
+                    "id": {"type": "string", "description": "The draft's id as you saw it; a newer version is left alone."},
+                    "note": {"type": "string", "description": "Why, in the person's words."}
+                },
+                "required": ["name", "verdict"]
+            })),
         )
         .annotate(ToolAnnotations::new().read_only(false).destructive(true).idempotent(true).open_world(false)),
     ]

@@ -12,6 +12,7 @@
 
 mod builtin;
 mod conformance;
+mod drafts;
 mod listing;
 mod notify;
 mod prompts;
@@ -241,6 +242,7 @@ impl ServerHandler for McpServer {
                 ),
                 Err(e) => failure(&e)?,
             },
+            builtin::REVIEW_SKILL => self.review_skill(&tenant, &args).await?,
             name => match self.conformance_call(name, &args, &context).await {
                 Some(r) => r,
                 None => self.call_skill(&tenant, name, args, Called::AsTool).await?,

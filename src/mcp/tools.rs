@@ -9,9 +9,8 @@ use serde_json::{Value, json};
 use super::McpServer;
 use crate::app::{Crystallize, Crystallized, PythonStep, RunError};
 use crate::fault::{Classify, Fault};
-use crate::learn::generate::{GenerateOptions, GenerateRequest};
 use crate::sandbox::{Determinism, ResourceLimits};
-use crate::skills::{Example, Provenance, SkillManifest, infer_input_schema};
+use crate::skills::{Example, Provenance, SkillManifest, Status, infer_input_schema};
 use crate::store::Inserted;
 use crate::trace::{TraceId, TraceRef};
 
@@ -155,71 +154,32 @@ impl McpServer {
             _ => Crystallize::Trace(Self::trace_ref(args, session)?),
         };
         let name = args.get("name").and_then(Value::as_str);
+        let status = match args.get("draft") {
+            None | Some(Value::Null | Value::Bool(false)) => Status::Published,
+            Some(Value::Bool(true)) => Status::Draft,
+            Some(_) => return Err(McpError::invalid_params("`draft` must be a boolean", None)),
+        };
         match self
             .app
             .traces()
-            .crystallize(tenant, request, from, args.get("final_result"), name)
+            .crystallize_as(
+                tenant,
+                request,
+                from,
+                args.get("final_result"),
+                name,
+                status,
+            )
             .await
         {
             Ok(Crystallized::Published(s)) => Ok(structured_result(
-                json!({"published": true, "skill": s.summary()}),
+                json!({"published": s.status == Status::Published, "draft": s.status == Status::Draft, "skill": s.summary()}),
                 false,
             )),
             Ok(Crystallized::Existing(s)) => Ok(structured_result(
                 json!({"published": false, "existing": true, "skill": s.summary()}),
                 false,
             )),
-            Err(e) => failure(&e),
-        }
-    }
-
-    pub(super) async fn generate_skill(
-        &self,
-        tenant: &str,
-        args: &JsonObject,
-        peer: &rmcp::service::Peer<rmcp::RoleServer>,
-    ) -> Result<CallToolResult, McpError> {
-        let request = str_arg(args, "request")?.to_owned();
-        let examples: Vec<Example> = serde_json::from_value(
-            args.get("examples").cloned().unwrap_or(json!([])),
-        )
-        .map_err(|e| {
-            McpError::invalid_params(format!("`examples` must be [{{input, output}}]: {e}"), None)
-        })?;
-        let name = args.get("name").and_then(Value::as_str).map(str::to_owned);
-        let req = GenerateRequest {
-            request,
-            examples,
-            name,
-            ..Default::default()
-        };
-        // Without a model of our own, borrow the client's where it offers
-        // sampling.
-        let llm: Option<crate::llm::Llm> = if self.app.model().has_own() {
-            None
-        } else {
-            super::sampling::Sampling::of(peer).map(|s| std::sync::Arc::new(s) as crate::llm::Llm)
-        };
-        let outcome = match llm {
-            Some(llm) => {
-                self.app
-                    .generate_skill_with(llm, tenant, req, GenerateOptions::default())
-                    .await
-            }
-            None => {
-                self.app
-                    .generate_skill(tenant, req, GenerateOptions::default())
-                    .await
-            }
-        };
-        match outcome {
-            Ok(out) => {
-                let value = serde_json::to_value(&out).unwrap_or_default();
-                Ok(structured_result(
-                    value,
-                    !out.published && out.skill.is_none(),
-                ))
-            }
             Err(e) => failure(&e),
         }
     }

@@ -142,6 +142,7 @@ pub async fn implement(
         building_blocks: blocks,
         deps,
         context,
+        ..Default::default()
     };
     let before = |field: &str| previous.and_then(|p| p[field].as_u64()).unwrap_or(0);
     match app.generate_skill(tenant, req, opts).await {

@@ -22,6 +22,7 @@ pub const RESERVED_NAMES: &[&str] = &[
     "retire_skill",
     "call_skill",
     "generate_skill",
+    "review_skill",
     "list_skills",
 ];
 

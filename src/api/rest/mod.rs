@@ -28,6 +28,7 @@ pub(super) fn routes(app: App, practice: Practice) -> Router {
         .route("/skills/{name}", get(skills::detail))
         .route("/skills/{name}/run", post(skills::run))
         .route("/skills/{name}/retire", post(skills::retire))
+        .route("/skills/{name}/review", post(skills::review))
         .route("/learnings", get(logs::learnings))
         .route("/executions", get(logs::executions))
         .route("/whoami", get(demo::whoami))

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{error, failure, parse};
-use crate::app::{App, TenantId};
+use crate::app::{App, Review, TenantId};
 use crate::sandbox::{Determinism, ResourceLimits};
-use crate::skills::Status;
+use crate::skills::{SkillId, Status};
 
 /// Versions shown with a skill, at most.
 const MAX_VERSIONS: usize = 50;
@@ -171,5 +171,49 @@ pub(super) async fn retire(
     match app.skills().retire(&tenant, &name).await {
         Ok(s) => Json(s.summary()).into_response(),
         Err(e) => failure("retire", &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReviewBody {
+    /// `correct` publishes the draft; `wrong` retires it.
+    verdict: Review,
+    /// The version the person saw (its id); a newer one is not touched.
+    #[serde(default)]
+    id: Option<SkillId>,
+    /// Why, in the person's words (kept in the learnings log).
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `POST /api/skills/{name}/review {"verdict": "correct"|"wrong", "id",
+/// "note"}`: a person's word on a draft. `correct` publishes it; `wrong`
+/// retires it, so it never becomes a tool. Both go into the learnings log.
+pub(super) async fn review(
+    State(app): State<App>,
+    Extension(TenantId(tenant)): Extension<TenantId>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body: ReviewBody = match parse(
+        &body,
+        r#"{"verdict": "correct" or "wrong", "id"?, "note"?}"#,
+    ) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    match app
+        .skills()
+        .review(
+            &tenant,
+            &name,
+            body.id.as_ref(),
+            body.verdict,
+            body.note.as_deref(),
+        )
+        .await
+    {
+        Ok(s) => Json(s.summary()).into_response(),
+        Err(e) => failure("review", &e),
     }
 }

@@ -32,7 +32,7 @@ pub use python::{call as python_call, py as python_literal};
 use spec::draft_spec;
 pub use types::{
     Answer, Asked, Asker, BuildingBlock, EdgeCase, GenerateError, GenerateOptions, GenerateRequest,
-    Generated, Observer, Progress, Question,
+    Generated, Observer, Progress, Question, Settled,
 };
 
 const SYSTEM: &str = "You write small, correct Python 3 functions. Use only the standard library \
@@ -99,15 +99,38 @@ pub async fn generate(
             .collect::<Vec<_>>(),
     );
     let examples = gate.len();
+    // Earlier answers join the gate after the examples, as answers given
+    // now do: the panel that backs a winner stays every program that
+    // passes the examples.
+    for settled in &req.answers {
+        let Some(index) = inputs.iter().position(|i| *i == settled.input) else {
+            continue;
+        };
+        gate.push((index, expect_of(&settled.answer)));
+    }
+    for settled in std::mem::take(&mut req.answers) {
+        if let Answer::Value(output) = settled.answer {
+            req.examples.push(Example {
+                input: settled.input,
+                output,
+            });
+        }
+    }
     let mut asked: Vec<Asked> = Vec::new();
     let mut unanswered: Vec<usize> = Vec::new();
+    let budget = opts.max_questions.saturating_sub(gate.len() - examples);
 
     let k = opts.candidates.max(1);
     let mut codes: Vec<String> = Vec::new();
-    let first = (0..k)
-        .map(|_| candidate_prompt(&req, &spec, &entry, None))
-        .collect();
-    add_candidates(&mut s, &mut codes, first, 0).await;
+    for code in std::mem::take(&mut req.prior) {
+        add_program(&s, &mut codes, code, 0);
+    }
+    if codes.is_empty() {
+        let first = (0..k)
+            .map(|_| candidate_prompt(&req, &spec, &entry, None))
+            .collect();
+        add_candidates(&mut s, &mut codes, first, 0).await;
+    }
     let mut runs: Vec<Vec<Outcome>> = Vec::new();
     let mut round = 0;
     let verdict: Verdict = loop {
@@ -137,11 +160,7 @@ pub async fn generate(
                     runs: runs.clone(),
                 });
             }
-            let Some(ask) = opts
-                .ask
-                .as_ref()
-                .filter(|_| asked.len() < opts.max_questions)
-            else {
+            let Some(ask) = opts.ask.as_ref().filter(|_| asked.len() < budget) else {
                 break v;
             };
             let Some(q) = agree::questions(&runs, &v)
@@ -158,14 +177,15 @@ pub async fn generate(
                 answer: answer.clone(),
             });
             match &answer {
-                Some(Answer::Value(out)) => {
-                    gate.push((index, Expect::Value(out.clone())));
-                    req.examples.push(Example {
-                        input: question.input.clone(),
-                        output: out.clone(),
-                    });
+                Some(a) => {
+                    gate.push((index, expect_of(a)));
+                    if let Answer::Value(out) = a {
+                        req.examples.push(Example {
+                            input: question.input.clone(),
+                            output: out.clone(),
+                        });
+                    }
                 }
-                Some(Answer::Invalid) => gate.push((index, Expect::Raises)),
                 None => unanswered.push(index),
             }
             asked.push(Asked { question, answer });
@@ -221,7 +241,7 @@ pub async fn generate(
     let open_questions = agree::questions(&runs, &verdict)
         .into_iter()
         .filter(|q| !unanswered.contains(&q.input))
-        .take(opts.max_questions)
+        .take(budget.saturating_sub(asked.len()))
         .map(|q| phrased(&entry, &inputs, q))
         .collect();
     let winner = &runs[verdict.winner];
@@ -279,6 +299,7 @@ pub async fn generate(
         edge_cases,
         asked,
         open_questions,
+        programs: codes,
         llm_calls: s.calls,
         usage: s.usage,
     })
@@ -297,6 +318,11 @@ fn phrased(entry: &str, inputs: &[Value], q: agree::Question) -> Question {
 /// model's own, mutations of the examples, and edges of the schema.
 fn test_inputs(req: &GenerateRequest, spec: &spec::Spec) -> Vec<Value> {
     let mut inputs: Vec<Value> = req.examples.iter().map(|e| e.input.clone()).collect();
+    for settled in &req.answers {
+        if !inputs.contains(&settled.input) {
+            inputs.push(settled.input.clone());
+        }
+    }
     let base = inputs
         .first()
         .or(spec.extra_inputs.first())
@@ -333,16 +359,29 @@ async fn add_candidates(
     round: usize,
 ) {
     for code in sample(s, prompts, round).await {
-        let program = normalized(&code);
-        if codes.iter().any(|c| normalized(c) == program) {
-            continue;
-        }
-        s.tell(Progress::Candidate {
-            index: codes.len(),
-            round,
-            code: code.clone(),
-        });
-        codes.push(code);
+        add_program(s, codes, code, round);
+    }
+}
+
+/// Keep `code` and announce it, unless it repeats a program already held.
+fn add_program(s: &Session, codes: &mut Vec<String>, code: String, round: usize) {
+    let program = normalized(&code);
+    if codes.iter().any(|c| normalized(c) == program) {
+        return;
+    }
+    s.tell(Progress::Candidate {
+        index: codes.len(),
+        round,
+        code: code.clone(),
+    });
+    codes.push(code);
+}
+
+/// What a person's answer requires of a program.
+fn expect_of(answer: &Answer) -> Expect {
+    match answer {
+        Answer::Value(v) => Expect::Value(v.clone()),
+        Answer::Invalid => Expect::Raises,
     }
 }
 

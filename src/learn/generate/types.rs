@@ -29,6 +29,22 @@ pub struct GenerateRequest {
     /// What was learned before that bears on this request (related skills,
     /// edge cases met), one line each, shown to the model.
     pub context: Vec<String>,
+    /// A person's answers to earlier questions: they join the gate after
+    /// the examples (a value answer is shown to the model as an example).
+    pub answers: Vec<Settled>,
+    /// Programs from an earlier run of the same request, weighed again
+    /// before any new one is sampled (a follow-up with answers needs no
+    /// model call when one of them passes).
+    pub prior: Vec<String>,
+}
+
+/// A disputed input a person settled.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Settled {
+    /// The input, as the question showed it.
+    pub input: Value,
+    /// What the person said.
+    pub answer: Answer,
 }
 
 /// A published skill a new one may import as `skills.<name>`.
@@ -214,6 +230,9 @@ pub struct Generated {
     /// (at most [`GenerateOptions::max_questions`]): what a person could
     /// settle.
     pub open_questions: Vec<Question>,
+    /// Every program weighed, in sampling order (a follow-up with answers
+    /// weighs them again: [`GenerateRequest::prior`]).
+    pub programs: Vec<String>,
     /// Model calls made and what they cost.
     pub llm_calls: u32,
     /// Tokens used.

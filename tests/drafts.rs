@@ -1,0 +1,240 @@
+//! Drafts a person settles: a follow-up that answers a generated draft's
+//! questions, and a person's review of a draft ("correct" publishes it,
+//! "wrong" retires it), driven by the local fake of the OpenAI API.
+
+use std::sync::atomic::Ordering;
+
+use autolearn::app::{App, GenerateSkillError, Review, ReviewError};
+use autolearn::learn::agree::Outcome;
+use autolearn::learn::generate::{Answer, GenerateOptions, GenerateRequest, Question, Settled};
+use autolearn::skills::{Example, SkillId, Status};
+use autolearn::store::SkillStore;
+use serde_json::json;
+
+use crate::fake_llm::{Script, serve, temps};
+
+const RIGHT: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price * (1 - discount / 100), 2)\n";
+const CLAMPED: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    d = max(0, min(100, discount))\n    return round(price * (1 - d / 100), 2)\n";
+
+fn request() -> GenerateRequest {
+    GenerateRequest {
+        request: "Apply a percentage discount to a price".into(),
+        examples: vec![
+            Example {
+                input: json!({"price": 100, "discount": 10}),
+                output: json!(90.0),
+            },
+            Example {
+                input: json!({"price": 80, "discount": 25}),
+                output: json!(60.0),
+            },
+        ],
+        name: Some("net_price".into()),
+        ..Default::default()
+    }
+}
+
+fn four() -> GenerateOptions {
+    GenerateOptions {
+        candidates: 4,
+        ..Default::default()
+    }
+}
+
+/// Two programs that pass the examples and split on out-of-range
+/// discounts: too little evidence to publish, so a draft with questions.
+async fn split_draft() -> (App, crate::fake_llm::Fake, serde_json::Value, Vec<Question>) {
+    let (url, fake) = serve(Script {
+        by_temperature: temps([RIGHT, CLAMPED, RIGHT, CLAMPED]),
+        ..Default::default()
+    })
+    .await;
+    let app = crate::fake_llm::app_on(&url, SkillStore::in_memory().await.unwrap()).await;
+    let out = app
+        .generate_skill("local", request(), four())
+        .await
+        .unwrap();
+    assert!(!out.published, "{:?} {:?}", out.trust, out.reasons);
+    assert!(!out.questions.is_empty(), "{:?}", out.reasons);
+    assert!(
+        out.reasons.iter().any(|r| r.contains("draft")),
+        "{:?}",
+        out.reasons
+    );
+    (app, fake, out.skill.unwrap(), out.questions)
+}
+
+/// The clamping program's answer: the choice that stays within 0 and the
+/// price (the other one leaves it on an out-of-range discount).
+fn clamped_answer(q: &Question) -> Settled {
+    let price = q.input["price"].as_f64().unwrap_or(0.0).abs();
+    let answer = q
+        .choices
+        .iter()
+        .find_map(|c| match &c.outcome {
+            Outcome::Value(v) => v
+                .as_f64()
+                .filter(|x| (0.0..=price).contains(x))
+                .map(|_| Answer::Value(v.clone())),
+            Outcome::Error(_) => None,
+        })
+        .unwrap_or(Answer::Invalid);
+    Settled {
+        input: q.input.clone(),
+        answer,
+    }
+}
+
+#[tokio::test]
+async fn answers_to_a_drafts_questions_settle_it_without_a_model_call() {
+    let (app, fake, draft, questions) = split_draft().await;
+    let id: SkillId = draft["id"].as_str().unwrap().parse().unwrap();
+    // The person says out-of-range discounts are clamped: the minority's
+    // answer on every disputed input.
+    let answers: Vec<Settled> = questions.iter().map(clamped_answer).collect();
+    let calls = fake.calls.load(Ordering::SeqCst);
+    let out = app
+        .settle_draft(None, "local", &id, answers.clone(), four())
+        .await
+        .unwrap();
+    // The programs of the first run decided again: no model call.
+    assert_eq!(fake.calls.load(Ordering::SeqCst), calls);
+    assert_eq!(out.llm_calls, 0);
+    let stored = app.skills().get("local", "net_price").await.unwrap();
+    assert_eq!(stored.manifest.source, CLAMPED);
+    for a in &answers {
+        if let Answer::Value(v) = &a.answer {
+            assert!(
+                stored
+                    .manifest
+                    .examples
+                    .iter()
+                    .any(|e| e.input == a.input && e.output == *v),
+                "{:?} not among {:?}",
+                a,
+                stored.manifest.examples
+            );
+        }
+    }
+    // A settled draft's questions are not asked again.
+    for q in &out.questions {
+        assert!(answers.iter().all(|a| a.input != q.input), "{q:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_draft_says_how_to_go_on() {
+    let (app, _fake, _draft, questions) = split_draft().await;
+    let other: SkillId = "ab".repeat(32).parse().unwrap();
+    let err = app
+        .settle_draft(
+            None,
+            "local",
+            &other,
+            vec![Settled {
+                input: questions[0].input.clone(),
+                answer: Answer::Invalid,
+            }],
+            four(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GenerateSkillError::UnknownDraft(_)), "{err}");
+    assert!(
+        err.to_string().contains("call generate_skill again"),
+        "{err}"
+    );
+    // Another tenant cannot settle this tenant's draft.
+    let draft = app.skills().get("local", "net_price").await.unwrap();
+    let err = app
+        .settle_draft(None, "other", &draft.id, vec![], four())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GenerateSkillError::UnknownDraft(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_person_publishes_a_draft_or_retires_it_and_the_log_says_which() {
+    let (app, _fake, draft, _questions) = split_draft().await;
+    let id: SkillId = draft["id"].as_str().unwrap().parse().unwrap();
+    let call = |app: App| async move {
+        app.calls()
+            .run(
+                "local",
+                "net_price",
+                &json!({"price": 50, "discount": 50}),
+                Default::default(),
+                Default::default(),
+            )
+            .await
+    };
+    assert!(call(app.clone()).await.is_err(), "a draft is no tool");
+
+    // A review of a version the person did not see changes nothing.
+    let stale: SkillId = "cd".repeat(32).parse().unwrap();
+    let err = app
+        .skills()
+        .review("local", "net_price", Some(&stale), Review::Correct, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ReviewError::Changed { .. }), "{err}");
+    // Nor does another tenant's.
+    assert!(
+        app.skills()
+            .review("other", "net_price", Some(&id), Review::Correct, None)
+            .await
+            .is_err()
+    );
+
+    let now = app
+        .skills()
+        .review(
+            "local",
+            "net_price",
+            Some(&id),
+            Review::Correct,
+            Some("checked by hand"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(now.status, Status::Published);
+    assert_eq!(call(app.clone()).await.unwrap().value, json!(25.0));
+    // Only a draft is reviewed.
+    let err = app
+        .skills()
+        .review("local", "net_price", None, Review::Wrong, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ReviewError::NotDraft { .. }), "{err}");
+    let notes = app.skills().notes("local", "net_price", 50).await.unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.kind == "review" && n.detail["verdict"] == "correct"),
+        "{notes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_draft_never_becomes_a_tool() {
+    let (app, _fake, draft, _questions) = split_draft().await;
+    let id: SkillId = draft["id"].as_str().unwrap().parse().unwrap();
+    let now = app
+        .skills()
+        .review(
+            "local",
+            "net_price",
+            Some(&id),
+            Review::Wrong,
+            Some("clamping is wrong"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(now.status, Status::Retired);
+    assert!(app.skills().published("local").await.unwrap().is_empty());
+    let notes = app.skills().notes("local", "net_price", 50).await.unwrap();
+    let review = notes.iter().find(|n| n.kind == "review").unwrap();
+    assert_eq!(review.detail["verdict"], "wrong");
+    assert_eq!(review.detail["note"], "clamping is wrong");
+    assert_eq!(review.detail["id"], id.as_str());
+}
