@@ -40,6 +40,99 @@ fn example(id: &str) -> Value {
     demo_examples().into_iter().find(|e| e["id"] == id).unwrap()
 }
 
+/// The person confirmed the answer up front (`autolearn agent --yes`).
+fn confirmed() -> AgentOptions {
+    AgentOptions {
+        draft_until_confirmed: false,
+        ..AgentOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_agent_crystallizes_waits_for_the_person_and_a_wrong_answer_never_becomes_a_tool()
+{
+    let (url, _) = serve(Script {
+        agent: Some(recorded_agent()),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::over(McpServer::in_process(app.clone(), "local"))
+        .await
+        .unwrap();
+    let llm = model(&url);
+    let sales = example("sales_report");
+    let prompt = demo_prompt(&sales, false);
+    let first = agent::run(&llm, &host, &prompt, &AgentOptions::default())
+        .await
+        .unwrap();
+    let said = first.crystallized.clone().unwrap();
+    assert_eq!(
+        (said["published"].clone(), said["draft"].clone()),
+        (json!(false), json!(true)),
+        "{said}"
+    );
+    let name = said["skill"]["name"].as_str().unwrap().to_owned();
+    let id = said["skill"]["id"].as_str().unwrap().to_owned();
+    // A draft is no tool: the same prompt is worked out again.
+    assert!(app.skills().published("local").await.unwrap().is_empty());
+    let again = agent::run(&llm, &host, &prompt, &AgentOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again.skill_used, None);
+
+    // The person says the answer is wrong: it is retired, recorded, and
+    // review_skill refuses to publish it afterwards.
+    let wrong = host
+        .call(
+            "review_skill",
+            json!({"name": name, "id": id, "verdict": "wrong", "note": "revenue is off"}),
+        )
+        .await
+        .unwrap();
+    assert!(!wrong.is_error, "{}", wrong.structured);
+    assert_eq!(wrong.structured["skill"]["status"], "retired");
+    let again = host
+        .call("review_skill", json!({"name": name, "verdict": "correct"}))
+        .await
+        .unwrap();
+    assert!(again.is_error, "{}", again.structured);
+    assert_eq!(again.structured["error"]["kind"], "conflict");
+    assert!(app.skills().published("local").await.unwrap().is_empty());
+    let notes = app.skills().notes("local", &name, 20).await.unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.kind == "review" && n.detail["note"] == "revenue is off")
+    );
+
+    // A new run crystallizes a new draft; "correct" makes it a tool, and
+    // the next run calls it.
+    let third = agent::run(&llm, &host, &prompt, &AgentOptions::default())
+        .await
+        .unwrap();
+    let said = third.crystallized.unwrap();
+    assert_eq!(said["draft"], true, "{said}");
+    let ok = host
+        .call(
+            "review_skill",
+            json!({"name": said["skill"]["name"], "id": said["skill"]["id"], "verdict": "correct"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.structured["skill"]["status"], "published",
+        "{}",
+        ok.structured
+    );
+    let fourth = agent::run(&llm, &host, &prompt, &AgentOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(fourth.skill_used.as_deref(), said["skill"]["name"].as_str());
+    assert_eq!(fourth.answer, first.answer);
+    host.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
     let (url, fake) = serve(Script {
@@ -59,7 +152,7 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
         observer: Some(Arc::new(move |s: &AgentStep| {
             seen.lock().unwrap().push(s.clone())
         })),
-        ..AgentOptions::default()
+        ..confirmed()
     };
 
     let first = agent::run(&llm, &host, &demo_prompt(&sales, false), &options)
@@ -167,7 +260,7 @@ async fn every_demo_example_is_learned_and_reused_on_new_data() {
         .await
         .unwrap();
     let llm = model(&url);
-    let options = AgentOptions::default();
+    let options = confirmed();
     for example in demo_examples() {
         let first = agent::run(&llm, &host, &demo_prompt(&example, false), &options)
             .await
@@ -307,7 +400,7 @@ async fn sampled_candidates_are_tried_until_one_runs() {
     let prompt = "Count the words.\n\n```\none two three\n```";
     let options = AgentOptions {
         samples: 2,
-        ..AgentOptions::default()
+        ..confirmed()
     };
     let report = agent::run(&model(&url), &host, prompt, &options)
         .await

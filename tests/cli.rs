@@ -349,3 +349,29 @@ fn a_binary_copied_alone_serves_and_runs_a_skill_with_its_embedded_sandbox() {
     drop(server);
     assert_eq!(body["result"], 3, "{body}");
 }
+
+#[test]
+fn review_takes_only_a_draft_and_says_why_not() {
+    let cli = Cli::new();
+    assert!(cli.add_word_count().status.success());
+    let o = cli.run(&["skill", "review", "word_count", "correct"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let e = error_of(&o);
+    assert_eq!(e["kind"], "conflict", "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("not a draft"),
+        "{e}"
+    );
+    let o = cli.run(&[
+        "skill",
+        "review",
+        "nope",
+        "wrong",
+        "--note",
+        "no such skill",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert_eq!(error_of(&o)["kind"], "not_found");
+    let o = cli.run(&["skill", "review", "word_count", "maybe"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -107,6 +107,7 @@ function stepItem(step) {
         step.stdout ? block(step.stdout, "stdout") : null,
         block(json(step.output), "out"));
     case "crystallize":
+      if (step.draft) return draftItem(step);
       return el("li", { class: "step crystallize", "data-kind": "crystallize" },
         step.published ? el("span", {}, "Crystallized: published the skill ", el("code", {}, step.skill)) :
           step.skill ? el("span", {}, "The skill ", el("code", {}, step.skill), " already does this.") :
@@ -116,6 +117,34 @@ function stepItem(step) {
     default:
       return null;
   }
+}
+
+// A crystallized draft waits for the person: only an answer they confirm
+// becomes a tool; a wrong one is recorded and retired.
+function draftItem(step) {
+  const status = el("span", { class: "muted", role: "status" });
+  const review = async (verdict, buttons) => {
+    for (const b of buttons) b.disabled = true;
+    try {
+      await api(`/skills/${encodeURIComponent(step.skill)}/review`, { body: { verdict, id: step.id } });
+      item.dataset.reviewed = verdict;
+      status.textContent = verdict === "correct" ?
+        `Published: the skill ${step.skill} answers this from now on.` :
+        "Recorded as wrong: it will not become a skill.";
+      for (const b of buttons) b.remove();
+    } catch (e) {
+      status.textContent = e.message;
+      for (const b of buttons) b.disabled = false;
+    }
+  };
+  const correct = el("button", { type: "button", "data-review": "correct" }, "Correct, keep it as a skill");
+  const wrong = el("button", { type: "button", class: "secondary", "data-review": "wrong" }, "Wrong");
+  correct.addEventListener("click", () => review("correct", [correct, wrong]));
+  wrong.addEventListener("click", () => review("wrong", [correct, wrong]));
+  const item = el("li", { class: "step crystallize", "data-kind": "crystallize", "data-draft": step.skill },
+    el("div", {}, "Crystallized the draft ", el("code", {}, step.skill), ": is the answer below right?"),
+    el("div", { class: "row" }, correct, wrong, status));
+  return item;
 }
 
 export function onEvent(event) {

@@ -36,6 +36,9 @@ pub struct AgentOptions {
     pub max_steps: usize,
     /// Send a successful trace to `crystallize`.
     pub crystallize: bool,
+    /// Keep what it crystallizes as a draft until the person confirms the
+    /// answer (`review_skill`): a wrong answer must never become a tool.
+    pub draft_until_confirmed: bool,
     /// Sees every step as it happens (the CLI's display, the web UI).
     pub observer: Option<StepObserver>,
     /// Candidate codes sampled per step, tried in the sandbox in turn until
@@ -49,6 +52,7 @@ impl Default for AgentOptions {
         Self {
             max_steps: 6,
             crystallize: true,
+            draft_until_confirmed: true,
             observer: None,
             samples: 0,
         }
@@ -116,8 +120,12 @@ pub enum AgentStep {
     Crystallize {
         /// Whether a new skill was published.
         published: bool,
+        /// Whether it waits as a draft for the person to confirm the answer.
+        draft: bool,
         /// The skill made or found, if any.
         skill: Option<String>,
+        /// Its id (what a review names).
+        id: Option<String>,
         /// Why not, when none was.
         reason: Option<String>,
     },

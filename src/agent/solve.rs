@@ -337,7 +337,9 @@ pub(super) async fn crystallize(run: &mut Run<'_>, solved: &Solved) -> Result<Va
         let reason = "no step read the task's data, so the answer would not generalize";
         run.emit(AgentStep::Crystallize {
             published: false,
+            draft: false,
             skill: None,
+            id: None,
             reason: Some(reason.into()),
         });
         return Ok(json!({"published": false, "error": {"kind": "not_sent", "message": reason}}));
@@ -345,12 +347,17 @@ pub(super) async fn crystallize(run: &mut Run<'_>, solved: &Solved) -> Result<Va
     let trace = solved.trace.as_str();
     let request = crate::text::truncate(&run.prompt.task, 2048);
     let said = run
-        .call("crystallize", json!({"request": request, "trace": trace}))
+        .call(
+            "crystallize",
+            json!({"request": request, "trace": trace, "draft": run.options.draft_until_confirmed}),
+        )
         .await?;
     let s = &said.structured;
     run.emit(AgentStep::Crystallize {
         published: s["published"] == true,
+        draft: s["draft"] == true,
         skill: s["skill"]["name"].as_str().map(str::to_owned),
+        id: s["skill"]["id"].as_str().map(str::to_owned),
         reason: s["error"]["message"].as_str().map(str::to_owned),
     });
     Ok(said.structured)

@@ -88,9 +88,12 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
         crate::skills::DEFAULT_TENANT,
     ))
     .await?;
+    // The bench plays a person who confirms every answer: it measures the
+    // way from reasoning to a skill, not whether the answer was right.
     let options = AgentOptions {
         max_steps: args.max_steps.max(1),
         samples: args.samples,
+        draft_until_confirmed: false,
         ..AgentOptions::default()
     };
     eprintln!(

@@ -33,6 +33,11 @@ pub struct AgentArgs {
     /// Do not send a successful trace to crystallize.
     #[arg(long)]
     pub no_crystallize: bool,
+    /// The answer is right: publish what is crystallized at once. Without
+    /// it, the skill is a draft until you confirm the answer (asked on a
+    /// terminal; else `review_skill`, or `autolearn skill review`).
+    #[arg(long)]
+    pub yes: bool,
     /// Candidate codes sampled per step and tried in turn (0: 4 with the
     /// local model, else 1).
     #[arg(long, default_value_t = 0)]
@@ -61,10 +66,16 @@ pub(super) async fn run(llm: &LlmArgs, args: AgentArgs) -> Result<(), Failure> {
     let options = AgentOptions {
         max_steps: args.max_steps.max(1),
         crystallize: !args.no_crystallize,
+        draft_until_confirmed: !args.yes,
         observer: show.then(display),
         samples: args.samples,
     };
     let result = crate::agent::run(model.as_ref(), &host, &prompt, &options).await;
+    if let Ok(report) = &result
+        && let Some(draft) = Draft::of(report)
+    {
+        confirm(&host, &draft, &report.answer).await;
+    }
     host.close().await;
     match result {
         Ok(report) => {
@@ -145,6 +156,14 @@ fn display() -> crate::agent::StepObserver {
                 crate::text::truncate(&output.to_string(), 300)
             ),
             AgentStep::Crystallize {
+                draft: true, skill, ..
+            } => {
+                format!(
+                    "crystallized: the draft {} waits for you to confirm the answer",
+                    skill.as_deref().unwrap_or("?")
+                )
+            }
+            AgentStep::Crystallize {
                 published: true,
                 skill,
                 ..
@@ -174,4 +193,78 @@ fn indent(code: &str) -> String {
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A draft the run crystallized, waiting for the person.
+struct Draft {
+    name: String,
+    id: String,
+}
+
+impl Draft {
+    fn of(report: &crate::agent::AgentReport) -> Option<Self> {
+        let said = report.crystallized.as_ref()?;
+        if said["draft"] != true {
+            return None;
+        }
+        Some(Self {
+            name: said["skill"]["name"].as_str()?.to_owned(),
+            id: said["skill"]["id"].as_str()?.to_owned(),
+        })
+    }
+}
+
+/// Ask the person on a terminal whether the answer is right, and pass
+/// their word on to the server; elsewhere, say how to give it later.
+async fn confirm(host: &Host, draft: &Draft, answer: &serde_json::Value) {
+    let later = format!(
+        "the skill {} is a draft until you confirm its answer: call review_skill {{\"name\": {:?}, \"id\": {:?}, \"verdict\": \"correct\"}} (or `autolearn skill review {} correct` on the server's machine)",
+        draft.name, draft.name, draft.id, draft.name
+    );
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        eprintln!("autolearn: {later}");
+        return;
+    }
+    eprintln!(
+        "answer: {}",
+        crate::text::truncate(&answer.to_string(), 2048)
+    );
+    eprint!(
+        "Is this answer right? [y] keep it as skill {} / [n] wrong / [Enter] decide later: ",
+        draft.name
+    );
+    let mut line = String::new();
+    let read =
+        tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line).map(|_| line))
+            .await;
+    let verdict = match read {
+        Ok(Ok(line)) => match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => "correct",
+            "n" | "no" | "wrong" => "wrong",
+            _ => {
+                eprintln!("autolearn: {later}");
+                return;
+            }
+        },
+        _ => return,
+    };
+    let said = host
+        .call(
+            "review_skill",
+            serde_json::json!({"name": draft.name, "id": draft.id, "verdict": verdict}),
+        )
+        .await;
+    match said {
+        Ok(a) if a.structured["skill"]["status"] == "published" => {
+            eprintln!("autolearn: published skill {}", draft.name);
+        }
+        Ok(a) if a.structured["skill"]["status"] == "retired" => {
+            eprintln!(
+                "autolearn: recorded as wrong; {} will not become a tool",
+                draft.name
+            );
+        }
+        Ok(a) => eprintln!("autolearn: the review was refused: {}", a.structured),
+        Err(e) => eprintln!("autolearn: the review failed: {e}"),
+    }
 }

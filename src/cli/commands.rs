@@ -235,6 +235,33 @@ pub enum SkillCommand {
         #[arg(long, default_value = DEFAULT_TENANT)]
         tenant: String,
     },
+    /// A person's word on a draft: `correct` publishes it, `wrong` retires
+    /// it so it never becomes a tool; both go into the learnings log.
+    Review {
+        /// The draft.
+        name: String,
+        /// What its answer is.
+        #[arg(value_enum)]
+        verdict: ReviewVerdict,
+        /// The draft's id as you saw it; a newer version is left alone.
+        #[arg(long)]
+        id: Option<String>,
+        /// Why, in your words.
+        #[arg(long)]
+        note: Option<String>,
+        /// Whose draft.
+        #[arg(long, default_value = DEFAULT_TENANT)]
+        tenant: String,
+    },
+}
+
+/// `skill review`'s verdict.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReviewVerdict {
+    /// Its answer is right: publish it.
+    Correct,
+    /// Its answer is wrong: retire it.
+    Wrong,
 }
 
 /// Per-call limits; defaults are the sandbox's.

@@ -20,8 +20,8 @@ mod trace;
 use clap::{Args, Parser, Subcommand};
 
 pub use commands::{
-    AuditArgs, AuditCommand, BenchCommand, KeyCommand, LimitArgs, ModelCommand, SkillCommand,
-    TenantCommand, TraceCommand,
+    AuditArgs, AuditCommand, BenchCommand, KeyCommand, LimitArgs, ModelCommand, ReviewVerdict,
+    SkillCommand, TenantCommand, TraceCommand,
 };
 use serde_json::{Value, json};
 

@@ -1,13 +1,16 @@
-//! `autolearn skill ...`: add, run, list and show skills.
+//! `autolearn skill ...`: add, run, list, show, generate, crystallize and
+//! review skills.
 
 use serde_json::{Value, json};
 
-use super::{Failure, LlmArgs, SkillCommand, open, open_store, parse_json};
-use crate::app::{Crystallize, Crystallized};
+use super::{Failure, LlmArgs, ReviewVerdict, SkillCommand, open, open_store, parse_json};
+use crate::app::{Crystallize, Crystallized, Review};
 use crate::config::Paths;
 use crate::learn::generate::GenerateRequest;
 use crate::sandbox::Determinism;
-use crate::skills::{DEFAULT_TENANT, Example, Provenance, SkillManifest, infer_input_schema};
+use crate::skills::{
+    DEFAULT_TENANT, Example, Provenance, SkillId, SkillManifest, infer_input_schema,
+};
 use crate::store::Inserted;
 use crate::trace::{TraceId, TraceRef};
 
@@ -157,6 +160,29 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        SkillCommand::Review {
+            name,
+            verdict,
+            id,
+            note,
+            tenant,
+        } => {
+            let seen: Option<SkillId> = id
+                .map(|i| i.parse())
+                .transpose()
+                .map_err(|e: crate::skills::SkillIdError| Failure::usage("usage", e.to_string()))?;
+            let review = match verdict {
+                ReviewVerdict::Correct => Review::Correct,
+                ReviewVerdict::Wrong => Review::Wrong,
+            };
+            let app = open(paths).await?;
+            let now = app
+                .skills()
+                .review(&tenant, &name, seen.as_ref(), review, note.as_deref())
+                .await?;
+            println!("{}", now.summary());
+            Ok(())
         }
         SkillCommand::Show { name } => {
             let store = open_store(paths).await?;

@@ -2,7 +2,7 @@
 against a real server over Streamable HTTP, with the fake OpenAI API at the
 LLM's boundary replaying recorded tool calls (tests/clients/fake_openai.mjs,
 the web UI test's fake). The first run solves with run_python and
-crystallizes; the second calls the skill with no run_python and no
+crystallizes a draft, which the person confirms; the second calls the skill with no run_python and no
 code-writing model call; the answers match; an MCP client sees the skill."""
 
 import asyncio
@@ -41,6 +41,7 @@ def agent(server, fake_llm, text, *extra):
     r = subprocess.run([str(BIN), "agent", "--url", server.url, "--json", "-", *extra],
                        input=text, capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+    agent.stderr = r.stderr
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -48,10 +49,23 @@ def test_the_second_run_calls_the_skill_the_first_run_taught(server, fake_llm):
     first = agent(server, fake_llm, prompt("funnel"))
     assert first["skill_used"] is None
     assert first["tools_called"] == ["search_skills", "run_python", "run_python", "crystallize"]
-    assert first["crystallized"]["published"] is True
+    # Nobody confirmed the answer (no terminal, no --yes): a draft, and
+    # the agent says how to confirm it.
+    assert first["crystallized"]["published"] is False
+    assert first["crystallized"]["draft"] is True
+    assert "review_skill" in agent.stderr, agent.stderr
     assert first["answer"][1] == {"step": "cart", "users": 4, "conversion_pct": 66.7, "drop_off_pct": 33.3}
     assert set(first) >= {"answer", "skill_used", "tools_called", "llm_calls", "llm_tokens", "elapsed_ms"}
     skill = first["crystallized"]["skill"]["name"]
+    draft = first["crystallized"]["skill"]["id"]
+
+    async def review():
+        async with Client(server.url) as client:
+            return await client.call_tool("review_skill", {"name": skill, "id": draft, "verdict": "correct"})
+
+    reviewed = asyncio.run(review())
+    assert not reviewed.is_error, reviewed
+    assert reviewed.structured_content["skill"]["status"] == "published"
 
     second = agent(server, fake_llm, prompt("funnel"))
     assert second["skill_used"] == skill
@@ -68,6 +82,14 @@ def test_the_second_run_calls_the_skill_the_first_run_taught(server, fake_llm):
             return [t.name for t in (await client.list_tools()).tools]
 
     assert skill in asyncio.run(tools())
+
+
+def test_with_yes_the_answer_is_confirmed_and_published_at_once(server, fake_llm):
+    first = agent(server, fake_llm, prompt("sales_report"), "--yes")
+    assert first["crystallized"]["published"] is True, first["crystallized"]
+    assert first["crystallized"]["draft"] is False
+    second = agent(server, fake_llm, prompt("sales_report"))
+    assert second["skill_used"] == first["crystallized"]["skill"]["name"]
 
 
 def test_without_a_model_the_agent_says_how_to_get_one(server):

@@ -114,8 +114,12 @@ test("the demo: live skills, the run form, a learned example, reset", async () =
   const first = page.locator(".run").first();
   await first.locator('[data-kind="crystallize"]').waitFor();
   await page.waitForSelector('.run[data-path="reasoning"]');
-  assert.match(await first.locator('[data-kind="crystallize"]').textContent(), /published the skill/);
+  // The skill waits for the person: a draft until they say the answer is right.
+  assert.match(await first.locator('[data-kind="crystallize"]').textContent(), /draft/);
   assert.equal(await first.locator('[data-kind="code"]').count(), 2);
+  await first.locator('[data-review="correct"]').click();
+  await first.locator('[data-reviewed="correct"]').waitFor();
+  assert.match(await first.locator('[data-kind="crystallize"]').textContent(), /Published/);
   await page.click('[data-example="sales_report"] [data-run="data"]');
   await page.waitForSelector('.run[data-path="skill"]');
   const second = page.locator('.run[data-path="skill"]');

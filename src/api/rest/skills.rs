@@ -175,6 +175,7 @@ pub(super) async fn retire(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ReviewBody {
     /// `correct` publishes the draft; `wrong` retires it.
     verdict: Review,
