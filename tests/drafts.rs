@@ -238,3 +238,124 @@ async fn a_wrong_draft_never_becomes_a_tool() {
     assert_eq!(review.detail["note"], "clamping is wrong");
     assert_eq!(review.detail["id"], id.as_str());
 }
+
+/// The next event of `kind` for the chosen generation from a live feed.
+async fn next_notice(
+    feed: &mut tokio::sync::broadcast::Receiver<autolearn::app::TenantEvent>,
+    generation: &str,
+    kind: &str,
+) -> serde_json::Value {
+    loop {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(30), feed.recv())
+            .await
+            .expect("no event within 30 s")
+            .unwrap();
+        if let autolearn::app::Event::Generation(n) = &*e.event
+            && n.0["generation"] == generation
+            && n.0["type"] == kind
+        {
+            return n.0.clone();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_generation_streams_its_steps_and_the_persons_answer_decides() {
+    let (url, _fake) = serve(Script {
+        by_temperature: temps([RIGHT, CLAMPED, RIGHT, CLAMPED]),
+        ..Default::default()
+    })
+    .await;
+    let app = crate::fake_llm::app_on(&url, SkillStore::in_memory().await.unwrap()).await;
+    let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
+    let base = crate::util::serve(practice, None).await;
+    let mut feed = app.subscribe();
+    let req = request();
+    let (status, started) = crate::util::post(
+        &format!("{base}/api/generations"),
+        json!({"request": req.request, "examples": req.examples, "name": "net_price", "candidates": 4}),
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let generation = started["generation"].as_str().unwrap().to_owned();
+
+    // Steps stream in: each candidate with its code, then how it did.
+    let candidate = next_notice(&mut feed, &generation, "generate_step").await;
+    assert!(candidate["step"]["step"].is_string(), "{candidate}");
+    let asked = next_notice(&mut feed, &generation, "generate_question").await;
+    let question = &asked["question"];
+    assert!(
+        question["call"].as_str().unwrap().starts_with("net_price("),
+        "{question}"
+    );
+    // The clamping program's answer, as the page shows the choices.
+    let input = question["input"].clone();
+    let price = input["price"].as_f64().unwrap_or(0.0).abs();
+    let answer = question["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|c| {
+            let v = &c["outcome"]["value"];
+            v.as_f64()
+                .filter(|x| (0.0..=price).contains(x))
+                .map(|_| Answer::Value(v.clone()))
+        })
+        .unwrap_or(Answer::Invalid);
+
+    // An answer to another input, or in a bad shape, settles nothing.
+    let (status, _) = crate::util::post(
+        &format!("{base}/api/generations/{generation}/answer"),
+        json!({"input": {"price": 1, "discount": 1}, "output": 0.99}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = crate::util::post(
+        &format!("{base}/api/generations/{generation}/answer"),
+        json!({"input": input, "output": 1, "invalid": true}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = crate::util::post(
+        &format!("{base}/api/generations/gen-nope/answer"),
+        json!({"input": input, "skip": true}),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let body = match answer {
+        Answer::Value(v) => json!({"input": input, "output": v}),
+        Answer::Invalid => json!({"input": input, "invalid": true}),
+    };
+    let (status, ok) =
+        crate::util::post(&format!("{base}/api/generations/{generation}/answer"), body).await;
+    assert_eq!(status, 200, "{ok}");
+    // Later questions are skipped.
+    let done = loop {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(60), feed.recv())
+            .await
+            .expect("the generation did not end")
+            .unwrap();
+        let autolearn::app::Event::Generation(n) = &*e.event else {
+            continue;
+        };
+        if n.0["generation"] != generation.as_str() {
+            continue;
+        }
+        if n.0["type"] == "generate_question" {
+            let input = n.0["question"]["input"].clone();
+            crate::util::post(
+                &format!("{base}/api/generations/{generation}/answer"),
+                json!({"input": input, "skip": true}),
+            )
+            .await;
+        }
+        if n.0["type"] == "generate_done" {
+            break n.0.clone();
+        }
+    };
+    let outcome = &done["outcome"];
+    assert_eq!(outcome["asked"][0]["question"]["input"], input, "{done}");
+    let stored = app.skills().get("local", "net_price").await.unwrap();
+    assert_eq!(stored.manifest.source, CLAMPED, "{done}");
+}

@@ -5,6 +5,7 @@
 import { KEY, api, confirmAction, state } from "./lib.js";
 import * as chat from "./chat.js";
 import * as skills from "./skills.js";
+import * as newskill from "./newskill.js";
 import * as panels from "./panels.js";
 import * as practice from "./practice.js";
 
@@ -93,6 +94,11 @@ function dispatch(event) {
     case "agent_done":
       chat.onEvent(event);
       break;
+    case "generate_step":
+    case "generate_question":
+    case "generate_done":
+      newskill.onEvent(event);
+      break;
     case "practice":
       practice.onStep(event);
       soon("practice", practice.refresh);
@@ -131,6 +137,7 @@ async function boot() {
   });
   chat.init();
   skills.init();
+  newskill.init(skills.openPane);
   panels.init();
   practice.init();
   await start();

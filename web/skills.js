@@ -1,6 +1,6 @@
 // The Skills panel: list and search; one skill in full (code, schemas,
 // KPIs, trust, versions, edge cases); a run form made from its input
-// schema; retire.
+// schema; retire. New skill is in newskill.js.
 
 import { api, el, confirmAction } from "./lib.js";
 import { python, json, block } from "./highlight.js";
@@ -54,6 +54,14 @@ function section(title, ...body) {
 function kpiTable(kpis) {
   const rows = Object.entries(kpis ?? {}).filter(([, v]) => v !== null && typeof v !== "object");
   return el("table", { class: "kpis" }, el("tbody", {}, rows.map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k.replaceAll("_", " ")), el("td", {}, String(v))))));
+}
+
+/** Show `node` (the New skill form) in the detail pane. */
+export function openPane(node) {
+  selected = null;
+  for (const b of document.querySelectorAll("#skill-list .skill")) b.classList.remove("selected");
+  document.getElementById("skill-detail").replaceChildren(node);
+  node.querySelector("textarea, input")?.focus();
 }
 
 async function show(name, quiet = false) {

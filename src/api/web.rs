@@ -35,6 +35,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../web/skills.js"),
     ),
     (
+        "newskill.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/newskill.js"),
+    ),
+    (
         "panels.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/panels.js"),

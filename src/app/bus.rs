@@ -53,6 +53,8 @@ enum What {
     Agent { notice: Notice },
     /// The practice loop's.
     Practice { notice: Notice },
+    /// A watched generation's.
+    Generation { notice: Notice },
 }
 
 impl What {
@@ -62,6 +64,7 @@ impl What {
             Event::SkillExecuted(_) => return None,
             Event::Agent(n) => Self::Agent { notice: n.clone() },
             Event::Practice(n) => Self::Practice { notice: n.clone() },
+            Event::Generation(n) => Self::Generation { notice: n.clone() },
             e => Self::Core { event: e.clone() },
         })
     }
@@ -71,6 +74,7 @@ impl What {
             Self::Core { event } => event,
             Self::Agent { notice } => Event::Agent(notice),
             Self::Practice { notice } => Event::Practice(notice),
+            Self::Generation { notice } => Event::Generation(notice),
         }
     }
 }

@@ -6,8 +6,8 @@
 //! Events are notices, not state: a consumer that lags behind re-reads
 //! what it shows.
 //!
-//! The core names none of its front ends: the consumer agent's and the
-//! practice loop's events are [`Notice`]s, JSON those modules serialize
+//! The core names none of its front ends: the consumer agent's, the
+//! practice loop's and a watched generation's events are [`Notice`]s, JSON those modules serialize
 //! themselves (their `type` included), carried as is.
 
 use std::sync::Arc;
@@ -62,6 +62,10 @@ pub enum Event {
     /// Something the practice loop did (a step, a stop).
     #[serde(untagged, skip_deserializing)]
     Practice(Notice),
+    /// Something a generation someone watches did (a step, a question,
+    /// its end).
+    #[serde(untagged, skip_deserializing)]
+    Generation(Notice),
 }
 
 impl Event {

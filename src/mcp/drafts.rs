@@ -4,57 +4,22 @@
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, JsonObject};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::McpServer;
 use super::tools::{failure, str_arg, structured_result};
 use crate::app::Review;
-use crate::learn::generate::{Answer, GenerateOptions, GenerateRequest, Settled};
+use crate::learn::generate::{GenerateOptions, GenerateRequest, Settled};
 use crate::skills::{Example, SkillId};
-
-/// One answer as a client sends it: the question's input and either the
-/// right `output` or `invalid: true`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AnswerArg {
-    input: Value,
-    #[serde(default)]
-    output: Option<Value>,
-    #[serde(default)]
-    invalid: bool,
-}
 
 /// `answers` as the pipeline takes them.
 fn answers(args: &JsonObject) -> Result<Vec<Settled>, McpError> {
-    let shape = "`answers` must be [{input, output}] or [{input, invalid: true}]";
-    let raw: Vec<AnswerArg> =
-        serde_json::from_value(args.get("answers").cloned().unwrap_or(json!([])))
-            .map_err(|e| McpError::invalid_params(format!("{shape}: {e}"), None))?;
-    raw.into_iter()
-        .map(|a| {
-            let answer = match (a.output, a.invalid) {
-                (Some(v), false) => Answer::Value(v),
-                (None, true) => Answer::Invalid,
-                _ => {
-                    return Err(McpError::invalid_params(
-                        format!("{shape}: each answer has exactly one of the two"),
-                        None,
-                    ));
-                }
-            };
-            if !a.input.is_object() {
-                return Err(McpError::invalid_params(
-                    format!("{shape}: `input` is an object"),
-                    None,
-                ));
-            }
-            Ok(Settled {
-                input: a.input,
-                answer,
-            })
-        })
-        .collect()
+    serde_json::from_value(args.get("answers").cloned().unwrap_or(json!([]))).map_err(|e| {
+        McpError::invalid_params(
+            format!("`answers` must be [{{input, output}}] or [{{input, invalid: true}}]: {e}"),
+            None,
+        )
+    })
 }
 
 impl McpServer {

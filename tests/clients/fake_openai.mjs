@@ -16,10 +16,22 @@ const examples = JSON.parse(readFileSync(join(root, "examples/demo/examples.json
 const recorded = JSON.parse(readFileSync(join(root, "tests/fixtures/agent_recorded.json"), "utf8")).steps;
 const practice = JSON.parse(readFileSync(join(root, "tests/fixtures/practice_recorded.json"), "utf8"));
 
+// Candidates for the web UI's New skill, by sampling temperature: two
+// programs pass the examples and split on out-of-range discounts (one
+// clamps them), so the pipeline has a question to ask.
+const RIGHT = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price * (1 - discount / 100), 2)\n";
+const CLAMPED = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    d = max(0, min(100, discount))\n    return round(price * (1 - d / 100), 2)\n";
+const generations = [["Apply a percentage discount", { "0.0": RIGHT, "0.6": CLAMPED, "0.9": RIGHT, "1.1": CLAMPED }]];
+
 // A plain completion: a practice spec, candidate code, or an empty object.
 function plain(body) {
   const prompt = body.messages.at(-1)?.content ?? "";
   if (prompt.startsWith("This Python function was built")) return "{}";
+  const generation = generations.find(([needle]) => prompt.includes(needle));
+  if (generation) {
+    const code = generation[1][(body.temperature ?? 0).toFixed(1)];
+    return "```python\n" + (code ?? "def broken(:\n") + "```";
+  }
   const table = prompt.startsWith("Design a function") ? practice.specs : practice.candidates;
   const hit = table.find(([needle]) => prompt.includes(needle));
   if (!hit) return "{}";

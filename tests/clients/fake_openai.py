@@ -22,6 +22,10 @@ WRONG = 'def net_price(price, discount):\n    """Price after a discount."""\n   
 RIGHT_THREE = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price * (100 - discount) / 100, 2)\n'
 # Four distinct programs: samples of one program would count once.
 CANDIDATES = {"0.0": RIGHT, "0.6": WRONG, "0.9": RIGHT_TOO, "1.1": RIGHT_THREE}
+# For a request that mentions clamping: two programs that pass the examples
+# and split on out-of-range discounts, so there are questions to settle.
+CLAMPED = 'def net_price(price, discount):\n    """Price after a discount."""\n    d = max(0, min(100, discount))\n    return round(price * (1 - d / 100), 2)\n'
+SPLIT = {"0.0": RIGHT, "0.6": CLAMPED, "0.9": RIGHT, "1.1": CLAMPED}
 
 
 class FakeOpenAI:
@@ -40,7 +44,8 @@ class FakeOpenAI:
                 if prompt.startswith("Design a function"):
                     text = json.dumps(SPEC)
                 else:
-                    code = CANDIDATES.get(f"{body.get('temperature', 0):.1f}", WRONG)
+                    table = SPLIT if "clamp" in prompt else CANDIDATES
+                    code = table.get(f"{body.get('temperature', 0):.1f}", WRONG)
                     text = f"```python\n{code}```"
                 out = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}],
                                   "usage": {"prompt_tokens": 120, "completion_tokens": 60}}).encode()

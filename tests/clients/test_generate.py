@@ -47,6 +47,40 @@ async def test_generate_skill_over_mcp_publishes_a_tool(llm_server, fake):
     assert all(req["model"] == "fake-coder" for req in fake.requests)
 
 
+async def test_a_drafts_questions_are_settled_by_a_follow_up_call(llm_server, fake):
+    request = "Apply a percentage discount to a price; out-of-range discounts may clamp"
+    async with Client(llm_server.url) as client:
+        r = await client.call_tool("generate_skill", {"request": request, "examples": EXAMPLES, "name": "net_price"})
+        out = r.structured_content
+        assert out["published"] is False and out["skill"]["status"] == "draft", out
+        assert out["questions"], out
+        assert any(out["skill"]["id"] in reason for reason in out["reasons"]), out["reasons"]
+        # The person's answers: a discount over 100 leaves nothing to pay,
+        # and a negative one changes nothing (the clamping program's answers).
+        answers = []
+        for q in out["questions"]:
+            price = q["input"]["price"]
+            values = [c["outcome"]["value"] for c in q["choices"] if "value" in c["outcome"]]
+            right = [v for v in values if isinstance(v, (int, float)) and 0 <= v <= abs(price)]
+            answers.append({"input": q["input"], "output": right[0]} if right else {"input": q["input"], "invalid": True})
+        asked = len(fake.requests)
+        r = await client.call_tool("generate_skill", {"draft": out["skill"]["id"], "answers": answers})
+        settled = r.structured_content
+        assert not r.is_error, settled
+        # The candidates of the first call were weighed again: no model call.
+        assert len(fake.requests) == asked and settled["llm_calls"] == 0, settled
+        got = (await client.call_tool("get_skill", {"name": "net_price"})).structured_content
+        assert "max(0, min(100" in got["manifest"]["source"], got["manifest"]["source"]
+        # A bad follow-up is a clear error, not a crash.
+        from mcp.shared.exceptions import MCPError
+        with pytest.raises(MCPError, match="not a skill id"):
+            await client.call_tool("generate_skill", {"draft": "nope", "answers": answers})
+        with pytest.raises(MCPError, match="answers"):
+            await client.call_tool("generate_skill", {"draft": "ab" * 32, "answers": [{"input": {}, "output": 1, "invalid": True}]})
+        gone = await client.call_tool("generate_skill", {"draft": "ab" * 32, "answers": answers})
+        assert gone.is_error and gone.structured_content["error"]["kind"] == "not_found"
+
+
 def test_generate_over_rest_and_healthz_names_the_model(llm_server):
     base = llm_server.url.rsplit("/mcp", 1)[0]
     with httpx2.Client(timeout=60) as h:

@@ -2,7 +2,8 @@
 // playwright-core), against the real binary with the fake OpenAI API:
 // the page renders cleanly; a skill published over MCP shows up live; the
 // run form calls it; a smart example runs in the Chat panel and its second
-// run takes the skill path; Reset empties the lists; practice runs a tiny
+// run takes the skill path; New skill streams the pipeline and asks which
+// answer is right; Reset empties the lists; practice runs a tiny
 // curriculum from the Learning panel with its progress live; with tenants,
 // the page asks for a key. Screenshots of each panel go to
 // target/screenshots/.
@@ -155,6 +156,58 @@ test("the demo: live skills, the run form, a learned example, reset", async () =
   assert.ok(!tools.tools.some((t) => t.name === "word_count"));
   await client.close();
 
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("New skill: the pipeline streams in, asks which answer is right, and says what it kept", async () => {
+  const { base } = await serve(tempDir());
+  const { page, problems } = await openPage(base);
+  await page.waitForSelector("#live.on");
+  await tab(page, "skills");
+  await page.click("#new-skill");
+  await page.fill("#new-request", "Apply a percentage discount to a price, rounded to cents.");
+  await page.fill("#new-examples", JSON.stringify([
+    { input: { price: 100, discount: 10 }, output: 90.0 },
+    { input: { price: 80, discount: 25 }, output: 60.0 },
+  ]));
+  await page.fill("#new-name", "net_price");
+  await page.click("#new-go");
+  // Every candidate with its code and how it did; then the clusters.
+  await page.waitForSelector('#gen-steps [data-kind="candidate"][data-passed="true"]');
+  await page.waitForSelector('#gen-steps [data-kind="decided"]');
+  assert.ok(await page.locator('#gen-steps [data-kind="candidate"] pre.code').count() >= 2);
+  // The two programs that pass disagree: a question card with their answers.
+  await page.waitForSelector('#gen-steps [data-kind="question"] [data-choice="1"]');
+  await page.screenshot({ path: join(shots, "new-skill-question.png"), fullPage: true });
+  // Answer each question with the second choice until the result is in.
+  const deadline = Date.now() + 60_000;
+  let answered = 0;
+  while (!(await page.locator("#gen-result [data-outcome]").count())) {
+    assert.ok(Date.now() < deadline, "the generation did not end");
+    const open = page.locator('#gen-steps [data-kind="question"]:not([data-answered]) [data-choice="1"]');
+    if (await open.count()) {
+      await open.first().click();
+      answered += 1;
+      await page.locator('#gen-steps [data-kind="asked"]').nth(answered - 1).waitFor();
+    } else {
+      await page.waitForTimeout(100);
+    }
+  }
+  assert.ok(answered >= 1 && answered <= 3, `${answered} questions`);
+  assert.match(await page.textContent('#gen-steps [data-kind="asked"]'), /you said/);
+  // It decided again with the answer.
+  assert.ok(await page.locator('#gen-steps [data-kind="decided"]').count() >= 2);
+  const outcome = await page.getAttribute("#gen-result [data-outcome]", "data-outcome");
+  assert.ok(["published", "draft"].includes(outcome), outcome);
+  assert.match(await page.textContent("#gen-result"), /net_price/);
+  // The skill is in the list, live; a draft is published once checked.
+  await page.waitForSelector('[data-skill="net_price"]');
+  if (outcome === "draft") {
+    await page.click('#gen-result [data-review="correct"]');
+    await page.waitForSelector('[data-skill="net_price"] .status.published');
+  }
+  await page.screenshot({ path: join(shots, "new-skill.png"), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -1,4 +1,5 @@
-//! `POST /api/skills/generate`: a skill from plain English.
+//! `POST /api/skills/generate`: a skill from plain English, or a follow-up
+//! that settles a draft's questions with the person's answers.
 
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -10,15 +11,21 @@ use serde::Deserialize;
 use super::{error, failure};
 use crate::app::App;
 use crate::app::TenantId;
-use crate::learn::generate::{GenerateOptions, GenerateRequest};
-use crate::skills::Example;
+use crate::learn::generate::{GenerateOptions, GenerateRequest, Settled};
+use crate::skills::{Example, SkillId};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GenerateBody {
-    request: String,
+    #[serde(default)]
+    request: Option<String>,
     #[serde(default)]
     examples: Vec<Example>,
+    /// A follow-up: the draft whose questions `answers` settle.
+    #[serde(default)]
+    draft: Option<SkillId>,
+    #[serde(default)]
+    answers: Vec<Settled>,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -36,7 +43,9 @@ pub(super) async fn generate(
             return error(
                 StatusCode::BAD_REQUEST,
                 "bad_request",
-                format!("the body must be {{request, examples?, name?, candidates?}}: {e}"),
+                format!(
+                    "the body must be {{request, examples?, name?, candidates?}} or {{draft, answers}}: {e}"
+                ),
             );
         }
     };
@@ -47,13 +56,30 @@ pub(super) async fn generate(
             .clamp(1, 8),
         ..GenerateOptions::default()
     };
-    let req = GenerateRequest {
-        request: body.request,
-        examples: body.examples,
-        name: body.name,
-        ..Default::default()
+    let outcome = match (body.draft, body.request) {
+        (Some(draft), None) if !body.answers.is_empty() => {
+            app.settle_draft(None, &tenant, &draft, body.answers, opts)
+                .await
+        }
+        (None, Some(request)) => {
+            let req = GenerateRequest {
+                request,
+                examples: body.examples,
+                name: body.name,
+                answers: body.answers,
+                ..Default::default()
+            };
+            app.generate_skill(&tenant, req, opts).await
+        }
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "give `request` (a new skill) or `draft` with `answers` (a follow-up)".into(),
+            );
+        }
     };
-    match app.generate_skill(&tenant, req, opts).await {
+    match outcome {
         Ok(out) => Json(out).into_response(),
         Err(e) => failure("generate", &e),
     }

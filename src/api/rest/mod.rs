@@ -5,6 +5,7 @@
 mod demo;
 mod events;
 mod generate;
+mod generations;
 mod learning;
 mod logs;
 mod skills;
@@ -25,6 +26,8 @@ pub(super) fn routes(app: App, practice: Practice) -> Router {
     Router::new()
         .route("/skills", get(skills::list))
         .route("/skills/generate", post(generate::generate))
+        .route("/generations", post(generations::start))
+        .route("/generations/{id}/answer", post(generations::answer))
         .route("/skills/{name}", get(skills::detail))
         .route("/skills/{name}/run", post(skills::run))
         .route("/skills/{name}/retire", post(skills::retire))

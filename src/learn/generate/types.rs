@@ -38,13 +38,57 @@ pub struct GenerateRequest {
     pub prior: Vec<String>,
 }
 
-/// A disputed input a person settled.
+/// A disputed input a person settled. On the wire (MCP, REST) it is
+/// `{"input", "output"}` or `{"input", "invalid": true}`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "SettledWire", into = "SettledWire")]
 pub struct Settled {
     /// The input, as the question showed it.
     pub input: Value,
     /// What the person said.
     pub answer: Answer,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettledWire {
+    input: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output: Option<Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    invalid: bool,
+}
+
+impl TryFrom<SettledWire> for Settled {
+    type Error = String;
+    fn try_from(w: SettledWire) -> Result<Self, String> {
+        if !w.input.is_object() {
+            return Err("an answer's `input` is an object".into());
+        }
+        let answer = match (w.output, w.invalid) {
+            (Some(v), false) => Answer::Value(v),
+            (None, true) => Answer::Invalid,
+            _ => return Err("an answer has either `output` or `invalid: true`".into()),
+        };
+        Ok(Self {
+            input: w.input,
+            answer,
+        })
+    }
+}
+
+impl From<Settled> for SettledWire {
+    fn from(s: Settled) -> Self {
+        let (output, invalid) = match s.answer {
+            Answer::Value(v) => (Some(v), false),
+            Answer::Invalid => (None, true),
+        };
+        Self {
+            input: s.input,
+            output,
+            invalid,
+        }
+    }
 }
 
 /// A published skill a new one may import as `skills.<name>`.
