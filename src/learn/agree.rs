@@ -22,8 +22,14 @@
 //!   on which they agree, with validity disputes counting
 //!   [`VALIDITY_WEIGHT`] of a value dispute and a prior of one dispute
 //!   (an agreement on three inputs is weaker than one on thirty). The panel
-//!   is counted as at least [`MIN_PANEL`] programs, so a lone survivor, or
-//!   two that agree with nobody else passing, stay weak evidence.
+//!   is counted as at least as many programs as the model was asked for
+//!   (and never fewer than [`MIN_PANEL`]): an attempt that failed the
+//!   examples, or repeated a program already held, backs nobody. When
+//!   three of eight attempts pass and agree, the model mostly could not do
+//!   the task, and their agreement is a shared guess more often than the
+//!   answer (measured by `autolearn bench learn`: on the development half,
+//!   every wrong skill that was published came from at most half of the
+//!   attempts, the right one from seven of eight).
 //!
 //! Inputs on which passing candidates disagree are the discovered edge
 //! cases, and the ones that split them most evenly are the questions worth
@@ -144,6 +150,9 @@ pub struct Verdict {
     pub support: Vec<Support>,
     /// Programs that pass the user's examples (the person's answers aside).
     pub panel: usize,
+    /// Programs the model was asked for: the panel is counted as at least
+    /// this many.
+    pub attempts: usize,
     /// Consensus score of each passing candidate, in `passing`'s order.
     pub scores: Vec<usize>,
 }
@@ -151,7 +160,7 @@ pub struct Verdict {
 impl Verdict {
     /// Independent agreement with the winner, 0 to 1 (see the module doc).
     pub fn agreement(&self) -> f64 {
-        let panel = self.panel.max(MIN_PANEL) - 1;
+        let panel = self.panel.max(self.attempts).max(MIN_PANEL) - 1;
         self.support.iter().map(Support::share).sum::<f64>() / panel as f64
     }
 }
@@ -174,8 +183,15 @@ pub fn passing(runs: &[Vec<Outcome>], gate: &[(usize, Expect)]) -> Vec<usize> {
 /// them). The panel that supports the winner is every candidate that
 /// passes the examples: a program the person's answer ruled out still
 /// read the request as the winner did everywhere else, and where it did
-/// not, the person settled it. `None` when no candidate passes.
-pub fn decide(runs: &[Vec<Outcome>], gate: &[(usize, Expect)], examples: usize) -> Option<Verdict> {
+/// not, the person settled it; it is counted as at least `attempts`
+/// programs (those the model was asked for). `None` when no candidate
+/// passes.
+pub fn decide(
+    runs: &[Vec<Outcome>],
+    gate: &[(usize, Expect)],
+    examples: usize,
+    attempts: usize,
+) -> Option<Verdict> {
     let passing = passing(runs, gate);
     let panel = self::passing(runs, &gate[..examples.min(gate.len())]);
     let inputs = runs.first().map_or(0, Vec::len);
@@ -256,6 +272,7 @@ pub fn decide(runs: &[Vec<Outcome>], gate: &[(usize, Expect)], examples: usize) 
         value_disputed,
         support,
         panel: panel.len(),
+        attempts,
         scores,
     })
 }
@@ -358,7 +375,7 @@ mod tests {
             vec![v(1), v(6), err("boom")], // passes, alone
             vec![v(1), v(5), v(9)],        // passes, group A
         ];
-        let d = decide(&runs, &gate(&[1]), 1).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1, 0).unwrap();
         assert_eq!(d.winner, 0);
         assert_eq!(d.group, vec![0, 3]);
         assert_eq!(d.passing, vec![0, 2, 3]);
@@ -380,7 +397,7 @@ mod tests {
         let mut dissent = base.clone();
         dissent[30] = err("TypeError: x");
         let runs = vec![base.clone(), base.clone(), base.clone(), dissent];
-        let d = decide(&runs, &gate(&[0]), 1).unwrap();
+        let d = decide(&runs, &gate(&[0]), 1, 0).unwrap();
         assert_eq!(d.group, vec![0, 1, 2]);
         assert!(d.value_disputed.is_empty());
         let a = d.agreement();
@@ -394,11 +411,29 @@ mod tests {
     #[test]
     fn few_programs_or_little_evidence_stay_weak() {
         let runs = vec![vec![v(1), v(2)], vec![v(1), v(2)]];
-        let d = decide(&runs, &gate(&[1]), 1).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1, 0).unwrap();
         // One other program, on one input, counted against three.
         assert!((d.agreement() - (1.0 / 2.0) / 3.0).abs() < 1e-9);
-        let lone = decide(&runs[..1], &gate(&[1]), 1).unwrap();
+        let lone = decide(&runs[..1], &gate(&[1]), 1, 0).unwrap();
         assert_eq!(lone.agreement(), 0.0);
+    }
+
+    #[test]
+    fn attempts_that_failed_the_examples_back_nobody() {
+        // Four programs that pass and agree on 30 inputs: strong when they
+        // were four attempts of four, weak when four of eight.
+        let same: Vec<Outcome> = (0..31).map(v).collect();
+        let mut runs = vec![same.clone(); 4];
+        runs.extend(vec![vec![v(99); 31]; 4]);
+        let of_four = decide(&runs[..4], &gate(&[0]), 1, 4).unwrap();
+        let of_eight = decide(&runs, &gate(&[0]), 1, 8).unwrap();
+        assert_eq!(of_eight.winner, of_four.winner);
+        let full = 30.0 / 31.0;
+        assert!((of_four.agreement() - full).abs() < 1e-9);
+        assert!((of_eight.agreement() - 3.0 * full / 7.0).abs() < 1e-9);
+        // Asked for fewer than MIN_PANEL, the floor still holds.
+        let two = decide(&runs[..2], &gate(&[0]), 1, 2).unwrap();
+        assert!((two.agreement() - full / 3.0).abs() < 1e-9);
     }
 
     #[test]
@@ -407,7 +442,7 @@ mod tests {
             vec![v(1), err("ValueError: a"), v(3)],
             vec![v(1), err("TypeError: b"), v(3)],
         ];
-        let d = decide(&runs, &gate(&[1]), 1).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1, 0).unwrap();
         assert_eq!(
             d.support,
             vec![Support {
@@ -424,13 +459,13 @@ mod tests {
     #[test]
     fn agreeing_candidates_that_fail_an_example_are_rejected() {
         let runs = vec![vec![v(2), v(5)], vec![v(2), v(5)], vec![v(2), v(5)]];
-        assert!(decide(&runs, &gate(&[1]), 1).is_none());
+        assert!(decide(&runs, &gate(&[1]), 1, 0).is_none());
     }
 
     #[test]
     fn without_examples_consensus_alone_decides() {
         let runs = vec![vec![v(1)], vec![v(2)], vec![v(2)]];
-        let d = decide(&runs, &[], 0).unwrap();
+        let d = decide(&runs, &[], 0, 0).unwrap();
         assert_eq!(d.winner, 1);
         assert_eq!(d.group, vec![1, 2]);
     }
@@ -453,7 +488,7 @@ mod tests {
             vec![v(1), err("ValueError: empty"), v(5), v(6)],
             vec![v(1), v(0), v(5), v(6)],
         ];
-        let d = decide(&runs, &g, 1).unwrap();
+        let d = decide(&runs, &g, 1, 0).unwrap();
         assert_eq!((d.winner, d.passing.clone(), d.panel), (1, vec![1], 3));
         assert_eq!(d.support.len(), 2);
         assert!((d.agreement() - 2.0 * (2.0 / 3.0) / 3.0).abs() < 1e-9);
@@ -469,7 +504,7 @@ mod tests {
             vec![v(0), v(2), v(5), v(7)],
             vec![v(0), v(2), v(6), err("ValueError: no")],
         ];
-        let d = decide(&runs, &gate(&[0]), 1).unwrap();
+        let d = decide(&runs, &gate(&[0]), 1, 0).unwrap();
         let qs = questions(&runs, &d);
         assert_eq!(
             qs.iter().map(|q| q.input).collect::<Vec<_>>(),

@@ -174,7 +174,8 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
             }
             r.raw = match &answer.code {
                 Some(code) => {
-                    Some(score(&scratch.sandbox, &task.id, code, &task.id, &task.grading()).await)
+                    let code = raw::sanitized(code);
+                    Some(score(&scratch.sandbox, &task.id, &code, &task.id, &task.grading()).await)
                 }
                 None => Some(Score::default()),
             };

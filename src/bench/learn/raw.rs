@@ -1,8 +1,11 @@
 //! The raw model: the baseline `bench learn --raw` measures the pipeline
 //! against. A plain, conventional prompt (the request, the signature the
 //! examples imply, the examples as doctests), one greedy sample, no spec
-//! step, no repair, no clean-up of the answer: what a user gets by pasting
-//! the request into a chat with the same model.
+//! step, no repair: what a user gets by pasting the request into a chat
+//! with the same model. The answer is graded as the standard harnesses
+//! grade a chat model (EvalPlus's "sanitized" pass@1): its imports and
+//! definitions, without the demo calls, prints and asserts a chat answer
+//! often ends with, which would otherwise run (and fail) on import.
 
 use crate::learn::generate::{python_call, python_literal};
 use crate::llm::{ChatRequest, Llm, Message, ModelRole, Usage, json as llm_json};
@@ -11,7 +14,7 @@ use super::set::Task;
 
 /// The model's answer: its code (`None`: no code block) and what it cost.
 pub struct RawAnswer {
-    /// The function, as the model wrote it.
+    /// The code block, as the model wrote it.
     pub code: Option<String>,
     /// Tokens.
     pub usage: Usage,
@@ -67,5 +70,60 @@ pub async fn ask(llm: &Llm, task: &Task, entry: &str) -> RawAnswer {
             code: None,
             usage: Usage::default(),
         },
+    }
+}
+
+/// `code` as a harness runs it: top-level imports, definitions (with their
+/// decorators and bodies) and constant assignments; every other top-level
+/// statement (a call, a print, an assert, an `if __name__` block) is
+/// dropped with the lines that continue it.
+pub fn sanitized(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut keep = false;
+    for line in code.lines() {
+        let indented = line.starts_with([' ', '\t']) || line.trim().is_empty();
+        if !indented && !line.starts_with(['#', ')', ']', '}']) {
+            let first = line
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or("");
+            keep = matches!(first, "import" | "from" | "def" | "class" | "async")
+                || line.starts_with('@')
+                || is_constant(line);
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `NAME = ...` or `NAME: T = ...` at the top level (no call on the
+/// right-hand side's first token, which would run code on import).
+fn is_constant(line: &str) -> bool {
+    let Some((target, value)) = line.split_once('=') else {
+        return false;
+    };
+    let name = target.split(':').next().unwrap_or("").trim();
+    !value.starts_with('=')
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && !value.contains('(')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitized;
+
+    #[test]
+    fn demo_calls_and_asserts_go_and_definitions_stay() {
+        let answer = "import math\nLIMIT = 3\n\n@staticmethod\ndef f(x):\n    \"\"\"Doc.\"\"\"\n    return math.floor(x)\n\n\nprint(f(2.5))\nassert f(1) == 1\nresult = f(\n    4)\nif __name__ == \"__main__\":\n    print(f(3))\nclass A:\n    pass\n";
+        let kept = sanitized(answer);
+        assert_eq!(
+            kept,
+            "import math\nLIMIT = 3\n\n@staticmethod\ndef f(x):\n    \"\"\"Doc.\"\"\"\n    return math.floor(x)\n\n\nclass A:\n    pass\n"
+        );
     }
 }

@@ -149,7 +149,7 @@ pub async fn generate(
             });
             runs.push(run);
         }
-        if let Some(v) = agree::decide(&runs, &gate, examples) {
+        if let Some(v) = agree::decide(&runs, &gate, examples, k) {
             // Every behaviour is copied for the observer: only when one
             // is watching.
             if s.observer.is_some() {
