@@ -30,6 +30,10 @@ pub struct Step {
     /// The error, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The agent reported this step's result back as its answer to the
+    /// person (`run_python` with `answer: true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub answer: bool,
 }
 
 /// Which trace a step joins, or which trace to crystallize.

@@ -427,6 +427,7 @@ fn scale_steps() -> Vec<autolearn::trace::Step> {
         names: vec![],
         bound: Default::default(),
         error: None,
+        answer: false,
     }]
 }
 

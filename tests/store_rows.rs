@@ -348,8 +348,8 @@ fn migrations(backend: Backend) -> std::path::PathBuf {
 }
 
 async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
-    // The previous schema: every migration but the newest, applied to an
-    // empty database, with data written in it.
+    // The schema before the two newest migrations (tenant keys, answer
+    // steps), applied to an empty database, with data written in it.
     let all = migrations(db.backend);
     let previous = tempfile::tempdir().unwrap();
     let mut files: Vec<_> = std::fs::read_dir(&all)
@@ -358,6 +358,7 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
         .collect();
     files.sort();
     let newest = files.pop().unwrap();
+    files.pop().unwrap();
     for f in &files {
         std::fs::copy(f, previous.path().join(f.file_name().unwrap())).unwrap();
     }
@@ -380,6 +381,20 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
     sqlx::query(
         "INSERT INTO executions (tenant, at_ms, skill, version, input, output, fuel, elapsed_us) \
          VALUES ('old', 5, 'inc', 1, '{}', '1', 7, 3)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO traces (tenant, id, kind, created_ms, updated_ms, next_step) \
+         VALUES ('old', 't1', 'explicit', 1, 1, 2)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO trace_steps (tenant, trace_id, step, code, inputs, value, names, bound, fuel, elapsed_us, bytes, created_ms) \
+         VALUES ('old', 't1', 1, '1 + 1', '{}', '2', '[]', '{}', 5, 1, 10, 1)",
     )
     .execute(&pool)
     .await
@@ -409,6 +424,13 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
     assert_eq!(listed[0].keys.len(), 1);
     assert_eq!(listed[0].keys[0].label, "first");
     assert_eq!(listed[0].keys[0].created_ms, 1_767_225_600_000);
+    // An old step was no reported answer.
+    let steps = store
+        .trace_steps("old", &"t1".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!((steps.len(), steps[0].answer), (1, false));
+    assert_eq!(steps[0].value, Some(json!(2)));
     // And from empty: a second database, all migrations at once.
     let empty = TestDb::new(db.backend).await;
     assert_eq!(empty.open().await.tenant_count().await.unwrap(), 0);

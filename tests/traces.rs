@@ -26,6 +26,7 @@ fn step(code: &str, pad: usize) -> Step {
         names: vec![],
         bound: Default::default(),
         error: None,
+        answer: false,
     }
 }
 
@@ -47,11 +48,21 @@ async fn steps_join_the_trace_their_reference_names(db: TestDb) {
         .record_step("t", &TraceRef::Open, &step("1", 0), cost, CAPS)
         .await
         .unwrap();
+    let answered = Step {
+        answer: true,
+        ..step("2", 0)
+    };
     let b = store
-        .record_step("t", &TraceRef::Open, &step("2", 0), cost, CAPS)
+        .record_step("t", &TraceRef::Open, &answered, cost, CAPS)
         .await
         .unwrap();
     assert_eq!((a.trace.clone(), a.step, b.step), (b.trace.clone(), 1, 2));
+    // Which step the agent reported as its answer is kept.
+    let kept = store.trace_steps("t", &a.trace).await.unwrap();
+    assert_eq!(
+        kept.iter().map(|s| s.answer).collect::<Vec<_>>(),
+        [false, true]
+    );
     // Another tenant, a session and an explicit id each get their own.
     let other = store
         .record_step("u", &TraceRef::Open, &step("1", 0), cost, CAPS)

@@ -6,8 +6,10 @@
 //! ([`crate::learn::auto`]), reproduces
 //! deterministically and is not a skill already (crystallization checks
 //! those). In `suggest` mode the skill is stored as a draft, offered by
-//! `search_skills`; in `publish` mode it becomes a tool. Every verdict,
-//! with its reason, goes into the learnings log.
+//! `search_skills`; in `publish` mode it becomes a tool when the agent
+//! reported one of its results back as its answer (`run_python` with
+//! `answer: true`), reproducing that result, and a draft otherwise. Every
+//! verdict, with its reason, goes into the learnings log.
 
 use std::time::Duration;
 
@@ -56,11 +58,19 @@ impl App {
             }
             why = format!("a pattern seen in {seen} traces");
         }
-        let status = if mode == AutoMode::Publish {
-            Status::Published
-        } else {
-            Status::Draft
+        // Publish only what the agent reported back as its answer, and
+        // reproduce exactly that: a trace whose result nobody confirmed
+        // may be a wrong answer, and stays a suggestion.
+        let answered = steps.iter().rev().find(|s| s.answer && s.value.is_some());
+        let status = match (mode, answered) {
+            (AutoMode::Publish, Some(_)) => Status::Published,
+            (AutoMode::Publish, None) => {
+                why.push_str("; a draft, since the agent reported no result as its answer");
+                Status::Draft
+            }
+            _ => Status::Draft,
         };
+        let final_result = answered.and_then(|s| s.value.clone());
         let suffix = &id.as_str()[id.as_str().len().saturating_sub(6)..];
         let request = format!("Learned from what an agent did (trace {id})");
         let name = format!("learned_{}", suffix.to_ascii_lowercase().replace('-', "_"));
@@ -70,7 +80,7 @@ impl App {
                 tenant,
                 &request,
                 Crystallize::Trace(TraceRef::Id(id.clone())),
-                None,
+                final_result.as_ref(),
                 Some(&name),
                 status,
             )

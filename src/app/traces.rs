@@ -110,8 +110,24 @@ impl Traces<'_> {
         tenant: &str,
         code: &str,
         inputs: &Value,
+        limits: ResourceLimits,
+        trace: &TraceRef,
+    ) -> Result<PythonStep, RunError> {
+        self.run_python_as(tenant, code, inputs, limits, trace, false)
+            .await
+    }
+
+    /// [`Traces::run_python`], noting whether the agent reports this
+    /// cell's result back as its answer to the person (`answer`): what
+    /// automatic crystallization in `publish` mode requires.
+    pub async fn run_python_as(
+        &self,
+        tenant: &str,
+        code: &str,
+        inputs: &Value,
         mut limits: ResourceLimits,
         trace: &TraceRef,
+        answer: bool,
     ) -> Result<PythonStep, RunError> {
         let tenant_limits = self.app.limits(tenant).await;
         if code.len() > tenant_limits.code_bytes {
@@ -159,6 +175,7 @@ impl Traces<'_> {
             names: Vec::new(),
             bound: Default::default(),
             error: None,
+            answer,
         };
         let mut cost = StepCost::default();
         let outcome = match ran {

@@ -87,6 +87,7 @@ mod tests {
             names: vec![],
             bound: Default::default(),
             error: None,
+            answer: false,
         }
     }
 

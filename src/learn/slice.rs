@@ -171,6 +171,7 @@ mod tests {
             names: bound.keys().cloned().collect(),
             bound,
             error: None,
+            answer: false,
         }
     }
 

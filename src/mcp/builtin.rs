@@ -41,7 +41,8 @@ pub fn tools() -> Vec<Tool> {
                 "properties": {
                     "code": {"type": "string", "description": "Python code; the last expression is the result."},
                     "inputs": {"type": "object", "description": "Variables to bind before running, by name.", "additionalProperties": true},
-                    "trace": {"type": "string", "description": "Trace id to record this step in (from an earlier result, or a name of yours: 1-64 of A-Z a-z 0-9 _ -)."}
+                    "trace": {"type": "string", "description": "Trace id to record this step in (from an earlier result, or a name of yours: 1-64 of A-Z a-z 0-9 _ -)."},
+                    "answer": {"type": "boolean", "description": "This cell's result is the answer you give the person. A server that crystallizes on its own publishes only traces with such a step."}
                 },
                 "required": ["code"]
             })),

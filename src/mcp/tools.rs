@@ -41,10 +41,22 @@ impl McpServer {
             return Err(McpError::invalid_params("`inputs` must be an object", None));
         }
         let trace = Self::trace_ref(args, session)?;
+        let answer = match args.get("answer") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(McpError::invalid_params("`answer` must be a boolean", None)),
+        };
         let ran = self
             .app
             .traces()
-            .run_python(tenant, code, &inputs, ResourceLimits::default(), &trace)
+            .run_python_as(
+                tenant,
+                code,
+                &inputs,
+                ResourceLimits::default(),
+                &trace,
+                answer,
+            )
             .await;
         Ok(match ran {
             Ok(PythonStep {

@@ -102,8 +102,8 @@ impl SkillStore {
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO trace_steps (tenant, trace_id, step, code, inputs, value, names, bound, error, fuel, elapsed_us, bytes, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "INSERT INTO trace_steps (tenant, trace_id, step, code, inputs, value, names, bound, error, fuel, elapsed_us, bytes, created_ms, answer) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(tenant)
         .bind(trace.as_str())
@@ -118,6 +118,7 @@ impl SkillStore {
         .bind(i64::try_from(cost.elapsed_us).unwrap_or(i64::MAX))
         .bind(to_i64(bytes))
         .bind(now)
+        .bind(i64::from(step.answer))
         .execute(&mut *tx)
         .await?;
         trim_in(&mut tx, tenant, &trace, caps).await?;
@@ -145,7 +146,7 @@ impl SkillStore {
     #[instrument(skip(self), err)]
     pub async fn trace_steps(&self, tenant: &str, id: &TraceId) -> Result<Vec<Step>, StoreError> {
         let rows = sqlx::query(
-            "SELECT code, inputs, value, names, bound, error FROM trace_steps \
+            "SELECT code, inputs, value, names, bound, error, answer FROM trace_steps \
              WHERE tenant = $1 AND trace_id = $2 ORDER BY step",
         )
         .bind(tenant)
@@ -172,6 +173,7 @@ impl SkillStore {
                     bound: serde_json::from_str(&r.try_get::<String, _>("bound")?)
                         .map_err(corrupt)?,
                     error: r.try_get("error")?,
+                    answer: r.try_get::<i64, _>("answer")? != 0,
                 })
             })
             .collect()

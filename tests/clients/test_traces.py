@@ -174,14 +174,17 @@ def _learnings(url):
         return h.get(url.rsplit("/mcp", 1)[0] + "/api/learnings", params={"limit": 500}).json()["learnings"]
 
 
-@pytest.mark.parametrize("mode, status", [("publish", "published"), ("suggest", "draft")])
-async def test_autolearn_keeps_worthwhile_work_nobody_crystallized(data_dir, mode, status):
+# `publish` publishes only a trace whose result the agent reported back as
+# its answer; without that, or in `suggest` mode, the skill is a draft.
+@pytest.mark.parametrize("mode, answer, status", [
+    ("publish", True, "published"), ("publish", False, "draft"), ("suggest", True, "draft")])
+async def test_autolearn_keeps_worthwhile_work_nobody_crystallized(data_dir, mode, answer, status):
     s = Server(data_dir, ["--auto-crystallize", mode, "--auto-crystallize-after-secs", "1"])
     try:
         async with Client(s.url, mode="legacy") as client:
             await client.call_tool("run_python", {
                 "code": "sorted({w.strip('.,').lower() for w in text.split()})",
-                "inputs": {"text": "The cat. The hat, the bat."}})
+                "inputs": {"text": "The cat. The hat, the bat."}, "answer": answer})
         async with Client(s.url) as other:  # stateless: the tenant's open trace
             await other.call_tool("run_python", {"code": "1 + 1"})
         with anyio.fail_after(20):
@@ -214,7 +217,7 @@ async def test_a_small_computation_seen_in_several_traces_becomes_a_skill(data_d
         # three agents' sessions repeat it on their own inputs.
         for x in (3, 10, 41):
             async with Client(s.url, mode="legacy") as client:
-                await client.call_tool("run_python", {"code": "(x * 9) // 5 + 32", "inputs": {"x": x}})
+                await client.call_tool("run_python", {"code": "(x * 9) // 5 + 32", "inputs": {"x": x}, "answer": True})
         with anyio.fail_after(30):
             while True:
                 verdicts = [e for e in _learnings(s.url) if e["kind"] == "auto_crystallize"]
