@@ -1,11 +1,19 @@
 //! `autolearn bench demo`: the demo's story as numbers. Each smart example
-//! (examples/demo/examples.json) is asked three times of the consumer agent
+//! (examples/demo/examples.json, and with `--further` the ten tasks of
+//! examples/demo/further.json) is asked three times of the consumer agent
 //! on a scratch AutoLearn: first (nothing learned: it reasons with
-//! run_python, then crystallizes), again (the skill path), and with new
-//! data. The baseline is the first run, measured in the same process: the
-//! report gives each run's path, time, model calls and tokens, whether the
-//! second answer is the first's, and the second run's speed-up over the
-//! first.
+//! run_python, then crystallizes a draft), again (the skill path), and with
+//! new data. Between the first two the bench plays the person: it confirms
+//! the draft when the first answer was right and rejects it when it was
+//! wrong, so a wrong answer never becomes a tool. The baseline is the first
+//! run, measured in the same process: the report gives each run's path,
+//! whether its answer is right, time, model calls and tokens, and the
+//! second run's speed-up over the first.
+//!
+//! An answer is right when it holds every value of the expected one
+//! (strings, object keys, numbers to 2 decimals, as a multiset) and not
+//! many more: the tasks fix what to compute, and a small model's choice of
+//! nesting is not what is measured.
 
 use std::time::Instant;
 
@@ -21,6 +29,8 @@ use crate::llm::Llm;
 
 /// The examples, as shipped.
 const EXAMPLES: &str = include_str!("../../examples/demo/examples.json");
+/// Ten further multi-step tasks with data.
+const FURTHER: &str = include_str!("../../examples/demo/further.json");
 
 /// `autolearn bench demo ...`
 #[derive(Debug, Args)]
@@ -28,6 +38,9 @@ pub struct DemoBenchArgs {
     /// Only these examples (ids, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Also the ten further tasks (examples/demo/further.json).
+    #[arg(long)]
+    pub further: bool,
     /// Most run_python steps per run.
     #[arg(long, default_value_t = 6)]
     pub max_steps: usize,
@@ -51,6 +64,9 @@ struct RunRow {
     llm_calls: u64,
     llm_tokens: u64,
     answer: Value,
+    /// Whether the answer holds the expected one (`None`: no expected
+    /// answer, or no answer).
+    correct: Option<bool>,
     error: Option<String>,
 }
 
@@ -68,10 +84,12 @@ fn prompt(example: &Value, variant: bool) -> String {
 /// Run the bench; print a table, and JSON with `--json`.
 pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Result<()> {
     let all: Value = serde_json::from_str(EXAMPLES).context("the shipped examples")?;
-    let examples: Vec<Value> = all["examples"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let further: Value = serde_json::from_str(FURTHER).context("the further tasks")?;
+    let mut examples: Vec<Value> = all["examples"].as_array().cloned().unwrap_or_default();
+    if args.further {
+        examples.extend(further["examples"].as_array().cloned().unwrap_or_default());
+    }
+    let examples: Vec<Value> = examples
         .into_iter()
         .filter(|e| args.only.is_empty() || args.only.iter().any(|o| e["id"] == o.as_str()))
         .collect();
@@ -88,12 +106,9 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
         crate::skills::DEFAULT_TENANT,
     ))
     .await?;
-    // The bench plays a person who confirms every answer: it measures the
-    // way from reasoning to a skill, not whether the answer was right.
     let options = AgentOptions {
         max_steps: args.max_steps.max(1),
         samples: args.samples,
-        draft_until_confirmed: false,
         ..AgentOptions::default()
     };
     eprintln!(
@@ -110,8 +125,19 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
             let outcome =
                 crate::agent::run(llm.as_ref(), &host, &prompt(example, variant), &options).await;
             let ms = started.elapsed().as_secs_f64() * 1e3;
+            let expected = &example[if variant {
+                "expected_variant"
+            } else {
+                "expected"
+            }];
+            if let Ok(r) = &outcome
+                && run == "first"
+            {
+                confirm(&host, r, expected).await;
+            }
             let row = match outcome {
                 Ok(r) => RunRow {
+                    correct: (!expected.is_null()).then(|| covers(&r.answer, expected)),
                     example: id.clone(),
                     run,
                     path: if r.skill_used.is_some() {
@@ -140,12 +166,18 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
                         _ => 0,
                     },
                     answer: Value::Null,
+                    correct: (!expected.is_null()).then_some(false),
                     error: Some(e.to_string()),
                 },
             };
             eprintln!(
-                "  {id:<16} {run:<9} {:<9} {:>10.1} ms {:>3} calls {:>6} tokens{}",
+                "  {id:<18} {run:<9} {:<9} {:<7} {:>10.1} ms {:>3} calls {:>6} tokens{}",
                 row.path,
+                match row.correct {
+                    Some(true) => "right",
+                    Some(false) => "wrong",
+                    None => "-",
+                },
                 row.ms,
                 row.llm_calls,
                 row.llm_tokens,
@@ -168,12 +200,15 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
         summary.push(json!({
             "example": first.example,
             "first_ms": first.ms, "first_llm_calls": first.llm_calls, "first_llm_tokens": first.llm_tokens,
+            "first_correct": first.correct,
             "again_path": again.path, "again_ms": again.ms, "again_llm_calls": again.llm_calls, "again_llm_tokens": again.llm_tokens,
-            "same_answer": same, "speedup": speedup, "new_data_path": fresh.path,
+            "again_correct": again.correct,
+            "same_answer": same, "speedup": speedup, "new_data_path": fresh.path, "new_data_correct": fresh.correct,
         }));
         println!(
-            "{:<16} first {:>9.1} ms ({} calls, {} tokens) · again: {} {:>8.1} ms ({} calls, {} tokens) · same answer: {} · speed-up {} · new data: {}",
+            "{:<18} first {} {:>9.1} ms ({} calls, {} tokens) · again: {} {:>8.1} ms ({} calls, {} tokens) · same answer: {} · speed-up {} · new data: {} {}",
             first.example,
+            verdict(first.correct),
             first.ms,
             first.llm_calls,
             first.llm_tokens,
@@ -183,11 +218,152 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
             again.llm_tokens,
             if same { "yes" } else { "no" },
             speedup.map_or("-".into(), |s| format!("{s:.1}×")),
-            fresh.path
+            fresh.path,
+            verdict(fresh.correct),
         );
     }
+    let totals = Totals::of(&rows);
+    println!(
+        "first runs right: {}/{} · median first run {:.1} s · second runs on the skill path: {} · new data right: {}/{} · wrong first answers kept out of the tools: {}",
+        totals.first_right,
+        totals.graded,
+        totals.median_first_ms / 1e3,
+        totals.skill_path,
+        totals.new_data_right,
+        totals.graded,
+        totals.wrong_kept_out,
+    );
     if args.json {
-        println!("{}", json!({"llm": info, "runs": rows, "summary": summary}));
+        println!(
+            "{}",
+            json!({"llm": info, "runs": rows, "summary": summary, "totals": totals})
+        );
     }
     Ok(())
+}
+
+fn verdict(correct: Option<bool>) -> &'static str {
+    match correct {
+        Some(true) => "right",
+        Some(false) => "wrong",
+        None => "-",
+    }
+}
+
+/// The bench's totals over every example.
+#[derive(Debug, Serialize)]
+struct Totals {
+    /// Examples with an expected answer.
+    graded: usize,
+    /// First runs whose answer was right.
+    first_right: usize,
+    /// Median time of a first run, ms.
+    median_first_ms: f64,
+    /// Second runs that took the skill path.
+    skill_path: usize,
+    /// Runs on new data whose answer was right.
+    new_data_right: usize,
+    /// First runs that answered wrongly and were kept out of the tools.
+    wrong_kept_out: usize,
+}
+
+impl Totals {
+    fn of(rows: &[RunRow]) -> Self {
+        let of = |run: &'static str| rows.iter().filter(move |r| r.run == run);
+        let mut firsts: Vec<f64> = of("first").map(|r| r.ms).collect();
+        firsts.sort_by(f64::total_cmp);
+        Self {
+            graded: of("first").filter(|r| r.correct.is_some()).count(),
+            first_right: of("first").filter(|r| r.correct == Some(true)).count(),
+            median_first_ms: firsts.get(firsts.len() / 2).copied().unwrap_or(0.0),
+            skill_path: of("again").filter(|r| r.path == "skill").count(),
+            new_data_right: of("new_data").filter(|r| r.correct == Some(true)).count(),
+            wrong_kept_out: of("first")
+                .filter(|r| r.correct == Some(false) && r.error.is_none())
+                .count(),
+        }
+    }
+}
+
+/// The person's word on what the first run crystallized: right answers
+/// become tools, wrong ones are retired (an example without an expected
+/// answer is taken as right).
+async fn confirm(host: &Host, report: &crate::agent::AgentReport, expected: &Value) {
+    let Some(said) = report.crystallized.as_ref().filter(|s| s["draft"] == true) else {
+        return;
+    };
+    let right = expected.is_null() || covers(&report.answer, expected);
+    let verdict = if right { "correct" } else { "wrong" };
+    let _ = host
+        .call(
+            "review_skill",
+            json!({"name": said["skill"]["name"], "id": said["skill"]["id"], "verdict": verdict}),
+        )
+        .await;
+}
+
+/// Whether `answer` holds every value of `expected` (strings, object keys,
+/// numbers to 2 decimals, as a multiset) and at most a few times as many.
+fn covers(answer: &Value, expected: &Value) -> bool {
+    let (mut have, want) = (leaves(answer), leaves(expected));
+    if have.len() > 3 * want.len() + 8 {
+        return false;
+    }
+    want.iter().all(|w| match have.iter().position(|h| h == w) {
+        Some(i) => {
+            have.swap_remove(i);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Every string, object key, number (in hundredths) and literal in `v`.
+fn leaves(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    out.push(format!("s:{k}"));
+                    stack.push(x);
+                }
+            }
+            Value::Array(a) => stack.extend(a),
+            Value::String(s) => out.push(format!("s:{s}")),
+            Value::Number(n) => {
+                let hundredths = (n.as_f64().unwrap_or(f64::NAN) * 100.0).round();
+                out.push(format!("n:{hundredths}"));
+            }
+            other => out.push(other.to_string()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covers;
+    use serde_json::json;
+
+    #[test]
+    fn an_answer_holds_the_expected_values_whatever_its_nesting() {
+        let expected = json!({"history": 89.0, "math": 85.0});
+        assert!(covers(&json!({"history": 89, "math": 85.004}), &expected));
+        assert!(covers(
+            &json!([["history", 89.0], ["math", 85.0]]),
+            &expected
+        ));
+        assert!(!covers(&json!({"history": 89.0, "math": 86.0}), &expected));
+        assert!(!covers(&json!({"history": 89.0}), &expected));
+        // Each expected value is matched once.
+        assert!(!covers(&json!([1, 1]), &json!([1, 1, 1])));
+        // An answer that dumps everything does not count.
+        let dump: Vec<i64> = (0..100).collect();
+        assert!(!covers(
+            &json!([dump, "history", 89, "math", 85]),
+            &expected
+        ));
+    }
 }

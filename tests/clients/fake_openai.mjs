@@ -46,6 +46,15 @@ const call = (name, args) => ({
   tool_calls: [{ id: "call_1", type: "function", function: { name, arguments: JSON.stringify(args) } }],
 });
 
+// A wrong answer to the same steps: the last one's value with every
+// integer in it off by one.
+function wrong(steps) {
+  const last = steps.at(-1).split("\n");
+  const value = last.pop();
+  return [...steps.slice(0, -1), [...last, "import json, re",
+    `json.loads(re.sub(r'\\b(\\d+)\\b', lambda m: str(int(m.group(1)) + 1), json.dumps(${value})))`].join("\n")];
+}
+
 function answer(body) {
   const messages = body.messages;
   if (!body.tools) return { role: "assistant", content: plain(body) };
@@ -54,7 +63,9 @@ function answer(body) {
   const tools = body.tools.map((t) => t.function);
   if (tools.some((t) => t.name === "run_python")) {
     const done = messages.filter((m) => m.role === "tool").length;
-    const steps = example ? recorded[example.id] : [];
+    // FAKE_OPENAI_WRONG: a model that reads the data but answers wrongly
+    // (every count off by one).
+    const steps = example ? (process.env.FAKE_OPENAI_WRONG ? wrong(recorded[example.id]) : recorded[example.id]) : [];
     return done < steps.length ? call("run_python", { code: steps[done] }) : call("finish", {});
   }
   const head = task.slice(0, 60);

@@ -122,4 +122,28 @@ def test_bench_demo_reports_each_example_learned_and_reused(data_dir, fake_llm):
         assert s["again_path"] == "skill" and s["same_answer"] and s["new_data_path"] == "skill", s
         assert s["again_llm_calls"] == 0 and s["first_llm_calls"] >= 3, s
         assert s["speedup"] > 0, s
+        # The recorded answers are right, on the data and on new data.
+        assert s["first_correct"] is True and s["new_data_correct"] is True, s
     assert len(report["runs"]) == 9
+    assert report["totals"]["first_right"] == 3 and report["totals"]["wrong_kept_out"] == 0
+
+
+def test_bench_demo_keeps_a_wrong_answer_out_of_the_tools(data_dir, tmp_path):
+    """A model whose answer is wrong: the bench, playing the person, says so,
+    the draft is retired, and the second run reasons again."""
+    fake = subprocess.Popen([str(NODE), str(ROOT / "tests/clients/fake_openai.mjs")], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "FAKE_OPENAI_WRONG": "1"})
+    try:
+        url = fake.stdout.readline().strip()
+        env = server_env(data_dir)
+        env.update(AUTOLEARN_LLM="openai", OPENAI_BASE_URL=url, OPENAI_API_KEY="")
+        r = subprocess.run([str(BIN), "bench", "demo", "--only", "funnel", "--json"], capture_output=True, text=True,
+                           env=env, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        report = json.loads(r.stdout.strip().splitlines()[-1])
+        [s] = report["summary"]
+        assert s["first_correct"] is False and s["again_path"] == "reasoning", s
+        assert report["totals"]["wrong_kept_out"] == 1
+    finally:
+        fake.kill()
+        fake.wait(timeout=10)
