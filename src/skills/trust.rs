@@ -56,10 +56,10 @@ impl Kpis {
     /// (measured by `autolearn bench learn`: examples alone are a poor
     /// gate, every candidate is made to pass them); then examples passed
     /// (20), coverage (10), no static findings (10), determinism (4),
-    /// documentation (3), fuel headroom (3). Agreement is the share of the
-    /// *other* distinct programs that behave exactly as the winner on every
-    /// test input, so with four programs at least two others must agree to
-    /// reach the publish threshold
+    /// documentation (3), fuel headroom (3). Agreement is the support of
+    /// the other programs that pass the examples, counted against every
+    /// attempt the model was asked for (`crate::learn::agree`), so most
+    /// attempts must back the winner to reach the publish threshold
     /// (`crate::app::PUBLISH_TRUST`); a skill with no examples, or a lone
     /// candidate, cannot. Skills that were not generated have no agreement;
     /// their trust is the average of the rest.
