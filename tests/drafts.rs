@@ -359,3 +359,44 @@ async fn a_watched_generation_streams_its_steps_and_the_persons_answer_decides()
     let stored = app.skills().get("local", "net_price").await.unwrap();
     assert_eq!(stored.manifest.source, CLAMPED, "{done}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watched_generations_are_bounded_per_tenant_and_bad_ones_refused_at_once() {
+    let (url, _fake) = serve(Script {
+        by_temperature: temps([RIGHT, CLAMPED, RIGHT, CLAMPED]),
+        delay: std::time::Duration::from_secs(3),
+        ..Default::default()
+    })
+    .await;
+    let app = crate::fake_llm::app_on(&url, SkillStore::in_memory().await.unwrap()).await;
+    let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
+    let base = crate::util::serve(practice, None).await;
+    let start = format!("{base}/api/generations");
+    let started = std::time::Instant::now();
+    // Too large, empty, or in a bad shape: refused before anything runs.
+    let huge = "x".repeat(64 * 1024);
+    for body in [
+        json!({"request": huge}),
+        json!({"request": "  "}),
+        json!({"request": "x", "evil": 1}),
+    ] {
+        let (status, e) = crate::util::post(&start, body).await;
+        assert_eq!(status, 400, "{e}");
+    }
+    // Two at a time per tenant; a third waits its turn (429 with
+    // Retry-After), and the server keeps serving.
+    let body = json!({"request": "Apply a percentage discount to a price", "candidates": 2});
+    assert_eq!(crate::util::post(&start, body.clone()).await.0, 202);
+    assert_eq!(crate::util::post(&start, body.clone()).await.0, 202);
+    let third = reqwest::Client::new()
+        .post(&start)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(third.status(), 429);
+    assert_eq!(third.headers()["retry-after"], "5");
+    let (status, _) = crate::util::get(&format!("{base}/api/whoami")).await;
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}

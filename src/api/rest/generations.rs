@@ -18,7 +18,7 @@
 //! balancer, answers need the same replica (sticky sessions).
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
@@ -45,17 +45,31 @@ const TOTAL_GENERATIONS: usize = 16;
 /// How long a question waits for the person.
 pub(super) const ANSWER_WAIT: Duration = Duration::from_secs(600);
 
-static RUNNING: LazyLock<TenantSlots> =
-    LazyLock::new(|| TenantSlots::new(TOTAL_GENERATIONS, TENANT_GENERATIONS));
-
 /// Open questions, by tenant and generation: the input asked about and
-/// where its answer goes. At most one per generation, so bounded by
-/// [`RUNNING`].
+/// where its answer goes.
 type Waiting = HashMap<(String, String), (Value, oneshot::Sender<Option<Answer>>)>;
-static WAITING: LazyLock<Mutex<Waiting>> = LazyLock::new(Mutex::default);
 
-fn waiting() -> std::sync::MutexGuard<'static, Waiting> {
-    WAITING.lock().unwrap_or_else(|e| e.into_inner())
+/// The generations this server runs for pages: places (per tenant and in
+/// all) and their open questions, at most one per generation, so bounded
+/// by the places.
+pub(super) struct Watched {
+    running: TenantSlots,
+    waiting: Mutex<Waiting>,
+}
+
+impl Default for Watched {
+    fn default() -> Self {
+        Self {
+            running: TenantSlots::new(TOTAL_GENERATIONS, TENANT_GENERATIONS),
+            waiting: Mutex::default(),
+        }
+    }
+}
+
+impl Watched {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// What a generation tells the tenant's live pages (`type` is
@@ -99,12 +113,37 @@ struct StartBody {
 pub(super) async fn start(
     State(app): State<App>,
     Extension(TenantId(tenant)): Extension<TenantId>,
+    Extension(watched): Extension<Arc<Watched>>,
     body: Bytes,
 ) -> Response {
     let body: StartBody = match parse(&body, "{request, examples?, name?, candidates?}") {
         Ok(b) => b,
         Err(r) => return *r,
     };
+    // What generation would refuse, refused now rather than in the
+    // background.
+    let limits = app.limits(&tenant).await;
+    if body.request.trim().is_empty() || body.request.len() > limits.skill.description_bytes {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "the request must be 1 to {} bytes",
+                limits.skill.description_bytes
+            ),
+        );
+    }
+    if body.examples.len() > limits.skill.examples {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "{} examples, over the limit of {}",
+                body.examples.len(),
+                limits.skill.examples
+            ),
+        );
+    }
     if !app.model().has_own() {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -112,7 +151,7 @@ pub(super) async fn start(
             "generation needs a model: run `make run` (it fetches the embedded one) or set OPENAI_API_KEY, then restart".into(),
         );
     }
-    let slot = match RUNNING.take(&tenant) {
+    let slot = match watched.running.take(&tenant) {
         Ok(slot) => slot,
         Err(full) => {
             let message = match full {
@@ -140,7 +179,15 @@ pub(super) async fn start(
         .candidates
         .unwrap_or(GenerateOptions::default().candidates)
         .clamp(1, 8);
-    tokio::spawn(run(app, tenant, generation.clone(), req, candidates, slot));
+    tokio::spawn(run(
+        app,
+        watched,
+        tenant,
+        generation.clone(),
+        req,
+        candidates,
+        slot,
+    ));
     (
         StatusCode::ACCEPTED,
         Json(json!({"generation": generation})),
@@ -150,6 +197,7 @@ pub(super) async fn start(
 
 async fn run(
     app: App,
+    watched: Arc<Watched>,
     tenant: String,
     generation: String,
     req: GenerateRequest,
@@ -173,9 +221,10 @@ async fn run(
     };
     let ask: Asker = {
         let (tell, tenant, generation) = (tell.clone(), tenant.clone(), generation.clone());
+        let watched = watched.clone();
         Arc::new(move |question: Question| {
             let (tx, rx) = oneshot::channel();
-            waiting().insert(
+            watched.waiting().insert(
                 (tenant.clone(), generation.clone()),
                 (question.input.clone(), tx),
             );
@@ -184,9 +233,10 @@ async fn run(
                 question: &question,
             });
             let key = (tenant.clone(), generation.clone());
+            let watched = watched.clone();
             async move {
                 let answer = tokio::time::timeout(ANSWER_WAIT, rx).await;
-                waiting().remove(&key);
+                watched.waiting().remove(&key);
                 answer.ok().and_then(Result::ok).flatten()
             }
             .boxed()
@@ -199,7 +249,9 @@ async fn run(
         ..GenerateOptions::default()
     };
     let outcome = app.generate_skill(&tenant, req, opts).await;
-    waiting().remove(&(tenant.clone(), generation.clone()));
+    watched
+        .waiting()
+        .remove(&(tenant.clone(), generation.clone()));
     let error = outcome.as_ref().err().map(|e| {
         let mut v = e.to_object();
         v["message"] = crate::text::truncate(&e.to_string(), crate::text::MAX_MESSAGE_BYTES).into();
@@ -228,6 +280,7 @@ struct AnswerBody {
 /// question.
 pub(super) async fn answer(
     Extension(TenantId(tenant)): Extension<TenantId>,
+    Extension(watched): Extension<Arc<Watched>>,
     Path(generation): Path<String>,
     body: Bytes,
 ) -> Response {
@@ -250,7 +303,7 @@ pub(super) async fn answer(
     };
     let key = (tenant, generation.clone());
     let tx = {
-        let mut open = waiting();
+        let mut open = watched.waiting();
         match open.get(&key) {
             None => {
                 return error(

@@ -41,6 +41,10 @@ pub(super) fn routes(app: App, practice: Practice) -> Router {
         .route("/agent", post(demo::agent))
         .route("/events", get(events::events))
         .route("/openapi.json", get(openapi))
+        // The generations pages watch: this router's own.
+        .layer(axum::Extension(std::sync::Arc::new(
+            generations::Watched::default(),
+        )))
         .with_state(app)
         .nest("/learning", learning::routes(practice))
 }
