@@ -515,3 +515,39 @@ async fn a_proposal_that_changes_behaviour_is_dropped() {
         skill.manifest.source
     );
 }
+
+#[tokio::test]
+async fn attempts_that_fail_count_against_the_winner_and_repeats_do_not() {
+    // Eight attempts: three agreeing programs and a wrong one; the other
+    // four attempts either repeat the greedy program or fail to parse.
+    let run = |extra: &'static str| async move {
+        let mut by_temperature = temps([RIGHT, RIGHT_TOO, RIGHT_THREE, WRONG]);
+        for t in ["0.4", "0.8", "1.0", "0.7"] {
+            by_temperature.insert(t.into(), extra.into());
+        }
+        let (url, _) = serve(Script {
+            spec: spec(),
+            by_temperature,
+            ..Default::default()
+        })
+        .await;
+        let app = app_with(&url).await;
+        app.generate_skill("local", request(examples()), GenerateOptions::default())
+            .await
+            .unwrap()
+    };
+    let repeated = run(RIGHT).await;
+    assert!(
+        repeated.published,
+        "{:?} {:?}",
+        repeated.trust, repeated.reasons
+    );
+    let failed = run("def broken(:\n").await;
+    assert!(!failed.published, "{:?}", failed.trust);
+    assert!(failed.trust < repeated.trust);
+    assert!(
+        failed.reasons.iter().any(|r| r.contains("agreed only")),
+        "{:?}",
+        failed.reasons
+    );
+}

@@ -1,7 +1,7 @@
 // The Chat panel: the smart examples, the prompt, and each run of the
 // consumer agent streaming its steps (from the live feed) as they happen.
 
-import { api, el } from "./lib.js";
+import { api, el, reviewButtons } from "./lib.js";
 import { python, json, block } from "./highlight.js";
 
 const runs = new Map();      // chat id -> {card, steps, prompt, started}
@@ -122,28 +122,16 @@ function stepItem(step) {
 // A crystallized draft waits for the person: only an answer they confirm
 // becomes a tool; a wrong one is recorded and retired.
 function draftItem(step) {
-  const status = el("span", { class: "muted", role: "status" });
-  const review = async (verdict, buttons) => {
-    for (const b of buttons) b.disabled = true;
-    try {
-      await api(`/skills/${encodeURIComponent(step.skill)}/review`, { body: { verdict, id: step.id } });
+  const item = el("li", { class: "step crystallize", "data-kind": "crystallize", "data-draft": step.skill },
+    el("div", {}, "Crystallized the draft ", el("code", {}, step.skill), ": is the answer below right?"));
+  item.append(reviewButtons({ name: step.skill, id: step.id },
+    { correct: "Correct, keep it as a skill", wrong: "Wrong" },
+    (verdict, status) => {
       item.dataset.reviewed = verdict;
       status.textContent = verdict === "correct" ?
         `Published: the skill ${step.skill} answers this from now on.` :
         "Recorded as wrong: it will not become a skill.";
-      for (const b of buttons) b.remove();
-    } catch (e) {
-      status.textContent = e.message;
-      for (const b of buttons) b.disabled = false;
-    }
-  };
-  const correct = el("button", { type: "button", "data-review": "correct" }, "Correct, keep it as a skill");
-  const wrong = el("button", { type: "button", class: "secondary", "data-review": "wrong" }, "Wrong");
-  correct.addEventListener("click", () => review("correct", [correct, wrong]));
-  wrong.addEventListener("click", () => review("wrong", [correct, wrong]));
-  const item = el("li", { class: "step crystallize", "data-kind": "crystallize", "data-draft": step.skill },
-    el("div", {}, "Crystallized the draft ", el("code", {}, step.skill), ": is the answer below right?"),
-    el("div", { class: "row" }, correct, wrong, status));
+    }));
   return item;
 }
 

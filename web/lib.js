@@ -49,6 +49,31 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * A person's word on a draft skill: two buttons ("correct" publishes it,
+ * "wrong" retires it) and a status line; `done(verdict)` after the server
+ * took it. `labels` names the two buttons.
+ */
+export function reviewButtons(skill, labels, done = () => {}) {
+  const status = el("span", { class: "muted", role: "status" });
+  const buttons = [];
+  const send = async (verdict) => {
+    for (const b of buttons) b.disabled = true;
+    try {
+      await api(`/skills/${encodeURIComponent(skill.name)}/review`, { body: { verdict, id: skill.id } });
+      for (const b of buttons) b.remove();
+      done(verdict, status);
+    } catch (e) {
+      status.textContent = e.message;
+      for (const b of buttons) b.disabled = false;
+    }
+  };
+  buttons.push(
+    el("button", { type: "button", "data-review": "correct", onclick: () => send("correct") }, labels.correct),
+    el("button", { type: "button", class: "secondary", "data-review": "wrong", onclick: () => send("wrong") }, labels.wrong));
+  return el("div", { class: "row" }, ...buttons, status);
+}
+
 /** Ask yes or no in a dialog. */
 export function confirmAction(title, text, yes = "Yes") {
   const dialog = document.getElementById("confirm-dialog");

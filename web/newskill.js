@@ -5,7 +5,7 @@
 // question card offers their answers; the end says published or draft, and
 // why.
 
-import { api, el } from "./lib.js";
+import { api, el, reviewButtons } from "./lib.js";
 import { python, json, block } from "./highlight.js";
 
 const PLACEHOLDER = '[\n  {"input": {"price": 100, "discount": 10}, "output": 90.0},\n  {"input": {"price": 80, "discount": 25}, "output": 60.0}\n]';
@@ -154,31 +154,8 @@ function result(outcome, error) {
     outcome.reasons?.length ? el("ul", {}, outcome.reasons.map((r) => el("li", {}, r))) : null,
     outcome.questions?.length ? el("details", {}, el("summary", {}, `${outcome.questions.length} question${outcome.questions.length === 1 ? "" : "s"} left open`),
       block(json(outcome.questions.map((q) => ({ call: q.call, choices: q.choices }))))) : null,
-    status === "draft" ? review(outcome.skill) : null);
-}
-
-// A draft waits for the person: publish it once they have checked it, or
-// discard it.
-function review(skill) {
-  const note = el("span", { class: "muted", role: "status" });
-  const buttons = [];
-  const send = async (verdict) => {
-    for (const b of buttons) b.disabled = true;
-    try {
-      await api(`/skills/${encodeURIComponent(skill.name)}/review`, { body: { verdict, id: skill.id } });
-      note.textContent = verdict === "correct" ? "Published." : "Discarded: recorded as wrong.";
-      for (const b of buttons) b.remove();
-    } catch (err) {
-      note.textContent = err.message;
-      for (const b of buttons) b.disabled = false;
-    }
-  };
-  const publish = el("button", { type: "button", "data-review": "correct" }, "I checked it: publish");
-  const discard = el("button", { type: "button", class: "secondary", "data-review": "wrong" }, "Wrong: discard");
-  publish.addEventListener("click", () => send("correct"));
-  discard.addEventListener("click", () => send("wrong"));
-  buttons.push(publish, discard);
-  return el("div", { class: "row" }, publish, discard, note);
+    status === "draft" ? reviewButtons(outcome.skill, { correct: "I checked it: publish", wrong: "Wrong: discard" },
+      (verdict, note) => { note.textContent = verdict === "correct" ? "Published." : "Discarded: recorded as wrong."; }) : null);
 }
 
 export function onEvent(event) {

@@ -22,9 +22,9 @@
 //!   on which they agree, with validity disputes counting
 //!   [`VALIDITY_WEIGHT`] of a value dispute and a prior of one dispute
 //!   (an agreement on three inputs is weaker than one on thirty). The panel
-//!   is counted as at least as many programs as the model was asked for
-//!   (and never fewer than [`MIN_PANEL`]): an attempt that failed the
-//!   examples, or repeated a program already held, backs nobody. When
+//!   is counted as at least as many programs as the model was asked for,
+//!   less the repeats of programs that pass (and never fewer than
+//!   [`MIN_PANEL`]): an attempt that failed the examples backs nobody. When
 //!   three of eight attempts pass and agree, the model mostly could not do
 //!   the task, and their agreement is a shared guess more often than the
 //!   answer (measured by `autolearn bench learn`: on the development half,

@@ -12,12 +12,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{error, failure, internal, parse};
+use super::{busy, error, failure, internal, parse};
 use crate::agent::{AgentNotice, AgentOptions, AgentStep, Host};
 use crate::app::TenantId;
 use crate::app::{App, Event, Notice};
 use crate::mcp::McpServer;
-use crate::slots::{Full, Slot, TenantSlots};
+use crate::slots::{Slot, TenantSlots};
 
 /// The smart examples, embedded at build time.
 const EXAMPLES: &str = include_str!("../../../examples/demo/examples.json");
@@ -117,18 +117,7 @@ pub(super) async fn agent(
     }
     let slot = match CHATS.take(&tenant) {
         Ok(slot) => slot,
-        Err(full) => {
-            let message = match full {
-                Full::Tenant(n) => format!("{n} chats are running already; wait for one to end"),
-                _ => "the server runs as many chats as it can; try again shortly".to_owned(),
-            };
-            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", message);
-            r.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("5"),
-            );
-            return r;
-        }
+        Err(full) => return busy(full, "chats"),
     };
     let chat = format!("chat-{}", hex::encode(rand::random::<[u8; 6]>()));
     tokio::spawn(run_chat(app, tenant, chat.clone(), body.prompt, slot));

@@ -31,12 +31,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::{error, parse};
+use super::{busy, error, parse};
 use crate::app::{App, Event, GenerateOutcome, Notice, TenantId};
 use crate::fault::Classify;
 use crate::learn::generate::{Answer, Asker, GenerateOptions, GenerateRequest, Progress, Question};
 use crate::skills::Example;
-use crate::slots::{Full, Slot, TenantSlots};
+use crate::slots::{Slot, TenantSlots};
 
 /// Generations one tenant may run at once.
 const TENANT_GENERATIONS: usize = 2;
@@ -153,20 +153,7 @@ pub(super) async fn start(
     }
     let slot = match watched.running.take(&tenant) {
         Ok(slot) => slot,
-        Err(full) => {
-            let message = match full {
-                Full::Tenant(n) => {
-                    format!("{n} generations are running already; wait for one to end")
-                }
-                _ => "the server runs as many generations as it can; try again shortly".to_owned(),
-            };
-            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", message);
-            r.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("5"),
-            );
-            return r;
-        }
+        Err(full) => return busy(full, "generations"),
     };
     let generation = format!("gen-{}", hex::encode(rand::random::<[u8; 6]>()));
     let req = GenerateRequest {

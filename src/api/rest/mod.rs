@@ -131,6 +131,23 @@ fn failure(what: &str, e: &dyn Classify) -> Response {
 }
 
 /// A JSON body, or a 400 that says what shape was expected.
+/// 429 for work that holds one of a fixed number of places (chats,
+/// watched generations): the tenant's share, or the server's, is taken.
+fn busy(full: crate::slots::Full, what: &str) -> Response {
+    let message = match full {
+        crate::slots::Full::Tenant(n) => {
+            format!("{n} {what} are running already; wait for one to end")
+        }
+        _ => format!("the server runs as many {what} as it can; try again shortly"),
+    };
+    let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", message);
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("5"),
+    );
+    r
+}
+
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| {
         Box::new(error(

@@ -122,14 +122,17 @@ pub async fn generate(
 
     let k = opts.candidates.max(1);
     let mut codes: Vec<String> = Vec::new();
+    // Samples of each program: a repeat of a passing program is neither
+    // support nor dissent.
+    let mut copies: Vec<usize> = Vec::new();
     for code in std::mem::take(&mut req.prior) {
-        add_program(&s, &mut codes, code, 0);
+        add_program(&s, &mut codes, &mut copies, code, 0);
     }
     if codes.is_empty() {
         let first = (0..k)
             .map(|_| candidate_prompt(&req, &spec, &entry, None))
             .collect();
-        add_candidates(&mut s, &mut codes, first, 0).await;
+        add_candidates(&mut s, &mut codes, &mut copies, first, 0).await;
     }
     let mut runs: Vec<Vec<Outcome>> = Vec::new();
     let mut round = 0;
@@ -149,7 +152,13 @@ pub async fn generate(
             });
             runs.push(run);
         }
-        if let Some(v) = agree::decide(&runs, &gate, examples, k) {
+        // Every attempt asked for counts, but a repeat of a program that
+        // passes the examples: it adds no independent evidence either way.
+        let repeats: usize = agree::passing(&runs, &gate[..examples])
+            .iter()
+            .map(|&c| copies[c] - 1)
+            .sum();
+        if let Some(v) = agree::decide(&runs, &gate, examples, k.saturating_sub(repeats)) {
             // Every behaviour is copied for the observer: only when one
             // is watching.
             if s.observer.is_some() {
@@ -235,7 +244,7 @@ pub async fn generate(
                 })
                 .collect()
         };
-        add_candidates(&mut s, &mut codes, prompts, round).await;
+        add_candidates(&mut s, &mut codes, &mut copies, prompts, round).await;
     };
 
     let open_questions = agree::questions(&runs, &verdict)
@@ -355,18 +364,27 @@ fn test_inputs(req: &GenerateRequest, spec: &spec::Spec) -> Vec<Value> {
 async fn add_candidates(
     s: &mut Session,
     codes: &mut Vec<String>,
+    copies: &mut Vec<usize>,
     prompts: Vec<String>,
     round: usize,
 ) {
     for code in sample(s, prompts, round).await {
-        add_program(s, codes, code, round);
+        add_program(s, codes, copies, code, round);
     }
 }
 
-/// Keep `code` and announce it, unless it repeats a program already held.
-fn add_program(s: &Session, codes: &mut Vec<String>, code: String, round: usize) {
+/// Keep `code` and announce it, unless it repeats a program already held
+/// (then count the repeat).
+fn add_program(
+    s: &Session,
+    codes: &mut Vec<String>,
+    copies: &mut Vec<usize>,
+    code: String,
+    round: usize,
+) {
     let program = normalized(&code);
-    if codes.iter().any(|c| normalized(c) == program) {
+    if let Some(i) = codes.iter().position(|c| normalized(c) == program) {
+        copies[i] += 1;
         return;
     }
     s.tell(Progress::Candidate {
@@ -375,6 +393,7 @@ fn add_program(s: &Session, codes: &mut Vec<String>, code: String, round: usize)
         code: code.clone(),
     });
     codes.push(code);
+    copies.push(1);
 }
 
 /// What a person's answer requires of a program.
