@@ -16,6 +16,8 @@
 //! 6. **repair**: failures go back to the model, up to `repair_rounds`.
 
 mod candidates;
+mod inputs;
+mod programs;
 mod python;
 mod spec;
 mod types;
@@ -23,11 +25,12 @@ mod types;
 use serde_json::{Value, json};
 
 use super::agree::{self, Expect, Outcome, Verdict};
-use super::edges::{edge_inputs, mutations};
 use crate::llm::{ChatRequest, Llm, LlmError, Usage};
 use crate::sandbox::{ResourceLimits, Sandbox};
 use crate::skills::{Example, Requirement, SkillManifest};
-use candidates::{behaviour, call, candidate_prompt, failures, normalized, sample};
+use candidates::{behaviour, call, candidate_prompt, failures};
+use inputs::test_inputs;
+use programs::{add_candidates, add_program};
 pub use python::{call as python_call, py as python_literal};
 use spec::draft_spec;
 pub use types::{
@@ -62,9 +65,6 @@ impl Session {
         Ok(r.text)
     }
 }
-
-/// Inputs every candidate runs on, examples included.
-const MAX_INPUTS: usize = 64;
 
 /// Run the pipeline. Sandbox calls use `limits` (a normal call's).
 pub async fn generate(
@@ -321,79 +321,6 @@ fn phrased(entry: &str, inputs: &[Value], q: agree::Question) -> Question {
         input: inputs[q.input].clone(),
         choices: q.choices,
     }
-}
-
-/// Inputs every candidate runs on: the examples first (the gate), then the
-/// model's own, mutations of the examples, and edges of the schema.
-fn test_inputs(req: &GenerateRequest, spec: &spec::Spec) -> Vec<Value> {
-    let mut inputs: Vec<Value> = req.examples.iter().map(|e| e.input.clone()).collect();
-    for settled in &req.answers {
-        if !inputs.contains(&settled.input) {
-            inputs.push(settled.input.clone());
-        }
-    }
-    let base = inputs
-        .first()
-        .or(spec.extra_inputs.first())
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mutated = req
-        .examples
-        .iter()
-        .take(4)
-        .flat_map(|e| mutations(&e.input));
-    for extra in spec
-        .extra_inputs
-        .iter()
-        .filter(|v| v.is_object())
-        .cloned()
-        .chain(mutated)
-        .chain(edge_inputs(&spec.input_schema, &base))
-    {
-        if !inputs.contains(&extra) && inputs.len() < MAX_INPUTS {
-            inputs.push(extra);
-        }
-    }
-    inputs
-}
-
-/// Sample one candidate per prompt and announce each new program; a
-/// sample that repeats one already held is dropped (it is no independent
-/// evidence, and agreement counts programs, not samples).
-async fn add_candidates(
-    s: &mut Session,
-    codes: &mut Vec<String>,
-    copies: &mut Vec<usize>,
-    prompts: Vec<String>,
-    round: usize,
-) {
-    for code in sample(s, prompts, round).await {
-        add_program(s, codes, copies, code, round);
-    }
-}
-
-/// Keep `code` and announce it, unless it repeats a program already held
-/// (then count the repeat).
-fn add_program(
-    s: &Session,
-    codes: &mut Vec<String>,
-    copies: &mut Vec<usize>,
-    code: String,
-    round: usize,
-) {
-    let program = normalized(&code);
-    if let Some(i) = codes.iter().position(|c| normalized(c) == program) {
-        copies[i] += 1;
-        return;
-    }
-    s.tell(Progress::Candidate {
-        index: codes.len(),
-        round,
-        code: code.clone(),
-    });
-    codes.push(code);
-    copies.push(1);
 }
 
 /// What a person's answer requires of a program.
