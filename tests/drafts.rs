@@ -178,6 +178,14 @@ async fn a_person_publishes_a_draft_or_retires_it_and_the_log_says_which() {
         .await
         .unwrap_err();
     assert!(matches!(err, ReviewError::Changed { .. }), "{err}");
+    // A note longer than the log keeps is refused, and changes nothing.
+    let long = "x".repeat(autolearn::app::MAX_REVIEW_NOTE + 1);
+    let err = app
+        .skills()
+        .review("local", "net_price", Some(&id), Review::Wrong, Some(&long))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ReviewError::NoteTooLong(_)), "{err}");
     // Nor does another tenant's.
     assert!(
         app.skills()

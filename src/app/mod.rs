@@ -81,7 +81,7 @@ pub use keys::{KeyCheck, Tenants};
 pub use learnings::Learnings;
 pub use metered::Model;
 pub use publish::PUBLISH_TRUST;
-pub use review::{Review, ReviewError};
+pub use review::{MAX_NOTE as MAX_REVIEW_NOTE, Review, ReviewError};
 pub use run::Calls;
 pub use skills::Skills;
 pub use traces::{CellRun, Crystallize, PythonStep, Traces};
