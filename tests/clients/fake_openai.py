@@ -20,8 +20,11 @@ RIGHT = 'def net_price(price, discount):\n    """Price after a discount."""\n   
 RIGHT_TOO = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price - price * discount / 100, 2)\n'
 WRONG = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price - discount, 2)\n'
 RIGHT_THREE = 'def net_price(price, discount):\n    """Price after a discount."""\n    return round(price * (100 - discount) / 100, 2)\n'
-# Four distinct programs: samples of one program would count once.
-CANDIDATES = {"0.0": RIGHT, "0.6": WRONG, "0.9": RIGHT_TOO, "1.1": RIGHT_THREE}
+# A round of eight: four distinct programs (samples of one program count
+# once), and at the other four temperatures the greedy answer again, as a
+# consistent model gives.
+CANDIDATES = {"0.0": RIGHT, "0.6": WRONG, "0.9": RIGHT_TOO, "1.1": RIGHT_THREE,
+              "0.4": RIGHT, "0.8": RIGHT, "1.0": RIGHT, "0.7": RIGHT}
 # For a request that mentions clamping: two programs that pass the examples
 # and split on out-of-range discounts, so there are questions to settle.
 CLAMPED = 'def net_price(price, discount):\n    """Price after a discount."""\n    d = max(0, min(100, discount))\n    return round(price * (1 - d / 100), 2)\n'

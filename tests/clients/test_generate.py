@@ -40,7 +40,7 @@ async def test_generate_skill_over_mcp_publishes_a_tool(llm_server, fake):
         assert not r.is_error, r.content
         out = r.structured_content
         assert out["published"] is True and out["skill"]["name"] == "net_price", out
-        # 1 spec + 8 samples; the samples beyond the recorded four repeat WRONG.
+        # 1 spec + 8 samples; four distinct programs.
         assert out["trust"] >= 70 and out["candidates"] == 4 and out["llm_calls"] == 9
         r = await client.call_tool("call_skill", {"name": "net_price", "input": {"price": 50, "discount": 50}})
         assert r.structured_content == {"result": 25.0}
