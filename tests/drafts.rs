@@ -116,10 +116,17 @@ async fn answers_to_a_drafts_questions_settle_it_without_a_model_call() {
             );
         }
     }
-    // A settled draft's questions are not asked again.
+    // A settled draft's questions are not asked again, and the draft it
+    // settled is settled for good.
     for q in &out.questions {
         assert!(answers.iter().all(|a| a.input != q.input), "{q:?}");
     }
+    let again = app.settle_draft(None, "local", &id, answers, four()).await;
+    assert!(
+        matches!(again, Err(GenerateSkillError::UnknownDraft(_))),
+        "{:?}",
+        again.map(|o| o.published)
+    );
 }
 
 #[tokio::test]

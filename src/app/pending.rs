@@ -60,6 +60,10 @@ impl PendingDrafts {
         self.0.get(tenant, draft)
     }
 
+    pub fn forget(&self, tenant: &str, draft: &SkillId) {
+        self.0.remove(tenant, draft);
+    }
+
     pub fn forget_tenant(&self, tenant: &str) {
         self.0.remove_partition(tenant);
     }
@@ -89,7 +93,15 @@ impl super::App {
         req.answers.extend(answers);
         req.prior = pending.programs.clone();
         let llm = llm.unwrap_or_else(|| self.llm.clone());
-        self.generate_skill_with(llm, tenant, req, opts).await
+        let outcome = self.generate_skill_with(llm, tenant, req, opts).await;
+        // Settled: what is still open is kept under the new draft's id
+        // (the same id when nothing changed, which stays).
+        if let Ok(out) = &outcome
+            && out.skill.as_ref().and_then(|s| s["id"].as_str()) != Some(draft.as_str())
+        {
+            self.pending.forget(tenant, draft);
+        }
+        outcome
     }
 
     /// Keep what a follow-up needs for a stored draft with open questions.
