@@ -42,6 +42,7 @@ pub mod lru;
 pub mod mcp;
 pub mod metrics;
 pub mod practice;
+pub mod python_imports;
 pub mod quota;
 pub mod sandbox;
 pub mod search;

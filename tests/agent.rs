@@ -159,9 +159,16 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
         .await
         .unwrap();
     assert_eq!(first.skill_used, None);
+    // The agent's own step parses the CSV first; the model's two follow.
     assert_eq!(
         first.tools_called,
-        ["search_skills", "run_python", "run_python", "crystallize"]
+        [
+            "search_skills",
+            "run_python",
+            "run_python",
+            "run_python",
+            "crystallize"
+        ]
     );
     assert_eq!(
         first.answer["top_products"][0],
@@ -196,6 +203,11 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
                 |x| matches!(x, AgentStep::Code { step: 2, code, .. } if code.contains("step1"))
             )
         );
+        assert!(s.iter().any(|x| matches!(
+            x,
+            AgentStep::Output { step: 0, ok: true, output, .. }
+                if output[0] == json!({"date": "2026-01-05", "region": "EU", "product": "Widget", "units": 10, "unit_price": 2.5})
+        )));
         assert!(matches!(
             s.last(),
             Some(AgentStep::Answer {
@@ -291,6 +303,77 @@ async fn every_demo_example_is_learned_and_reused_on_new_data() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_is_parsed_for_the_model_and_its_script_habits_are_cleaned_up() {
+    // The model writes what small models write: a function, the data pasted
+    // over the input as an example, the answer printed; then a tool call
+    // as a dict literal after an assignment.
+    let (url, _) = serve(Script {
+        agent: Some(Arc::new(|body: &Value| {
+            let messages = body["messages"].as_array().unwrap();
+            let system = messages[0]["content"].as_str().unwrap();
+            assert!(system.contains("- `rows`: `data` parsed: a list of dicts"), "{system}");
+            let results = messages.iter().filter(|m| m["role"] == "tool").count();
+            match results {
+                0 => tool_call(
+                    "run_python",
+                    json!({"code": "def total(rows):\n    return sum(r['units'] * r['price'] for r in rows)\n\n# Example usage\nrows = [{'units': 1, 'price': 1}]\nprint(total(rows))"}),
+                ),
+                1 => tool_call(
+                    "run_python",
+                    json!({"code": "top = max(rows, key=lambda r: r['units'])['sku']\n{\"arguments\": {}, \"tool\": \"finish\"}"}),
+                ),
+                _ => tool_call("finish", json!({})),
+            }
+        })),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::over(McpServer::in_process(app, "local"))
+        .await
+        .unwrap();
+    let prompt = "Total the revenue, then the best seller.\n\n```csv\nsku,units,price\nA-1,2,2.5\nB-2,4,1.25\n```";
+    let options = AgentOptions {
+        crystallize: false,
+        ..AgentOptions::default()
+    };
+    let steps = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = steps.clone();
+    let options = AgentOptions {
+        observer: Some(Arc::new(move |s: &AgentStep| {
+            seen.lock().unwrap().push(s.clone())
+        })),
+        ..options
+    };
+    let report = agent::run(&model(&url), &host, prompt, &options)
+        .await
+        .unwrap();
+    assert_eq!(report.answer, json!("B-2"));
+    let outputs: Vec<Value> = steps
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|s| match s {
+            AgentStep::Output {
+                ok: true, output, ..
+            } => Some(output.clone()),
+            _ => None,
+        })
+        .collect();
+    // The parsed rows, the total over them (not over the pasted example),
+    // and the assignment's value.
+    assert_eq!(
+        outputs,
+        [
+            json!([{"sku": "A-1", "units": 2, "price": 2.5}, {"sku": "B-2", "units": 4, "price": 1.25}]),
+            json!(10.0),
+            json!("B-2")
+        ]
+    );
+    host.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_step_is_shown_to_the_model_and_a_silent_model_gives_up() {
     // The model's first step raises; it reads the error and fixes it.
     let (url, _) = serve(Script {
@@ -376,7 +459,58 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sampled_candidates_are_tried_until_one_runs() {
+async fn every_candidate_runs_and_the_value_most_of_them_compute_is_the_step() {
+    // The greedy sample runs but counts characters; two warmer samples,
+    // written differently, both count words: their value is the step.
+    let (url, _) = serve(Script {
+        agent: Some(Arc::new(|body: &Value| {
+            if has_run(body) {
+                return tool_call("finish", json!({}));
+            }
+            let code = match body["temperature"].as_f64() {
+                Some(t) if t > 0.7 => "len(data.split())",
+                Some(t) if t > 0.0 => "words = data.split()\nlen(words)",
+                _ => "len(data)",
+            };
+            tool_call("run_python", json!({"code": code}))
+        })),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::over(McpServer::in_process(app.clone(), "local"))
+        .await
+        .unwrap();
+    let prompt = "Count the words.\n\n```\none two three\n```";
+    let options = AgentOptions {
+        samples: 3,
+        ..confirmed()
+    };
+    let report = agent::run(&model(&url), &host, prompt, &options)
+        .await
+        .unwrap();
+    assert_eq!(report.answer, json!(3));
+    assert_eq!(
+        report.tools_called,
+        [
+            "search_skills",
+            "run_python",
+            "run_python",
+            "run_python",
+            "crystallize"
+        ]
+    );
+    let skill = app.skills().published("local").await.unwrap().remove(0);
+    assert!(
+        skill.manifest.source.contains("split()") && !skill.manifest.source.contains("len(data)\n"),
+        "{}",
+        skill.manifest.source
+    );
+    host.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_greedy_sample_gives_way_to_one_that_runs() {
     // The greedy sample fails; the warmer one works: the step is the one
     // that ran, and the failed try stays out of the skill.
     let (url, fake) = serve(Script {

@@ -17,6 +17,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("text", 0),
     ("lru", 0),
     ("slots", 0),
+    ("python_imports", 0),
     // The error taxonomy.
     ("fault", 1),
     // The pure model, the sandbox, the model clients.

@@ -100,7 +100,8 @@ function stepItem(step) {
         step.ok ? null : block(json(step.output), "out"));
     case "code":
       return el("li", { class: "step", "data-kind": "code" },
-        el("div", {}, `Step ${step.step}${step.attempt > 1 ? `, candidate ${step.attempt}` : ""}: run_python`), block(python(step.code), "code"));
+        el("div", {}, step.step === 0 ? "Parsing the table (the agent's own step): run_python" :
+          `Step ${step.step}${step.attempt > 1 ? `, candidate ${step.attempt}` : ""}: run_python`), block(python(step.code), "code"));
     case "output":
       return el("li", { class: `step ${step.ok ? "" : "failed"}`, "data-kind": "output" },
         el("div", {}, step.ok ? `Step ${step.step} result` : `Step ${step.step} failed`),

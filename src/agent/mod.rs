@@ -14,10 +14,13 @@
 //! compared exactly. Data attached to the prompt is bound as variables and
 //! never goes through the model ([`prompt`]).
 
+mod choose;
+mod cleanup;
 pub mod host;
 pub mod prompt;
 mod skill_path;
 mod solve;
+mod table;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -11,7 +11,8 @@
 use serde_json::{Map, Value, json};
 
 use super::prompt::mentions;
-use super::{AgentError, AgentStep, Run};
+use super::table::Table;
+use super::{AgentError, AgentStep, Run, choose, cleanup};
 use crate::llm::tools::result_text;
 use crate::llm::{ChatRequest, LlmError, Message, ModelRole, ToolCall, ToolSpec};
 
@@ -58,7 +59,7 @@ fn tools(can_finish: bool) -> Vec<ToolSpec> {
     tools
 }
 
-fn system_prompt(run: &Run<'_>) -> String {
+fn system_prompt(run: &Run<'_>, prepared: &[String]) -> String {
     let mut text = String::from(
         "You answer data tasks by running Python with run_python, one short step at a time. \
          A step is a few plain statements (no function definitions) ending with an expression: \
@@ -69,6 +70,12 @@ fn system_prompt(run: &Run<'_>) -> String {
         text.push_str(&format!(
             "\nThese variables are already defined (use them; do not paste data into code):\n{}",
             run.prompt.describe_attachments()
+        ));
+    }
+    if !prepared.is_empty() {
+        text.push_str(&format!(
+            "\nThe tables are already parsed (start from these):\n{}",
+            prepared.join("\n")
         ));
     }
     text.push_str(
@@ -89,15 +96,36 @@ fn new_trace() -> String {
 /// Work the task out with `run_python`.
 pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
     let trace = new_trace();
-    let mut messages = vec![
-        Message::system(system_prompt(run)),
-        Message::user(run.prompt.task.clone()),
-    ];
     // Results of successful steps, by variable name.
     let mut results: Vec<(String, Value)> = Vec::new();
+    let prepared = parse_tables(run, &trace, &mut results).await?;
+    // What a function the model forgot to call takes: the parsed table,
+    // else the only attachment.
+    let main: Option<String> = match (prepared.first(), run.prompt.attachments.as_slice()) {
+        (Some((name, _)), _) => Some(name.clone()),
+        (None, [(name, _)]) => Some(name.clone()),
+        _ => None,
+    };
+    let mut task = run.prompt.task.clone();
+    if let Some((name, _)) = prepared.first() {
+        // Said last, where a small model reads it: it otherwise opens the
+        // CSV it was told about as a file, with pandas.
+        task.push_str(&format!(
+            "\n\nThe data is loaded and parsed already: start from `{name}`. \
+             There are no files; use only the standard library."
+        ));
+    }
+    let mut messages = vec![
+        Message::system(system_prompt(
+            run,
+            &prepared.iter().map(|(_, d)| d.clone()).collect::<Vec<_>>(),
+        )),
+        Message::user(task),
+    ];
     let mut last_code: Option<String> = None;
     let mut used_data = false;
     let mut last_error: Option<String> = None;
+    let mut failed: Vec<String> = Vec::new();
     let mut steps = 0;
     // Turns that ran nothing (a finish too early, an empty call) count too,
     // so a model that never acts still ends.
@@ -109,22 +137,34 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
             max_tokens: STEP_TOKENS,
             json_schema: None,
             expect_code: false,
-            tools: tools(!results.is_empty()),
+            tools: tools(results.len() > prepared.len()),
         };
-        let answers = match run.samples() {
-            1 => vec![run.ask(request).await?],
-            k => {
-                let all = run.ask_many(request, TEMPERATURES[..k].to_vec()).await;
-                // The greedy answer must come; the others may fail alone.
-                let mut all = all.into_iter();
-                let mut answers = vec![
-                    all.next()
-                        .unwrap_or(Err(LlmError::Malformed("no answer".into())))?,
-                ];
-                answers.extend(all.flatten());
-                answers
+        let all = match run.samples() {
+            1 => vec![run.ask(request).await],
+            k => run.ask_many(request, TEMPERATURES[..k].to_vec()).await,
+        };
+        // An answer that is no usable call (a small model naming a tool it
+        // was not offered) costs a turn, not the run; any other failure of
+        // the model ends it.
+        let mut answers = Vec::new();
+        let mut unusable = None;
+        for answer in all {
+            match answer {
+                Ok(a) => answers.push(a),
+                Err(LlmError::Malformed(why)) => {
+                    unusable.get_or_insert(why);
+                }
+                Err(e) if answers.is_empty() && unusable.is_none() => return Err(e.into()),
+                Err(_) => {}
             }
-        };
+        }
+        if answers.is_empty() {
+            let why = unusable.unwrap_or_else(|| "no answer".into());
+            messages.push(Message::user(format!(
+                "That answer could not be used ({why}). Call run_python with the next step's code."
+            )));
+            continue;
+        }
         let calls: Vec<ToolCall> = answers
             .into_iter()
             .map(|a| {
@@ -135,25 +175,49 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
                 })
             })
             .collect();
+        let bound: Vec<String> = run
+            .prompt
+            .attachments
+            .iter()
+            .chain(results.iter())
+            .map(|(name, _)| name.clone())
+            .collect();
         let call = calls[0].clone();
-        let code = call.arguments["code"].as_str().unwrap_or("").to_owned();
+        let code = cleanup::cleaned(
+            call.arguments["code"].as_str().unwrap_or(""),
+            &bound,
+            main.as_deref(),
+        );
         let done = call.name == FINISH
             // A model that repeats its last good step has nothing to add.
             || (call.name == RUN_PYTHON && last_code.as_deref() == Some(code.trim()));
-        if done && let Some((_, answer)) = results.last() {
+        // The agent's own parsing is no answer: only a step of the model's.
+        if done
+            && results.len() > prepared.len()
+            && let Some((_, answer)) = results.last()
+        {
             return Ok(Solved {
                 answer: answer.clone(),
                 trace,
                 used_data: used_data || run.prompt.attachments.is_empty(),
             });
         }
-        let candidates = distinct_codes(&calls);
+        // A code that already failed fails again: only new ones run.
+        let candidates: Vec<String> = distinct_codes(&calls, &bound, main.as_deref())
+            .into_iter()
+            .filter(|c| !failed.contains(c))
+            .collect();
         if candidates.is_empty() {
             messages.push(Message::assistant_calls(vec![call.clone()]));
-            let reply = if call.name == RUN_PYTHON {
-                "The code is empty."
+            let reply = if call.name != RUN_PYTHON {
+                "No step has succeeded yet: run code with run_python first.".to_owned()
+            } else if code.trim().is_empty() {
+                "The code is empty.".to_owned()
             } else {
-                "No step has succeeded yet: run code with run_python first."
+                format!(
+                    "This code failed before ({}). Write a different step.",
+                    last_error.as_deref().unwrap_or("it did not run")
+                )
             };
             messages.push(Message::tool_result(call.id, reply));
             continue;
@@ -162,36 +226,53 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
             break;
         }
         steps += 1;
-        // Each candidate in turn until one runs: the first that works is
-        // the step; the model hears of the greedy candidate's failure.
-        let mut chosen = None;
-        let mut first_failure = None;
+        // Every candidate runs (milliseconds, next to sampling them); the
+        // evidence picks one. The model hears of the greedy candidate's
+        // failure when none ran.
+        let mut outcomes = Vec::new();
         for (i, code) in candidates.iter().enumerate() {
-            match step(run, &trace, steps, i + 1, code, &mut results).await? {
-                Ok(reply) => {
-                    chosen = Some((code.clone(), reply));
-                    break;
-                }
-                Err(e) => {
-                    first_failure.get_or_insert((code.clone(), e));
-                }
+            outcomes.push(execute(run, &trace, steps, i + 1, code, &results).await?);
+        }
+        for (code, outcome) in candidates.iter().zip(&outcomes) {
+            if outcome.is_err() {
+                failed.push(code.clone());
             }
         }
+        let values: Vec<Option<Value>> = outcomes
+            .iter()
+            .map(|o| o.as_ref().ok().map(|(v, _)| v.clone()))
+            .collect();
+        let chosen = choose::choose(&values).and_then(|i| Some((i, outcomes[i].clone().ok()?)));
         let (code, reply) = match chosen {
-            Some((code, reply)) => {
+            Some((i, (value, stdout))) => {
+                let code = candidates[i].clone();
                 used_data |= run
                     .prompt
                     .attachments
                     .iter()
-                    .any(|(name, _)| mentions(&code, name));
+                    .any(|(name, _)| mentions(&code, name))
+                    || prepared.iter().any(|(name, _)| mentions(&code, name));
                 last_code = Some(code.trim().to_owned());
                 last_error = None;
-                (code, reply)
+                let name = format!("step{steps}");
+                let mut text = format!("{name} = {}", result_text(&value));
+                if !stdout.is_empty() {
+                    text.push_str(&format!(
+                        "\nprinted: {}",
+                        crate::text::truncate(&stdout, 1024)
+                    ));
+                }
+                results.push((name, value));
+                (code, text)
             }
             None => {
-                let (code, e) = first_failure.unwrap_or_default();
+                let e = outcomes
+                    .into_iter()
+                    .next()
+                    .and_then(Result::err)
+                    .unwrap_or_default();
                 last_error = Some(e.clone());
-                (code, e)
+                (candidates[0].clone(), e)
             }
         };
         let id = format!("call_{steps}");
@@ -213,13 +294,18 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
 /// Sampling temperatures of a step's candidates: greedy first.
 const TEMPERATURES: [f32; 8] = [0.0, 0.6, 0.9, 1.1, 0.4, 0.8, 1.0, 0.7];
 
-/// The different non-empty codes among `calls` to run_python, in order.
-fn distinct_codes(calls: &[ToolCall]) -> Vec<String> {
+/// The different non-empty codes among `calls` to run_python, in order,
+/// cleaned up (see [`cleanup::cleaned`]; `bound`: the names a step reads).
+fn distinct_codes(calls: &[ToolCall], bound: &[String], main: Option<&str>) -> Vec<String> {
     let mut codes: Vec<String> = Vec::new();
     for c in calls.iter().filter(|c| c.name == RUN_PYTHON) {
         let code = c.arguments["code"].as_str().unwrap_or("").trim();
-        if !code.is_empty() && !codes.iter().any(|k| k.trim() == code) {
-            codes.push(code.to_owned());
+        if code.is_empty() {
+            continue;
+        }
+        let code = cleanup::cleaned(code, bound, main);
+        if !codes.iter().any(|k| k.trim() == code.trim()) {
+            codes.push(code);
         }
     }
     codes
@@ -238,15 +324,56 @@ fn recent(messages: &[Message]) -> Vec<Message> {
     head.iter().chain(&rest[start..]).cloned().collect()
 }
 
-/// Run one step; the text the model reads next, `Ok` when it succeeded.
-async fn step(
+/// The tables among the text attachments, parsed by a step of the trace
+/// (see [`table`]): `rows` for `data`, `rows2` for `data2`, ..., added to
+/// `results`. Each name with its description for the model.
+async fn parse_tables(
+    run: &mut Run<'_>,
+    trace: &str,
+    results: &mut Vec<(String, Value)>,
+) -> Result<Vec<(String, String)>, AgentError> {
+    let tables: Vec<(String, Table)> = run
+        .prompt
+        .attachments
+        .iter()
+        .filter_map(|(name, value)| Some((name.clone(), Table::detect(value.as_str()?)?)))
+        .collect();
+    let mut prepared = Vec::new();
+    for (i, (var, table)) in tables.into_iter().enumerate() {
+        let code = table.parse_code(&var);
+        // Step 0: the agent's own preparation, before the model's steps.
+        let Ok((value, _)) = execute(run, trace, 0, i + 1, &code, results).await? else {
+            continue;
+        };
+        let name = var.replacen("data", "rows", 1);
+        let shown = match &value {
+            Value::Array(items) => format!(
+                "- `{name}`: {}; {} items, the first: {}",
+                table.describe(&var),
+                items.len(),
+                crate::text::truncate(
+                    &items.first().map(Value::to_string).unwrap_or_default(),
+                    300
+                )
+            ),
+            _ => continue,
+        };
+        results.push((name.clone(), value));
+        prepared.push((name, shown));
+    }
+    Ok(prepared)
+}
+
+/// Run one candidate of step `n` with the names it mentions bound: its
+/// value and what it printed, or the text that tells the model why not.
+async fn execute(
     run: &mut Run<'_>,
     trace: &str,
     n: usize,
     attempt: usize,
     code: &str,
-    results: &mut Vec<(String, Value)>,
-) -> Result<Result<String, String>, AgentError> {
+    results: &[(String, Value)],
+) -> Result<Result<(Value, String), String>, AgentError> {
     run.emit(AgentStep::Code {
         step: n,
         attempt,
@@ -288,6 +415,20 @@ async fn step(
         )));
     }
     let value = ran.structured["value"].clone();
+    if choose::is_tool_call(&value) {
+        let message = format!(
+            "Step {n}'s value is a tool call written as data. A step's value is the data it \
+             computed; to end, call the finish tool itself."
+        );
+        run.emit(AgentStep::Output {
+            step: n,
+            attempt,
+            ok: false,
+            output: json!({"message": message}),
+            stdout,
+        });
+        return Ok(Err(message));
+    }
     if value.is_null() {
         // No result: it printed its answer, or defined a function and never
         // called it. Say so, or the model takes `None` for the answer.
@@ -317,16 +458,7 @@ async fn step(
         output: value.clone(),
         stdout: stdout.clone(),
     });
-    let name = format!("step{n}");
-    let mut text = format!("{name} = {}", result_text(&value));
-    if !stdout.is_empty() {
-        text.push_str(&format!(
-            "\nprinted: {}",
-            crate::text::truncate(&stdout, 1024)
-        ));
-    }
-    results.push((name, value));
-    Ok(Ok(text))
+    Ok(Ok((value, stdout)))
 }
 
 /// Send the trace to `crystallize`; what it said. An answer that never

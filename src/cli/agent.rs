@@ -136,6 +136,9 @@ fn display() -> crate::agent::StepObserver {
                     if *ok { "ok" } else { "failed" }
                 )
             }
+            AgentStep::Code { step: 0, code, .. } => {
+                format!("step 0 (parsing the table):\n{}", indent(code))
+            }
             AgentStep::Code {
                 step,
                 attempt: 1,

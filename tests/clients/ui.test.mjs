@@ -117,7 +117,9 @@ test("the demo: live skills, the run form, a learned example, reset", async () =
   await page.waitForSelector('.run[data-path="reasoning"]');
   // The skill waits for the person: a draft until they say the answer is right.
   assert.match(await first.locator('[data-kind="crystallize"]').textContent(), /draft/);
-  assert.equal(await first.locator('[data-kind="code"]').count(), 2);
+  // The agent parses the CSV itself (step 0), then the model's two steps.
+  assert.equal(await first.locator('[data-kind="code"]').count(), 3);
+  assert.match(await first.locator('[data-kind="code"]').first().textContent(), /Parsing the table/);
   await first.locator('[data-review="correct"]').click();
   await first.locator('[data-reviewed="correct"]').waitFor();
   assert.match(await first.locator('[data-kind="crystallize"]').textContent(), /Published/);

@@ -14,6 +14,7 @@ use crate::sandbox::{
 use crate::text::{MAX_QUOTE_BYTES, truncate};
 
 pub(super) use super::python::{call, py};
+use crate::python_imports::with_imports;
 
 pub(super) fn candidate_prompt(
     req: &GenerateRequest,
@@ -181,82 +182,6 @@ pub(super) fn without_checks(code: &str) -> String {
         }
     }
     out.trim_end().to_owned() + "\n"
-}
-
-/// Standard modules a small model uses without importing them.
-const MODULES: [&str; 20] = [
-    "re",
-    "math",
-    "json",
-    "statistics",
-    "datetime",
-    "decimal",
-    "fractions",
-    "collections",
-    "itertools",
-    "functools",
-    "heapq",
-    "bisect",
-    "string",
-    "textwrap",
-    "unicodedata",
-    "csv",
-    "io",
-    "hashlib",
-    "base64",
-    "difflib",
-];
-/// Names a small model uses without importing them, and their module.
-const NAMES: [(&str, &str); 8] = [
-    ("Counter", "collections"),
-    ("defaultdict", "collections"),
-    ("OrderedDict", "collections"),
-    ("deque", "collections"),
-    ("Decimal", "decimal"),
-    ("Fraction", "fractions"),
-    ("timedelta", "datetime"),
-    ("reduce", "functools"),
-];
-
-/// `code` with the imports it forgot: a module used as `re.sub(...)`, or
-/// a name such as `Counter(...)`, that nothing imports or defines. The
-/// commonest way a small model's otherwise right function fails.
-pub(super) fn with_imports(code: &str) -> String {
-    let used = |name: &str, after: char| {
-        code.match_indices(name).any(|(i, _)| {
-            let before = code[..i].chars().next_back();
-            let next = code[i + name.len()..].chars().next();
-            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
-                && next == Some(after)
-        })
-    };
-    let bound = |name: &str| {
-        code.lines().any(|l| {
-            let l = l.trim_start();
-            (l.starts_with("import ") || l.starts_with("from "))
-                && l.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .any(|w| w == name)
-                || l.starts_with(&format!("def {name}("))
-                || l.starts_with(&format!("class {name}"))
-                || l.starts_with(&format!("{name} ="))
-        })
-    };
-    let mut header = String::new();
-    for m in MODULES {
-        if used(m, '.') && !bound(m) {
-            header.push_str(&format!("import {m}\n"));
-        }
-    }
-    for (name, module) in NAMES {
-        if (used(name, '(') || used(name, '.')) && !bound(name) {
-            header.push_str(&format!("from {module} import {name}\n"));
-        }
-    }
-    if header.is_empty() {
-        code.to_owned()
-    } else {
-        header + code
-    }
 }
 
 /// The program without comments, blank lines and trailing spaces: two
