@@ -20,6 +20,7 @@ pub mod host;
 pub mod prompt;
 mod skill_path;
 mod solve;
+mod step;
 mod table;
 
 use std::sync::Arc;

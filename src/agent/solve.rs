@@ -7,16 +7,20 @@
 //! `step2`, ...) that its code names, as `run_python` inputs, which is
 //! exactly what lets `crystallize` wire the steps into one function whose
 //! parameters are the data.
+//!
+//! A small model needs help to get that far: the agent parses the tables
+//! it was given itself (step 0), cleans each candidate up before it runs
+//! (`cleanup`), runs every sampled candidate and keeps the value most of
+//! them computed (`choose`).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::prompt::mentions;
-use super::table::Table;
+use super::step::{RUN_PYTHON, execute, parse_tables};
 use super::{AgentError, AgentStep, Run, choose, cleanup};
 use crate::llm::tools::result_text;
 use crate::llm::{ChatRequest, LlmError, Message, ModelRole, ToolCall, ToolSpec};
 
-const RUN_PYTHON: &str = "run_python";
 /// Most tokens a step's code may take: a few lines, with room to spare. A
 /// small model that loops is cut off here, and told its code failed.
 const STEP_TOKENS: u32 = 768;
@@ -322,143 +326,6 @@ fn recent(messages: &[Message]) -> Vec<Message> {
         start += 1;
     }
     head.iter().chain(&rest[start..]).cloned().collect()
-}
-
-/// The tables among the text attachments, parsed by a step of the trace
-/// (see [`table`]): `rows` for `data`, `rows2` for `data2`, ..., added to
-/// `results`. Each name with its description for the model.
-async fn parse_tables(
-    run: &mut Run<'_>,
-    trace: &str,
-    results: &mut Vec<(String, Value)>,
-) -> Result<Vec<(String, String)>, AgentError> {
-    let tables: Vec<(String, Table)> = run
-        .prompt
-        .attachments
-        .iter()
-        .filter_map(|(name, value)| Some((name.clone(), Table::detect(value.as_str()?)?)))
-        .collect();
-    let mut prepared = Vec::new();
-    for (i, (var, table)) in tables.into_iter().enumerate() {
-        let code = table.parse_code(&var);
-        // Step 0: the agent's own preparation, before the model's steps.
-        let Ok((value, _)) = execute(run, trace, 0, i + 1, &code, results).await? else {
-            continue;
-        };
-        let name = var.replacen("data", "rows", 1);
-        let shown = match &value {
-            Value::Array(items) => format!(
-                "- `{name}`: {}; {} items, the first: {}",
-                table.describe(&var),
-                items.len(),
-                crate::text::truncate(
-                    &items.first().map(Value::to_string).unwrap_or_default(),
-                    300
-                )
-            ),
-            _ => continue,
-        };
-        results.push((name.clone(), value));
-        prepared.push((name, shown));
-    }
-    Ok(prepared)
-}
-
-/// Run one candidate of step `n` with the names it mentions bound: its
-/// value and what it printed, or the text that tells the model why not.
-async fn execute(
-    run: &mut Run<'_>,
-    trace: &str,
-    n: usize,
-    attempt: usize,
-    code: &str,
-    results: &[(String, Value)],
-) -> Result<Result<(Value, String), String>, AgentError> {
-    run.emit(AgentStep::Code {
-        step: n,
-        attempt,
-        code: code.to_owned(),
-    });
-    let mut inputs = Map::new();
-    for (name, value) in run.prompt.attachments.iter().chain(results.iter()) {
-        if mentions(code, name) {
-            inputs.insert(name.clone(), value.clone());
-        }
-    }
-    let ran = run
-        .call(
-            RUN_PYTHON,
-            json!({"code": code, "inputs": inputs, "trace": trace}),
-        )
-        .await?;
-    let stdout = ran.structured["stdout"].as_str().unwrap_or("").to_owned();
-    if ran.is_error {
-        let error = ran.structured["error"].clone();
-        run.emit(AgentStep::Output {
-            step: n,
-            attempt,
-            ok: false,
-            output: error.clone(),
-            stdout,
-        });
-        let kind = error["error_type"]
-            .as_str()
-            .or(error["kind"].as_str())
-            .unwrap_or("error");
-        let message = error["message"].as_str().unwrap_or("");
-        let traceback = error["traceback"].as_str().unwrap_or("");
-        let tail: Vec<&str> = traceback.lines().rev().take(4).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Ok(Err(format!(
-            "Step {n} failed: {kind}: {message}\n{}\nFix it and run the step again.",
-            tail.join("\n")
-        )));
-    }
-    let value = ran.structured["value"].clone();
-    if choose::is_tool_call(&value) {
-        let message = format!(
-            "Step {n}'s value is a tool call written as data. A step's value is the data it \
-             computed; to end, call the finish tool itself."
-        );
-        run.emit(AgentStep::Output {
-            step: n,
-            attempt,
-            ok: false,
-            output: json!({"message": message}),
-            stdout,
-        });
-        return Ok(Err(message));
-    }
-    if value.is_null() {
-        // No result: it printed its answer, or defined a function and never
-        // called it. Say so, or the model takes `None` for the answer.
-        let message = if stdout.is_empty() {
-            format!(
-                "Step {n} has no value (None). End the step with an expression whose value is the result; a function you define must also be called."
-            )
-        } else {
-            format!(
-                "Step {n} printed:\n{}\nbut its value is None. End the step with the expression whose value is the result, not with print().",
-                crate::text::truncate(&stdout, 1024)
-            )
-        };
-        run.emit(AgentStep::Output {
-            step: n,
-            attempt,
-            ok: false,
-            output: json!({"message": message}),
-            stdout,
-        });
-        return Ok(Err(message));
-    }
-    run.emit(AgentStep::Output {
-        step: n,
-        attempt,
-        ok: true,
-        output: value.clone(),
-        stdout: stdout.clone(),
-    });
-    Ok(Ok((value, stdout)))
 }
 
 /// Send the trace to `crystallize`; what it said. An answer that never

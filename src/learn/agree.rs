@@ -161,7 +161,13 @@ impl Verdict {
     /// Independent agreement with the winner, 0 to 1 (see the module doc).
     pub fn agreement(&self) -> f64 {
         let panel = self.panel.max(self.attempts).max(MIN_PANEL) - 1;
-        self.support.iter().map(Support::share).sum::<f64>() / panel as f64
+        // Folded from +0.0: an empty `sum` of floats is -0.0, which reads
+        // "-0%" in a report.
+        self.support
+            .iter()
+            .map(Support::share)
+            .fold(0.0, |a, s| a + s)
+            / panel as f64
     }
 }
 
@@ -387,6 +393,14 @@ mod tests {
         let s2 = 0.0;
         let s3 = 2.0 / 3.0;
         assert!((d.agreement() - (s2 + s3) / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_lone_program_has_no_agreement_not_a_negative_one() {
+        let d = decide(&[vec![v(1), v(5)]], &gate(&[1]), 1, 8).unwrap();
+        assert!(d.support.is_empty());
+        assert!(d.agreement().is_sign_positive(), "{}", d.agreement());
+        assert_eq!(format!("{:.0}%", 100.0 * d.agreement()), "0%");
     }
 
     #[test]
