@@ -109,14 +109,18 @@ mod tests {
     use super::with_imports;
 
     #[test]
-    fn modules_and_names_used_without_an_import_are_imported() {
-        let code = "def f(s):\n    return Counter(re.findall('a', s))\n";
+    fn forgotten_imports_are_added_and_present_ones_left() {
+        let code =
+            "def f(s):\n    c = Counter(s.split())\n    return re.sub(r'a', 'b', s), math.pi\n";
         assert_eq!(
             with_imports(code),
-            format!("import re\nfrom collections import Counter\n{code}")
+            format!("import re\nimport math\nfrom collections import Counter\n{code}")
         );
-        let imported = "import re\nre.sub('a', '', s)\n";
-        assert_eq!(with_imports(imported), imported);
+        let fine = "import re\nfrom collections import Counter\n\ndef f(s):\n    return re.sub('a', 'b', s), Counter(s)\n";
+        assert_eq!(with_imports(fine), fine);
+        // A method or attribute of the same name is not a module.
+        let method = "def f(s):\n    return s.re.x, obj.math.y, my_json.z\n";
+        assert_eq!(with_imports(method), method);
     }
 
     #[test]

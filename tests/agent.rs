@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use autolearn::agent::{self, AgentOptions, AgentStep, Host};
+use autolearn::agent::{self, AgentOptions, AgentReport, AgentStep, Host};
 use autolearn::app::App;
 use autolearn::llm::openai::{OpenAi, OpenAiConfig};
 use autolearn::mcp::McpServer;
@@ -458,6 +458,24 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
     host.close().await;
 }
 
+/// "Count the words" of three words, solved by the fake model at `url`
+/// with `samples` candidates per step, the answer confirmed.
+async fn count_words(url: &str, samples: usize) -> (App, Host, AgentReport) {
+    let app = app(url).await;
+    let host = Host::over(McpServer::in_process(app.clone(), "local"))
+        .await
+        .unwrap();
+    let prompt = "Count the words.\n\n```\none two three\n```";
+    let options = AgentOptions {
+        samples,
+        ..confirmed()
+    };
+    let report = agent::run(&model(url), &host, prompt, &options)
+        .await
+        .unwrap();
+    (app, host, report)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_candidate_runs_and_the_value_most_of_them_compute_is_the_step() {
     // The greedy sample runs but counts characters; two warmer samples,
@@ -477,18 +495,7 @@ async fn every_candidate_runs_and_the_value_most_of_them_compute_is_the_step() {
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app.clone(), "local"))
-        .await
-        .unwrap();
-    let prompt = "Count the words.\n\n```\none two three\n```";
-    let options = AgentOptions {
-        samples: 3,
-        ..confirmed()
-    };
-    let report = agent::run(&model(&url), &host, prompt, &options)
-        .await
-        .unwrap();
+    let (app, host, report) = count_words(&url, 3).await;
     assert_eq!(report.answer, json!(3));
     assert_eq!(
         report.tools_called,
@@ -527,18 +534,7 @@ async fn a_failing_greedy_sample_gives_way_to_one_that_runs() {
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app.clone(), "local"))
-        .await
-        .unwrap();
-    let prompt = "Count the words.\n\n```\none two three\n```";
-    let options = AgentOptions {
-        samples: 2,
-        ..confirmed()
-    };
-    let report = agent::run(&model(&url), &host, prompt, &options)
-        .await
-        .unwrap();
+    let (app, host, report) = count_words(&url, 2).await;
     assert_eq!(report.answer, json!(3));
     assert_eq!(
         report.tools_called,

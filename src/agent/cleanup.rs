@@ -270,4 +270,21 @@ mod tests {
             "if rows:\n    x = 1\nelse:\n    x = 2\ns = 'a = (b'\nx\n"
         );
     }
+
+    #[test]
+    fn hostile_code_as_large_as_a_chat_prompt_is_cleaned_in_one_pass() {
+        let started = std::time::Instant::now();
+        // Many statements that each look like a paste over a bound name.
+        let pastes = "rows = [1]\nprint(rows)\n".repeat(10_000);
+        let out = cleaned(&pastes, &bound(), Some("rows"));
+        assert!(!out.contains("rows = [1]"));
+        // Brackets and a triple quote that never close.
+        let open = format!("x = \"\"\"{}", "(((\n".repeat(60_000));
+        assert!(cleaned(&open, &bound(), None).starts_with("x = \"\"\""));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }

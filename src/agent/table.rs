@@ -175,4 +175,23 @@ mod tests {
         assert!(!Table::detect("red,green\nblue,cyan\n").unwrap().header);
         assert!(Table::detect("name,email\nAnn,ann@x.com\n").unwrap().header);
     }
+
+    #[test]
+    fn a_hostile_attachment_as_large_as_a_chat_prompt_is_read_in_one_pass() {
+        // The web chat runs the agent in the server: its largest prompt
+        // (256 KiB) of delimiters and unbalanced quotes, on one line or
+        // many, must not cost more than a linear read.
+        let started = std::time::Instant::now();
+        let line = "a,\"b|;\t\",".repeat(8);
+        let many = format!("{line}\n").repeat(256 * 1024 / (line.len() + 1));
+        assert!(Table::detect(&many).is_some());
+        assert_eq!(Table::detect(&"\",".repeat(128 * 1024)), None);
+        let ragged: String = (0..20_000).map(|i| ",".repeat(i % 13) + "\n").collect();
+        assert_eq!(Table::detect(&ragged), None);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }
