@@ -8,12 +8,28 @@
 //! it instead of spending a model call on telling the model. Nothing here
 //! changes what the code computes from the data it is given.
 
-/// `code` with pasted-over variables dropped, trailing prints turned into
-/// the step's value, a last function that takes only bound names called
-/// on them (or, taking one parameter of its own naming, on `main`: the
-/// task's data), and forgotten imports added. `bound` is every name the
-/// step may read.
-pub fn cleaned(code: &str, bound: &[String], main: Option<&str>) -> String {
+/// What a step may read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// Every name bound for the step.
+    pub bound: &'a [String],
+    /// The task's data, for a function of one parameter the model forgot
+    /// to call.
+    pub main: Option<&'a str>,
+    /// The text attachments, by name: a string literal that repeats one is
+    /// the model pasting the data instead of reading it.
+    pub texts: &'a [(String, String)],
+}
+
+/// `code` with the data read instead of pasted (a literal that repeats a
+/// text attachment becomes its name), pasted-over variables dropped, a
+/// last `finish(x)` or trailing prints turned into the step's value, a
+/// last function that takes only bound names called on them (or, taking
+/// one parameter of its own naming, on `main`), and forgotten imports
+/// added.
+pub fn cleaned(code: &str, scope: Scope<'_>) -> String {
+    let (bound, main) = (scope.bound, scope.main);
+    let code = &unpasted(code, scope.texts);
     let mut statements: Vec<String> = top_level(code)
         .into_iter()
         .filter(|s| !pastes_over(s, bound))
@@ -21,7 +37,16 @@ pub fn cleaned(code: &str, bound: &[String], main: Option<&str>) -> String {
     while statements.last().is_some_and(|s| writes_a_call(s)) {
         statements.pop();
     }
-    let prints: Vec<String> = statements.iter().rev().map_while(|s| printed(s)).collect();
+    if let Some(value) = statements.last().and_then(|s| called(s, "finish")) {
+        // The model's way of saying "this is the answer".
+        statements.pop();
+        statements.push(value);
+    }
+    let prints: Vec<String> = statements
+        .iter()
+        .rev()
+        .map_while(|s| called(s, "print"))
+        .collect();
     if !prints.is_empty() {
         statements.truncate(statements.len() - prints.len());
         let value = match prints.as_slice() {
@@ -150,11 +175,28 @@ fn assigned(statement: &str) -> Option<String> {
     .then(|| target.to_owned())
 }
 
-/// `print(X)`, one argument: X.
-fn printed(statement: &str) -> Option<String> {
+/// The text attachments' literals in `code` replaced by their names.
+fn unpasted(code: &str, texts: &[(String, String)]) -> String {
+    let mut out = code.to_owned();
+    for (name, text) in texts {
+        let text = text.trim();
+        // Short texts are too likely to be a coincidence.
+        if text.len() < 8 {
+            continue;
+        }
+        for quote in ["\"\"\"", "'''", "\"", "'"] {
+            out = out.replace(&format!("{quote}{text}{quote}"), name);
+        }
+    }
+    out
+}
+
+/// `F(X)`, one argument: X.
+fn called(statement: &str, function: &str) -> Option<String> {
     let inner = statement
         .trim()
-        .strip_prefix("print(")?
+        .strip_prefix(function)?
+        .strip_prefix('(')?
         .strip_suffix(')')?
         .trim();
     let mut depth = 0i32;
@@ -207,11 +249,40 @@ mod tests {
         vec!["data".into(), "rows".into()]
     }
 
+    fn clean(code: &str, main: Option<&str>) -> String {
+        let bound = bound();
+        cleaned(
+            code,
+            Scope {
+                bound: &bound,
+                main,
+                texts: &[],
+            },
+        )
+    }
+
+    #[test]
+    fn the_data_pasted_as_a_literal_is_read_instead_and_finish_gives_the_value() {
+        let bound = bound();
+        let texts = [("data".to_owned(), "the cat and the hat\n".to_owned())];
+        let scope = Scope {
+            bound: &bound,
+            main: None,
+            texts: &texts,
+        };
+        let code =
+            "def count(t):\n    return len(t.split())\nfinish(count(\"the cat and the hat\"))";
+        assert_eq!(
+            cleaned(code, scope),
+            "def count(t):\n    return len(t.split())\ncount(data)\n"
+        );
+    }
+
     #[test]
     fn pasted_example_data_is_dropped_and_the_print_becomes_the_value() {
         let code = "def report(data):\n    return len(data)\n\n# Example usage\ndata = \"\"\"\ndate,region\n2026-01-05,EU\n\"\"\"\nprint(report(data))\n";
         assert_eq!(
-            cleaned(code, &bound(), None),
+            clean(code, None),
             "def report(data):\n    return len(data)\n\n# Example usage\nreport(data)\n"
         );
     }
@@ -219,54 +290,51 @@ mod tests {
     #[test]
     fn an_assignment_that_reads_the_data_stays() {
         let code = "rows = [r for r in rows if r['units'] > 0]\nlen(rows)";
-        assert_eq!(cleaned(code, &bound(), None), format!("{code}\n"));
+        assert_eq!(clean(code, None), format!("{code}\n"));
     }
 
     #[test]
     fn several_trailing_prints_become_a_list() {
         let code = "a = 1\nprint(a)\nprint({'b': (2, 3)})";
-        assert_eq!(cleaned(code, &bound(), None), "a = 1\n[a, {'b': (2, 3)}]\n");
+        assert_eq!(clean(code, None), "a = 1\n[a, {'b': (2, 3)}]\n");
     }
 
     #[test]
     fn a_print_with_two_arguments_or_options_is_left_alone() {
         for code in ["print('total:', 3)", "print(3, end='')"] {
-            assert_eq!(cleaned(code, &bound(), None), format!("{code}\n"));
+            assert_eq!(clean(code, None), format!("{code}\n"));
         }
     }
 
     #[test]
     fn a_function_on_bound_names_that_is_never_called_is_called() {
         let code = "def total(rows, scale=1):\n    return sum(r['x'] for r in rows) * scale";
-        assert_eq!(
-            cleaned(code, &bound(), None),
-            format!("{code}\ntotal(rows)\n")
-        );
+        assert_eq!(clean(code, None), format!("{code}\ntotal(rows)\n"));
         let other = "def total(items):\n    return len(items)";
-        assert_eq!(cleaned(other, &bound(), None), format!("{other}\n"));
+        assert_eq!(clean(other, None), format!("{other}\n"));
         assert_eq!(
-            cleaned(other, &bound(), Some("rows")),
+            clean(other, Some("rows")),
             format!("{other}\ntotal(rows)\n")
         );
         let two = "def total(items, more):\n    return len(items)";
-        assert_eq!(cleaned(two, &bound(), Some("rows")), format!("{two}\n"));
+        assert_eq!(clean(two, Some("rows")), format!("{two}\n"));
     }
 
     #[test]
     fn a_call_written_as_data_is_dropped_and_the_last_assignment_is_the_value() {
         let code = "counts = {}\nfor r in rows:\n    counts[r[0]] = 1\ntop = sorted(counts)\n{\"arguments\": {}, \"tool\": \"finish\"}";
         assert_eq!(
-            cleaned(code, &bound(), None),
+            clean(code, None),
             "counts = {}\nfor r in rows:\n    counts[r[0]] = 1\ntop = sorted(counts)\ntop\n"
         );
-        assert_eq!(cleaned("{'a': 1}", &bound(), None), "{'a': 1}\n");
+        assert_eq!(clean("{'a': 1}", None), "{'a': 1}\n");
     }
 
     #[test]
     fn compound_statements_and_strings_hold_together() {
         let code = "if rows:\n    x = 1\nelse:\n    x = 2\ns = 'a = (b'\nprint(x)";
         assert_eq!(
-            cleaned(code, &bound(), None),
+            clean(code, None),
             "if rows:\n    x = 1\nelse:\n    x = 2\ns = 'a = (b'\nx\n"
         );
     }
@@ -276,11 +344,11 @@ mod tests {
         let started = std::time::Instant::now();
         // Many statements that each look like a paste over a bound name.
         let pastes = "rows = [1]\nprint(rows)\n".repeat(10_000);
-        let out = cleaned(&pastes, &bound(), Some("rows"));
+        let out = clean(&pastes, Some("rows"));
         assert!(!out.contains("rows = [1]"));
         // Brackets and a triple quote that never close.
         let open = format!("x = \"\"\"{}", "(((\n".repeat(60_000));
-        assert!(cleaned(&open, &bound(), None).starts_with("x = \"\"\""));
+        assert!(clean(&open, None).starts_with("x = \"\"\""));
         assert!(
             started.elapsed() < std::time::Duration::from_secs(2),
             "{:?}",

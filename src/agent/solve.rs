@@ -110,6 +110,12 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
         (None, [(name, _)]) => Some(name.clone()),
         _ => None,
     };
+    let texts: Vec<(String, String)> = run
+        .prompt
+        .attachments
+        .iter()
+        .filter_map(|(name, v)| Some((name.clone(), v.as_str()?.to_owned())))
+        .collect();
     let mut task = run.prompt.task.clone();
     if let Some((name, _)) = prepared.first() {
         // Said last, where a small model reads it: it otherwise opens the
@@ -187,11 +193,12 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
             .map(|(name, _)| name.clone())
             .collect();
         let call = calls[0].clone();
-        let code = cleanup::cleaned(
-            call.arguments["code"].as_str().unwrap_or(""),
-            &bound,
-            main.as_deref(),
-        );
+        let scope = cleanup::Scope {
+            bound: &bound,
+            main: main.as_deref(),
+            texts: &texts,
+        };
+        let code = cleanup::cleaned(call.arguments["code"].as_str().unwrap_or(""), scope);
         let done = call.name == FINISH
             // A model that repeats its last good step has nothing to add.
             || (call.name == RUN_PYTHON && last_code.as_deref() == Some(code.trim()));
@@ -207,7 +214,7 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
             });
         }
         // A code that already failed fails again: only new ones run.
-        let candidates: Vec<String> = distinct_codes(&calls, &bound, main.as_deref())
+        let candidates: Vec<String> = distinct_codes(&calls, scope)
             .into_iter()
             .filter(|c| !failed.contains(c))
             .collect();
@@ -299,15 +306,15 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
 const TEMPERATURES: [f32; 8] = [0.0, 0.6, 0.9, 1.1, 0.4, 0.8, 1.0, 0.7];
 
 /// The different non-empty codes among `calls` to run_python, in order,
-/// cleaned up (see [`cleanup::cleaned`]; `bound`: the names a step reads).
-fn distinct_codes(calls: &[ToolCall], bound: &[String], main: Option<&str>) -> Vec<String> {
+/// cleaned up (see [`cleanup::cleaned`]).
+fn distinct_codes(calls: &[ToolCall], scope: cleanup::Scope<'_>) -> Vec<String> {
     let mut codes: Vec<String> = Vec::new();
     for c in calls.iter().filter(|c| c.name == RUN_PYTHON) {
         let code = c.arguments["code"].as_str().unwrap_or("").trim();
         if code.is_empty() {
             continue;
         }
-        let code = cleanup::cleaned(code, bound, main);
+        let code = cleanup::cleaned(code, scope);
         if !codes.iter().any(|k| k.trim() == code.trim()) {
             codes.push(code);
         }
