@@ -10,13 +10,14 @@
 //! at most 256 catalogs and 256 MiB in all (64 MiB of one tenant), the
 //! least recently used dropped first.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::cache::{Ages, Cache};
 use crate::fault::{Classify, Fault, Internal};
 use crate::lru::Bounds;
 use crate::search::Index;
-use crate::skills::{Skill, Status};
+use crate::skills::{Skill, Status, package};
 use crate::store::{SkillStore, StoreError};
 
 const BOUNDS: Bounds = Bounds {
@@ -47,6 +48,10 @@ pub struct Catalog {
     skills: Vec<Arc<Skill>>,
     /// Indices into `skills` of the published ones, in name order.
     published: Vec<usize>,
+    /// The Agent Skills name of each published skill, as `published`.
+    agent_names: Vec<String>,
+    /// Index into `published` by Agent Skills name.
+    by_agent_name: HashMap<String, usize>,
     /// Over `skills`.
     index: Index,
 }
@@ -56,17 +61,29 @@ impl Catalog {
         skills.retain(|s| s.status != Status::Retired);
         skills.sort_by(|a, b| a.manifest.name.cmp(&b.manifest.name));
         let skills: Vec<Arc<Skill>> = skills.into_iter().map(Arc::new).collect();
-        let published = skills
+        let published: Vec<usize> = skills
             .iter()
             .enumerate()
             .filter(|(_, s)| s.status == Status::Published)
             .map(|(i, _)| i)
+            .collect();
+        let agent_names = package::agent_names(
+            published
+                .iter()
+                .map(|&i| (skills[i].manifest.name.as_str(), &skills[i].id)),
+        );
+        let by_agent_name = agent_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
             .collect();
         let index = Index::build(&skills);
         Self {
             revision,
             skills,
             published,
+            agent_names,
+            by_agent_name,
             index,
         }
     }
@@ -79,6 +96,21 @@ impl Catalog {
     /// How many are published.
     pub fn published_len(&self) -> usize {
         self.published.len()
+    }
+
+    /// Published skills with their Agent Skills names, in name order.
+    pub fn published_agent_skills(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (&Arc<Skill>, &str)> + Clone {
+        self.published()
+            .zip(self.agent_names.iter().map(String::as_str))
+    }
+
+    /// The published skill served as the Agent Skill `name`.
+    pub fn by_agent_name(&self, name: &str) -> Option<&Arc<Skill>> {
+        self.by_agent_name
+            .get(name)
+            .map(|&i| &self.skills[self.published[i]])
     }
 
     /// Drafts and published skills matching `query`, best first.

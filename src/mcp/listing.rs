@@ -38,7 +38,8 @@ pub(super) fn instructions(llm: &crate::llm::BackendInfo) -> String {
 }
 
 /// One page of a list made of `fixed`, then the items of each published
-/// skill in name order (`per_skill` gives a skill's items, always as many).
+/// skill in name order (`per_skill` gives a skill's items, always as many,
+/// from the skill and its Agent Skills name).
 /// A cursor is an offset into the whole list; only the page's skills are
 /// turned into items, so a page costs the same at 10 or 10,000 skills.
 pub(super) fn page<T, I>(
@@ -46,15 +47,15 @@ pub(super) fn page<T, I>(
     catalog: &crate::app::Catalog,
     size: usize,
     request: Option<PaginatedRequestParams>,
-    per_skill: impl Fn(&Skill) -> I,
+    per_skill: impl Fn(&Skill, &str) -> I,
 ) -> Result<(Vec<T>, Option<String>), McpError>
 where
     I: IntoIterator<Item = T>,
 {
     let each = catalog
-        .published()
+        .published_agent_skills()
         .next()
-        .map_or(1, |s| per_skill(s).into_iter().count().max(1));
+        .map_or(1, |(s, n)| per_skill(s, n).into_iter().count().max(1));
     let total = fixed.len() + each * catalog.published_len();
     let start = match request.and_then(|r| r.cursor) {
         Some(c) => c
@@ -73,10 +74,10 @@ where
         .collect();
     page.extend(
         catalog
-            .published()
+            .published_agent_skills()
             .skip(first / each)
             .take((last - first).div_ceil(each) + 1)
-            .flat_map(|s| per_skill(s))
+            .flat_map(|(s, n)| per_skill(s, n))
             .skip(first % each)
             .take(last - first),
     );

@@ -10,6 +10,7 @@
 //! MCP request, stays in one place to read the protocol surface at once;
 //! the work behind each method lives in the submodules.
 
+mod agent_skills;
 mod builtin;
 mod conformance;
 mod drafts;
@@ -35,6 +36,10 @@ use rmcp::model::{
     GetPromptResponse, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, SubscribeRequestParams,
     UnsubscribeRequestParams,
+};
+use rmcp::model::{
+    GetSkillRequestParams, GetSkillResult, ListSkillsResult, ReadResourceDirectoryRequestParams,
+    ReadResourceDirectoryResult,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -156,6 +161,7 @@ impl ServerHandler for McpServer {
                 .enable_prompts()
                 .enable_completions()
                 .enable_logging()
+                .enable_skills_with_directory_read()
                 .build(),
         )
         .with_server_info(Implementation::new("autolearn", env!("CARGO_PKG_VERSION")))
@@ -174,7 +180,7 @@ impl ServerHandler for McpServer {
         }
         // The built-ins, then the published skills by name.
         let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
-        let (page, next) = page(fixed, &catalog, PAGE, request, |s| [skill_tool(s)])?;
+        let (page, next) = page(fixed, &catalog, PAGE, request, |s, _| [skill_tool(s)])?;
         // Honest cache hints (2026-07-28): the list changes whenever a skill
         // is published or retired, and differs per tenant, so it is never
         // fresh for long (changes are pushed to `subscriptions/listen`) and
@@ -261,9 +267,9 @@ impl ServerHandler for McpServer {
         if self.conformance {
             fixed.extend(conformance::resources());
         }
-        // The fixed resources, then two per published skill, by name.
+        // The fixed resources, then each published skill's SKILL.md, by name.
         let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
-        let (page, next) = page(fixed, &catalog, 2 * PAGE, request, resources::of)?;
+        let (page, next) = page(fixed, &catalog, PAGE, request, agent_skills::listed)?;
         Ok(ListResourcesResult {
             resources: page,
             next_cursor: next,
@@ -316,6 +322,12 @@ impl ServerHandler for McpServer {
             ])
             .into());
         }
+        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
+        if let Some(contents) = agent_skills::read(&catalog, uri) {
+            return Ok(ReadResourceResult::new(vec![contents]).into());
+        }
+        // Before the Skills extension, a skill was `skill://NAME/source`
+        // and `skill://NAME/doc`; both still read.
         let not_found = || {
             McpError::resource_not_found(format!("no resource {uri}"), Some(json!({"uri": uri})))
         };
@@ -326,6 +338,40 @@ impl ServerHandler for McpServer {
             Err(e) => return Err(internal(e)),
         };
         Ok(ReadResourceResult::new(vec![resources::read(uri, &skill, &part)]).into())
+    }
+
+    async fn list_skills(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListSkillsResult, McpError> {
+        let tenant = self.tenant(&context.extensions)?;
+        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
+        agent_skills::list(&catalog, request)
+    }
+
+    async fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetSkillResult, McpError> {
+        let tenant = self.tenant(&context.extensions)?;
+        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
+        agent_skills::get(&catalog, &request.uri)
+    }
+
+    async fn read_resource_directory(
+        &self,
+        request: ReadResourceDirectoryRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceDirectoryResult, McpError> {
+        let tenant = self.tenant(&context.extensions)?;
+        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
+        // A skill directory holds three files: one page.
+        Ok(ReadResourceDirectoryResult {
+            resources: agent_skills::directory(&catalog, &request.uri)?,
+            ..Default::default()
+        })
     }
 
     #[allow(

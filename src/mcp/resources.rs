@@ -1,30 +1,13 @@
-//! Each skill's source and documentation as MCP resources:
-//! `skill://NAME/source` (Python) and `skill://NAME/doc` (Markdown); and
-//! the tenant's learnings log, `learnings://recent` (JSON).
+//! The tenant's learnings log, `learnings://recent` (JSON), and the URIs a
+//! skill had before the Skills extension served it as an Agent Skill
+//! (`agent_skills.rs`): `skill://NAME/source` (Python) and
+//! `skill://NAME/doc` (Markdown). They are no longer listed, but still
+//! read, so links clients kept go on working.
 
 use rmcp::model::{Resource, ResourceContents, ResourceTemplate};
 use serde_json::Value;
 
 use crate::skills::Skill;
-
-/// The two resources of a skill.
-pub fn of(skill: &Skill) -> [Resource; 2] {
-    let name = &skill.manifest.name;
-    [
-        Resource::new(format!("skill://{name}/source"), format!("{name} source"))
-            .with_description(format!(
-                "Python source of the skill {name}, v{}",
-                skill.version
-            ))
-            .with_mime_type("text/x-python"),
-        Resource::new(
-            format!("skill://{name}/doc"),
-            format!("{name} documentation"),
-        )
-        .with_description(format!("What {name} does, its schema, examples and KPIs"))
-        .with_mime_type("text/markdown"),
-    ]
-}
 
 /// The learnings log resource.
 pub const LEARNINGS: &str = "learnings://recent";
@@ -39,6 +22,8 @@ pub fn learnings() -> Resource {
 /// URI templates for skill resources.
 pub fn templates() -> Vec<ResourceTemplate> {
     vec![
+        ResourceTemplate::new("skill://{name}/SKILL.md", "Agent Skill")
+            .with_mime_type("text/markdown"),
         ResourceTemplate::new("skill://{name}/source", "Skill source")
             .with_mime_type("text/x-python"),
         ResourceTemplate::new("skill://{name}/doc", "Skill documentation")
@@ -66,9 +51,16 @@ pub fn parse(uri: &str) -> Option<(&str, Part)> {
     (!name.is_empty()).then_some((name, part))
 }
 
-/// The URIs of a skill, for update notifications.
-pub fn uris(name: &str) -> [String; 2] {
+/// The URIs of a skill, for update notifications: its Agent Skill files
+/// (under the name it has when no other skill's name maps to the same)
+/// and the legacy pair.
+pub fn uris(name: &str) -> [String; 5] {
+    use crate::skills::package::{agent_name, script_path};
+    let agent = agent_name(name);
     [
+        format!("skill://{agent}/SKILL.md"),
+        format!("skill://{agent}/{}", script_path(name)),
+        format!("skill://{agent}/references/manifest.json"),
         format!("skill://{name}/source"),
         format!("skill://{name}/doc"),
     ]

@@ -9,6 +9,7 @@
 
 mod id;
 mod limits;
+pub mod package;
 mod schema;
 mod trust;
 mod value;

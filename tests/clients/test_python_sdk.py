@@ -270,8 +270,8 @@ async def test_tools_list_pages_through_a_large_registry(server):
             if not cursor:
                 break
         assert pages >= 2
-        assert len(uris) == len(set(uris)) == 121  # two per skill, and the learnings log
-        assert {f"skill://add_{i:02d}/source" for i in range(60)} <= set(uris)
+        assert len(uris) == len(set(uris)) == 61  # each skill's SKILL.md, and the learnings log
+        assert {f"skill://add-{i:02d}/SKILL.md" for i in range(60)} <= set(uris)
 
 
 async def test_a_memoized_skill_says_so_in_meta_and_answers_the_same(server):

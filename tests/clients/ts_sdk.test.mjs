@@ -65,6 +65,13 @@ test("a published skill appears live, as a tool and as resources", async () => {
   const r = await client.callTool({ name: "title_case", arguments: { text: "learned once, called often" } });
   assert.deepEqual(r.structuredContent, { result: "Learned Once, Called Often" });
 
+  const { resources } = await client.listResources();
+  const listed = resources.find((r) => r.uri === "skill://title-case/SKILL.md");
+  assert.ok(listed, "the skill's SKILL.md is not listed");
+  assert.equal(listed.name, "title-case");
+  const md = await client.readResource({ uri: listed.uri });
+  assert.match(md.contents[0].text, /^---\nname: title-case\n/);
+  // The URIs a skill had before the Skills extension still read.
   const src = await client.readResource({ uri: "skill://title_case/source" });
   assert.match(src.contents[0].text, /def title_case/);
   const doc = await client.readResource({ uri: "skill://title_case/doc" });
