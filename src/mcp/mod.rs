@@ -174,10 +174,14 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let tenant = self.tenant(&context.extensions)?;
-        let mut fixed = builtin::tools();
-        if self.conformance {
-            fixed.extend(conformance::tools());
-        }
+        // With --conformance, the suite's fixtures come first: some of its
+        // checks call the first listed tool with no arguments.
+        let mut fixed = if self.conformance {
+            conformance::tools()
+        } else {
+            Vec::new()
+        };
+        fixed.extend(builtin::tools());
         // The built-ins, then the published skills by name.
         let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
         let (page, next) = page(fixed, &catalog, PAGE, request, |s, _| [skill_tool(s)])?;
@@ -199,6 +203,11 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        if self.conformance
+            && let Some(response) = conformance::input_required::call(&request, &context)
+        {
+            return response;
+        }
         let tenant = self.tenant(&context.extensions)?;
         let args = request.arguments.unwrap_or_default();
         let result = match request.name.as_ref() {
@@ -249,6 +258,15 @@ impl ServerHandler for McpServer {
                 Err(e) => failure(&e)?,
             },
             builtin::REVIEW_SKILL => self.review_skill(&tenant, &args).await?,
+            // The suite's probe of list-change events: announce a change
+            // of this tenant's tool list, as publishing a skill does.
+            conformance::TRIGGER_TOOL_CHANGE if self.conformance => {
+                self.app
+                    .notify(&tenant, crate::app::Event::ListChanged { name: None });
+                CallToolResult::success(vec![rmcp::model::ContentBlock::text(
+                    "tool list change announced",
+                )])
+            }
             name => match self.conformance_call(name, &args, &context).await {
                 Some(r) => r,
                 None => self.call_skill(&tenant, name, args, Called::AsTool).await?,
@@ -426,6 +444,11 @@ impl ServerHandler for McpServer {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
+        if self.conformance
+            && let Some(response) = conformance::input_required::prompt(&request)
+        {
+            return response;
+        }
         if request.name == prompts::LEARN {
             return Ok(prompts::learn(request.arguments.as_ref()).into());
         }

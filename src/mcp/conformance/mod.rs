@@ -3,11 +3,15 @@
 //! `autolearn serve --conformance`. The suite checks protocol mechanics
 //! with tools, resources and prompts of fixed names and contents; these
 //! live here, apart from AutoLearn's own, so they never reach users.
-//! Over 400 lines because it is data the suite dictates, kept in one file.
+//! Over 400 lines because it is data the suite dictates, kept in one file;
+//! the fixtures of 2026-07-28's input-required results are in
+//! `input_required.rs`.
 #![allow(
     deprecated,
     reason = "the 2025 suites still test sampling and logging, which SEP-2577 deprecates"
 )]
+
+pub mod input_required;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +35,10 @@ const WAV: &str = "UklGRiQAAABXQVZFZm10IBAAAAABAAEARKwAAIhYAQACABAAZGF0YQAAAAA="
 fn object(v: Value) -> Arc<JsonObject> {
     Arc::new(v.as_object().cloned().unwrap_or_default())
 }
+
+/// The fixture that announces a change of the tool list (answered by the
+/// handler, which can reach the tenant's event stream).
+pub const TRIGGER_TOOL_CHANGE: &str = "test_trigger_tool_change";
 
 fn empty() -> Arc<JsonObject> {
     object(json!({"type": "object", "properties": {}}))
@@ -65,6 +73,7 @@ pub fn tools() -> Vec<Tool> {
             "Elicitation with enum schemas (SEP-1330)",
         ),
         ("test_reconnection", "SSE reconnection behaviour"),
+        (TRIGGER_TOOL_CHANGE, "Announces a change of the tool list"),
     ];
     let mut tools: Vec<Tool> = simple
         .iter()
@@ -86,11 +95,22 @@ pub fn tools() -> Vec<Tool> {
         object(json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object",
-            "$defs": {"address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
-            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+            "$defs": {"address": {"$anchor": "addressDef", "type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+            "properties": {
+                "name": {"type": "string"},
+                "address": {"$ref": "#/$defs/address"},
+                "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                "phone": {"type": "string"},
+                "email": {"type": "string"}
+            },
+            "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+            "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+            "then": {"required": ["phone"]},
+            "else": {"required": ["email"]},
             "additionalProperties": false
         })),
     ));
+    tools.extend(input_required::tools());
     tools
 }
 
@@ -377,6 +397,11 @@ pub fn prompts() -> Vec<Prompt> {
         Prompt::new(
             "test_prompt_with_image",
             Some("A test prompt that includes an image"),
+            None,
+        ),
+        Prompt::new(
+            input_required::PROMPT,
+            Some("A prompt that asks the user for context first"),
             None,
         ),
     ]
