@@ -39,6 +39,9 @@ pub(super) struct AuthState {
     pub loopback: bool,
     /// Access tokens accepted too, when configured.
     pub oauth: Option<Arc<OAuth>>,
+    /// The challenge of a refusal without OAuth: a bearer key, and where
+    /// the protected-resource metadata is.
+    pub key_challenge: HeaderValue,
 }
 
 impl AuthState {
@@ -154,7 +157,7 @@ async fn identify(state: &AuthState, presented: &Presented) -> Result<Identified
 fn refuse(state: &AuthState, why: Refusal) -> Response {
     let challenge = |e: Option<&TokenError>| match &state.oauth {
         Some(o) => o.challenge(e),
-        None => HeaderValue::from_static("Bearer"),
+        None => state.key_challenge.clone(),
     };
     let (status, message, header_value) = match why {
         Refusal::Missing => (

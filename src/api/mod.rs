@@ -9,6 +9,7 @@
 
 mod auth;
 mod body;
+mod discovery;
 mod error;
 mod guard;
 mod metrics;
@@ -137,10 +138,12 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
         tokio::spawn(async move { prefetch.prefetch().await });
         oauth
     });
+    let base = format!("http://{}", options.addr);
     let auth_state = auth::AuthState {
         app: app.clone(),
         loopback: options.addr.ip().is_loopback(),
         oauth: oauth.clone(),
+        key_challenge: discovery::key_challenge(&base),
     };
     // Layers run outermost last-added: auth, then the whole body is read,
     // then the request counts as in flight, then (MCP) its session is checked.
@@ -180,6 +183,26 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
             guard::same_origin,
         ));
     let mut router = guarded.merge(ui);
+    // Before connecting: the Server Card and the catalog naming it.
+    let card = discovery::server_card(&base);
+    let catalog = discovery::catalog(&base);
+    router = router
+        .route(
+            discovery::CARD_PATH,
+            get(move || async move { discovery::typed(&card, discovery::CARD_MEDIA_TYPE) }),
+        )
+        .route(
+            discovery::CATALOG_PATH,
+            get(move || async move { discovery::typed(&catalog, "application/ai-catalog+json") }),
+        );
+    if oauth.is_none() {
+        // Keys alone: the metadata says bearer keys, and no issuer.
+        let metadata = axum::Json(discovery::key_metadata(&base));
+        router = router.route(
+            discovery::RESOURCE_METADATA_PATH,
+            get(move || async move { metadata.clone() }),
+        );
+    }
     if let Some(oauth) = oauth {
         // RFC 9728: at the well-known path, and with the resource's path
         // appended (clients try both).

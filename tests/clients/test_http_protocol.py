@@ -97,9 +97,31 @@ def test_keys_are_required_once_tenants_exist(data_dir):
             with httpx2.Client(timeout=30) as http:
                 return http.post(s.url, json=initialize(), headers=headers)
 
-        assert post(HEADERS).status_code == 401
+        refused = post(HEADERS)
+        assert refused.status_code == 401
         assert post({**HEADERS, "Authorization": "Bearer alk_not_a_key"}).status_code == 401
         assert post({**HEADERS, "Authorization": f"Bearer {key}"}).status_code == 200
+
+        # A client learns how to authenticate from the refusal (RFC 9728):
+        # bearer keys in the header, and no authorization server to ask.
+        challenge = refused.headers["www-authenticate"]
+        assert challenge.startswith("Bearer resource_metadata=")
+        metadata_url = challenge.split('"')[1]
+        with httpx2.Client(timeout=30) as http:
+            metadata = http.get(metadata_url).json()
+            assert metadata["resource"] == s.url
+            assert metadata["bearer_methods_supported"] == ["header"]
+            assert "authorization_servers" not in metadata
+
+            # And where to connect, before connecting: the Server Card, public.
+            card = http.get(s.url.removesuffix("/mcp") + "/.well-known/mcp/server-card.json")
+            assert card.status_code == 200
+            assert card.headers["content-type"] == "application/mcp-server-card+json"
+            remote = card.json()["remotes"][0]
+            assert remote["type"] == "streamable-http" and remote["url"] == s.url
+            assert "2026-07-28" in remote["supportedProtocolVersions"]
+            catalog = http.get(s.url.removesuffix("/mcp") + "/.well-known/ai-catalog.json").json()
+            assert catalog["entries"][0]["url"].endswith("/.well-known/mcp/server-card.json")
     finally:
         assert s.stop() == 0
 

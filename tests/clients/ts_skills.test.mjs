@@ -110,6 +110,18 @@ test("a published skill is an Agent Skill whose files verify, and retiring it re
   const [fresh] = (await skills.list()).skills.filter((s) => s.frontmatter.name === "title-case");
   assert.equal((await skills.read(fresh, "scripts/title_case.py")).text, better);
 
+  // A draft is never served.
+  await acme.callTool({ name: "run_python", arguments: { code: "len(text.split())", inputs: { text: "a b c" } } });
+  const draft = await acme.callTool({
+    name: "crystallize",
+    arguments: { request: "Count the words of a text", name: "count_words", draft: true },
+  });
+  assert.equal(draft.isError ?? false, false, JSON.stringify(draft.content));
+  const got2 = await acme.callTool({ name: "get_skill", arguments: { name: "count_words" } });
+  assert.equal(got2.structuredContent.status, "draft");
+  assert.equal((await skills.list()).skills.some((s) => s.frontmatter.name === "count-words"), false);
+  await assert.rejects(skills.get("skill://count-words/SKILL.md"), /-32602|no skill is served/);
+
   const retired = await acme.callTool({ name: "retire_skill", arguments: { name: "title_case" } });
   assert.equal(retired.isError ?? false, false);
   assert.equal((await skills.list()).skills.some((s) => s.uri === entry.uri), false);
