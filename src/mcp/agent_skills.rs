@@ -76,14 +76,7 @@ pub(super) fn list(
     request: Option<PaginatedRequestParams>,
 ) -> Result<ListSkillsResult, McpError> {
     let total = catalog.published_len();
-    let start = match request.and_then(|r| r.cursor) {
-        Some(c) => c
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n <= total)
-            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None))?,
-        None => 0,
-    };
+    let start = super::listing::offset(request, total)?;
     let skills = catalog
         .published_agent_skills()
         .skip(start)

@@ -37,6 +37,22 @@ pub(super) fn instructions(llm: &crate::llm::BackendInfo) -> String {
     )
 }
 
+/// Where a page starts: the request's cursor (an offset we gave out, at
+/// most `total`), or 0.
+pub(super) fn offset(
+    request: Option<PaginatedRequestParams>,
+    total: usize,
+) -> Result<usize, McpError> {
+    match request.and_then(|r| r.cursor) {
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n <= total)
+            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None)),
+        None => Ok(0),
+    }
+}
+
 /// One page of a list made of `fixed`, then the items of each published
 /// skill in name order (`per_skill` gives a skill's items, always as many,
 /// from the skill and its Agent Skills name).
@@ -57,14 +73,7 @@ where
         .next()
         .map_or(1, |(s, n)| per_skill(s, n).into_iter().count().max(1));
     let total = fixed.len() + each * catalog.published_len();
-    let start = match request.and_then(|r| r.cursor) {
-        Some(c) => c
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n <= total)
-            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor {c:?}"), None))?,
-        None => 0,
-    };
+    let start = offset(request, total)?;
     let end = (start + size).min(total);
     let next = (end < total).then(|| end.to_string());
     let first = start.saturating_sub(fixed.len());

@@ -133,6 +133,15 @@ impl McpServer {
             .map(str::to_owned)
     }
 
+    /// The catalog of the request's tenant.
+    async fn catalog(
+        &self,
+        extensions: &rmcp::model::Extensions,
+    ) -> Result<std::sync::Arc<crate::app::Catalog>, McpError> {
+        let tenant = self.tenant(extensions)?;
+        self.app.skills().catalog(&tenant).await.map_err(internal)
+    }
+
     fn tenant(&self, extensions: &rmcp::model::Extensions) -> Result<String, McpError> {
         if let Some(t) = &self.fixed_tenant {
             return Ok(t.clone());
@@ -173,7 +182,7 @@ impl ServerHandler for McpServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let tenant = self.tenant(&context.extensions)?;
+        let catalog = self.catalog(&context.extensions).await?;
         // With --conformance, the suite's fixtures come first: some of its
         // checks call the first listed tool with no arguments.
         let mut fixed = if self.conformance {
@@ -183,7 +192,6 @@ impl ServerHandler for McpServer {
         };
         fixed.extend(builtin::tools());
         // The built-ins, then the published skills by name.
-        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
         let (page, next) = page(fixed, &catalog, PAGE, request, |s, _| [skill_tool(s)])?;
         // Honest cache hints (2026-07-28): the list changes whenever a skill
         // is published or retired, and differs per tenant, so it is never
@@ -280,13 +288,12 @@ impl ServerHandler for McpServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        let tenant = self.tenant(&context.extensions)?;
+        let catalog = self.catalog(&context.extensions).await?;
         let mut fixed = vec![resources::learnings()];
         if self.conformance {
             fixed.extend(conformance::resources());
         }
         // The fixed resources, then each published skill's SKILL.md, by name.
-        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
         let (page, next) = page(fixed, &catalog, PAGE, request, agent_skills::listed)?;
         Ok(ListResourcesResult {
             resources: page,
@@ -363,8 +370,7 @@ impl ServerHandler for McpServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListSkillsResult, McpError> {
-        let tenant = self.tenant(&context.extensions)?;
-        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
+        let catalog = self.catalog(&context.extensions).await?;
         agent_skills::list(&catalog, request)
     }
 
@@ -373,8 +379,7 @@ impl ServerHandler for McpServer {
         request: GetSkillRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetSkillResult, McpError> {
-        let tenant = self.tenant(&context.extensions)?;
-        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
+        let catalog = self.catalog(&context.extensions).await?;
         agent_skills::get(&catalog, &request.uri)
     }
 
@@ -383,8 +388,7 @@ impl ServerHandler for McpServer {
         request: ReadResourceDirectoryRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceDirectoryResult, McpError> {
-        let tenant = self.tenant(&context.extensions)?;
-        let catalog = self.app.skills().catalog(&tenant).await.map_err(internal)?;
+        let catalog = self.catalog(&context.extensions).await?;
         // A skill directory holds three files: one page.
         Ok(ReadResourceDirectoryResult {
             resources: agent_skills::directory(&catalog, &request.uri)?,

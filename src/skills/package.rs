@@ -258,8 +258,13 @@ fn body(skill: &Skill, script: &str) -> String {
         "\n## Trust\n\n\
          Trust {trust:.1} of 100: version {version}, {provenance}, {status}.\n\n\
          What it was checked against, in the sandbox:\n\n\
-         - tests: {passed} of {total} passed (the worked examples, and the edge cases found by running \
-         independently written candidates and kept where they agreed)\n",
+         - tests: {passed} of {total} passed ({tests})\n",
+        tests = if k.agreement.is_some() {
+            "the worked examples, and the edge cases found by running independently written \
+             candidates, kept where they agreed"
+        } else {
+            "its worked examples"
+        },
         trust = skill.trust(),
         version = skill.version,
         provenance = skill.provenance,
@@ -488,7 +493,7 @@ mod tests {
             "`call_skill` with `{\"name\": \"word_stats\", \"input\": {\"text\":\"a b\"}}`",
             "| `text` | string | yes | the \\| text |",
             "- `{\"text\":\"a b\"}` → `{\"words\":2}`",
-            "tests: 1 of 1 passed",
+            "tests: 1 of 1 passed (its worked examples)",
             s.id.as_str(),
         ] {
             assert!(md.contains(want), "missing {want:?} in\n{md}");
