@@ -371,7 +371,11 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListSkillsResult, McpError> {
         let catalog = self.catalog(&context.extensions).await?;
-        agent_skills::list(&catalog, request)
+        // A page renders and hashes up to 50 skill packages (each bounded by
+        // the skill limits, under a megabyte and a half): off the I/O threads.
+        tokio::task::spawn_blocking(move || agent_skills::list(&catalog, request))
+            .await
+            .map_err(|e| McpError::internal_error(format!("listing skills: {e}"), None))?
     }
 
     async fn get_skill(
