@@ -11,6 +11,7 @@ mod id;
 mod limits;
 pub mod package;
 mod schema;
+mod skill_md;
 mod trust;
 mod value;
 
