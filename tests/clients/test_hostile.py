@@ -156,6 +156,30 @@ def test_a_backtracking_pattern_costs_linear_time_per_item(host):
     during(host, attack, n=4)
 
 
+def test_listing_big_skills_as_agent_skills_is_bounded(host):
+    """Skills near the source limit, listed as Agent Skills again and again:
+    every listing renders and hashes each skill's files on the host, but its
+    answer stays small, and the bystander is served promptly meanwhile."""
+    s = host.session("attacker")
+    filler = "# " + "x" * 118 + "\n"
+    for i in range(10):
+        code = filler * 1600 + f"def big_{i}(x):\n    \"\"\"Echo.\"\"\"\n    return x\n"
+        assert len(code) > 190_000
+        r, _, body = s.call("create_skill", {
+            "name": f"big_{i}", "description": "Echo.", "entry": f"big_{i}", "code": code,
+            "examples": [{"input": {"x": 1}, "output": 1}],
+        })
+        assert result(body).get("isError") is not True, result(body)
+
+    def attack(k):
+        started = time.monotonic()
+        r = s.post({"jsonrpc": "2.0", "id": 1000 + k, "method": "skills/list", "params": {}})
+        skills = rpc_body(r)["result"]["skills"]
+        assert len(skills) == 10 and len(r.content) < SMALL, len(r.content)
+        return time.monotonic() - started
+    during(host, attack, n=4)
+
+
 @pytest.mark.parametrize("field, value, text", [
     ("query", "word " * 20_000, "over the 512 byte limit"),
 ], ids=["query"])
