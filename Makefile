@@ -63,7 +63,7 @@ test-clients: $(ARTIFACT) clients
 	$(CARGO) build
 	$(AUTOLEARN_BIN) model fetch --python python3
 	.venv/bin/python -m pytest -q tests/clients
-	AUTOLEARN_LLM=none $(NODE22) --test tests/clients/ts_sdk.test.mjs tests/clients/ts_skills.test.mjs tests/clients/inspector.test.mjs
+	AUTOLEARN_LLM=none $(NODE22) --test tests/clients/ts_sdk.test.mjs tests/clients/ts_skills.test.mjs tests/clients/ts_tasks.test.mjs tests/clients/inspector.test.mjs
 	$(NODE22) --test tests/clients/ui.test.mjs
 	AUTOLEARN_LLM=none tests/clients/conformance.sh
 

@@ -13,6 +13,8 @@
 //! - [`mcp`]: the MCP server handler: skills as tools, built-ins, resources.
 //! - [`api`]: HTTP (axum): `/mcp`, `/healthz`, auth, shutdown.
 //! - [`config`]: where data lives, and the defaults.
+//! - [`tasks`]: long work clients poll, answer and stop (MCP Tasks), kept in
+//!   the store so any replica answers and nothing ends silently.
 //! - [`limits`]: the host's bounds on work driven by untrusted data.
 //! - [`fault`]: the one error taxonomy: kind, whose fault, retry after.
 //! - [`metrics`]: the `/metrics` counters and histograms.
@@ -49,5 +51,6 @@ pub mod search;
 pub mod skills;
 pub mod slots;
 pub mod store;
+pub mod tasks;
 pub mod text;
 pub mod trace;

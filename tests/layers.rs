@@ -35,6 +35,8 @@ const FLOORS: &[(&str, u8)] = &[
     ("learn", 5),
     ("agent", 5),
     ("config", 6),
+    // Long work clients poll (the store's rows, run here).
+    ("tasks", 6),
     // The core.
     ("app", 7),
     // Built on the core.

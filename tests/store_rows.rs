@@ -348,8 +348,8 @@ fn migrations(backend: Backend) -> std::path::PathBuf {
 }
 
 async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
-    // The schema before the two newest migrations (tenant keys, answer
-    // steps), applied to an empty database, with data written in it.
+    // The schema before the three newest migrations (tenant keys, answer
+    // steps, tasks), applied to an empty database, with data written in it.
     let all = migrations(db.backend);
     let previous = tempfile::tempdir().unwrap();
     let mut files: Vec<_> = std::fs::read_dir(&all)
@@ -358,6 +358,7 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
         .collect();
     files.sort();
     let newest = files.pop().unwrap();
+    files.pop().unwrap();
     files.pop().unwrap();
     for f in &files {
         std::fs::copy(f, previous.path().join(f.file_name().unwrap())).unwrap();
@@ -408,7 +409,8 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
     );
     let rows = store.executions("old", 0, 10).await.unwrap();
     assert_eq!((rows.len(), rows[0].fuel), (1, 7));
-    // What the newest migration added works on the old rows.
+    // What the newest migration added works beside the old rows.
+    assert_eq!(store.task_book().counts("old").await.unwrap(), (0, 0));
     assert_eq!(
         store.tenant_quotas("old").await.unwrap(),
         Default::default(),
@@ -434,4 +436,38 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
     // And from empty: a second database, all migrations at once.
     let empty = TestDb::new(db.backend).await;
     assert_eq!(empty.open().await.tenant_count().await.unwrap(), 0);
+}
+
+/// Work cancelled while its `BEGIN IMMEDIATE` waits for the write lock
+/// (a client gone, a task cancelled) must not leave its connection inside
+/// a transaction that holds the lock once it gets it: every later writer
+/// would fail with "database is locked".
+#[tokio::test]
+async fn a_write_cancelled_while_waiting_for_the_lock_leaves_it_free() {
+    use sqlx::{Connection, Executor};
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.open().await;
+    let mut holder = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    holder.execute("BEGIN IMMEDIATE").await.unwrap();
+    let waiting = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        store.practice().start_project("t", "p"),
+    )
+    .await;
+    assert!(
+        waiting.is_err(),
+        "the write waited for the lock and was dropped"
+    );
+    holder.execute("ROLLBACK").await.unwrap();
+    // Another writer (another process) gets the lock in time.
+    let other = db.open().await;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(4),
+        other.practice().start_project("t", "q"),
+    )
+    .await
+    .expect("the abandoned transaction still holds the write lock")
+    .unwrap();
+    // And this store's pool still writes.
+    store.practice().start_project("t", "r").await.unwrap();
 }

@@ -39,6 +39,8 @@ mod app;
 mod host_security;
 // The hash-chained learnings log.
 mod learnings;
+// Tasks: per tenant, across replicas, ended with a reason, bounded.
+mod tasks;
 // Per-tenant quotas across replicas, on both backends.
 mod quotas;
 // A local fake of the OpenAI API, serving recorded answers.
@@ -51,6 +53,8 @@ mod drafts;
 mod agent;
 // Practice: curriculum projects, start → work → complete.
 mod practice;
+// AutoLearn's long tools over MCP: learn as a task, generate_skill's questions.
+mod mcp_tasks;
 // The learning API over HTTP, and a restart in the middle of work.
 mod learning_api;
 // `autolearn bench learn` and its practice set.

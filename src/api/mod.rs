@@ -118,7 +118,12 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
     let mcp = StreamableHttpService::new(
         {
             let conformance = options.conformance;
-            move || Ok(McpServer::per_request(mcp_app.clone()).with_conformance(conformance))
+            let practice = practice.clone();
+            move || {
+                Ok(McpServer::per_request(mcp_app.clone())
+                    .with_practice(practice.clone())
+                    .with_conformance(conformance))
+            }
         },
         manager.clone(),
         config,
@@ -291,6 +296,7 @@ pub async fn run(
         });
     }
     let sessions = CancellationToken::new();
+    let app = practice.app().clone();
     let routes = router(practice, &options, sessions.child_token());
     let stop = CancellationToken::new();
     let trigger = stop.clone();
@@ -307,6 +313,14 @@ pub async fn run(
         sessions,
     )
     .await?;
+    // Tasks still running here end now, saying why, rather than later as
+    // abandoned (a client polling another replica, or this one after a
+    // restart, reads the reason).
+    match app.tasks().shutdown().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("ended {n} running task(s) as failed: shutting down"),
+        Err(e) => tracing::error!("cannot end the running tasks: {e}"),
+    }
     Ok(())
 }
 

@@ -118,6 +118,8 @@ pub struct App {
     /// This process, on the events bus.
     origin: Arc<str>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// Long work clients poll (MCP tasks), held by this process.
+    tasks: crate::tasks::Tasks,
 }
 
 /// The authenticated tenant of a request: the HTTP layer puts it in the
@@ -170,7 +172,13 @@ impl App {
 
     /// Compose an app from parts, with the default [`Limits`].
     pub fn new(store: SkillStore, sandbox: Arc<Sandbox>) -> Self {
+        let origin: Arc<str> = {
+            let mut bytes = [0u8; 8];
+            rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
+            hex::encode(bytes).into()
+        };
         Self {
+            tasks: crate::tasks::Tasks::new(store.task_book(), &origin),
             store,
             sandbox,
             events: events::Events::default(),
@@ -187,11 +195,7 @@ impl App {
             pending: Arc::default(),
             turns: Arc::new(turns::ModelTurns::new(16, 4)),
             bus: Arc::default(),
-            origin: {
-                let mut bytes = [0u8; 8];
-                rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
-                hex::encode(bytes).into()
-            },
+            origin,
             metrics: Arc::default(),
         }
     }

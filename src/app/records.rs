@@ -12,6 +12,18 @@ impl App {
         self.store.practice()
     }
 
+    /// Long work clients poll, answer and stop (MCP tasks), run here and
+    /// kept in the store.
+    pub fn tasks(&self) -> &crate::tasks::Tasks {
+        &self.tasks
+    }
+
+    /// The secret `name` every replica shares (made once, kept in the
+    /// store): what seals state handed to clients.
+    pub async fn shared_secret(&self, name: &str) -> Result<String, crate::store::StoreError> {
+        self.store.shared_secret(name).await
+    }
+
     /// Named leases, one holder at a time across replicas.
     pub fn leases(&self) -> Leases {
         self.store.leases()

@@ -283,7 +283,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Mcp => {
             use rmcp::ServiceExt;
             let app = open_with_llm(&paths, &cli.llm).await?;
+            let practice = crate::practice::Practice::shipped(app.clone())
+                .map_err(|e| Failure::failed("host", e.to_string()))?;
             let server = crate::mcp::McpServer::for_tenant(app, DEFAULT_TENANT)
+                .with_practice(practice)
                 .serve(rmcp::transport::stdio())
                 .await
                 .map_err(|e| Failure::failed("host", e.to_string()))?;

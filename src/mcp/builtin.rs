@@ -15,6 +15,7 @@ pub const RETIRE_SKILL: &str = "retire_skill";
 pub const CALL_SKILL: &str = "call_skill";
 pub const GENERATE_SKILL: &str = "generate_skill";
 pub const REVIEW_SKILL: &str = "review_skill";
+pub const LEARN: &str = "learn";
 
 fn schema(v: serde_json::Value) -> Arc<JsonObject> {
     Arc::new(v.as_object().cloned().unwrap_or_default())
@@ -197,6 +198,23 @@ pub fn tools() -> Vec<Tool> {
             })),
         )
         .annotate(ToolAnnotations::new().read_only(false).destructive(true).idempotent(true).open_world(false)),
+        Tool::new(
+            LEARN,
+            "Practise: AutoLearn takes the next project of its curriculum (or `project`) and works on it for \
+             `hours`: it researches each goal, generates candidate skills, tests them on held-back cases, \
+             documents them and publishes those whose trust reaches 70. Long: for a client that takes tasks \
+             (io.modelcontextprotocol/tasks) it runs as a task whose status is each finished step, and can be \
+             cancelled; otherwise it runs in the background and this call returns the project's numbers at \
+             once. Needs a configured model.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "project": {"type": "string", "description": "A project id of the curriculum (the manager picks the next one if absent)."},
+                    "hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 24, "description": "Hours of work (default 0.5)."}
+                }
+            })),
+        )
+        .annotate(ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(true)),
     ]
 }
 

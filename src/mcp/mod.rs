@@ -11,14 +11,18 @@
 //! the work behind each method lives in the submodules.
 
 mod agent_skills;
+mod ask;
 mod builtin;
 mod conformance;
 mod drafts;
+mod elicit;
+mod learn;
 mod listing;
 mod notify;
 mod prompts;
 mod resources;
 mod sampling;
+mod tasks;
 mod tools;
 
 use listing::{instructions, page, skill_tool};
@@ -31,6 +35,7 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
+use rmcp::model::{CancelTaskParams, GetTaskParams, GetTaskResult, UpdateTaskParams};
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
     GetPromptResponse, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
@@ -63,6 +68,8 @@ pub struct McpServer {
     subscriptions: Arc<Mutex<HashSet<String>>>,
     /// Serve the conformance suite's fixtures too.
     conformance: bool,
+    /// The practice loop, for `learn` (absent: no `learn` tool).
+    practice: Option<crate::practice::Practice>,
 }
 
 impl McpServer {
@@ -73,6 +80,7 @@ impl McpServer {
             fixed_tenant: None,
             subscriptions: Arc::default(),
             conformance: false,
+            practice: None,
         }
     }
 
@@ -99,6 +107,12 @@ impl McpServer {
             }
         });
         ours
+    }
+
+    /// Also offer `learn`, a practice run of `practice`.
+    pub fn with_practice(mut self, practice: crate::practice::Practice) -> Self {
+        self.practice = Some(practice);
+        self
     }
 
     /// Also serve the MCP conformance suite's fixture tools, resources and
@@ -171,6 +185,7 @@ impl ServerHandler for McpServer {
                 .enable_completions()
                 .enable_logging()
                 .enable_skills_with_directory_read()
+                .enable_tasks()
                 .build(),
         )
         .with_server_info(Implementation::new("autolearn", env!("CARGO_PKG_VERSION")))
@@ -190,7 +205,11 @@ impl ServerHandler for McpServer {
         } else {
             Vec::new()
         };
-        fixed.extend(builtin::tools());
+        fixed.extend(
+            builtin::tools()
+                .into_iter()
+                .filter(|t| t.name != builtin::LEARN || self.practice.is_some()),
+        );
         // The built-ins, then the published skills by name.
         let (page, next) = page(fixed, &catalog, PAGE, request, |s, _| [skill_tool(s)])?;
         // Honest cache hints (2026-07-28): the list changes whenever a skill
@@ -211,13 +230,31 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        if self.conformance
-            && let Some(response) = conformance::input_required::call(&request, &context)
-        {
-            return response;
+        if self.conformance {
+            if let Some(response) = conformance::input_required::call(&request, &context) {
+                return response;
+            }
+            let tenant = self.tenant(&context.extensions)?;
+            if let Some(response) =
+                conformance::tasks::call(self.app.tasks(), &tenant, &request, &context).await
+            {
+                return response;
+            }
         }
         let tenant = self.tenant(&context.extensions)?;
         let args = request.arguments.unwrap_or_default();
+        if request.name == builtin::GENERATE_SKILL {
+            let retry = drafts::Retry {
+                state: request.request_state.as_deref(),
+                responses: request.input_responses.as_ref(),
+            };
+            return self.generate_skill(&tenant, &args, retry, &context).await;
+        }
+        if request.name == builtin::LEARN
+            && let Some(practice) = &self.practice
+        {
+            return self.learn(practice, &tenant, &args, &context).await;
+        }
         let result = match request.name.as_ref() {
             builtin::RUN_PYTHON => {
                 self.run_python(&tenant, &args, self.session(&context.extensions))
@@ -229,7 +266,6 @@ impl ServerHandler for McpServer {
                     .await?
             }
             builtin::SEARCH_SKILLS => self.search_skills(&tenant, &args).await?,
-            builtin::GENERATE_SKILL => self.generate_skill(&tenant, &args, &context.peer).await?,
             builtin::CALL_SKILL => {
                 let name = str_arg(&args, "name")?.to_owned();
                 let input = match args.get("input") {
@@ -281,6 +317,33 @@ impl ServerHandler for McpServer {
             },
         };
         Ok(result.into())
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, McpError> {
+        self.task_get(&self.tenant(&context.extensions)?, &request.task_id)
+            .await
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.task_update(&self.tenant(&context.extensions)?, request)
+            .await
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.task_cancel(&self.tenant(&context.extensions)?, &request.task_id)
+            .await
     }
 
     async fn list_resources(

@@ -44,6 +44,18 @@ impl Practice {
         self.numbers(tenant, &row, &trusted).await
     }
 
+    /// Owe the active project no more work: a worker stops after its step
+    /// in flight, and nothing resumes after a restart (a cancelled task).
+    pub async fn stop_owing(&self, tenant: &str) -> Result<(), PracticeError> {
+        if let Some(row) = self.active(tenant).await? {
+            self.app
+                .practice_book()
+                .set_budget(tenant, &row.project_id, 0)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Claim the tenant's worker slot and store the budget owed to its
     /// active project (stored first: a restart resumes it).
     async fn owe(

@@ -24,6 +24,7 @@ pub const RESERVED_NAMES: &[&str] = &[
     "generate_skill",
     "review_skill",
     "list_skills",
+    "learn",
 ];
 
 /// Whether `name` belongs to a built-in tool. Tool names are matched

@@ -28,8 +28,10 @@ mod learnings;
 mod leases;
 mod practice;
 mod quotas;
+mod secrets;
 mod signal;
 mod skills;
+mod tasks;
 mod tenants;
 mod traces;
 
@@ -42,6 +44,7 @@ pub use leases::Leases;
 pub use practice::{PracticeBook, ProjectRow, StepRow};
 pub use quotas::CallGrant;
 pub use signal::Signal;
+pub use tasks::{NewTaskRow, TaskBook, TaskRow};
 pub use traces::{Recorded, StepCost, TraceCaps, now_ms};
 
 /// A store failure.
@@ -265,10 +268,13 @@ impl SkillStore {
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // The `Any` driver opens SQLite from a URL, which cannot
-                    // say these; every connection sets them itself.
+                    // say these; every connection sets them itself. The busy
+                    // timeout first: a connection the pool opens while another
+                    // writes would otherwise fail on the journal-mode pragma
+                    // at once ("database is locked") instead of waiting.
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     )
                     .await?;
                     Ok(())

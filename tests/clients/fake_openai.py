@@ -4,6 +4,7 @@ which temperature, so concurrent sampling stays deterministic."""
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SPEC = {
@@ -34,6 +35,8 @@ SPLIT = {"0.0": RIGHT, "0.6": CLAMPED, "0.9": RIGHT, "1.1": CLAMPED}
 class FakeOpenAI:
     def __init__(self):
         self.requests = []
+        # Seconds before each answer (a slow model); a test may change it.
+        self.delay = 0.0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +46,8 @@ class FakeOpenAI:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.requests.append(body)
+                if fake.delay:
+                    time.sleep(fake.delay)
                 prompt = body["messages"][-1]["content"]
                 if prompt.startswith("Design a function"):
                     text = json.dumps(SPEC)
@@ -52,11 +57,14 @@ class FakeOpenAI:
                     text = f"```python\n{code}```"
                 out = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}],
                                   "usage": {"prompt_tokens": 120, "completion_tokens": 60}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the server asking was killed (a restart test)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"

@@ -243,6 +243,55 @@ pub enum Progress {
     },
 }
 
+impl Progress {
+    /// The step in one line, for people (a terminal, a task's status).
+    pub fn describe(&self) -> String {
+        match self {
+            Progress::Spec { name, inputs, .. } => {
+                format!("spec drafted: {name}, {inputs} test inputs")
+            }
+            Progress::Candidate { index, round, code } => format!(
+                "candidate {} sampled{} ({} lines)",
+                *index + 1,
+                if *round > 0 {
+                    format!(" in repair round {round}")
+                } else {
+                    String::new()
+                },
+                code.lines().count()
+            ),
+            Progress::Tested {
+                index,
+                passed,
+                examples,
+            } => format!(
+                "candidate {} ran on every input: {passed}/{examples} examples pass",
+                *index + 1
+            ),
+            Progress::Decided {
+                verdict, agreement, ..
+            } => format!(
+                "{} candidates pass the examples; the winner's group has {}, agreement {:.0}%, {} disputed inputs",
+                verdict.passing.len(),
+                verdict.group.len(),
+                100.0 * *agreement,
+                verdict.disputed.len()
+            ),
+            Progress::Asked { question, answer } => format!(
+                "asked about {}: {}",
+                question.call,
+                match answer {
+                    Some(a) => serde_json::to_string(a).unwrap_or_default(),
+                    None => "no answer".into(),
+                }
+            ),
+            Progress::Repair { round } => {
+                format!("no candidate passes every example: repair round {round}")
+            }
+        }
+    }
+}
+
 /// An input on which passing candidates disagreed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EdgeCase {

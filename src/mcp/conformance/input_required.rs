@@ -68,7 +68,7 @@ pub fn tools() -> Vec<Tool> {
         .collect()
 }
 
-fn elicit(message: &str, field: &str, ty: &str) -> Value {
+pub(super) fn elicit(message: &str, field: &str, ty: &str) -> Value {
     json!({"method": "elicitation/create", "params": {
         "message": message,
         "requestedSchema": {"type": "object", "properties": {field: {"type": ty}}, "required": [field]}
@@ -87,7 +87,7 @@ fn roots() -> Value {
 }
 
 /// An input-required result asking `requests`, with `state` sealed.
-fn ask(requests: Value, state: Option<Value>) -> Result<InputRequiredResult, McpError> {
+pub(super) fn ask(requests: Value, state: Option<Value>) -> Result<InputRequiredResult, McpError> {
     let requests: InputRequests = serde_json::from_value(requests)
         .map_err(|e| McpError::internal_error(format!("fixture request: {e}"), None))?;
     let state = match state {
@@ -116,12 +116,12 @@ fn opened(state: Option<&str>) -> Result<Option<Value>, McpError> {
 }
 
 /// The answer to `key`, when the client gave one that is an object.
-fn answer<'a>(responses: Option<&'a InputResponses>, key: &str) -> Option<&'a Value> {
+pub(super) fn answer<'a>(responses: Option<&'a InputResponses>, key: &str) -> Option<&'a Value> {
     responses?.get(key).filter(|v| v.is_object())
 }
 
 /// An elicitation answer's field, when the user accepted.
-fn accepted<'a>(v: &'a Value, field: &str) -> Option<&'a Value> {
+pub(super) fn accepted<'a>(v: &'a Value, field: &str) -> Option<&'a Value> {
     (v.get("action").and_then(Value::as_str) == Some("accept"))
         .then(|| v.get("content").and_then(|c| c.get(field)))
         .flatten()

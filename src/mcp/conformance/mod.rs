@@ -12,6 +12,7 @@
 )]
 
 pub mod input_required;
+pub mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,6 +112,7 @@ pub fn tools() -> Vec<Tool> {
         })),
     ));
     tools.extend(input_required::tools());
+    tools.extend(tasks::tools());
     tools
 }
 
