@@ -27,7 +27,7 @@ mod tools;
 
 use listing::{instructions, page, skill_tool};
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use tools::{Called, failure, internal, str_arg, structured_result};
 
 use rmcp::model::SubscriptionFilter;
@@ -190,6 +190,21 @@ impl ServerHandler for McpServer {
         )
         .with_server_info(Implementation::new("autolearn", env!("CARGO_PKG_VERSION")))
         .with_instructions(instructions(&self.app.model().info()))
+    }
+
+    /// The tools whose schemas the transport checks `Mcp-Param-*` headers
+    /// against (SEP-2243): the built-ins and the suite's fixtures. A skill's
+    /// schema is its tenant's, which this synchronous lookup cannot reach;
+    /// no skill declares `x-mcp-header`.
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        static BUILT_INS: LazyLock<Vec<rmcp::model::Tool>> = LazyLock::new(builtin::tools);
+        static FIXTURES: LazyLock<Vec<rmcp::model::Tool>> = LazyLock::new(conformance::tools);
+        let fixtures = if self.conformance { &FIXTURES[..] } else { &[] };
+        BUILT_INS
+            .iter()
+            .chain(fixtures)
+            .find(|t| t.name == name)
+            .cloned()
     }
 
     async fn list_tools(

@@ -259,7 +259,7 @@ async def test_tools_list_pages_through_a_large_registry(server):
             if not cursor:
                 break
         assert pages >= 2
-        assert len(names) == len(set(names)) == 60 + 9  # and the built-ins
+        assert len(names) == len(set(names)) == 60 + 10  # and the built-ins
         assert {f"add_{i:02d}" for i in range(60)} <= set(names)
 
         uris, cursor, pages = [], None, 0

@@ -37,6 +37,10 @@ fn object(v: Value) -> Arc<JsonObject> {
     Arc::new(v.as_object().cloned().unwrap_or_default())
 }
 
+/// The fixture whose argument travels as a header too (SEP-2243's
+/// `x-mcp-header`): the transport checks `Mcp-Param-Region` against it.
+const CUSTOM_HEADER: &str = "test_custom_header";
+
 /// The fixture that announces a change of the tool list (answered by the
 /// handler, which can reach the tenant's event stream).
 pub const TRIGGER_TOOL_CHANGE: &str = "test_trigger_tool_change";
@@ -111,6 +115,15 @@ pub fn tools() -> Vec<Tool> {
             "additionalProperties": false
         })),
     ));
+    tools.push(Tool::new(
+        CUSTOM_HEADER,
+        "Echoes a region the client also sends as the Mcp-Param-Region header",
+        object(json!({
+            "type": "object",
+            "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+            "required": ["region"]
+        })),
+    ));
     tools.extend(input_required::tools());
     tools.extend(tasks::tools());
     tools
@@ -141,6 +154,10 @@ pub async fn call(
         "test_simple_text" => CallToolResult::success(vec![ContentBlock::text(
             "This is a simple text response for testing.",
         )]),
+        CUSTOM_HEADER => CallToolResult::success(vec![ContentBlock::text(format!(
+            "Region: {}",
+            arg("region", "")
+        ))]),
         "test_image_content" => {
             CallToolResult::success(vec![ContentBlock::image(PNG, "image/png")])
         }
