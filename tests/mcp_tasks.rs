@@ -157,6 +157,18 @@ fn generate() -> Value {
     })
 }
 
+/// A plain generate_skill call's outcome.
+async fn generated(client: &RunningService<RoleClient, Person>) -> Value {
+    match client
+        .call_tool_once(call("generate_skill", generate()))
+        .await
+        .unwrap()
+    {
+        CallToolResponse::Complete(r) => r.structured_content.unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn generate_skill_asks_a_2025_session_live_and_tells_others_how_to_answer() {
     let (url, _fake) = serve(Script {
@@ -173,15 +185,7 @@ async fn generate_skill_asks_a_2025_session_live_and_tells_others_how_to_answer(
         person(caps, None),
     )
     .await;
-    let r = match live
-        .call_tool_once(call("generate_skill", generate()))
-        .await
-        .unwrap()
-    {
-        CallToolResponse::Complete(r) => r,
-        other => panic!("{other:?}"),
-    };
-    let out = r.structured_content.unwrap();
+    let out = generated(&live).await;
     let answered = out["asked"].as_array().unwrap();
     assert!(
         !answered.is_empty() && answered.iter().all(|a| !a["answer"].is_null()),
@@ -194,15 +198,7 @@ async fn generate_skill_asks_a_2025_session_live_and_tells_others_how_to_answer(
         person(ClientCapabilities::default(), None),
     )
     .await;
-    let r = match plain
-        .call_tool_once(call("generate_skill", generate()))
-        .await
-        .unwrap()
-    {
-        CallToolResponse::Complete(r) => r,
-        other => panic!("{other:?}"),
-    };
-    let out = r.structured_content.unwrap();
+    let out = generated(&plain).await;
     assert!(
         out["how_to_answer"].as_str().unwrap().contains("draft"),
         "{out}"

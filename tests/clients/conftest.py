@@ -80,6 +80,15 @@ def server(data_dir):
 
 
 @pytest.fixture
+def fake():
+    """The fake OpenAI endpoint (tests/clients/fake_openai.py)."""
+    from fake_openai import FakeOpenAI
+    f = FakeOpenAI()
+    yield f
+    f.close()
+
+
+@pytest.fixture
 def anyio_backend():
     return "asyncio"
 

@@ -23,7 +23,6 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import ElicitResult, InputRequiredResult
 
 from conftest import Server, cli
-from fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.anyio
 
@@ -32,13 +31,6 @@ EXAMPLES = [{"input": {"price": 100, "discount": 10}, "output": 90.0},
 # "clamp": the fake's candidates split, so there are questions.
 SPLIT = {"request": "Apply a percentage discount to a price; out-of-range discounts may clamp",
          "examples": EXAMPLES, "name": "net_price"}
-
-
-@pytest.fixture
-def fake():
-    f = FakeOpenAI()
-    yield f
-    f.close()
 
 
 @pytest.fixture

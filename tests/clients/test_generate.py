@@ -9,19 +9,11 @@ import pytest
 from mcp import Client
 
 from conftest import BIN, Server, server_env
-from fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.anyio
 
 EXAMPLES = [{"input": {"price": 100, "discount": 10}, "output": 90.0},
             {"input": {"price": 80, "discount": 25}, "output": 60.0}]
-
-
-@pytest.fixture
-def fake():
-    f = FakeOpenAI()
-    yield f
-    f.close()
 
 
 @pytest.fixture
