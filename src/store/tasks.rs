@@ -230,21 +230,7 @@ impl TaskBook {
         outcome: &Value,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let text = outcome.to_string();
-        retry_busy(|| async {
-            let done = sqlx::query(&format!(
-                "UPDATE tasks SET status = $2, outcome = $3, input_requests = NULL, updated_ms = $4 \
-                 WHERE id = $1 AND status IN {LIVE}"
-            ))
-            .bind(id)
-            .bind(status)
-            .bind(&text)
-            .bind(now_ms)
-            .execute(self.0.pool())
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
-        .await
+        Ok(self.end(Ending::Task(id), status, outcome, now_ms).await? == 1)
     }
 
     /// Ask `tenant`'s task `id` to stop (a no-op once it ended).
@@ -336,21 +322,8 @@ impl TaskBook {
         outcome: &Value,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let text = outcome.to_string();
-        retry_busy(|| async {
-            let done = sqlx::query(&format!(
-                "UPDATE tasks SET status = 'failed', outcome = $3, input_requests = NULL, updated_ms = $4 \
-                 WHERE id = $1 AND status IN {LIVE} AND heartbeat_ms < $2"
-            ))
-            .bind(id)
-            .bind(stale_before_ms)
-            .bind(&text)
-            .bind(now_ms)
-            .execute(self.0.pool())
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
-        .await
+        let which = Ending::Abandoned(id, stale_before_ms);
+        Ok(self.end(which, "failed", outcome, now_ms).await? == 1)
     }
 
     /// End every task `holder` still runs as failed with `outcome` (the
@@ -361,19 +334,48 @@ impl TaskBook {
         outcome: &Value,
         now_ms: i64,
     ) -> Result<u64, StoreError> {
+        self.end(Ending::HeldBy(holder), "failed", outcome, now_ms)
+            .await
+    }
+
+    /// Give the running tasks `which` names their end; how many it ended.
+    async fn end(
+        &self,
+        which: Ending<'_>,
+        status: &str,
+        outcome: &Value,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
         let text = outcome.to_string();
+        let filter = match which {
+            Ending::Task(_) => "id = $4",
+            Ending::Abandoned(..) => "id = $4 AND heartbeat_ms < $5",
+            Ending::HeldBy(_) => "holder = $4",
+        };
+        let sql = format!(
+            "UPDATE tasks SET status = $1, outcome = $2, input_requests = NULL, updated_ms = $3 \
+             WHERE {filter} AND status IN {LIVE}"
+        );
         retry_busy(|| async {
-            let done = sqlx::query(&format!(
-                "UPDATE tasks SET status = 'failed', outcome = $2, input_requests = NULL, updated_ms = $3 \
-                 WHERE holder = $1 AND status IN {LIVE}"
-            ))
-            .bind(holder)
-            .bind(&text)
-            .bind(now_ms)
-            .execute(self.0.pool())
-            .await?;
-            Ok(done.rows_affected())
+            let query = sqlx::query(&sql).bind(status).bind(&text).bind(now_ms);
+            let query = match which {
+                Ending::Task(id) => query.bind(id),
+                Ending::Abandoned(id, before) => query.bind(id).bind(before),
+                Ending::HeldBy(holder) => query.bind(holder),
+            };
+            Ok(query.execute(self.0.pool()).await?.rows_affected())
         })
         .await
     }
+}
+
+/// Which running tasks an end is for.
+#[derive(Clone, Copy)]
+enum Ending<'a> {
+    /// This one.
+    Task(&'a str),
+    /// This one, if its holder has not beaten since then (ms).
+    Abandoned(&'a str, i64),
+    /// Every one this holder runs.
+    HeldBy(&'a str),
 }
