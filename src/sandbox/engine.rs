@@ -52,6 +52,42 @@ pub fn build(slots: u32, max_memory_bytes: u64) -> wasmtime::Result<Engine> {
     Engine::new(&config)
 }
 
+/// The data runtime's engine: one core module (WASI preview 1) per call,
+/// whose image is ~100 MB of code and a heap with numpy and pandas in it.
+/// It differs from [`build`] where that module needs it: exceptions (which
+/// need the GC heap, from its own pool), a table of 47,157 functions, and
+/// the 8 MiB wasm stack the interpreter's deep imports use.
+pub fn build_data(
+    slots: u32,
+    max_memory_bytes: u64,
+    wasm_stack: usize,
+) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(slots)
+        .total_memories(slots)
+        .total_tables(slots)
+        .total_gc_heaps(slots)
+        // The instance's own record holds a pointer per function (89,060).
+        .max_core_instance_size(4 << 20)
+        .table_elements(1 << 16)
+        .max_memory_size(usize::try_from(max_memory_bytes).unwrap_or(usize::MAX))
+        .linear_memory_keep_resident(32 << 20)
+        .table_keep_resident(1 << 20)
+        .pagemap_scan(Enabled::Auto);
+
+    let mut config = Config::new();
+    config
+        .wasm_exceptions(true)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .memory_init_cow(true)
+        .max_wasm_stack(wasm_stack)
+        .async_stack_size(wasm_stack + (2 << 20))
+        .cranelift_opt_level(OptLevel::Speed)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}
+
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
 pub struct EpochTicker {
     stop: Arc<AtomicBool>,

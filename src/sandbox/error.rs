@@ -42,6 +42,16 @@ pub enum SandboxError {
         /// Why it failed.
         source: std::io::Error,
     },
+    /// A runtime that is fetched, not built in, is not there.
+    #[error(
+        "the {runtime} runtime is not fetched into {dir}: run `autolearn runtime fetch {runtime}`"
+    )]
+    RuntimeMissing {
+        /// Which runtime.
+        runtime: &'static str,
+        /// Where it was looked for.
+        dir: std::path::PathBuf,
+    },
     /// Limits asked for more than the engine was configured to allow.
     #[error("invalid limits: {0}")]
     InvalidLimits(String),

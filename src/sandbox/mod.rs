@@ -15,6 +15,7 @@
 mod artifact;
 mod bindings;
 mod compiled;
+pub mod data;
 mod engine;
 mod error;
 mod limits;
@@ -286,7 +287,7 @@ impl Sandbox {
             .await
             .and_then(|(result, mut call)| {
                 call.fuel_used += compile_fuel;
-                finish(result, call, &remaining, started)
+                finish(result.map_err(guest_fault), call, &remaining, started)
             });
         // The budget is the caller's: report its limits, not what was left.
         outcome.map_err(|e| match e {
@@ -345,7 +346,7 @@ impl Sandbox {
                 rt.call_exec(store, code, inputs_json).await
             })
             .await?;
-        finish(result, call, limits, started)
+        finish(result.map_err(guest_fault), call, limits, started)
     }
 
     /// Compose code cells into one skill module (see the WIT world).
@@ -492,7 +493,13 @@ impl Sandbox {
                     overflowed: overflowed(limits, &stdout, &stderr),
                 },
             )),
-            Err(e) => Err(classify_trap(&e, limits, &store, &stdout, &stderr)),
+            Err(e) => Err(classify_trap(
+                &e,
+                limits,
+                store.data().limiter.memory_refused,
+                &stdout,
+                &stderr,
+            )),
         }
     }
 }

@@ -3,12 +3,11 @@
 
 use std::time::Instant;
 
-use wasmtime::{Store, Trap};
+use wasmtime::Trap;
 use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::bindings;
-use super::state::CallState;
 use super::{CallError, ErrorKind, GuestFault, ResourceLimits, RunOutput};
 use crate::text::{MAX_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, truncate};
 
@@ -16,15 +15,12 @@ use crate::text::{MAX_MESSAGE_BYTES, MAX_TRACEBACK_BYTES, truncate};
 /// a stream hit its cap is the cap's doing; the result must fit its cap and
 /// be JSON (the guest is untrusted, so its "JSON" is checked, not assumed).
 pub(super) fn finish(
-    result: Result<String, bindings::Fault>,
+    result: Result<String, GuestFault>,
     call: CallMeta,
     limits: &ResourceLimits,
     started: Instant,
 ) -> Result<RunOutput, CallError> {
-    let json = result.map_err(|f| {
-        call.output_limit(limits)
-            .unwrap_or_else(|| CallError::Guest(guest_fault(f)))
-    })?;
+    let json = result.map_err(|f| call.output_limit(limits).unwrap_or(CallError::Guest(f)))?;
     if json.len() > limits.result_bytes {
         return Err(CallError::ResultTooLarge {
             size: json.len(),
@@ -91,7 +87,7 @@ pub(super) fn lossy(pipe: &MemoryOutputPipe) -> String {
 pub(super) fn classify_trap(
     e: &wasmtime::Error,
     limits: &ResourceLimits,
-    store: &Store<CallState>,
+    memory_refused: bool,
     stdout: &MemoryOutputPipe,
     stderr: &MemoryOutputPipe,
 ) -> CallError {
@@ -135,7 +131,7 @@ pub(super) fn classify_trap(
             limit_bytes: limits.output_bytes,
         };
     }
-    if store.data().limiter.memory_refused {
+    if memory_refused {
         return CallError::MemoryLimit {
             limit_bytes: limits.memory_bytes,
         };
