@@ -46,6 +46,7 @@ pub mod metrics;
 pub mod practice;
 pub mod python_imports;
 pub mod quota;
+pub mod runtime;
 pub mod sandbox;
 pub mod search;
 pub mod skills;

@@ -6,6 +6,7 @@
 //! document: an explicit id, else the legacy session's own trace, else the
 //! tenant's open trace.
 
+use crate::runtime::Runtime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -34,6 +35,9 @@ pub struct Step {
     /// person (`run_python` with `answer: true`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub answer: bool,
+    /// The interpreter it ran on (left out when `core`).
+    #[serde(default, skip_serializing_if = "Runtime::is_core")]
+    pub runtime: Runtime,
 }
 
 /// Which trace a step joins, or which trace to crystallize.

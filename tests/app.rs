@@ -11,6 +11,7 @@ use serde_json::json;
 
 fn inc(by: i64) -> SkillManifest {
     SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: Vec::new(),
         name: "inc".into(),

@@ -26,6 +26,7 @@ async fn run_with_deps(source: &str, deps: &[Dependency]) -> Result<Value, Error
         source,
         entry: "f",
         deps,
+        runtime: autolearn::runtime::Runtime::Core,
     };
     sandbox()
         .run(
@@ -98,6 +99,7 @@ async fn the_static_check_allows_imports_of_prerequisites_only() {
                 source,
                 entry: "f",
                 deps: &deps,
+                runtime: autolearn::runtime::Runtime::Core,
             },
             &ResourceLimits::default(),
         )
@@ -113,6 +115,7 @@ async fn the_static_check_allows_imports_of_prerequisites_only() {
 
 fn normalizer(suffix: &str) -> SkillManifest {
     SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: Vec::new(),
         name: "crm_norm".into(),
@@ -132,6 +135,7 @@ fn normalizer(suffix: &str) -> SkillManifest {
 
 fn deduper(pin: &autolearn::skills::SkillId, expect: &str) -> SkillManifest {
     SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: vec![Requirement {
             name: "crm_norm".into(),
@@ -246,6 +250,7 @@ async fn a_pin_to_nothing_or_to_another_tenant_is_refused() {
         .add(
             "local",
             SkillManifest {
+                runtime: Default::default(),
                 name: "other_name".into(),
                 ..normalizer("")
             },

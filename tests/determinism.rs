@@ -13,6 +13,7 @@ async fn once(d: Determinism) -> String {
         name: "det",
         source: SRC,
         entry: "f",
+        runtime: autolearn::runtime::Runtime::Core,
     };
     sandbox()
         .run(code, "{}", &ResourceLimits::default(), d)

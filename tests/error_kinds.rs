@@ -12,6 +12,7 @@ use serde_json::json;
 
 fn double() -> SkillManifest {
     SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: Vec::new(),
         name: "double".into(),

@@ -428,6 +428,7 @@ fn scale_steps() -> Vec<autolearn::trace::Step> {
         bound: Default::default(),
         error: None,
         answer: false,
+        runtime: Default::default(),
     }]
 }
 

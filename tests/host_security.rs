@@ -17,6 +17,7 @@ async fn app(limits: Limits) -> App {
 
 fn claims_to_add_one(source: &str) -> SkillManifest {
     SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: Vec::new(),
         name: "forged".into(),

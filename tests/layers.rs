@@ -18,8 +18,9 @@ const FLOORS: &[(&str, u8)] = &[
     ("lru", 0),
     ("slots", 0),
     ("python_imports", 0),
-    // The error taxonomy.
+    // The error taxonomy; which interpreter code runs on.
     ("fault", 1),
+    ("runtime", 1),
     // The pure model, the sandbox, the model clients.
     ("skills", 2),
     ("llm", 2),

@@ -24,6 +24,7 @@ crate::on_both_backends!(
 
 fn skill(name: &str, body: &str) -> SkillManifest {
     SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: Vec::new(),
         name: name.into(),

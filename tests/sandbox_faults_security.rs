@@ -120,7 +120,13 @@ async fn an_unformattable_exception_at_import_time_is_an_exception() {
 async fn a_code_cell_raising_an_unformattable_exception_is_an_exception() {
     let code = format!("{STR_RAISES}raise E()\n");
     let e = sandbox()
-        .exec(&code, "{}", &ResourceLimits::default(), Determinism::Live)
+        .exec(
+            autolearn::runtime::Runtime::Core,
+            &code,
+            "{}",
+            &ResourceLimits::default(),
+            Determinism::Live,
+        )
         .await
         .expect_err("the cell raises");
     assert_eq!(e.kind(), ErrorKind::Exception, "{e:?}");

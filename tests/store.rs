@@ -23,6 +23,7 @@ crate::on_both_backends!(
 
 fn manifest(name: &str, body: &str) -> SkillManifest {
     SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: Vec::new(),
         name: name.into(),

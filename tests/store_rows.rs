@@ -156,6 +156,7 @@ async fn executions_are_kept_newest_first_and_reset_clears_them(db: TestDb) {
     let older = store.executions("a", rows[2].seq, 10).await.unwrap();
     assert_eq!(older.len(), 2);
     let m = autolearn::skills::SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: Vec::new(),
         name: "inc".into(),
@@ -348,8 +349,9 @@ fn migrations(backend: Backend) -> std::path::PathBuf {
 }
 
 async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
-    // The schema before the three newest migrations (tenant keys, answer
-    // steps, tasks), applied to an empty database, with data written in it.
+    // The schema before the four newest migrations (tenant keys, answer
+    // steps, tasks, step runtimes), applied to an empty database, with data
+    // written in it.
     let all = migrations(db.backend);
     let previous = tempfile::tempdir().unwrap();
     let mut files: Vec<_> = std::fs::read_dir(&all)
@@ -358,6 +360,7 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
         .collect();
     files.sort();
     let newest = files.pop().unwrap();
+    files.pop().unwrap();
     files.pop().unwrap();
     files.pop().unwrap();
     for f in &files {
@@ -426,12 +429,13 @@ async fn migrating_from_the_previous_schema_keeps_the_data(db: TestDb) {
     assert_eq!(listed[0].keys.len(), 1);
     assert_eq!(listed[0].keys[0].label, "first");
     assert_eq!(listed[0].keys[0].created_ms, 1_767_225_600_000);
-    // An old step was no reported answer.
+    // An old step was no reported answer, and ran on the core runtime.
     let steps = store
         .trace_steps("old", &"t1".parse().unwrap())
         .await
         .unwrap();
     assert_eq!((steps.len(), steps[0].answer), (1, false));
+    assert_eq!(steps[0].runtime, autolearn::runtime::Runtime::Core);
     assert_eq!(steps[0].value, Some(json!(2)));
     // And from empty: a second database, all migrations at once.
     let empty = TestDb::new(db.backend).await;

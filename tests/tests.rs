@@ -15,6 +15,8 @@ mod db;
 mod sandbox_limits;
 // A stranger's skill probing for a way out: files, network, processes, state.
 mod sandbox_escape_security;
+// The data runtime: numpy and pandas results, and its own hostile cases.
+mod sandbox_data;
 // Exceptions built to break the harness that reports them.
 mod sandbox_faults_security;
 // Memory reset between calls on one pool slot, however scattered the writes.

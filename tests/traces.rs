@@ -27,6 +27,7 @@ fn step(code: &str, pad: usize) -> Step {
         bound: Default::default(),
         error: None,
         answer: false,
+        runtime: Default::default(),
     }
 }
 

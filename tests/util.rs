@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use autolearn::runtime::Runtime;
 use autolearn::sandbox::{
     CallError, Determinism, ErrorKind, ResourceLimits, RunOutput, Sandbox, SandboxConfig, SkillCode,
 };
@@ -33,42 +34,121 @@ pub fn sandbox() -> &'static Sandbox {
     })
 }
 
+/// Wait until the shared sandbox's data runtime is loaded. The first load
+/// on a cold cache compiles its snapshot (minutes): it runs once, on a
+/// runtime of its own, so no test's deadline cuts it short.
+pub fn data_ready() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        std::thread::spawn(|| {
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(sandbox().data_runtime(std::time::Duration::from_secs(1200)))
+                .expect("the data runtime loads (fetch it with `autolearn runtime fetch data`)");
+        })
+        .join()
+        .unwrap();
+    });
+}
+
+/// Calls on one runtime: the hostile suites run on both (see
+/// [`on_both_runtimes`](crate::on_both_runtimes)).
+#[derive(Debug, Clone, Copy)]
+pub struct On(pub Runtime);
+
+impl On {
+    pub async fn run_with(
+        self,
+        source: &str,
+        entry: &str,
+        input: &str,
+        limits: &ResourceLimits,
+    ) -> Result<RunOutput, CallError> {
+        if self.0 == Runtime::Data {
+            data_ready();
+        }
+        let code = SkillCode::new("t", source, entry).on(self.0);
+        sandbox().run(code, input, limits, Determinism::Live).await
+    }
+
+    pub async fn run(self, source: &str, input: &str) -> Result<RunOutput, CallError> {
+        self.run_with(source, "f", input, &ResourceLimits::default())
+            .await
+    }
+
+    /// Assert a call fails with `kind`, then that a healthy call right after
+    /// still works: a hostile skill must never hurt the next call.
+    pub async fn expect_kind(self, source: &str, input: &str, kind: ErrorKind) -> CallError {
+        let err = match self.run(source, input).await {
+            Ok(out) => panic!("expected {kind} on {}, got success: {}", self.0, out.json),
+            Err(e) => e,
+        };
+        assert_eq!(
+            err.kind(),
+            kind,
+            "wrong kind for error on {}: {err:?}",
+            self.0
+        );
+        self.assert_healthy().await;
+        err
+    }
+
+    pub async fn assert_healthy(self) {
+        let out = self
+            .run("def f(x):\n    return x + 1\n", r#"{"x": 41}"#)
+            .await
+            .expect("healthy call");
+        assert_eq!(out.json, "42");
+    }
+
+    #[allow(dead_code, reason = "not every suite differs by runtime")]
+    pub fn is_data(self) -> bool {
+        self.0 == Runtime::Data
+    }
+}
+
+#[allow(dead_code, reason = "not every module uses every helper")]
 pub async fn run_with(
     source: &str,
     entry: &str,
     input: &str,
     limits: &ResourceLimits,
 ) -> Result<RunOutput, CallError> {
-    let code = SkillCode {
-        deps: &[],
-        name: "t",
-        source,
-        entry,
-    };
-    sandbox().run(code, input, limits, Determinism::Live).await
+    On(Runtime::Core)
+        .run_with(source, entry, input, limits)
+        .await
 }
 
 pub async fn run(source: &str, input: &str) -> Result<RunOutput, CallError> {
-    run_with(source, "f", input, &ResourceLimits::default()).await
+    On(Runtime::Core).run(source, input).await
 }
 
-/// Assert a call fails with `kind`, then that a healthy call right after
-/// still works: a hostile skill must never hurt the next call.
 pub async fn expect_kind(source: &str, input: &str, kind: ErrorKind) -> CallError {
-    let err = match run(source, input).await {
-        Ok(out) => panic!("expected {kind}, got success: {}", out.json),
-        Err(e) => e,
-    };
-    assert_eq!(err.kind(), kind, "wrong kind for error: {err:?}");
-    assert_healthy().await;
-    err
+    On(Runtime::Core).expect_kind(source, input, kind).await
 }
 
 pub async fn assert_healthy() {
-    let out = run("def f(x):\n    return x + 1\n", r#"{"x": 41}"#)
-        .await
-        .expect("healthy call");
-    assert_eq!(out.json, "42");
+    On(Runtime::Core).assert_healthy().await
+}
+
+/// Run each named `async fn(On)` of the calling module on both runtimes,
+/// as `on_core::NAME` and `on_data::NAME`.
+#[macro_export]
+macro_rules! on_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod on_core {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::util::On(autolearn::runtime::Runtime::Core)).await
+            })*
+        }
+        mod on_data {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::util::On(autolearn::runtime::Runtime::Data)).await
+            })*
+        }
+    };
 }
 
 /// A temporary data dir for tests that touch the store or the binary.

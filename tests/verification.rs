@@ -98,6 +98,7 @@ async fn tests_report_pass_fail_and_line_coverage() {
         name: "sign",
         source: src,
         entry: "sign",
+        runtime: autolearn::runtime::Runtime::Core,
     };
     let cases = vec![
         TestCase {
@@ -136,6 +137,7 @@ async fn a_failing_case_carries_its_error() {
         name: "d",
         source: "def d(a, b):\n    return a / b\n",
         entry: "d",
+        runtime: autolearn::runtime::Runtime::Core,
     };
     let cases = vec![TestCase {
         input: json!({"a": 1, "b": 0}),

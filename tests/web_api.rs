@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 fn double() -> SkillManifest {
     SkillManifest {
+        runtime: Default::default(),
         memoize: false,
         requires: Vec::new(),
         name: "double".into(),

@@ -84,7 +84,7 @@ pub use publish::PUBLISH_TRUST;
 pub use review::{MAX_NOTE as MAX_REVIEW_NOTE, Review, ReviewError};
 pub use run::Calls;
 pub use skills::Skills;
-pub use traces::{CellRun, Crystallize, PythonStep, Traces};
+pub use traces::{Cell, CellRun, Crystallize, PythonStep, Traces};
 use verified::VerifiedSkills;
 
 /// Store plus sandbox; cheap to clone.
@@ -198,6 +198,12 @@ impl App {
             origin,
             metrics: Arc::default(),
         }
+    }
+
+    /// Start loading the data runtime in the background if it is fetched,
+    /// so a server's first data call does not wait for it.
+    pub fn warm_data_runtime(&self) {
+        self.sandbox.warm_data();
     }
 
     /// This process's id among replicas (events, leases).

@@ -114,6 +114,7 @@ impl App {
                 name: &m.name,
                 source: &m.source,
                 entry: &m.entry,
+                runtime: m.runtime,
             };
             let output = sandbox
                 .run_in(&scope, code, &input_json, &limits, determinism)

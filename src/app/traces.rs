@@ -8,6 +8,7 @@ use super::run::check_input_size;
 use super::{AddError, App, CrystallizeError, Crystallized, RunError, off_io};
 use crate::learn::crystallize::{Refusal, fingerprint, prepare};
 use crate::learn::refine::refine;
+use crate::runtime::Runtime;
 use crate::sandbox::{CallError, Determinism, ResourceLimits};
 use crate::skills::SkillManifest;
 use crate::skills::{Provenance, Status};
@@ -23,6 +24,20 @@ pub struct CellRun {
     pub stdout: String,
     /// Fuel it used.
     pub fuel: u64,
+}
+
+/// One `run_python` cell, as the agent sent it.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell<'a> {
+    /// The code.
+    pub code: &'a str,
+    /// The variables it gets (an object).
+    pub inputs: &'a Value,
+    /// The interpreter it runs on.
+    pub runtime: Runtime,
+    /// Whether the agent reports this cell's result back as its answer to
+    /// the person: what automatic crystallization in `publish` mode requires.
+    pub answer: bool,
 }
 
 /// A `run_python` step, recorded.
@@ -113,22 +128,30 @@ impl Traces<'_> {
         limits: ResourceLimits,
         trace: &TraceRef,
     ) -> Result<PythonStep, RunError> {
-        self.run_python_as(tenant, code, inputs, limits, trace, false)
-            .await
+        let cell = Cell {
+            code,
+            inputs,
+            runtime: Runtime::Core,
+            answer: false,
+        };
+        self.run_python_as(tenant, cell, limits, trace).await
     }
 
-    /// [`Traces::run_python`], noting whether the agent reports this
-    /// cell's result back as its answer to the person (`answer`): what
-    /// automatic crystallization in `publish` mode requires.
+    /// [`Traces::run_python`] for a [`Cell`] with its runtime and whether
+    /// it is the agent's answer.
     pub async fn run_python_as(
         &self,
         tenant: &str,
-        code: &str,
-        inputs: &Value,
+        cell: Cell<'_>,
         mut limits: ResourceLimits,
         trace: &TraceRef,
-        answer: bool,
     ) -> Result<PythonStep, RunError> {
+        let Cell {
+            code,
+            inputs,
+            runtime,
+            answer,
+        } = cell;
         let tenant_limits = self.app.limits(tenant).await;
         if code.len() > tenant_limits.code_bytes {
             return Err(CallError::BadInput(format!(
@@ -154,7 +177,7 @@ impl Traces<'_> {
         let (cell, inputs_json) = (code.to_owned(), inputs.to_string());
         let ran = off_io(async move {
             sandbox
-                .exec(&cell, &inputs_json, &limits, Determinism::Live)
+                .exec(runtime, &cell, &inputs_json, &limits, Determinism::Live)
                 .await
         })
         .await
@@ -176,6 +199,7 @@ impl Traces<'_> {
             bound: Default::default(),
             error: None,
             answer,
+            runtime,
         };
         let mut cost = StepCost::default();
         let outcome = match ran {

@@ -130,6 +130,7 @@ async fn fill(store: &crate::store::SkillStore, from: usize, to: usize) -> anyho
         let (topic, verb) = (TOPICS[i % TOPICS.len()], VERBS[(i / 8) % VERBS.len()]);
         let name = format!("{verb}_{topic}_{i}");
         let manifest = SkillManifest {
+            runtime: crate::runtime::Runtime::Core,
             memoize: false,
             requires: Vec::new(),
             name: name.clone(),

@@ -181,6 +181,7 @@ pub(crate) fn run_sandboxed(
         name: "summarize",
         source: SOURCE,
         entry: "summarize",
+        runtime: crate::runtime::Runtime::Core,
     };
     let limits = ResourceLimits::default();
     // Warm up: first-touch page faults and lazy init are not the steady state.

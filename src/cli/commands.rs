@@ -201,6 +201,10 @@ pub enum SkillCommand {
         /// deterministic): a repeated call answers without running it.
         #[arg(long)]
         memoize: bool,
+        /// The interpreter it runs on: `core` (default) or `data` (numpy
+        /// and pandas; `autolearn runtime fetch data` first).
+        #[arg(long, default_value = "core")]
+        runtime: crate::runtime::Runtime,
     },
     /// Run a skill; prints its JSON result.
     Run {

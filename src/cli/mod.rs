@@ -286,6 +286,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Mcp => {
             use rmcp::ServiceExt;
             let app = open_with_llm(&paths, &cli.llm).await?;
+            app.warm_data_runtime();
             let practice = crate::practice::Practice::shipped(app.clone())
                 .map_err(|e| Failure::failed("host", e.to_string()))?;
             let server = crate::mcp::McpServer::for_tenant(app, DEFAULT_TENANT)

@@ -191,6 +191,7 @@ pub(super) async fn run(
     let app = super::open_with_llm(paths, llm)
         .await?
         .with_limits(tenant_limits);
+    app.warm_data_runtime();
     tokio::spawn(prune_traces(app.clone()));
     tokio::spawn(judge_traces(
         app.clone(),

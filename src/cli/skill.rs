@@ -25,6 +25,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             input_schema,
             examples,
             memoize,
+            runtime,
         } => {
             let source = std::fs::read_to_string(&file).map_err(|e| {
                 Failure::usage("usage", format!("cannot read {}: {e}", file.display()))
@@ -35,6 +36,7 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
                 None => infer_input_schema(examples.iter().map(|e| &e.input)),
             };
             let manifest = SkillManifest {
+                runtime,
                 memoize,
                 requires: Vec::new(),
                 name,

@@ -88,6 +88,7 @@ mod tests {
             bound: Default::default(),
             error: None,
             answer: false,
+            runtime: Default::default(),
         }
     }
 

@@ -14,6 +14,7 @@
 use serde_json::Value;
 
 use super::slice;
+use crate::runtime::Runtime;
 use crate::sandbox::{CallError, Determinism, ResourceLimits, Sandbox, SkillCode};
 use crate::skills::{Example, SkillManifest, infer_input_schema, is_reserved};
 use crate::text::quote;
@@ -148,8 +149,15 @@ pub async fn prepare(
         .map_err(|e| Refusal::Fails(e.to_string()))?;
 
     let input_value = Value::Object(plan.input);
-    let first = run_once(sandbox, &name, &source, &entry, &input_value, limits).await?;
-    let second = run_once(sandbox, &name, &source, &entry, &input_value, limits).await?;
+    // A trace that used numpy or pandas anywhere becomes a data skill.
+    let runtime = steps
+        .iter()
+        .map(|s| s.runtime)
+        .find(|r| *r == Runtime::Data)
+        .unwrap_or_default();
+    let code = SkillCode::new(&name, &source, &entry).on(runtime);
+    let first = run_once(sandbox, code, &input_value, limits).await?;
+    let second = run_once(sandbox, code, &input_value, limits).await?;
     if first != second {
         return Err(Refusal::NonDeterministic {
             first: quote(&first),
@@ -163,6 +171,7 @@ pub async fn prepare(
         });
     }
     Ok(SkillManifest {
+        runtime,
         memoize: false,
         requires: Vec::new(),
         name,
@@ -180,18 +189,10 @@ pub async fn prepare(
 
 async fn run_once(
     sandbox: &Sandbox,
-    name: &str,
-    source: &str,
-    entry: &str,
+    code: SkillCode<'_>,
     input: &Value,
     limits: &ResourceLimits,
 ) -> Result<Value, Refusal> {
-    let code = SkillCode {
-        deps: &[],
-        name,
-        source,
-        entry,
-    };
     let out = sandbox
         .run(code, &input.to_string(), limits, Determinism::Live)
         .await

@@ -98,6 +98,7 @@ pub async fn refine(
         name: &m.name,
         source: &m.source,
         entry: &m.entry,
+        runtime: m.runtime,
     };
     for ex in &m.examples {
         let out = sandbox

@@ -172,6 +172,7 @@ mod tests {
             bound,
             error: None,
             answer: false,
+            runtime: Default::default(),
         }
     }
 

@@ -56,6 +56,7 @@ pub async fn verify(
         name: &manifest.name,
         source: &manifest.source,
         entry: &manifest.entry,
+        runtime: manifest.runtime,
     };
     let mut problems = Vec::new();
     let findings = match sandbox.check(code, limits).await {

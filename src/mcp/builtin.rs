@@ -7,6 +7,15 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::json;
 
 pub const RUN_PYTHON: &str = "run_python";
+
+/// The `runtime` argument of `create_skill` and `run_python`.
+static RUNTIME_SCHEMA: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
+    serde_json::json!({
+        "type": "string",
+        "enum": ["core", "data"],
+        "description": "The interpreter: \"core\" (default; the standard library) or \"data\" (numpy and pandas too, imported already)."
+    })
+});
 pub const CREATE_SKILL: &str = "create_skill";
 pub const CRYSTALLIZE: &str = "crystallize";
 pub const SEARCH_SKILLS: &str = "search_skills";
@@ -29,7 +38,8 @@ pub fn tools() -> Vec<Tool> {
             "Run a Python cell in an isolated sandbox (CPython 3.14 on WebAssembly: no files, no network, \
              standard library only: json, re, math, statistics, datetime, decimal, fractions, collections, \
              itertools, functools, heapq, bisect, string, textwrap, unicodedata, csv, io, hashlib, base64, \
-             random, dataclasses, typing, difflib, html, urllib.parse and a few more). Each cell runs on its \
+             random, dataclasses, typing, difflib, html, urllib.parse and a few more; with `runtime: \"data\"`, \
+             numpy and pandas too, already imported). Each cell runs on its \
              own: pass the data it works on, including earlier results, through `inputs` (each entry is bound \
              as a variable) rather than pasting it into the code, so the steps can later become a reusable \
              skill. Returns the value of the last expression (or of a variable named `result`), what the code \
@@ -43,7 +53,8 @@ pub fn tools() -> Vec<Tool> {
                     "code": {"type": "string", "description": "Python code; the last expression is the result."},
                     "inputs": {"type": "object", "description": "Variables to bind before running, by name.", "additionalProperties": true},
                     "trace": {"type": "string", "description": "Trace id to record this step in (from an earlier result, or a name of yours: 1-64 of A-Z a-z 0-9 _ -)."},
-                    "answer": {"type": "boolean", "description": "This cell's result is the answer you give the person. A server that crystallizes on its own publishes only traces with such a step."}
+                    "answer": {"type": "boolean", "description": "This cell's result is the answer you give the person. A server that crystallizes on its own publishes only traces with such a step."},
+                    "runtime": RUNTIME_SCHEMA.clone()
                 },
                 "required": ["code"]
             })),
@@ -68,7 +79,8 @@ pub fn tools() -> Vec<Tool> {
                         "description": "Worked examples: each an input object and the exact output expected.",
                         "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}}, "required": ["input", "output"]}
                     },
-                    "memoize": {"type": "boolean", "description": "Cache results by input and answer repeated calls without running the skill (only honoured when it proves deterministic). Default false."}
+                    "memoize": {"type": "boolean", "description": "Cache results by input and answer repeated calls without running the skill (only honoured when it proves deterministic). Default false."},
+                    "runtime": RUNTIME_SCHEMA.clone()
                 },
                 "required": ["name", "description", "code", "entry", "examples"]
             })),

@@ -7,8 +7,9 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
 
 use super::McpServer;
-use crate::app::{Crystallize, Crystallized, PythonStep, RunError};
+use crate::app::{Cell, Crystallize, Crystallized, PythonStep, RunError};
 use crate::fault::{Classify, Fault};
+use crate::runtime::Runtime;
 use crate::sandbox::{Determinism, ResourceLimits};
 use crate::skills::{Example, Provenance, SkillManifest, Status, infer_input_schema};
 use crate::store::Inserted;
@@ -51,11 +52,14 @@ impl McpServer {
             .traces()
             .run_python_as(
                 tenant,
-                code,
-                &inputs,
+                Cell {
+                    code,
+                    inputs: &inputs,
+                    runtime: runtime_arg(args)?,
+                    answer,
+                },
                 ResourceLimits::default(),
                 &trace,
-                answer,
             )
             .await;
         Ok(match ran {
@@ -109,6 +113,7 @@ impl McpServer {
                 .ok_or_else(|| McpError::invalid_params("`memoize` must be true or false", None))?,
         };
         let manifest = SkillManifest {
+            runtime: runtime_arg(args)?,
             memoize,
             requires: Vec::new(),
             name,
@@ -365,4 +370,14 @@ pub(super) fn failure(e: &dyn Classify) -> Result<CallToolResult, McpError> {
 pub(super) fn internal(e: impl std::fmt::Display) -> McpError {
     tracing::error!("internal error: {e}");
     McpError::internal_error("internal error", None)
+}
+
+/// The optional `runtime` argument: `core` (the default) or `data`.
+pub(super) fn runtime_arg(args: &JsonObject) -> Result<Runtime, McpError> {
+    match args.get("runtime") {
+        None | Some(Value::Null) => Ok(Runtime::Core),
+        Some(v) => v.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
+            McpError::invalid_params("`runtime` must be \"core\" or \"data\"", None)
+        }),
+    }
 }

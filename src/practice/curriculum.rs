@@ -333,6 +333,7 @@ pub async fn check(sandbox: &Sandbox, curriculum: &Curriculum) -> Vec<String> {
             source: &g.reference,
             entry: &g.entry,
             deps: &deps,
+            runtime: crate::runtime::Runtime::Core,
         };
         match sandbox.check(code, &ResourceLimits::default()).await {
             Ok(findings) => {

@@ -211,6 +211,7 @@ pub async fn test(app: &App, tenant: &str, goal: &Goal) -> Outcome {
         source: &m.source,
         entry: &m.entry,
         deps: &deps,
+        runtime: m.runtime,
     };
     let base = m
         .examples

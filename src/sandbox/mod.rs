@@ -21,6 +21,7 @@ mod error;
 mod limits;
 mod outcome;
 mod state;
+mod types;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::Semaphore;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Store, StoreLimitsBuilder};
@@ -39,9 +40,12 @@ pub use artifact::{Artifact, ArtifactManifest, manifest_path};
 pub use bindings::Dependency;
 pub use error::{CallError, ErrorKind, GuestFault, SandboxError};
 pub use limits::{Determinism, ResourceLimits};
+pub use types::{ArtifactInfo, Coverage, Finding, RunOutput, SkillCode, TestCase, TestReport};
 
+pub use crate::runtime::Runtime;
 use bindings::{SkillRuntime, SkillRuntimePre};
 use compiled::CodeCache;
+use data::{DataConfig, DataRuntime, DataSlot};
 use outcome::{CallMeta, classify_trap, finish, guest_fault, lossy, overflowed};
 use state::{CallState, FrozenClock, RecordingLimiter};
 
@@ -57,6 +61,9 @@ pub struct SandboxConfig {
     pub max_concurrency: u32,
     /// The largest per-call memory cap allowed. Default: 1 GiB.
     pub max_memory_bytes: u64,
+    /// Where the data runtime is fetched to (`autolearn runtime fetch
+    /// data`). Default: `~/.cache/autolearn/runtimes/data`.
+    pub data_dir: PathBuf,
 }
 
 impl SandboxConfig {
@@ -72,117 +79,9 @@ impl SandboxConfig {
             cache_dir: cache_dir.into(),
             max_concurrency: 16,
             max_memory_bytes: 1 << 30,
+            data_dir: data::fetch::default_dir(),
         }
     }
-}
-
-/// Facts about the loaded artifact, for logs and benchmarks.
-#[derive(Debug, Clone, Serialize)]
-pub struct ArtifactInfo {
-    /// sha256 of the `.wasm`.
-    pub sha256: String,
-    /// The precompile cache key.
-    pub cache_key: String,
-    /// Whether this start had to precompile.
-    pub compiled_now: bool,
-    /// How long loading took (including any precompile).
-    pub load_time: Duration,
-}
-
-/// The code of one skill, as the sandbox sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct SkillCode<'a> {
-    /// Used in tracebacks as `<skill:NAME>`.
-    pub name: &'a str,
-    /// Python source.
-    pub source: &'a str,
-    /// The function called with the input's fields as keyword arguments.
-    pub entry: &'a str,
-    /// The skills it may import as `skills.<name>`: the whole closure of
-    /// its prerequisites, each at the version its caller pinned.
-    pub deps: &'a [Dependency],
-}
-
-impl<'a> SkillCode<'a> {
-    /// A skill that builds on no other skill.
-    pub fn new(name: &'a str, source: &'a str, entry: &'a str) -> Self {
-        Self {
-            name,
-            source,
-            entry,
-            deps: &[],
-        }
-    }
-}
-
-/// A successful call.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunOutput {
-    /// The result as JSON text, exactly as the skill produced it.
-    pub json: String,
-    /// What the skill printed.
-    pub stdout: String,
-    /// What the skill wrote to stderr.
-    pub stderr: String,
-    /// Fuel the call used (instantiation included).
-    pub fuel_used: u64,
-    /// Wall time of the call, instantiation included.
-    pub elapsed: Duration,
-}
-
-/// One finding of the in-sandbox static check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// 1-based line.
-    pub line: u32,
-    /// 0-based column.
-    pub col: u32,
-    /// A short code: `E999` syntax, `F821` undefined name, `S00x` forbidden
-    /// construct, `W00x` warning, `D100` documentation.
-    pub code: String,
-    /// What is wrong.
-    pub message: String,
-    /// `error`, `warning` or `info`.
-    pub severity: String,
-}
-
-/// One test case: an input and, optionally, the output it must give.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TestCase {
-    /// Keyword arguments for the entry function.
-    pub input: serde_json::Value,
-    /// The expected result; without it the case only has to run cleanly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<serde_json::Value>,
-}
-
-/// What a test run found.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TestReport {
-    /// One result per case, in order.
-    pub cases: Vec<serde_json::Value>,
-    /// Cases that passed.
-    pub passed: u32,
-    /// Cases that failed.
-    pub failed: u32,
-    /// Line coverage of the skill's source.
-    pub coverage: Coverage,
-    /// Set when the module itself failed to load.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_error: Option<serde_json::Value>,
-}
-
-/// Line coverage of a test run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Coverage {
-    /// Lines with code on them.
-    pub executable: u32,
-    /// Of those, lines that ran.
-    pub hit: u32,
-    /// `hit / executable` in percent.
-    pub percent: f64,
-    /// Lines that never ran.
-    pub missed: Vec<u32>,
 }
 
 /// A pool of sandboxed CPython instances. `Send + Sync`; every method takes
@@ -197,6 +96,7 @@ pub struct Sandbox {
     max_memory_bytes: u64,
     info: ArtifactInfo,
     code: CodeCache,
+    data: DataSlot,
     _ticker: engine::EpochTicker,
 }
 
@@ -224,6 +124,12 @@ impl Sandbox {
             slots: Arc::new(Semaphore::new(config.max_concurrency as usize)),
             max_memory_bytes: config.max_memory_bytes,
             code: CodeCache::new(),
+            data: DataSlot::new(DataConfig {
+                dir: config.data_dir.clone(),
+                cache_dir: config.cache_dir.clone(),
+                max_concurrency: config.max_concurrency,
+                max_memory_bytes: config.max_memory_bytes,
+            }),
             info: ArtifactInfo {
                 sha256: loaded.sha256,
                 cache_key: loaded.cache_key,
@@ -237,6 +143,18 @@ impl Sandbox {
     /// Facts about the loaded artifact.
     pub fn artifact(&self) -> &ArtifactInfo {
         &self.info
+    }
+
+    /// The data runtime: start loading it now if it is fetched, so the
+    /// first data call does not wait (a server calls this at start).
+    pub fn warm_data(&self) {
+        self.data.warm();
+    }
+
+    /// The data runtime, loaded (waiting for a load under way at most
+    /// `wait`), or why not.
+    pub async fn data_runtime(&self, wait: Duration) -> Result<Arc<DataRuntime>, CallError> {
+        self.data.get(wait).await
     }
 
     /// Call `code.entry(**input)`; `input_json` must be a JSON object.
@@ -264,6 +182,10 @@ impl Sandbox {
         limits: &ResourceLimits,
         determinism: Determinism,
     ) -> Result<RunOutput, CallError> {
+        if code.runtime == Runtime::Data {
+            let data = self.data.get(limits.deadline).await?;
+            return data.run(code, input_json, limits, determinism).await;
+        }
         let started = Instant::now();
         let (compiled, compile_fuel) = self.compiled(scope, code, limits).await?;
         let remaining = ResourceLimits {
@@ -335,11 +257,16 @@ impl Sandbox {
     /// the output is `{"value": ..., "names": [...]}` (see the WIT world).
     pub async fn exec(
         &self,
+        runtime: Runtime,
         code: &str,
         inputs_json: &str,
         limits: &ResourceLimits,
         determinism: Determinism,
     ) -> Result<RunOutput, CallError> {
+        if runtime == Runtime::Data {
+            let data = self.data.get(limits.deadline).await?;
+            return data.exec(code, inputs_json, limits, determinism).await;
+        }
         let started = Instant::now();
         let (result, call) = self
             .call(limits, determinism, async |rt, store| {
@@ -376,6 +303,10 @@ impl Sandbox {
         code: SkillCode<'_>,
         limits: &ResourceLimits,
     ) -> Result<Vec<Finding>, CallError> {
+        if code.runtime == Runtime::Data {
+            let data = self.data.get(limits.deadline).await?;
+            return data.check(code, limits).await;
+        }
         let (json, _) = self
             .call(limits, Determinism::Seeded(0), async |rt, store| {
                 rt.call_check(store, code.name, code.source, code.deps)
@@ -393,6 +324,10 @@ impl Sandbox {
         limits: &ResourceLimits,
         determinism: Determinism,
     ) -> Result<TestReport, CallError> {
+        if code.runtime == Runtime::Data {
+            let data = self.data.get(limits.deadline).await?;
+            return data.test(code, cases, limits, determinism).await;
+        }
         let cases_json =
             serde_json::to_string(cases).map_err(|e| CallError::BadInput(e.to_string()))?;
         let (json, _) = self

@@ -15,6 +15,7 @@ mod skill_md;
 mod trust;
 mod value;
 
+pub use crate::runtime::Runtime;
 use serde::{Deserialize, Serialize};
 
 pub use id::{SkillId, SkillIdError};
@@ -72,6 +73,11 @@ pub struct SkillManifest {
     /// when false, so existing ids are unchanged).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub memoize: bool,
+    /// The interpreter it runs on: `core` (the default) or `data` (numpy
+    /// and pandas). Part of the hash (left out when `core`, so existing ids
+    /// are unchanged).
+    #[serde(default, skip_serializing_if = "Runtime::is_core")]
+    pub runtime: Runtime,
 }
 
 /// A prerequisite of a skill, pinned by content hash.

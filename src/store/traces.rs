@@ -102,8 +102,8 @@ impl SkillStore {
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO trace_steps (tenant, trace_id, step, code, inputs, value, names, bound, error, fuel, elapsed_us, bytes, created_ms, answer) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "INSERT INTO trace_steps (tenant, trace_id, step, code, inputs, value, names, bound, error, fuel, elapsed_us, bytes, created_ms, answer, runtime) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(tenant)
         .bind(trace.as_str())
@@ -119,6 +119,7 @@ impl SkillStore {
         .bind(to_i64(bytes))
         .bind(now)
         .bind(i64::from(step.answer))
+        .bind(step.runtime.as_str())
         .execute(&mut *tx)
         .await?;
         trim_in(&mut tx, tenant, &trace, caps).await?;
@@ -146,7 +147,7 @@ impl SkillStore {
     #[instrument(skip(self), err)]
     pub async fn trace_steps(&self, tenant: &str, id: &TraceId) -> Result<Vec<Step>, StoreError> {
         let rows = sqlx::query(
-            "SELECT code, inputs, value, names, bound, error, answer FROM trace_steps \
+            "SELECT code, inputs, value, names, bound, error, answer, runtime FROM trace_steps \
              WHERE tenant = $1 AND trace_id = $2 ORDER BY step",
         )
         .bind(tenant)
@@ -174,6 +175,13 @@ impl SkillStore {
                         .map_err(corrupt)?,
                     error: r.try_get("error")?,
                     answer: r.try_get::<i64, _>("answer")? != 0,
+                    runtime: r
+                        .try_get::<String, _>("runtime")?
+                        .parse()
+                        .map_err(|reason| StoreError::Corrupt {
+                            name: id.to_string(),
+                            reason,
+                        })?,
                 })
             })
             .collect()

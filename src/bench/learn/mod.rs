@@ -204,6 +204,7 @@ fn oracle(sandbox: Arc<Sandbox>, task: &Task) -> Asker {
                 name: &id,
                 source: &source,
                 entry: &entry,
+                runtime: crate::runtime::Runtime::Core,
             };
             let got = sandbox
                 .run(

@@ -128,6 +128,7 @@ pub async fn score(
         name,
         source,
         entry,
+        runtime: crate::runtime::Runtime::Core,
     };
     grade::score(sandbox, code, tests).await
 }

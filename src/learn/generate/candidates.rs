@@ -147,6 +147,7 @@ pub(super) async fn behaviour(
         name,
         source,
         entry,
+        runtime: crate::runtime::Runtime::Core,
     };
     let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {

@@ -292,6 +292,7 @@ pub async fn generate(
         .map(|ty| json!({"type": ty}));
     Ok(Generated {
         manifest: SkillManifest {
+            runtime: crate::runtime::Runtime::Core,
             memoize: false,
             requires: pins(&req.building_blocks, &codes[verdict.winner]),
             name: spec.name.clone(),

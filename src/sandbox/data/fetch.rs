@@ -81,8 +81,12 @@ pub struct Installed {
     pub stdlib_dir: PathBuf,
 }
 
-/// `~/.cache/autolearn/runtimes/data`, shared by every data dir.
+/// `$AUTOLEARN_DATA_RUNTIME`, else `~/.cache/autolearn/runtimes/data`,
+/// shared by every data dir.
 pub fn default_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("AUTOLEARN_DATA_RUNTIME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
     let base = if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
         PathBuf::from(xdg).join("autolearn")
     } else if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {

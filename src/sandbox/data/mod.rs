@@ -12,7 +12,10 @@
 //! door, and stdout and stderr stay the skill's own.
 
 pub mod fetch;
+mod slot;
 pub mod snapshot;
+
+pub use slot::DataSlot;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -352,11 +355,16 @@ fn snapshot_key() -> String {
     hex::encode(h.finalize())
 }
 
-/// The boot turn: the harness's source, then the boot.
+/// The boot turn: the harness's source, then the boot, each compiled
+/// under its own file name (tracebacks name them, not `<turn 1>`). A JSON
+/// string is a Python string literal too.
 fn boot_code() -> String {
+    let literal = |s: &str| serde_json::Value::from(s).to_string();
     format!(
-        "_HARNESS_SOURCE = {harness:?}\n_HARNESS_FILE = \"/autolearn/harness.py\"\n{BOOT}",
-        harness = HARNESS
+        "_HARNESS_SOURCE = {}\n_HARNESS_FILE = \"/autolearn/harness.py\"\n\
+         exec(compile({}, \"/autolearn/boot.py\", \"exec\"), globals())\n",
+        literal(HARNESS),
+        literal(BOOT)
     )
 }
 
