@@ -25,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
         name: "example",
         source: &source,
         entry: &entry,
+        runtime: autolearn::runtime::Runtime::Core,
     };
     match sandbox
         .run(code, &input, &ResourceLimits::default(), Determinism::Live)

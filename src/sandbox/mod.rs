@@ -246,7 +246,15 @@ impl Sandbox {
 
     /// A fresh instance and nothing else: instantiate, then drop (which
     /// resets its memory slot). The floor under every call, for profiles.
-    pub async fn instantiate_only(&self, limits: &ResourceLimits) -> Result<Duration, CallError> {
+    pub async fn instantiate_only(
+        &self,
+        runtime: Runtime,
+        limits: &ResourceLimits,
+    ) -> Result<Duration, CallError> {
+        if runtime == Runtime::Data {
+            let data = self.data.get(limits.deadline).await?;
+            return data.instantiate_only(limits).await;
+        }
         let started = Instant::now();
         self.call(limits, Determinism::Seeded(0), async |_, _| Ok(()))
             .await?;

@@ -331,6 +331,7 @@ mod tests {
 
     fn manifest() -> SkillManifest {
         SkillManifest {
+            runtime: Default::default(),
             memoize: false,
             requires: Vec::new(),
             name: "double".into(),

@@ -188,6 +188,7 @@ mod tests {
 
     fn skill(name: &str, description: &str) -> Skill {
         let manifest = SkillManifest {
+            runtime: Default::default(),
             memoize: false,
             requires: Vec::new(),
             name: name.into(),

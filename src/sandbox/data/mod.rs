@@ -160,11 +160,23 @@ impl DataRuntime {
         &self.info
     }
 
+    /// A fresh instance and nothing else: instantiate, then drop (which
+    /// resets its memory slot). The floor under every call, for profiles.
+    pub async fn instantiate_only(
+        &self,
+        limits: &ResourceLimits,
+    ) -> Result<std::time::Duration, CallError> {
+        let started = Instant::now();
+        let _ = self.call(None, limits, Determinism::Seeded(0)).await?;
+        Ok(started.elapsed())
+    }
+
     /// Send one request to a fresh instance and return the harness's answer
     /// (the entry point's JSON text), with the call's output and fuel.
+    /// Without a request, the instance is made and dropped, nothing run.
     async fn call(
         &self,
-        request: &serde_json::Value,
+        request: Option<&serde_json::Value>,
         limits: &ResourceLimits,
         determinism: Determinism,
     ) -> Result<(Result<String, super::GuestFault>, CallMeta), CallError> {
@@ -174,7 +186,10 @@ impl DataRuntime {
                 limits.memory_bytes, self.max_memory_bytes
             )));
         }
-        let stdin = serde_json::to_vec(request).map_err(|e| CallError::BadInput(e.to_string()))?;
+        let stdin = match request {
+            Some(r) => serde_json::to_vec(r).map_err(|e| CallError::BadInput(e.to_string()))?,
+            None => Vec::new(),
+        };
         let stdout = MemoryOutputPipe::new(limits.output_bytes);
         let stderr = MemoryOutputPipe::new(limits.output_bytes);
         let mut wasi = snapshot::wasi_ctx(&self.stdlib_dir, stdin, stdout.clone(), stderr.clone())
@@ -220,6 +235,9 @@ impl DataRuntime {
 
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
+            if request.is_none() {
+                return Ok(0);
+            }
             snapshot::turn(&mut store, &instance, SERVE).await
         };
         let outcome = match tokio::time::timeout(remaining, run).await {
@@ -252,6 +270,9 @@ impl DataRuntime {
                 size,
                 limit: limits.result_bytes,
             });
+        }
+        if request.is_none() {
+            return Ok((Ok(String::new()), meta));
         }
         let Some(answer) = data.answer.take() else {
             // The turn ended without an answer: the skill ended the
@@ -414,7 +435,7 @@ impl DataRuntime {
         let started = Instant::now();
         let request = json!({"op": "run", "name": code.name, "source": code.source,
             "entry": code.entry, "input": input_json, "deps": deps(code.deps)});
-        let (result, meta) = self.call(&request, limits, determinism).await?;
+        let (result, meta) = self.call(Some(&request), limits, determinism).await?;
         finish(result, meta, limits, started)
     }
 
@@ -428,7 +449,7 @@ impl DataRuntime {
     ) -> Result<RunOutput, CallError> {
         let started = Instant::now();
         let request = json!({"op": "exec", "code": code, "inputs": inputs_json});
-        let (result, meta) = self.call(&request, limits, determinism).await?;
+        let (result, meta) = self.call(Some(&request), limits, determinism).await?;
         finish(result, meta, limits, started)
     }
 
@@ -443,7 +464,9 @@ impl DataRuntime {
     ) -> Result<String, CallError> {
         let request =
             json!({"op": "compose", "cells": cells, "params": params, "name": name, "doc": doc});
-        let (result, _) = self.call(&request, limits, Determinism::Seeded(0)).await?;
+        let (result, _) = self
+            .call(Some(&request), limits, Determinism::Seeded(0))
+            .await?;
         result.map_err(CallError::Guest)
     }
 
@@ -455,7 +478,9 @@ impl DataRuntime {
     ) -> Result<Vec<Finding>, CallError> {
         let request = json!({"op": "check", "name": code.name, "source": code.source,
             "deps": deps(code.deps)});
-        let (result, _) = self.call(&request, limits, Determinism::Seeded(0)).await?;
+        let (result, _) = self
+            .call(Some(&request), limits, Determinism::Seeded(0))
+            .await?;
         let json = result.map_err(CallError::Guest)?;
         serde_json::from_str(&json).map_err(|e| CallError::Host(format!("check report: {e}")))
     }
@@ -471,7 +496,7 @@ impl DataRuntime {
         let cases = serde_json::to_string(cases).map_err(|e| CallError::BadInput(e.to_string()))?;
         let request = json!({"op": "test", "name": code.name, "source": code.source,
             "entry": code.entry, "cases": cases, "deps": deps(code.deps)});
-        let (result, _) = self.call(&request, limits, determinism).await?;
+        let (result, _) = self.call(Some(&request), limits, determinism).await?;
         let json = result.map_err(CallError::Guest)?;
         serde_json::from_str(&json).map_err(|e| CallError::Host(format!("test report: {e}")))
     }
