@@ -232,3 +232,107 @@ async fn without_the_fetched_runtime_a_data_call_says_how_to_fetch_it() {
         .unwrap();
     assert_eq!(out.json, "1");
 }
+
+/// Through the app, as every front end reaches it: a data skill is added
+/// (verified on the data runtime), called by name, and a trace of pandas
+/// cells crystallizes into a data skill that reproduces it.
+#[tokio::test]
+async fn a_data_skill_is_added_called_and_crystallized_through_the_app() {
+    use autolearn::app::{Cell, Crystallize, Crystallized};
+    use autolearn::sandbox::Determinism;
+    use autolearn::skills::{Example, Provenance};
+    use autolearn::trace::TraceRef;
+
+    crate::util::data_ready();
+    let app = crate::util::app().await;
+    let manifest = SkillManifest {
+        name: "region_totals".into(),
+        description: "Total amount per region.".into(),
+        input_schema: json!({"type": "object", "properties": {"rows": {"type": "array"}}, "required": ["rows"]}),
+        output_schema: None,
+        source: "import pandas as pd\n\ndef region_totals(rows):\n    \"\"\"Total amount per region.\"\"\"\n    return pd.DataFrame(rows).groupby('region')['amount'].sum()\n".into(),
+        entry: "region_totals".into(),
+        examples: vec![Example {
+            input: json!({"rows": [{"region": "a", "amount": 1}, {"region": "a", "amount": 2}, {"region": "b", "amount": 5}]}),
+            output: json!({"a": 3, "b": 5}),
+        }],
+        requires: vec![],
+        memoize: false,
+        runtime: Runtime::Data,
+    };
+    let added = app
+        .skills()
+        .add("local", manifest.clone(), Provenance::Authored)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let autolearn::store::Inserted::New(added) = added.0 else {
+        panic!("a new skill");
+    };
+    assert_eq!(added.manifest.runtime, Runtime::Data);
+    assert_eq!(added.status, autolearn::skills::Status::Published);
+    let ran = app
+        .calls()
+        .run(
+            "local",
+            "region_totals",
+            &json!({"rows": [{"region": "x", "amount": 2.5}, {"region": "x", "amount": 0.5}]}),
+            ResourceLimits::default(),
+            Determinism::Live,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ran.value, json!({"x": 3.0}));
+
+    // The same source on the core runtime cannot pass its own example.
+    let core = SkillManifest {
+        name: "region_totals_core".into(),
+        runtime: Runtime::Core,
+        ..manifest
+    };
+    assert!(
+        app.skills()
+            .add("local", core, Provenance::Authored)
+            .await
+            .is_err()
+    );
+
+    let trace = TraceRef::Id("pandas-work".parse().unwrap());
+    let rows = json!({"rows": [{"city": "Oslo", "sales": 3}, {"city": "Rome", "sales": 4}, {"city": "Oslo", "sales": 1}]});
+    let step = app
+        .traces()
+        .run_python_as(
+            "local",
+            Cell {
+                code: "import pandas as pd\nby_city = pd.DataFrame(rows).groupby('city')['sales'].sum().to_dict()\nby_city",
+                inputs: &rows,
+                runtime: Runtime::Data,
+                answer: true,
+            },
+            ResourceLimits::default(),
+            &trace,
+        )
+        .await
+        .unwrap();
+    let value = step.outcome.unwrap().value;
+    assert_eq!(value, json!({"Oslo": 4, "Rome": 4}));
+    let made = app
+        .traces()
+        .crystallize(
+            "local",
+            "sales per city",
+            Crystallize::Trace(trace),
+            Some(&value),
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let Crystallized::Published(skill) = made else {
+        panic!("expected a new skill, got {made:?}");
+    };
+    assert_eq!(skill.manifest.runtime, Runtime::Data);
+    assert!(
+        skill.manifest.source.contains("pandas"),
+        "{}",
+        skill.manifest.source
+    );
+}

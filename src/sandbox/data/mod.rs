@@ -11,46 +11,32 @@
 //! in on stdin, the answer comes back through the package's `host.call`
 //! door, and stdout and stderr stay the skill's own.
 
+mod api;
+mod door;
 pub mod fetch;
+mod load;
 mod slot;
 pub mod snapshot;
 
 pub use slot::DataSlot;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use wasmtime::{Caller, Engine, InstancePre, Module, Store, StoreLimitsBuilder};
+use wasmtime::{Engine, InstancePre, Store, StoreLimitsBuilder};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
-use serde_json::json;
-
-use super::outcome::{CallMeta, classify_trap, finish, lossy, overflowed};
+use super::outcome::{CallMeta, classify_trap, lossy, overflowed};
 use super::state::{FrozenClock, RecordingLimiter};
-use super::{
-    ArtifactInfo, CallError, Dependency, Determinism, Finding, ResourceLimits, RunOutput,
-    SandboxError, SkillCode, TestCase, TestReport, engine,
-};
+use super::{ArtifactInfo, CallError, Determinism, ResourceLimits, SandboxError, engine};
 
-/// The core harness, shared with the core runtime: the data runtime loads
-/// the very same file at boot.
-const HARNESS: &str = include_str!("../../../runtime/python/harness.py");
-/// What the boot adds around it.
-const BOOT: &str = include_str!("boot.py");
 /// The turn every call runs.
 const SERVE: &[u8] = b"_autolearn_serve()";
-/// Bumped when the snapshot's making changes in a way the sources do not show.
-const SNAPSHOT_VERSION: u32 = 1;
-/// The largest answer the door takes: past it the call fails as too large.
-const MAX_ANSWER: usize = 64 << 20;
-
 /// How to build a [`DataRuntime`].
 #[derive(Debug, Clone)]
 pub struct DataConfig {
@@ -77,34 +63,12 @@ pub struct DataRuntime {
 
 /// A call's store: WASI preview 1, the memory limiter, and what came
 /// through the door.
-struct DataState {
-    wasi: WasiP1Ctx,
-    limiter: RecordingLimiter,
-    answer: Option<Vec<u8>>,
+pub(super) struct DataState {
+    pub(super) wasi: WasiP1Ctx,
+    pub(super) limiter: RecordingLimiter,
+    pub(super) answer: Option<Vec<u8>>,
     /// Set when the guest sent more than [`MAX_ANSWER`] through the door.
-    answer_too_large: Option<usize>,
-}
-
-/// What the harness answered.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Answer {
-    /// The entry point's own result (JSON text, or the source for compose).
-    Ok(String),
-    /// The guest classified a failure.
-    Fault(WireFault),
-    /// The request itself was wrong: a host bug.
-    Host(String),
-}
-
-/// A fault as the boot sends it: the WIT record, by name.
-#[derive(Debug, Deserialize)]
-struct WireFault {
-    kind: String,
-    error_type: String,
-    message: String,
-    traceback: String,
-    line: u32,
+    pub(super) answer_too_large: Option<usize>,
 }
 
 impl DataRuntime {
@@ -127,14 +91,14 @@ impl DataRuntime {
             config.max_memory_bytes,
             snapshot::WASM_STACK,
         )?;
-        let sha256 = snapshot_key();
+        let sha256 = load::snapshot_key();
         let cache_key = super::artifact::cache_key(&engine, &sha256);
         let cwasm = config.cache_dir.join(format!("data-{cache_key}.cwasm"));
-        let (module, compiled_now) = match load_cached(&engine, &cwasm) {
+        let (module, compiled_now) = match load::load_cached(&engine, &cwasm) {
             Some(module) => (module, false),
-            None => (build(&engine, &found, &cwasm).await?, true),
+            None => (load::build(&engine, &found, &cwasm).await?, true),
         };
-        let linker = snapshot::link(&engine, |s: &mut DataState| &mut s.wasi, door)?;
+        let linker = snapshot::link(&engine, |s: &mut DataState| &mut s.wasi, door::door)?;
         let pre = linker.instantiate_pre(&module)?;
         let ticker = engine::EpochTicker::start(engine.clone()).map_err(|e| {
             SandboxError::InvalidLimits(format!("cannot start the epoch ticker: {e}"))
@@ -292,10 +256,10 @@ impl DataRuntime {
                 crate::text::MAX_MESSAGE_BYTES,
             )));
         };
-        match serde_json::from_slice::<Answer>(&answer) {
-            Ok(Answer::Ok(text)) => Ok((Ok(text), meta)),
-            Ok(Answer::Fault(f)) => Ok((Err(wire_fault(f)), meta)),
-            Ok(Answer::Host(message)) => Err(CallError::Host(message)),
+        match serde_json::from_slice::<door::Answer>(&answer) {
+            Ok(door::Answer::Ok(text)) => Ok((Ok(text), meta)),
+            Ok(door::Answer::Fault(f)) => Ok((Err(door::wire_fault(f)), meta)),
+            Ok(door::Answer::Host(message)) => Err(CallError::Host(message)),
             Err(e) => Err(CallError::Host(format!(
                 "the data runtime answered something unreadable: {e}"
             ))),
@@ -303,216 +267,14 @@ impl DataRuntime {
     }
 }
 
-/// The door: the guest's one way to hand the host its answer. The last
-/// frame wins (the harness sends it after the skill has run); nothing is
-/// written back, so the guest sees an empty response.
-fn door(
-    mut caller: Caller<'_, DataState>,
-    ptr: i32,
-    len: i32,
-    out_ptr_ptr: i32,
-    out_len_ptr: i32,
-) -> i32 {
-    const HOST_FAULT: i32 = -2;
-    let Some(memory) = caller
-        .get_export("memory")
-        .and_then(wasmtime::Extern::into_memory)
-    else {
-        return HOST_FAULT;
-    };
-    let at = |v: i32| usize::try_from(v.cast_unsigned()).unwrap_or(usize::MAX);
-    let (ptr, len) = (at(ptr), at(len));
-    let (out_ptr_ptr, out_len_ptr) = (at(out_ptr_ptr), at(out_len_ptr));
-    let size = memory.data_size(&caller);
-    let fits = |start: usize, n: usize| start.checked_add(n).is_some_and(|end| end <= size);
-    if !fits(ptr, len) || !fits(out_ptr_ptr, 4) || !fits(out_len_ptr, 4) {
-        return HOST_FAULT;
-    }
-    if len > MAX_ANSWER {
-        caller.data_mut().answer_too_large = Some(len);
-        caller.data_mut().answer = None;
-    } else {
-        let frame = memory.data(&caller)[ptr..ptr + len].to_vec();
-        caller.data_mut().answer = Some(frame);
-        caller.data_mut().answer_too_large = None;
-    }
-    let data = memory.data_mut(&mut caller);
-    data[out_ptr_ptr..out_ptr_ptr + 4].copy_from_slice(&0u32.to_le_bytes());
-    data[out_len_ptr..out_len_ptr + 4].copy_from_slice(&0u32.to_le_bytes());
-    0
-}
-
-/// A fault from the wire, as the core runtime would have reported it.
-fn wire_fault(f: WireFault) -> super::GuestFault {
-    use super::bindings::FaultKind as K;
-    let kind = match f.kind.as_str() {
-        "syntax" => K::Syntax,
-        "missing-entry" => K::MissingEntry,
-        "bad-input" => K::BadInput,
-        "memory" => K::Memory,
-        "recursion" => K::Recursion,
-        "exit" => K::Exit,
-        "bad-output" => K::BadOutput,
-        "forbidden-import" => K::ForbiddenImport,
-        _ => K::Exception,
-    };
-    super::outcome::guest_fault(super::bindings::Fault {
-        kind,
-        error_type: f.error_type,
-        message: f.message,
-        traceback: f.traceback,
-        line: f.line,
-    })
-}
-
-/// What the snapshot is made from: the pinned interpreter, the harness and
-/// the boot. A change to any of them makes a new snapshot.
-fn snapshot_key() -> String {
-    let mut h = Sha256::new();
-    h.update(fetch::WHEEL_SHA256.as_bytes());
-    h.update(SNAPSHOT_VERSION.to_le_bytes());
-    h.update(HARNESS.as_bytes());
-    h.update(BOOT.as_bytes());
-    hex::encode(h.finalize())
-}
-
-/// The boot turn: the harness's source, then the boot, each compiled
-/// under its own file name (tracebacks name them, not `<turn 1>`). A JSON
-/// string is a Python string literal too.
-fn boot_code() -> String {
-    let literal = |s: &str| serde_json::Value::from(s).to_string();
-    format!(
-        "_HARNESS_SOURCE = {}\n_HARNESS_FILE = \"/autolearn/harness.py\"\n\
-         exec(compile({}, \"/autolearn/boot.py\", \"exec\"), globals())\n",
-        literal(HARNESS),
-        literal(BOOT)
-    )
-}
-
-fn load_cached(engine: &Engine, cwasm: &Path) -> Option<Module> {
-    if !cwasm.exists() {
-        return None;
-    }
-    // SAFETY: our own precompile output, written atomically into the cache
-    // and named by a key that pins the engine and the snapshot's sources.
-    match unsafe { Module::deserialize_file(engine, cwasm) } {
-        Ok(module) => Some(module),
-        Err(e) => {
-            tracing::warn!(path = %cwasm.display(), "stale data runtime cache, rebuilding: {e:#}");
-            None
-        }
-    }
-}
-
-async fn build(
-    engine: &Engine,
-    found: &fetch::Installed,
-    cwasm: &Path,
-) -> Result<Module, SandboxError> {
-    tracing::info!("preparing the data runtime (once per runtime and build; a few minutes)");
-    let interpreter =
-        std::fs::read(&found.interpreter).map_err(|source| SandboxError::ArtifactMissing {
-            path: found.interpreter.clone(),
-            source,
-        })?;
-    let booted = snapshot::preinitialize(&interpreter, &found.stdlib_dir, &boot_code()).await?;
-    let compiled = engine.precompile_module(&booted)?;
-    super::artifact::write_atomically(cwasm, &compiled)?;
-    // SAFETY: as in `load_cached`; we just wrote it.
-    Ok(unsafe { Module::deserialize_file(engine, cwasm) }?)
-}
-
-/// The public calls, each one request of the boot's `_autolearn_serve`.
-impl DataRuntime {
-    /// Call `code.entry(**input)`; `input_json` must be a JSON object.
-    pub async fn run(
-        &self,
-        code: SkillCode<'_>,
-        input_json: &str,
-        limits: &ResourceLimits,
-        determinism: Determinism,
-    ) -> Result<RunOutput, CallError> {
-        let started = Instant::now();
-        let request = json!({"op": "run", "name": code.name, "source": code.source,
-            "entry": code.entry, "input": input_json, "deps": deps(code.deps)});
-        let (result, meta) = self.call(Some(&request), limits, determinism).await?;
-        finish(result, meta, limits, started)
-    }
-
-    /// Run a code cell with `inputs_json` bound as variables (`run_python`).
-    pub async fn exec(
-        &self,
-        code: &str,
-        inputs_json: &str,
-        limits: &ResourceLimits,
-        determinism: Determinism,
-    ) -> Result<RunOutput, CallError> {
-        let started = Instant::now();
-        let request = json!({"op": "exec", "code": code, "inputs": inputs_json});
-        let (result, meta) = self.call(Some(&request), limits, determinism).await?;
-        finish(result, meta, limits, started)
-    }
-
-    /// Compose recorded cells into one skill module (see the WIT world).
-    pub async fn compose(
-        &self,
-        cells: &str,
-        params: &str,
-        name: &str,
-        doc: &str,
-        limits: &ResourceLimits,
-    ) -> Result<String, CallError> {
-        let request =
-            json!({"op": "compose", "cells": cells, "params": params, "name": name, "doc": doc});
-        let (result, _) = self
-            .call(Some(&request), limits, Determinism::Seeded(0))
-            .await?;
-        result.map_err(CallError::Guest)
-    }
-
-    /// The static check of `code.source`, as in the core runtime.
-    pub async fn check(
-        &self,
-        code: SkillCode<'_>,
-        limits: &ResourceLimits,
-    ) -> Result<Vec<Finding>, CallError> {
-        let request = json!({"op": "check", "name": code.name, "source": code.source,
-            "deps": deps(code.deps)});
-        let (result, _) = self
-            .call(Some(&request), limits, Determinism::Seeded(0))
-            .await?;
-        let json = result.map_err(CallError::Guest)?;
-        serde_json::from_str(&json).map_err(|e| CallError::Host(format!("check report: {e}")))
-    }
-
-    /// Run `cases` against the skill with line coverage on, in one instance.
-    pub async fn test(
-        &self,
-        code: SkillCode<'_>,
-        cases: &[TestCase],
-        limits: &ResourceLimits,
-        determinism: Determinism,
-    ) -> Result<TestReport, CallError> {
-        let cases = serde_json::to_string(cases).map_err(|e| CallError::BadInput(e.to_string()))?;
-        let request = json!({"op": "test", "name": code.name, "source": code.source,
-            "entry": code.entry, "cases": cases, "deps": deps(code.deps)});
-        let (result, _) = self.call(Some(&request), limits, determinism).await?;
-        let json = result.map_err(CallError::Guest)?;
-        serde_json::from_str(&json).map_err(|e| CallError::Host(format!("test report: {e}")))
-    }
-}
-
-fn deps(deps: &[Dependency]) -> serde_json::Value {
-    deps.iter()
-        .map(|d| json!({"name": d.name, "source": d.source, "entry": d.entry}))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
+    use serde_json::json;
+
     use super::*;
+    use crate::sandbox::SkillCode;
 
     /// By hand: `cargo test --lib data::tests -- --ignored --nocapture`.
     #[tokio::test(flavor = "multi_thread")]
