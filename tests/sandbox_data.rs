@@ -336,3 +336,45 @@ async fn a_data_skill_is_added_called_and_crystallized_through_the_app() {
         skill.manifest.source
     );
 }
+
+/// Every slot of the pool can run a data call at once: a call whose code
+/// raises a wasm exception (pandas does, inside) takes a GC heap from the
+/// pool beside its memory. Two threads on two slots failed with "maximum
+/// concurrent limit of 2 for memory stripe 0 reached" before the pool held
+/// two memories per slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_slot_runs_a_data_call_at_once() {
+    crate::util::data_ready();
+    let sandbox = std::sync::Arc::new(
+        Sandbox::new(&SandboxConfig {
+            max_concurrency: 2,
+            ..SandboxConfig::new(crate::util::artifact(), crate::util::cache_dir())
+        })
+        .unwrap(),
+    );
+    let src = "import pandas as pd\ndef f(rows):\n    return pd.DataFrame(rows).groupby('k')['v'].sum()\n";
+    let input =
+        json!({"rows": [{"k": "a", "v": 1}, {"k": "b", "v": 2}, {"k": "a", "v": 3}]}).to_string();
+    let mut handles = Vec::new();
+    for _ in 0..2 {
+        let (sandbox, input) = (sandbox.clone(), input.clone());
+        handles.push(tokio::spawn(async move {
+            for _ in 0..25 {
+                let code = SkillCode::new("t", src, "f").on(Runtime::Data);
+                let out = sandbox
+                    .run(
+                        code,
+                        &input,
+                        &ResourceLimits::default(),
+                        autolearn::sandbox::Determinism::Live,
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(out.json, r#"{"a": 4, "b": 2}"#);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+}

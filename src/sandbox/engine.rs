@@ -63,8 +63,10 @@ pub fn build_data(
     wasm_stack: usize,
 ) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
+    // A store that raises a wasm exception gets a GC heap, and GC heaps
+    // are memories of the pool: two memories per slot.
     pool.total_core_instances(slots)
-        .total_memories(slots)
+        .total_memories(slots * 2)
         .total_tables(slots)
         .total_gc_heaps(slots)
         // The instance's own record holds a pointer per function (89,060).
