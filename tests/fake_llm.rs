@@ -50,6 +50,8 @@ pub struct Fake {
     pub formats: Arc<Mutex<Vec<String>>>,
     /// The last message of each request, in order.
     pub prompts: Arc<Mutex<Vec<String>>>,
+    /// The first (system) message of each request, in order.
+    pub systems: Arc<Mutex<Vec<String>>>,
     /// The tool names each tool-calling request offered, in order.
     pub offered: Arc<Mutex<Vec<Vec<String>>>>,
 }
@@ -98,6 +100,12 @@ async fn chat(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
     fake.prompts.lock().unwrap().push(prompt.to_owned());
+    let system = body["messages"]
+        .as_array()
+        .and_then(|m| m.first())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("");
+    fake.systems.lock().unwrap().push(system.to_owned());
     if prompt.starts_with("This Python function was built") {
         let answer = s.refine.clone().unwrap_or(json!({}));
         return Json(completion(&answer.to_string())).into_response();
@@ -137,6 +145,7 @@ pub async fn serve(script: Script) -> (String, Fake) {
         calls: Arc::default(),
         formats: Arc::default(),
         prompts: Arc::default(),
+        systems: Arc::default(),
         offered: Arc::default(),
     };
     let app = axum::Router::new()

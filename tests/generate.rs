@@ -552,3 +552,70 @@ async fn attempts_that_fail_count_against_the_winner_and_repeats_do_not() {
         failed.reasons
     );
 }
+
+/// A request that names pandas is generated on the data runtime: the model
+/// is told numpy and pandas are there, the candidates run there, and the
+/// skill it publishes runs there.
+#[tokio::test]
+async fn a_request_that_names_pandas_is_generated_on_the_data_runtime() {
+    crate::util::data_ready();
+    let spec = json!({
+        "name": "region_totals",
+        "description": "Total amount per region.",
+        "parameters": [{"name": "rows", "type": "array", "description": "Records with region and amount."}],
+        "returns": "object",
+        "example_inputs": [{"rows": [{"region": "n", "amount": 2}]}]
+    });
+    const PANDAS: &str = "import pandas as pd\n\ndef region_totals(rows):\n    \"\"\"Total amount per region.\"\"\"\n    return pd.DataFrame(rows).groupby('region')['amount'].sum()\n";
+    const PANDAS_TOO: &str = "import pandas as pd\n\ndef region_totals(rows):\n    \"\"\"Total amount per region.\"\"\"\n    frame = pd.DataFrame(rows)\n    return frame.groupby('region').amount.sum().to_dict()\n";
+    let (url, fake) = serve(Script {
+        spec,
+        by_temperature: temps([PANDAS, PANDAS_TOO, PANDAS, PANDAS_TOO]),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    let req = GenerateRequest {
+        request: "Using pandas, total the amount per region".into(),
+        examples: vec![Example {
+            input: json!({"rows": [{"region": "n", "amount": 2}, {"region": "s", "amount": 3}, {"region": "n", "amount": 4}]}),
+            output: json!({"n": 6, "s": 3}),
+        }],
+        ..Default::default()
+    };
+    let out = app.generate_skill("local", req, four()).await.unwrap();
+    let stored = app.skills().get("local", "region_totals").await.unwrap();
+    assert_eq!(stored.manifest.runtime, autolearn::runtime::Runtime::Data);
+    assert!(out.candidates >= 2, "{out:?}");
+    let systems = fake.systems.lock().unwrap().clone();
+    assert!(
+        systems.iter().all(|s| s.contains("pandas")),
+        "the model was not told pandas is there: {systems:?}"
+    );
+    if out.published {
+        let r = app
+            .calls()
+            .run(
+                "local",
+                "region_totals",
+                &json!({"rows": [{"region": "w", "amount": 1.5}]}),
+                Default::default(),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.value, json!({"w": 1.5}));
+    }
+}
+
+#[test]
+fn the_runtime_follows_the_request_when_not_chosen() {
+    use autolearn::learn::generate::runtime_for;
+    use autolearn::runtime::Runtime;
+    assert_eq!(runtime_for("Group these rows with pandas"), Runtime::Data);
+    assert_eq!(runtime_for("a DataFrame of orders"), Runtime::Data);
+    assert_eq!(
+        runtime_for("Reverse the words of a sentence"),
+        Runtime::Core
+    );
+}

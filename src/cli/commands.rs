@@ -250,6 +250,10 @@ pub enum SkillCommand {
         /// terminal, up to 3 questions are asked by default).
         #[arg(long)]
         no_ask: bool,
+        /// The runtime: `core` or `data` (numpy, pandas); chosen from the
+        /// request when absent.
+        #[arg(long)]
+        runtime: Option<crate::runtime::Runtime>,
     },
     /// Crystallize a recorded trace into a skill (as the MCP tool does).
     Crystallize {

@@ -124,11 +124,13 @@ pub(super) async fn run(paths: &Paths, llm: &LlmArgs, cmd: SkillCommand) -> Resu
             candidates,
             json,
             no_ask,
+            runtime,
         } => {
             let req = GenerateRequest {
                 request,
                 examples: parse_examples(examples.as_deref())?,
                 name,
+                runtime,
                 ..Default::default()
             };
             super::generate::run(paths, llm, req, candidates, json, !no_ask).await

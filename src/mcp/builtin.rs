@@ -141,7 +141,8 @@ pub fn tools() -> Vec<Tool> {
                         "type": "array",
                         "description": "The person's answers to `questions`: the question's input and the right output, or invalid: true when the skill should refuse that input.",
                         "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}, "invalid": {"type": "boolean"}}, "required": ["input"]}
-                    }
+                    },
+                    "runtime": {"type": "string", "enum": ["core", "data"], "description": "The interpreter the skill will run on: \"data\" gives it numpy and pandas. Chosen from the request when absent (\"data\" when it names pandas, numpy or a data frame)."}
                 }
             })),
         )

@@ -88,6 +88,10 @@ fn parse_generate(args: &JsonObject) -> Result<GenerateCall, McpError> {
                 examples,
                 name,
                 answers,
+                runtime: args
+                    .get("runtime")
+                    .map(|_| super::tools::runtime_arg(args))
+                    .transpose()?,
                 ..Default::default()
             }))
         }

@@ -30,6 +30,9 @@ struct GenerateBody {
     name: Option<String>,
     #[serde(default)]
     candidates: Option<usize>,
+    /// `core` or `data`; chosen from the request when absent.
+    #[serde(default)]
+    runtime: Option<crate::runtime::Runtime>,
 }
 
 pub(super) async fn generate(
@@ -67,6 +70,7 @@ pub(super) async fn generate(
                 examples: body.examples,
                 name: body.name,
                 answers: body.answers,
+                runtime: body.runtime,
                 ..Default::default()
             };
             app.generate_skill(&tenant, req, opts).await

@@ -107,6 +107,9 @@ struct StartBody {
     name: Option<String>,
     #[serde(default)]
     candidates: Option<usize>,
+    /// `core` or `data`; chosen from the request when absent.
+    #[serde(default)]
+    runtime: Option<crate::runtime::Runtime>,
 }
 
 /// `POST /api/generations`: start one; 202 with its id.
@@ -160,6 +163,7 @@ pub(super) async fn start(
         request: body.request,
         examples: body.examples,
         name: body.name,
+        runtime: body.runtime,
         ..Default::default()
     };
     let candidates = body

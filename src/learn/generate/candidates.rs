@@ -5,12 +5,10 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::spec::{Spec, signature};
-use super::{GenerateRequest, SYSTEM, Session};
+use super::{GenerateRequest, Session};
 use crate::learn::agree::{Expect, Outcome};
 use crate::llm::{ChatRequest, Message, ModelRole, json as llm_json};
-use crate::sandbox::{
-    CallError, Dependency, Determinism, ErrorKind, ResourceLimits, Sandbox, SkillCode,
-};
+use crate::sandbox::{CallError, Determinism, ErrorKind, ResourceLimits, Sandbox, SkillCode};
 use crate::text::{MAX_QUOTE_BYTES, truncate};
 
 pub(super) use super::python::{call, py};
@@ -96,11 +94,11 @@ pub(super) async fn sample(s: &mut Session, prompts: Vec<String>, offset: usize)
     }
     let mut set = JoinSet::new();
     for (prompt, slots) in groups {
-        let llm = s.llm.clone();
+        let (llm, system) = (s.llm.clone(), s.system);
         set.spawn(async move {
             let request = ChatRequest {
                 role: ModelRole::Reasoning,
-                messages: vec![Message::system(SYSTEM), Message::user(prompt)],
+                messages: vec![Message::system(system), Message::user(prompt)],
                 temperature: 0.0,
                 max_tokens: 800,
                 json_schema: None,
@@ -135,20 +133,10 @@ pub(super) async fn sample(s: &mut Session, prompts: Vec<String>, offset: usize)
 /// Run `source` (with `deps` importable) on every input.
 pub(super) async fn behaviour(
     sandbox: &Sandbox,
-    name: &str,
-    source: &str,
-    entry: &str,
-    deps: &[Dependency],
+    code: SkillCode<'_>,
     inputs: &[Value],
     limits: &ResourceLimits,
 ) -> Vec<Outcome> {
-    let code = SkillCode {
-        deps,
-        name,
-        source,
-        entry,
-        runtime: crate::runtime::Runtime::Core,
-    };
     let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {
         out.push(

@@ -26,7 +26,8 @@ use serde_json::{Value, json};
 
 use super::agree::{self, Expect, Outcome, Verdict};
 use crate::llm::{ChatRequest, Llm, LlmError, Usage};
-use crate::sandbox::{ResourceLimits, Sandbox};
+use crate::runtime::Runtime;
+use crate::sandbox::{ResourceLimits, Sandbox, SkillCode};
 use crate::skills::{Example, Requirement, SkillManifest};
 use candidates::{behaviour, call, candidate_prompt, failures};
 use inputs::test_inputs;
@@ -44,8 +45,27 @@ bisect, string, textwrap, unicodedata, csv, io, hashlib, base64, random, datacla
 html, ipaddress, urllib.parse). No files, network, input() or print(). Return JSON-serializable values \
 (dict, list, str, int, float, bool, None). Handle empty and unusual inputs sensibly.";
 
+/// The same, for the data runtime: numpy and pandas are there.
+const SYSTEM_DATA: &str = "You write small, correct Python 3 functions. You may use numpy (import numpy as np) \
+and pandas (import pandas as pd), and the standard library (json, re, math, statistics, datetime, \
+decimal, collections, itertools, functools). Tabular input comes as a list of records: build a \
+DataFrame with pd.DataFrame(rows). No files, network, input() or print(). Return plain values, \
+a numpy value, a pandas Series or a DataFrame (records). Handle empty and unusual inputs sensibly.";
+
+/// Which runtime a request needs when the caller did not say: `data` when
+/// it names numpy, pandas or a data frame, else `core`.
+pub fn runtime_for(request: &str) -> Runtime {
+    let text = request.to_lowercase();
+    let data = ["pandas", "numpy", "dataframe", "data frame", "np.", "pd."]
+        .iter()
+        .any(|w| text.contains(w));
+    if data { Runtime::Data } else { Runtime::Core }
+}
+
 struct Session {
     llm: Llm,
+    /// The system prompt: what the runtime offers.
+    system: &'static str,
     calls: u32,
     usage: Usage,
     observer: Option<Observer>,
@@ -74,8 +94,13 @@ pub async fn generate(
     opts: GenerateOptions,
     limits: &ResourceLimits,
 ) -> Result<Generated, GenerateError> {
+    let runtime = req.runtime.unwrap_or_else(|| runtime_for(&req.request));
     let mut s = Session {
         llm,
+        system: match runtime {
+            Runtime::Core => SYSTEM,
+            Runtime::Data => SYSTEM_DATA,
+        },
         calls: 0,
         usage: Usage::default(),
         observer: opts.observer.clone(),
@@ -138,10 +163,14 @@ pub async fn generate(
     let mut round = 0;
     let verdict: Verdict = loop {
         for code in &codes[runs.len()..] {
-            let run = behaviour(
-                sandbox, &spec.name, code, &entry, &req.deps, &inputs, limits,
-            )
-            .await;
+            let program = SkillCode {
+                name: &spec.name,
+                source: code,
+                entry: &entry,
+                deps: &req.deps,
+                runtime,
+            };
+            let run = behaviour(sandbox, program, &inputs, limits).await;
             s.tell(Progress::Tested {
                 index: runs.len(),
                 passed: gate
@@ -292,7 +321,7 @@ pub async fn generate(
         .map(|ty| json!({"type": ty}));
     Ok(Generated {
         manifest: SkillManifest {
-            runtime: crate::runtime::Runtime::Core,
+            runtime,
             memoize: false,
             requires: pins(&req.building_blocks, &codes[verdict.winner]),
             name: spec.name.clone(),

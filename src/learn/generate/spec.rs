@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{GenerateError, GenerateRequest, SYSTEM, Session};
+use super::{GenerateError, GenerateRequest, Session};
 use crate::llm::{ChatRequest, LlmError, Message, ModelRole, json as llm_json};
 use crate::skills::{infer_input_schema, is_reserved, json_type};
 use crate::text::{quote, truncate};
@@ -71,7 +71,7 @@ pub(super) async fn draft_spec(
     let answer = s
         .ask(ChatRequest {
             role: ModelRole::Reasoning,
-            messages: vec![Message::system(SYSTEM), Message::user(prompt)],
+            messages: vec![Message::system(s.system), Message::user(prompt)],
             temperature: 0.2,
             max_tokens: 800,
             json_schema: Some(spec_schema()),

@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 
 use crate::learn::agree::{Choice, Outcome, Verdict};
 use crate::llm::{LlmError, Usage};
+use crate::runtime::Runtime;
 use crate::sandbox::Dependency;
 use crate::skills::{Example, Requirement, SkillManifest};
 
@@ -36,6 +37,9 @@ pub struct GenerateRequest {
     /// before any new one is sampled (a follow-up with answers needs no
     /// model call when one of them passes).
     pub prior: Vec<String>,
+    /// The runtime the skill runs on; `None`: chosen from the request
+    /// ([`super::runtime_for`]).
+    pub runtime: Option<Runtime>,
 }
 
 /// A disputed input a person settled. On the wire (MCP, REST) it is
