@@ -126,6 +126,10 @@ pub struct Goal {
     pub tests: Vec<Example>,
     /// A correct solution, used only to check the curriculum.
     pub reference: String,
+    /// The runtime its skill runs on: `data` for goals that need numpy or
+    /// pandas (default `core`).
+    #[serde(default)]
+    pub runtime: crate::runtime::Runtime,
 }
 
 /// Every domain, with indexes.
@@ -333,7 +337,7 @@ pub async fn check(sandbox: &Sandbox, curriculum: &Curriculum) -> Vec<String> {
             source: &g.reference,
             entry: &g.entry,
             deps: &deps,
-            runtime: crate::runtime::Runtime::Core,
+            runtime: g.runtime,
         };
         match sandbox.check(code, &ResourceLimits::default()).await {
             Ok(findings) => {

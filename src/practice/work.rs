@@ -139,6 +139,7 @@ pub async fn implement(
         request: goal.request.clone(),
         examples: goal.examples.clone(),
         name: Some(goal.id.clone()),
+        runtime: Some(goal.runtime),
         building_blocks: blocks,
         deps,
         context,
