@@ -7,7 +7,7 @@
 
 use autolearn::sandbox::{Determinism, ResourceLimits, Sandbox, SandboxConfig, SkillCode};
 
-use crate::util::{artifact, cache_dir};
+use crate::util::{On, artifact, cache_dir};
 
 /// The snapshot's stdlib modules, imported and listed.
 macro_rules! modules {
@@ -68,8 +68,22 @@ def f():
 "#
 );
 
-#[tokio::test]
-async fn a_call_finds_no_trace_of_the_previous_one_on_the_same_slot() {
+crate::on_both_runtimes!(a_call_finds_no_trace_of_the_previous_one_on_the_same_slot);
+
+/// On the data runtime, numpy's and pandas' modules are scribbled too:
+/// their objects sit all over a heap of a hundred megabytes.
+const DATA_MODULES: &str = "import numpy, pandas, pandas.core.frame, pandas.core.groupby.groupby\n\
+MODULES += [numpy, pandas, pandas.core.frame, pandas.core.groupby.groupby]\n";
+
+async fn a_call_finds_no_trace_of_the_previous_one_on_the_same_slot(on: On) {
+    if on.is_data() {
+        crate::util::data_ready();
+    }
+    let extra = if on.is_data() { DATA_MODULES } else { "" };
+    let (scribble, probe) = (
+        SCRIBBLE.replacen("\ndef f(", &format!("\n{extra}def f("), 1),
+        PROBE.replacen("\ndef f(", &format!("\n{extra}def f("), 1),
+    );
     // One slot, so every call reuses the memory the one before it dirtied.
     let sandbox = Sandbox::new(&SandboxConfig {
         max_concurrency: 1,
@@ -80,7 +94,7 @@ async fn a_call_finds_no_trace_of_the_previous_one_on_the_same_slot() {
     for seed in 1..=3 {
         let out = sandbox
             .run(
-                SkillCode::new("scribble", SCRIBBLE, "f"),
+                SkillCode::new("scribble", &scribble, "f").on(on.0),
                 &format!(r#"{{"seed": {seed}}}"#),
                 &limits,
                 Determinism::Live,
@@ -94,7 +108,7 @@ async fn a_call_finds_no_trace_of_the_previous_one_on_the_same_slot() {
         );
         let probe = sandbox
             .run(
-                SkillCode::new("probe", PROBE, "f"),
+                SkillCode::new("probe", &probe, "f").on(on.0),
                 "{}",
                 &limits,
                 Determinism::Live,

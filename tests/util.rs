@@ -101,7 +101,14 @@ impl On {
         assert_eq!(out.json, "42");
     }
 
-    #[allow(dead_code, reason = "not every suite differs by runtime")]
+    /// The shared sandbox, with this runtime loaded.
+    pub fn sandbox(self) -> &'static Sandbox {
+        if self.0 == Runtime::Data {
+            data_ready();
+        }
+        sandbox()
+    }
+
     pub fn is_data(self) -> bool {
         self.0 == Runtime::Data
     }
@@ -121,14 +128,6 @@ pub async fn run_with(
 
 pub async fn run(source: &str, input: &str) -> Result<RunOutput, CallError> {
     On(Runtime::Core).run(source, input).await
-}
-
-pub async fn expect_kind(source: &str, input: &str, kind: ErrorKind) -> CallError {
-    On(Runtime::Core).expect_kind(source, input, kind).await
-}
-
-pub async fn assert_healthy() {
-    On(Runtime::Core).assert_healthy().await
 }
 
 /// Run each named `async fn(On)` of the calling module on both runtimes,
