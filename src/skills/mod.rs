@@ -316,6 +316,7 @@ impl Skill {
             "status": self.status,
             "provenance": self.provenance,
             "description": self.manifest.description,
+            "runtime": self.manifest.runtime,
             "input_schema": self.manifest.input_schema,
             "kpis": self.kpis,
             "trust": self.trust(),

@@ -109,6 +109,24 @@ test("the demo: live skills, the run form, a learned example, reset", async () =
   assert.ok(await page.isVisible("pre.code .tok-keyword"), "the code is highlighted");
   await page.screenshot({ path: join(shots, "skills.png"), fullPage: true });
 
+  // A data skill (pandas) shows its runtime and runs from the same form;
+  // its call joins the execution log.
+  const rows = [{ city: "Oslo", sales: 3 }, { city: "Rome", sales: 4 }, { city: "Oslo", sales: 1 }];
+  const data = await client.callTool({ name: "create_skill", arguments: {
+    name: "city_sales", description: "Sales per city.", entry: "city_sales", runtime: "data",
+    code: "import pandas as pd\n\ndef city_sales(rows):\n    return pd.DataFrame(rows).groupby('city')['sales'].sum()\n",
+    examples: [{ input: { rows }, output: { Oslo: 4, Rome: 4 } }],
+  } });
+  assert.equal(data.isError ?? false, false, JSON.stringify(data));
+  await page.waitForSelector('[data-skill="city_sales"]');
+  await page.click('[data-skill="city_sales"]');
+  await page.waitForSelector('form[data-form="city_sales"]');
+  assert.match(await page.textContent('[data-runtime="data"]'), /numpy, pandas/);
+  await page.fill("#in-rows", JSON.stringify([{ city: "Bergen", sales: 2 }, { city: "Bergen", sales: 5 }]));
+  await page.click('form[data-form="city_sales"] button[type="submit"]');
+  await page.waitForFunction(() => document.querySelector(".run-result .result")?.textContent.includes("Bergen"));
+  assert.deepEqual(JSON.parse(await page.textContent(".run-result .result")), { Bergen: 7 });
+
   // A smart example: solved step by step and crystallized, then the skill.
   await tab(page, "chat");
   await page.click('[data-example="sales_report"] [data-run="data"]');
@@ -140,6 +158,8 @@ test("the demo: live skills, the run form, a learned example, reset", async () =
   // Every call is in the execution log, live.
   await tab(page, "executions");
   await page.waitForFunction(() => document.querySelectorAll("#exec-table tbody tr[data-seq]").length >= 3);
+  await page.waitForFunction(() => [...document.querySelectorAll("#exec-table tbody tr[data-seq]")]
+    .some((r) => r.textContent.includes("city_sales")));
   await page.screenshot({ path: join(shots, "executions.png"), fullPage: true });
   await tab(page, "learning");
   await page.waitForSelector("#trust-chart svg circle");
