@@ -94,6 +94,48 @@ fn add_prints_the_id_and_run_prints_the_result() {
     assert_eq!(stdout(&run), r#"{"words": 4}"#);
 }
 
+/// `skill add --runtime data`: verified and run on the data runtime (the
+/// CLI finds it where `runtime fetch data` put it); on core the same source
+/// cannot pass its example.
+#[test]
+fn a_data_skill_is_added_and_run_from_the_cli() {
+    crate::util::data_ready();
+    let cli = Cli::new();
+    let f = cli.file(
+        "means.py",
+        "import pandas as pd\n\ndef means(rows):\n    \"\"\"Mean of each numeric column.\"\"\"\n    return pd.DataFrame(rows).mean(numeric_only=True)\n",
+    );
+    let add = |runtime: &str| {
+        cli.run(&[
+            "skill",
+            "add",
+            &f,
+            "--name",
+            "means",
+            "--entry",
+            "means",
+            "--runtime",
+            runtime,
+            "--examples",
+            r#"[{"input": {"rows": [{"a": 1}, {"a": 3}]}, "output": {"a": 2.0}}]"#,
+        ])
+    };
+    let core = add("core");
+    assert_eq!(core.status.code(), Some(1), "{}", stdout(&core));
+    assert!(stdout(&core).contains("pandas"), "{}", stdout(&core));
+    let data = add("data");
+    assert_eq!(data.status.code(), Some(0), "{}", stdout(&data));
+    let run = cli.run(&[
+        "skill",
+        "run",
+        "means",
+        "--input",
+        r#"{"rows": [{"a": 5, "b": 1}, {"a": 7, "b": 3}]}"#,
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stdout(&run));
+    assert_eq!(stdout(&run), r#"{"a": 6.0, "b": 2.0}"#);
+}
+
 #[test]
 fn a_skill_error_exits_1_with_a_json_error() {
     let cli = Cli::new();

@@ -28,6 +28,11 @@ function form() {
       el("textarea", { id: "new-examples", rows: "5", class: "mono", placeholder: PLACEHOLDER })),
     el("div", { class: "field" }, el("label", { for: "new-name" }, "Name (optional)"),
       el("input", { id: "new-name", type: "text", pattern: "[A-Za-z][A-Za-z0-9_\\-]*" })),
+    el("div", { class: "field" }, el("label", { for: "new-runtime" }, "Runtime"),
+      el("select", { id: "new-runtime" },
+        el("option", { value: "" }, "chosen from the request"),
+        el("option", { value: "core" }, "core: the standard library"),
+        el("option", { value: "data" }, "data: numpy and pandas too"))),
     el("div", { class: "row" }, el("button", { type: "submit", id: "new-go" }, "Generate"), status),
     el("ol", { id: "gen-steps", class: "steps", "aria-live": "polite" }),
     el("div", { id: "gen-result" }));
@@ -46,6 +51,8 @@ function form() {
     const name = f.querySelector("#new-name").value.trim();
     const body = { request, examples };
     if (name) body.name = name;
+    const runtime = f.querySelector("#new-runtime").value;
+    if (runtime) body.runtime = runtime;
     status.textContent = "starting…";
     f.querySelector("#new-go").disabled = true;
     f.querySelector("#gen-steps").replaceChildren();

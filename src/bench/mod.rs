@@ -23,7 +23,16 @@ pub use isolation::{IsolationBenchArgs, isolation};
 pub use learn::{LearnBenchArgs, learn};
 pub use mcp::{McpBenchArgs, mcp};
 pub use registry::{RegistryBenchArgs, registry};
-pub use sandbox::{SandboxBenchArgs, sandbox};
+pub use sandbox::SandboxBenchArgs;
+
+/// `autolearn bench sandbox`: the core runtime, or with `--runtime data`
+/// the data runtime.
+pub async fn sandbox(paths: &crate::config::Paths, args: &SandboxBenchArgs) -> anyhow::Result<()> {
+    match args.runtime {
+        crate::runtime::Runtime::Core => sandbox::core(paths, args).await,
+        crate::runtime::Runtime::Data => data::bench(paths, args).await,
+    }
+}
 
 /// The workload: small, real text processing, typical of a learned skill.
 pub(crate) const SOURCE: &str = r#"import re

@@ -42,11 +42,8 @@ pub struct SandboxBenchArgs {
     pub wasi_python_calls: usize,
 }
 
-/// `autolearn bench sandbox`.
-pub async fn sandbox(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<()> {
-    if args.runtime == crate::runtime::Runtime::Data {
-        return super::data::bench(paths, args).await;
-    }
+/// `autolearn bench sandbox` on the core runtime.
+pub async fn core(paths: &Paths, args: &SandboxBenchArgs) -> anyhow::Result<()> {
     let threads = args.threads.max(1);
     let config = SandboxConfig {
         max_concurrency: u32::try_from(threads).unwrap_or(u32::MAX).max(2),

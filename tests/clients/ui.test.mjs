@@ -194,6 +194,8 @@ test("New skill: the pipeline streams in, asks which answer is right, and says w
     { input: { price: 80, discount: 25 }, output: 60.0 },
   ]));
   await page.fill("#new-name", "net_price");
+  // On the data runtime: the candidates run there, and so will the skill.
+  await page.selectOption("#new-runtime", "data");
   await page.click("#new-go");
   // Every candidate with its code and how it did; then the clusters.
   await page.waitForSelector('#gen-steps [data-kind="candidate"][data-passed="true"]');
@@ -229,6 +231,8 @@ test("New skill: the pipeline streams in, asks which answer is right, and says w
     await page.click('#gen-result [data-review="correct"]');
     await page.waitForSelector('[data-skill="net_price"] .status.published');
   }
+  await page.click('[data-skill="net_price"]');
+  await page.waitForSelector('#skill-detail [data-runtime="data"]');
   await page.screenshot({ path: join(shots, "new-skill.png"), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
