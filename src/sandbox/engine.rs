@@ -125,6 +125,23 @@ impl Drop for EpochTicker {
     }
 }
 
+/// Wait for a free instance slot, at most `deadline`; the wait counts
+/// against the call's time, so the caller gets what is left. A caller that
+/// waited too long gets `timeout`.
+pub async fn acquire_slot(
+    slots: &tokio::sync::Semaphore,
+    deadline: Duration,
+) -> Result<(tokio::sync::SemaphorePermit<'_>, Duration), super::CallError> {
+    let queued = std::time::Instant::now();
+    match tokio::time::timeout(deadline, slots.acquire()).await {
+        Ok(Ok(slot)) => Ok((slot, deadline.saturating_sub(queued.elapsed()))),
+        Ok(Err(_)) => Err(super::CallError::Host(
+            "the sandbox is shutting down".into(),
+        )),
+        Err(_) => Err(super::CallError::Timeout { limit: deadline }),
+    }
+}
+
 /// Epoch ticks for a deadline, rounded up, plus one for the tick in flight.
 pub fn deadline_ticks(deadline: Duration) -> u64 {
     let tick = EPOCH_TICK.as_nanos();

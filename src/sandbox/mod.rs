@@ -27,12 +27,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use wasmtime::component::Linker;
-use wasmtime::{Engine, Store, StoreLimitsBuilder};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtxBuilder};
 
@@ -47,7 +45,7 @@ use bindings::{SkillRuntime, SkillRuntimePre};
 use compiled::CodeCache;
 use data::{DataConfig, DataRuntime, DataSlot};
 use outcome::{CallMeta, classify_trap, finish, guest_fault, lossy, overflowed};
-use state::{CallState, FrozenClock, RecordingLimiter};
+use state::{CallState, RecordingLimiter, apply_determinism};
 
 /// How to build a [`Sandbox`].
 #[derive(Debug, Clone)]
@@ -377,37 +375,13 @@ impl Sandbox {
         let stderr = MemoryOutputPipe::new(limits.output_bytes);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(stdout.clone()).stderr(stderr.clone());
-        if let Determinism::Seeded(seed) = determinism {
-            wasi.secure_random(StdRng::seed_from_u64(seed))
-                .insecure_random(StdRng::seed_from_u64(seed.rotate_left(32)))
-                .insecure_random_seed(u128::from(seed))
-                .wall_clock(FrozenClock)
-                .monotonic_clock(FrozenClock);
-        }
-        let memory_cap = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
+        apply_determinism(&mut wasi, determinism);
         let state = CallState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            limiter: RecordingLimiter {
-                inner: StoreLimitsBuilder::new()
-                    .memory_size(memory_cap)
-                    .trap_on_grow_failure(false)
-                    .build(),
-                memory_refused: false,
-            },
+            limiter: RecordingLimiter::for_call(limits),
         };
-
-        let queued = Instant::now();
-        let _slot = match tokio::time::timeout(limits.deadline, self.slots.acquire()).await {
-            Ok(Ok(slot)) => slot,
-            Ok(Err(_)) => return Err(CallError::Host("the sandbox is shutting down".into())),
-            Err(_) => {
-                return Err(CallError::Timeout {
-                    limit: limits.deadline,
-                });
-            }
-        };
-        let remaining = limits.deadline.saturating_sub(queued.elapsed());
+        let (_slot, remaining) = engine::acquire_slot(&self.slots, limits.deadline).await?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store

