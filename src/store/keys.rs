@@ -141,7 +141,9 @@ impl SkillStore {
         label: &str,
         expires_ms: Option<i64>,
     ) -> Result<NewKey, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        // Reads, then writes: a write transaction from the start (see
+        // `write_tx`), or SQLite fails it when another writer got in between.
+        let mut tx = self.write_tx(&format!("keys:{tenant}")).await?;
         let exists: Option<String> = sqlx::query_scalar("SELECT name FROM tenants WHERE name = $1")
             .bind(tenant)
             .fetch_optional(&mut *tx)
@@ -168,7 +170,8 @@ impl SkillStore {
     /// request. Returns what the key was.
     #[instrument(skip(self), err)]
     pub async fn revoke_key(&self, tenant: &str, id: &str) -> Result<KeyInfo, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        // Reads, then writes (see `add_key`).
+        let mut tx = self.write_tx(&format!("keys:{tenant}")).await?;
         let row = sqlx::query(
             "SELECT id, label, created_ms, expires_ms, last_used_ms FROM tenant_keys \
              WHERE tenant = $1 AND id = $2",
