@@ -142,6 +142,24 @@ pub async fn acquire_slot(
     }
 }
 
+/// A store for one call: its memory limiter, its fuel, and an epoch
+/// deadline at what is left of its time (`remaining`).
+pub fn metered_store<T: 'static>(
+    engine: &Engine,
+    state: T,
+    limiter: fn(&mut T) -> &mut super::state::RecordingLimiter,
+    fuel: u64,
+    remaining: Duration,
+) -> Result<wasmtime::Store<T>, super::CallError> {
+    let mut store = wasmtime::Store::new(engine, state);
+    store.limiter(move |s| limiter(s));
+    store
+        .set_fuel(fuel)
+        .map_err(|e| super::CallError::Host(format!("{e:#}")))?;
+    store.set_epoch_deadline(deadline_ticks(remaining));
+    Ok(store)
+}
+
 /// Epoch ticks for a deadline, rounded up, plus one for the tick in flight.
 pub fn deadline_ticks(deadline: Duration) -> u64 {
     let tick = EPOCH_TICK.as_nanos();

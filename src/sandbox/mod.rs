@@ -382,12 +382,13 @@ impl Sandbox {
             limiter: RecordingLimiter::for_call(limits),
         };
         let (_slot, remaining) = engine::acquire_slot(&self.slots, limits.deadline).await?;
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        store
-            .set_fuel(limits.fuel)
-            .map_err(|e| CallError::Host(format!("{e:#}")))?;
-        store.set_epoch_deadline(engine::deadline_ticks(remaining));
+        let mut store = engine::metered_store(
+            &self.engine,
+            state,
+            |s: &mut CallState| &mut s.limiter,
+            limits.fuel,
+            remaining,
+        )?;
 
         let run = async {
             let rt = self.pre.instantiate_async(&mut store).await?;

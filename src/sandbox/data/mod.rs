@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::Semaphore;
-use wasmtime::{Engine, InstancePre, Store};
+use wasmtime::{Engine, InstancePre};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -164,12 +164,13 @@ impl DataRuntime {
             answer_too_large: None,
         };
         let (_slot, remaining) = engine::acquire_slot(&self.slots, limits.deadline).await?;
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        store
-            .set_fuel(limits.fuel)
-            .map_err(|e| CallError::Host(format!("{e:#}")))?;
-        store.set_epoch_deadline(engine::deadline_ticks(remaining));
+        let mut store = engine::metered_store(
+            &self.engine,
+            state,
+            |s: &mut DataState| &mut s.limiter,
+            limits.fuel,
+            remaining,
+        )?;
 
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
