@@ -98,14 +98,16 @@ fn top_level(code: &str) -> Vec<String> {
         .collect()
 }
 
-/// Follow brackets and triple-quoted strings across `line`.
+/// Follow brackets and triple-quoted strings across `line`. It works on
+/// bytes: every byte it looks for is ASCII, and a byte of a multi-byte
+/// character never equals one, so no index lands inside a character.
 fn scan(line: &str, depth: &mut i32, in_triple: &mut Option<&str>) {
     let bytes = line.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let rest = &line[i..];
+        let rest = &bytes[i..];
         if let Some(quote) = *in_triple {
-            if rest.starts_with(quote) {
+            if rest.starts_with(quote.as_bytes()) {
                 *in_triple = None;
                 i += 3;
             } else {
@@ -117,12 +119,12 @@ fn scan(line: &str, depth: &mut i32, in_triple: &mut Option<&str>) {
             b'#' => return,
             b'(' | b'[' | b'{' => *depth += 1,
             b')' | b']' | b'}' => *depth -= 1,
-            _ if rest.starts_with("\"\"\"") => {
+            _ if rest.starts_with(b"\"\"\"") => {
                 *in_triple = Some("\"\"\"");
                 i += 3;
                 continue;
             }
-            _ if rest.starts_with("'''") => {
+            _ if rest.starts_with(b"'''") => {
                 *in_triple = Some("'''");
                 i += 3;
                 continue;
@@ -285,6 +287,23 @@ mod tests {
             clean(code, None),
             "def report(data):\n    return len(data)\n\n# Example usage\nreport(data)\n"
         );
+    }
+
+    /// Found by the demo bench: a docstring with `°C` panicked the agent
+    /// (a byte index inside a multi-byte character), which in the web
+    /// chat ended its task without an answer.
+    #[test]
+    fn code_with_characters_of_several_bytes_is_cleaned_up() {
+        let code = "def streaks(rows):\n    \"\"\"\n    For each city, the longest run above 30 °C.\n    \"\"\"\n    return {'°': 'é', \"ü\": 1}\nprint(streaks(rows))\n";
+        assert_eq!(
+            clean(code, None),
+            code.replace("print(streaks(rows))", "streaks(rows)")
+        );
+        // Every byte offset into a line of mixed characters.
+        let line = "x = '°C' # ü \"é\" '''°''' (ß) \"\"\"¿\"\"\" [€]";
+        for cut in line.char_indices().map(|(i, _)| i) {
+            let _ = clean(&line[cut..], None);
+        }
     }
 
     #[test]
