@@ -51,6 +51,10 @@ const NAMES: [(&str, &str); 8] = [
     ("reduce", "functools"),
 ];
 
+/// Conventional aliases a model uses without importing them (on the data
+/// runtime; on core the import fails as clearly as the name would).
+const ALIASES: [(&str, &str); 2] = [("pd", "pandas"), ("np", "numpy")];
+
 /// `code` with the imports it forgot: a module used as `re.sub(...)`, or
 /// a name such as `Counter(...)`, that nothing imports or defines. The
 /// commonest way a small model's otherwise right function fails.
@@ -97,6 +101,11 @@ pub fn with_imports(code: &str) -> String {
             header.push_str(&format!("from {module} import {name}\n"));
         }
     }
+    for (alias, module) in ALIASES {
+        if used(alias, '.') && !bound(alias) {
+            header.push_str(&format!("import {module} as {alias}\n"));
+        }
+    }
     if header.is_empty() {
         code.to_owned()
     } else {
@@ -132,5 +141,19 @@ mod tests {
         );
         let module = "d = datetime.date(2026, 1, 1)\n";
         assert_eq!(with_imports(module), format!("import datetime\n{module}"));
+    }
+
+    #[test]
+    fn the_conventional_pandas_and_numpy_aliases_are_imported() {
+        let code = "df = pd.DataFrame(rows)\nnp.mean(df['x'])\n";
+        assert_eq!(
+            with_imports(code),
+            format!("import pandas as pd\nimport numpy as np\n{code}")
+        );
+        let fine = "import pandas as pd\npd.DataFrame(rows)\n";
+        assert_eq!(with_imports(fine), fine);
+        // A column or attribute named pd is not the alias.
+        let attribute = "x = row.pd.y\n";
+        assert_eq!(with_imports(attribute), attribute);
     }
 }

@@ -554,3 +554,63 @@ async fn a_failing_greedy_sample_gives_way_to_one_that_runs() {
     assert_eq!(fake.offered.lock().unwrap().len(), 4);
     host.close().await;
 }
+
+/// On the data runtime the model is told pandas is there, its steps run
+/// there (a Series is a step's value, as plain data), and what it
+/// crystallizes is a data skill that answers new data on the skill path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_data_runtime_the_steps_use_pandas_and_teach_a_data_skill() {
+    crate::util::data_ready();
+    let (url, fake) = serve(Script {
+        agent: Some(Arc::new(|body: &Value| {
+            if has_run(body) {
+                return tool_call("finish", json!({}));
+            }
+            // No import: the agent adds the conventional alias.
+            tool_call(
+                "run_python",
+                json!({"code": "df = pd.DataFrame(rows)\ndf['revenue'] = df['units'] * df['unit_price']\ndf.groupby('product')['revenue'].sum().round(2).sort_values(ascending=False).head(3)"}),
+            )
+        })),
+        ..Script::default()
+    })
+    .await;
+    let app = app(&url).await;
+    let host = Host::over(McpServer::in_process(app.clone(), "local"))
+        .await
+        .unwrap();
+    let llm = model(&url);
+    let options = AgentOptions {
+        runtime: autolearn::runtime::Runtime::Data,
+        ..confirmed()
+    };
+    let sales = example("sales_report");
+    let first = agent::run(&llm, &host, &demo_prompt(&sales, false), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.answer,
+        json!({"Gizmo": 392.0, "Gadget": 243.92, "Widget": 127.0})
+    );
+    assert!(
+        fake.systems
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.contains("import pandas as pd")),
+        "the model is told pandas is there"
+    );
+    assert_eq!(first.crystallized.as_ref().unwrap()["published"], true);
+    let skill = app.skills().published("local").await.unwrap().remove(0);
+    assert_eq!(skill.manifest.runtime, autolearn::runtime::Runtime::Data);
+
+    let variant = agent::run(&llm, &host, &demo_prompt(&sales, true), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        variant.skill_used.as_deref(),
+        Some(skill.manifest.name.as_str())
+    );
+    assert_eq!(variant.answer["Gizmo"], json!(391.5));
+    host.close().await;
+}

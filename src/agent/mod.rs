@@ -30,6 +30,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::llm::{ChatModel, ChatRequest, ChatResponse, LlmError, Usage};
+use crate::runtime::Runtime;
 pub use host::Host;
 pub use prompt::Prompt;
 
@@ -49,6 +50,10 @@ pub struct AgentOptions {
     /// one runs (0: 4 for the local model, whose batched decoding makes
     /// them nearly free, else 1).
     pub samples: usize,
+    /// The runtime its steps run on: `data` gives the model numpy and
+    /// pandas, which a small model writes far more reliably than the same
+    /// work by hand in the standard library.
+    pub runtime: Runtime,
 }
 
 impl Default for AgentOptions {
@@ -59,6 +64,7 @@ impl Default for AgentOptions {
             draft_until_confirmed: true,
             observer: None,
             samples: 0,
+            runtime: Runtime::Core,
         }
     }
 }

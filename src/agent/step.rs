@@ -71,12 +71,11 @@ pub(super) async fn execute(
             inputs.insert(name.clone(), value.clone());
         }
     }
-    let ran = run
-        .call(
-            RUN_PYTHON,
-            json!({"code": code, "inputs": inputs, "trace": trace}),
-        )
-        .await?;
+    let mut arguments = json!({"code": code, "inputs": inputs, "trace": trace});
+    if !run.options.runtime.is_core() {
+        arguments["runtime"] = json!(run.options.runtime);
+    }
+    let ran = run.call(RUN_PYTHON, arguments).await?;
     let stdout = ran.structured["stdout"].as_str().unwrap_or("").to_owned();
     if ran.is_error {
         let error = ran.structured["error"].clone();

@@ -41,12 +41,19 @@ pub struct DemoBenchArgs {
     /// Also the ten further tasks (examples/demo/further.json).
     #[arg(long)]
     pub further: bool,
+    /// Only each example's first run (nothing learned yet: what the agent
+    /// itself can do), as when comparing models or runtimes.
+    #[arg(long)]
+    pub first_only: bool,
     /// Most run_python steps per run.
     #[arg(long, default_value_t = 6)]
     pub max_steps: usize,
     /// Candidate codes per step (0: the agent's default).
     #[arg(long, default_value_t = 0)]
     pub samples: usize,
+    /// The runtime the agent's steps run on (`core` or `data`).
+    #[arg(long, default_value = "core")]
+    pub runtime: crate::runtime::Runtime,
     /// Print one JSON object as the last line.
     #[arg(long)]
     pub json: bool,
@@ -101,6 +108,9 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
     );
     let scratch = Scratch::open(paths, "demo").await?;
     let app = scratch.app.clone().with_llm(llm.clone());
+    if !args.runtime.is_core() {
+        app.warm_data_runtime();
+    }
     let host = Host::over(crate::mcp::McpServer::in_process(
         app,
         crate::skills::DEFAULT_TENANT,
@@ -109,18 +119,30 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
     let options = AgentOptions {
         max_steps: args.max_steps.max(1),
         samples: args.samples,
+        runtime: args.runtime,
         ..AgentOptions::default()
     };
     eprintln!(
-        "demo bench: {} examples, 3 runs each, with {} ({})",
+        "demo bench: {} examples, {} each, on {}, with {} ({})",
         examples.len(),
+        if args.first_only {
+            "first runs"
+        } else {
+            "3 runs"
+        },
+        args.runtime,
         info.backend,
         info.reasoning_model.as_deref().unwrap_or("-")
     );
     let mut rows = Vec::new();
     for example in &examples {
         let id = example["id"].as_str().unwrap_or("?").to_owned();
-        for (run, variant) in [("first", false), ("again", false), ("new_data", true)] {
+        let runs: &[(&'static str, bool)] = if args.first_only {
+            &[("first", false)]
+        } else {
+            &[("first", false), ("again", false), ("new_data", true)]
+        };
+        for &(run, variant) in runs {
             let started = Instant::now();
             let outcome =
                 crate::agent::run(llm.as_ref(), &host, &prompt(example, variant), &options).await;
@@ -191,7 +213,7 @@ pub async fn demo(paths: &Paths, llm: Llm, args: &DemoBenchArgs) -> anyhow::Resu
     }
     host.close().await;
     let mut summary = Vec::new();
-    for chunk in rows.chunks(3) {
+    for chunk in rows.chunks(3).filter(|_| !args.first_only) {
         let [first, again, fresh] = chunk else {
             continue;
         };

@@ -42,6 +42,11 @@ pub struct AgentArgs {
     /// local model, else 1).
     #[arg(long, default_value_t = 0)]
     pub samples: usize,
+    /// The runtime the steps run on: `core` (the standard library) or
+    /// `data` (numpy and pandas too; the server needs `autolearn runtime
+    /// fetch data`).
+    #[arg(long, default_value = "core")]
+    pub runtime: crate::runtime::Runtime,
     /// Print one JSON object as the last line: answer, skill_used,
     /// tools_called, llm_calls, llm_tokens, elapsed_ms.
     #[arg(long)]
@@ -69,6 +74,7 @@ pub(super) async fn run(llm: &LlmArgs, args: AgentArgs) -> Result<(), Failure> {
         draft_until_confirmed: !args.yes,
         observer: show.then(display),
         samples: args.samples,
+        runtime: args.runtime,
     };
     let result = crate::agent::run(model.as_ref(), &host, &prompt, &options).await;
     if let Ok(report) = &result
