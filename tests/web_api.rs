@@ -435,3 +435,87 @@ async fn a_feed_ends_when_its_key_is_revoked_and_the_tenants_other_key_works_on(
     assert_eq!(open_feed(&base, &second.key).await.0, 401);
     assert_eq!(open_feed(&base, &first).await.0, 101);
 }
+
+/// A model whose code panics: a stand-in for any bug in work a page waits
+/// on.
+struct Panicking;
+
+impl autolearn::llm::ChatModel for Panicking {
+    fn info(&self) -> autolearn::llm::BackendInfo {
+        autolearn::llm::BackendInfo {
+            backend: "openai".into(),
+            reasoning_model: Some("panics".into()),
+            fast_model: None,
+            base_url: None,
+        }
+    }
+
+    fn chat(&self, _request: autolearn::llm::ChatRequest) -> autolearn::llm::ChatFuture<'_> {
+        Box::pin(async { panic!("a bug in the model's code") })
+    }
+}
+
+/// The first notice of `kind` (`agent_done`, `generation_done`) about `id`.
+async fn done_notice(
+    feed: &mut tokio::sync::broadcast::Receiver<autolearn::app::TenantEvent>,
+    field: &str,
+    id: &str,
+) -> Value {
+    loop {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(30), feed.recv())
+            .await
+            .expect("the page heard nothing within 30 s")
+            .unwrap();
+        let notice = match &*e.event {
+            Event::Agent(n) | Event::Generation(n) => n.0.clone(),
+            _ => continue,
+        };
+        if notice[field] == id
+            && notice["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("_done"))
+        {
+            return notice;
+        }
+    }
+}
+
+/// A chat or a generation whose work panics still ends for the page that
+/// waits on it, with an error saying so; the server keeps serving, and
+/// the slot the work held is given back (the next chat starts and ends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_that_panics_still_ends_for_the_page_and_the_server_serves_on() {
+    let (app, _store, _dir) = crate::util::app_on_disk().await;
+    let app = app.with_llm(std::sync::Arc::new(Panicking));
+    let practice = autolearn::practice::Practice::shipped(app.clone()).unwrap();
+    let base = crate::util::serve(practice, None).await;
+    let mut feed = app.subscribe();
+    for _ in 0..3 {
+        let (status, started) = post(
+            &format!("{base}/api/agent"),
+            json!({"prompt": "count the words of `data`\n\n```text\nthe cat\n```\n"}),
+        )
+        .await;
+        assert_eq!(status, 202, "{started}");
+        let chat = started["chat"].as_str().unwrap();
+        let done = done_notice(&mut feed, "chat", chat).await;
+        assert!(
+            done["error"]
+                .as_str()
+                .unwrap()
+                .contains("a bug in AutoLearn"),
+            "{done}"
+        );
+    }
+    let (status, started) = post(
+        &format!("{base}/api/generations"),
+        json!({"request": "twice x", "examples": [{"input": {"x": 2}, "output": 4}]}),
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let generation = started["generation"].as_str().unwrap();
+    let done = done_notice(&mut feed, "generation", generation).await;
+    assert_eq!(done["error"]["kind"], "internal", "{done}");
+    let (status, _) = get(&format!("{base}/api/whoami")).await;
+    assert_eq!(status, 200);
+}

@@ -225,6 +225,9 @@ pub enum AgentError {
     /// The prompt is empty.
     #[error("the prompt is empty")]
     Empty,
+    /// A bug in AutoLearn stopped the run (a panic; the server logs it).
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// One run's state: the connection, the model, and what was spent.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{busy, error, failure, internal, parse};
-use crate::agent::{AgentNotice, AgentOptions, AgentStep, Host};
+use crate::agent::{AgentError, AgentNotice, AgentOptions, AgentStep, Host};
 use crate::app::TenantId;
 use crate::app::{App, Event, Notice};
 use crate::mcp::McpServer;
@@ -140,7 +140,9 @@ async fn run_chat(app: App, tenant: String, chat: String, prompt: String, _slot:
     let outcome = match Host::over(McpServer::in_process(app.clone(), &tenant)).await {
         Ok(host) => {
             let llm = app.model().for_tenant(&tenant);
-            let r = crate::agent::run(llm.as_ref(), &host, &prompt, &options).await;
+            let r = super::caught(crate::agent::run(llm.as_ref(), &host, &prompt, &options))
+                .await
+                .unwrap_or_else(|bug| Err(AgentError::Internal(bug.into())));
             host.close().await;
             r
         }

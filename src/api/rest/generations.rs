@@ -239,18 +239,24 @@ async fn run(
         ask: Some(ask),
         ..GenerateOptions::default()
     };
-    let outcome = app.generate_skill(&tenant, req, opts).await;
+    let outcome = super::caught(app.generate_skill(&tenant, req, opts)).await;
     watched
         .waiting()
         .remove(&(tenant.clone(), generation.clone()));
-    let error = outcome.as_ref().err().map(|e| {
-        let mut v = e.to_object();
-        v["message"] = crate::text::truncate(&e.to_string(), crate::text::MAX_MESSAGE_BYTES).into();
-        v
-    });
+    let error = match &outcome {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => {
+            let mut v = e.to_object();
+            v["message"] =
+                crate::text::truncate(&e.to_string(), crate::text::MAX_MESSAGE_BYTES).into();
+            Some(v)
+        }
+        Err(bug) => Some(json!({"kind": "internal", "message": bug})),
+    };
+    let outcome = outcome.ok().and_then(Result::ok);
     tell(&GenerationNotice::Done {
         generation: &generation,
-        outcome: outcome.as_ref().ok(),
+        outcome: outcome.as_ref(),
         error,
     });
 }

@@ -58,6 +58,23 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// What a page hears when work it started in the background stopped on a
+/// bug (a panic: the server's log has where).
+const BUG: &str = "the work stopped on a bug in AutoLearn (a panic); the server logs say where";
+
+/// Run background work a page waits on (a chat, a generation), catching a
+/// panic so the page still hears that it ended: a task that just died
+/// would leave it waiting forever.
+pub(super) async fn caught<T>(
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, &'static str> {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|_| BUG)
+}
+
 /// Bytes of a plain-text error body kept when it is wrapped as JSON.
 const MAX_ERROR_TEXT: usize = 2048;
 
