@@ -17,6 +17,7 @@
 mod choose;
 mod cleanup;
 pub mod host;
+mod instructions;
 pub mod prompt;
 mod skill_path;
 mod solve;

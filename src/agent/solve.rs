@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::prompt::mentions;
 use super::step::{RUN_PYTHON, execute, parse_tables};
-use super::{AgentError, AgentStep, Run, choose, cleanup};
+use super::{AgentError, AgentStep, Run, choose, cleanup, instructions};
 use crate::llm::tools::result_text;
 use crate::llm::{ChatRequest, LlmError, Message, ModelRole, ToolCall, ToolSpec};
 
@@ -63,50 +63,6 @@ fn tools(can_finish: bool) -> Vec<ToolSpec> {
     tools
 }
 
-fn system_prompt(run: &Run<'_>, prepared: &[String]) -> String {
-    let data = !run.options.runtime.is_core();
-    let mut text = String::from(
-        "You answer data tasks by running Python with run_python, one short step at a time. \
-         A step is a few plain statements (no function definitions) ending with an expression: \
-         its value is the step's result. ",
-    );
-    text.push_str(if data {
-        "Import only what the step uses: Python's standard library, pandas (`import pandas as \
-         pd`) and numpy. A result may be a DataFrame or a Series; later steps receive it as \
-         plain data (a DataFrame as a list of records)."
-    } else {
-        "Import only what the step uses, from Python's standard library. Results must be plain \
-         data: dicts, lists, strings, numbers."
-    });
-    if !run.prompt.attachments.is_empty() {
-        text.push_str(&format!(
-            "\nThese variables are already defined (use them; do not paste data into code):\n{}",
-            run.prompt.describe_attachments()
-        ));
-    }
-    if !prepared.is_empty() {
-        text.push_str(&format!(
-            "\nThe tables are already parsed (start from these):\n{}",
-            prepared.join("\n")
-        ));
-    }
-    text.push_str(
-        "\nEach successful step's result is defined as step1, step2, ... in later steps. \
-         When a step's result answers the task completely, call finish.\n",
-    );
-    // A small model copies the example's shape, so it shows the library
-    // the step should reach for.
-    text.push_str(if data {
-        "Example of a step, the hours per team of a table `t` (a list of records):\n\
-         ```python\nimport pandas as pd\ndf = pd.DataFrame(t)\n\
-         df.groupby('team')['hours'].sum().round(2).to_dict()\n```"
-    } else {
-        "Example of a step, counting the words of a text `t`:\n\
-         ```python\nwords = t.split()\n{'words': len(words)}\n```"
-    });
-    text
-}
-
 /// A fresh trace id for this run.
 fn new_trace() -> String {
     let bytes: [u8; 6] = rand::random();
@@ -132,28 +88,15 @@ pub(super) async fn solve(run: &mut Run<'_>) -> Result<Solved, AgentError> {
         .iter()
         .filter_map(|(name, v)| Some((name.clone(), v.as_str()?.to_owned())))
         .collect();
-    let mut task = run.prompt.task.clone();
-    if let Some((name, _)) = prepared.first() {
-        // Said last, where a small model reads it: it otherwise opens the
-        // CSV it was told about as a file, with pandas.
-        task.push_str(&if run.options.runtime.is_core() {
-            format!(
-                "\n\nThe data is loaded and parsed already: start from `{name}`. \
-                 There are no files; use only the standard library."
-            )
-        } else {
-            format!(
-                "\n\nThe data is loaded and parsed already: start from `{name}` \
-                 (`pd.DataFrame({name})`). There are no files."
-            )
-        });
-    }
     let mut messages = vec![
-        Message::system(system_prompt(
+        Message::system(instructions::system(
             run,
             &prepared.iter().map(|(_, d)| d.clone()).collect::<Vec<_>>(),
         )),
-        Message::user(task),
+        Message::user(instructions::task(
+            run,
+            prepared.first().map(|(name, _)| name.as_str()),
+        )),
     ];
     let mut last_code: Option<String> = None;
     let mut used_data = false;
