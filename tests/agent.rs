@@ -27,6 +27,16 @@ async fn app(url: &str) -> App {
     crate::util::app().await.with_llm(Arc::new(model(url)))
 }
 
+/// An app on the fake model at `url`, an MCP session with it, and the
+/// model for the agent.
+async fn connected(url: &str) -> (App, Host, OpenAi) {
+    let app = app(url).await;
+    let host = Host::over(McpServer::in_process(app.clone(), "local"))
+        .await
+        .unwrap();
+    (app, host, model(url))
+}
+
 /// Whether a step has run yet in the conversation `body` carries.
 fn has_run(body: &Value) -> bool {
     body["messages"]
@@ -56,11 +66,7 @@ async fn what_the_agent_crystallizes_waits_for_the_person_and_a_wrong_answer_nev
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app.clone(), "local"))
-        .await
-        .unwrap();
-    let llm = model(&url);
+    let (app, host, llm) = connected(&url).await;
     let sales = example("sales_report");
     let prompt = demo_prompt(&sales, false);
     let first = agent::run(&llm, &host, &prompt, &AgentOptions::default())
@@ -140,11 +146,7 @@ async fn the_second_run_of_a_prompt_calls_the_skill_the_first_run_taught() {
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app.clone(), "local"))
-        .await
-        .unwrap();
-    let llm = model(&url);
+    let (_app, host, llm) = connected(&url).await;
     let sales = example("sales_report");
     let steps = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = steps.clone();
@@ -267,11 +269,7 @@ async fn every_demo_example_is_learned_and_reused_on_new_data() {
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app, "local"))
-        .await
-        .unwrap();
-    let llm = model(&url);
+    let (_app, host, llm) = connected(&url).await;
     let options = confirmed();
     for example in demo_examples() {
         let first = agent::run(&llm, &host, &demo_prompt(&example, false), &options)
@@ -328,10 +326,7 @@ async fn a_table_is_parsed_for_the_model_and_its_script_habits_are_cleaned_up() 
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app, "local"))
-        .await
-        .unwrap();
+    let (_app, host, llm) = connected(&url).await;
     let prompt = "Total the revenue, then the best seller.\n\n```csv\nsku,units,price\nA-1,2,2.5\nB-2,4,1.25\n```";
     let options = AgentOptions {
         crystallize: false,
@@ -345,9 +340,7 @@ async fn a_table_is_parsed_for_the_model_and_its_script_habits_are_cleaned_up() 
         })),
         ..options
     };
-    let report = agent::run(&model(&url), &host, prompt, &options)
-        .await
-        .unwrap();
+    let report = agent::run(&llm, &host, prompt, &options).await.unwrap();
     assert_eq!(report.answer, json!("B-2"));
     let outputs: Vec<Value> = steps
         .lock()
@@ -395,11 +388,7 @@ async fn a_failing_step_is_shown_to_the_model_and_a_silent_model_gives_up() {
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app, "local"))
-        .await
-        .unwrap();
-    let llm = model(&url);
+    let (_app, host, llm) = connected(&url).await;
     let prompt = "Count the words.\n\n```\none two three\n```";
     let options = AgentOptions {
         crystallize: false,
@@ -443,12 +432,9 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app.clone(), "local"))
-        .await
-        .unwrap();
+    let (app, host, llm) = connected(&url).await;
     let prompt = "Count the words.\n\n```\none two three\n```";
-    let report = agent::run(&model(&url), &host, prompt, &AgentOptions::default())
+    let report = agent::run(&llm, &host, prompt, &AgentOptions::default())
         .await
         .unwrap();
     assert_eq!(report.answer, json!({"words": 3}));
@@ -461,18 +447,13 @@ async fn an_answer_that_ignores_the_data_is_not_crystallized() {
 /// "Count the words" of three words, solved by the fake model at `url`
 /// with `samples` candidates per step, the answer confirmed.
 async fn count_words(url: &str, samples: usize) -> (App, Host, AgentReport) {
-    let app = app(url).await;
-    let host = Host::over(McpServer::in_process(app.clone(), "local"))
-        .await
-        .unwrap();
+    let (app, host, llm) = connected(url).await;
     let prompt = "Count the words.\n\n```\none two three\n```";
     let options = AgentOptions {
         samples,
         ..confirmed()
     };
-    let report = agent::run(&model(url), &host, prompt, &options)
-        .await
-        .unwrap();
+    let report = agent::run(&llm, &host, prompt, &options).await.unwrap();
     (app, host, report)
 }
 
@@ -575,11 +556,7 @@ async fn on_the_data_runtime_the_steps_use_pandas_and_teach_a_data_skill() {
         ..Script::default()
     })
     .await;
-    let app = app(&url).await;
-    let host = Host::over(McpServer::in_process(app.clone(), "local"))
-        .await
-        .unwrap();
-    let llm = model(&url);
+    let (app, host, llm) = connected(&url).await;
     let options = AgentOptions {
         runtime: autolearn::runtime::Runtime::Data,
         ..confirmed()
