@@ -553,6 +553,71 @@ async fn attempts_that_fail_count_against_the_winner_and_repeats_do_not() {
     );
 }
 
+// Three ways to write the same unrounded arithmetic: one behaviour, three
+// programs.
+const UNROUNDED: [&str; 3] = [
+    "def net_price(price, discount):\n    return price * (1 - discount / 100)\n",
+    "def net_price(price, discount):\n    factor = 1 - discount / 100\n    return price * factor\n",
+    "def net_price(price, discount):\n    p = price\n    return p * (1 - discount / 100)\n",
+];
+
+fn rounding_request() -> GenerateRequest {
+    GenerateRequest {
+        request: "Apply a percentage discount to a price. Round to 2 decimals.".into(),
+        ..request(examples())
+    }
+}
+
+/// Programs that agree with each other but break what the request says of
+/// every result ("round to 2 decimals") are no voters: the one that keeps
+/// it is chosen, although it stands alone.
+#[tokio::test]
+async fn candidates_that_ignore_the_requested_rounding_do_not_outvote_one_that_keeps_it() {
+    let (url, _) = serve(Script {
+        spec: spec(),
+        by_temperature: temps([UNROUNDED[0], UNROUNDED[1], UNROUNDED[2], RIGHT]),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    let out = app
+        .generate_skill("local", rounding_request(), four())
+        .await
+        .unwrap();
+    let stored = app.skills().get("local", "net_price").await.unwrap();
+    assert_eq!(stored.manifest.source, RIGHT, "{:?}", out.reasons);
+    // A lone program, with the other attempts ruled out: not trusted
+    // enough to publish on its own.
+    assert!(!out.published, "{:?}", out.trust);
+}
+
+/// When every candidate breaks the promise, the repair prompt says where.
+#[tokio::test]
+async fn the_repair_prompt_names_the_broken_rounding() {
+    let (url, fake) = serve(Script {
+        spec: spec(),
+        by_temperature: temps([UNROUNDED[0], UNROUNDED[1], UNROUNDED[2], UNROUNDED[0]]),
+        repair: Some(RIGHT.into()),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    app.generate_skill("local", rounding_request(), four())
+        .await
+        .unwrap();
+    let stored = app.skills().get("local", "net_price").await.unwrap();
+    assert_eq!(stored.manifest.source, RIGHT);
+    let prompts = fake.prompts.lock().unwrap();
+    let repair = prompts
+        .iter()
+        .find(|p| p.contains("A previous attempt failed"))
+        .expect("a repair prompt");
+    assert!(
+        repair.contains("but the request says to round to 2 decimals"),
+        "{repair}"
+    );
+}
+
 /// A request that names pandas is generated on the data runtime: the model
 /// is told numpy and pandas are there, the candidates run there, and the
 /// skill it publishes runs there.

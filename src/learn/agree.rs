@@ -141,6 +141,9 @@ pub struct Verdict {
     pub group: Vec<usize>,
     /// Candidates that pass the gate.
     pub passing: Vec<usize>,
+    /// Candidates ruled out although they pass the gate: they break what
+    /// the request promises of every result ([`super::promises`]).
+    pub ruled_out: Vec<usize>,
     /// Inputs (indices) on which passing candidates disagreed in any way.
     pub disputed: Vec<usize>,
     /// Inputs on which passing candidates returned different values.
@@ -190,16 +193,23 @@ pub fn passing(runs: &[Vec<Outcome>], gate: &[(usize, Expect)]) -> Vec<usize> {
 /// passes the examples: a program the person's answer ruled out still
 /// read the request as the winner did everywhere else, and where it did
 /// not, the person settled it; it is counted as at least `attempts`
-/// programs (those the model was asked for). `None` when no candidate
-/// passes.
+/// programs (those the model was asked for). Candidates in `ruled_out`
+/// neither pass nor sit on the panel, whatever the gate says. `None` when
+/// no candidate passes.
 pub fn decide(
     runs: &[Vec<Outcome>],
     gate: &[(usize, Expect)],
     examples: usize,
     attempts: usize,
+    ruled_out: &[usize],
 ) -> Option<Verdict> {
-    let passing = passing(runs, gate);
-    let panel = self::passing(runs, &gate[..examples.min(gate.len())]);
+    let allowed = |c: &usize| !ruled_out.contains(c);
+    let (passing, ruled_out): (Vec<usize>, Vec<usize>) =
+        passing(runs, gate).into_iter().partition(allowed);
+    let panel: Vec<usize> = self::passing(runs, &gate[..examples.min(gate.len())])
+        .into_iter()
+        .filter(allowed)
+        .collect();
     let inputs = runs.first().map_or(0, Vec::len);
     let evidence: Vec<usize> = (0..inputs)
         .filter(|i| !gate.iter().any(|(g, _)| g == i))
@@ -274,6 +284,7 @@ pub fn decide(
         winner,
         group,
         passing,
+        ruled_out,
         disputed,
         value_disputed,
         support,
@@ -381,7 +392,7 @@ mod tests {
             vec![v(1), v(6), err("boom")], // passes, alone
             vec![v(1), v(5), v(9)],        // passes, group A
         ];
-        let d = decide(&runs, &gate(&[1]), 1, 0).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1, 0, &[]).unwrap();
         assert_eq!(d.winner, 0);
         assert_eq!(d.group, vec![0, 3]);
         assert_eq!(d.passing, vec![0, 2, 3]);
@@ -397,7 +408,7 @@ mod tests {
 
     #[test]
     fn a_lone_program_has_no_agreement_not_a_negative_one() {
-        let d = decide(&[vec![v(1), v(5)]], &gate(&[1]), 1, 8).unwrap();
+        let d = decide(&[vec![v(1), v(5)]], &gate(&[1]), 1, 8, &[]).unwrap();
         assert!(d.support.is_empty());
         assert!(d.agreement().is_sign_positive(), "{}", d.agreement());
         assert_eq!(format!("{:.0}%", 100.0 * d.agreement()), "0%");
@@ -411,7 +422,7 @@ mod tests {
         let mut dissent = base.clone();
         dissent[30] = err("TypeError: x");
         let runs = vec![base.clone(), base.clone(), base.clone(), dissent];
-        let d = decide(&runs, &gate(&[0]), 1, 0).unwrap();
+        let d = decide(&runs, &gate(&[0]), 1, 0, &[]).unwrap();
         assert_eq!(d.group, vec![0, 1, 2]);
         assert!(d.value_disputed.is_empty());
         let a = d.agreement();
@@ -425,10 +436,10 @@ mod tests {
     #[test]
     fn few_programs_or_little_evidence_stay_weak() {
         let runs = vec![vec![v(1), v(2)], vec![v(1), v(2)]];
-        let d = decide(&runs, &gate(&[1]), 1, 0).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1, 0, &[]).unwrap();
         // One other program, on one input, counted against three.
         assert!((d.agreement() - (1.0 / 2.0) / 3.0).abs() < 1e-9);
-        let lone = decide(&runs[..1], &gate(&[1]), 1, 0).unwrap();
+        let lone = decide(&runs[..1], &gate(&[1]), 1, 0, &[]).unwrap();
         assert_eq!(lone.agreement(), 0.0);
     }
 
@@ -439,14 +450,14 @@ mod tests {
         let same: Vec<Outcome> = (0..31).map(v).collect();
         let mut runs = vec![same.clone(); 4];
         runs.extend(vec![vec![v(99); 31]; 4]);
-        let of_four = decide(&runs[..4], &gate(&[0]), 1, 4).unwrap();
-        let of_eight = decide(&runs, &gate(&[0]), 1, 8).unwrap();
+        let of_four = decide(&runs[..4], &gate(&[0]), 1, 4, &[]).unwrap();
+        let of_eight = decide(&runs, &gate(&[0]), 1, 8, &[]).unwrap();
         assert_eq!(of_eight.winner, of_four.winner);
         let full = 30.0 / 31.0;
         assert!((of_four.agreement() - full).abs() < 1e-9);
         assert!((of_eight.agreement() - 3.0 * full / 7.0).abs() < 1e-9);
         // Asked for fewer than MIN_PANEL, the floor still holds.
-        let two = decide(&runs[..2], &gate(&[0]), 1, 2).unwrap();
+        let two = decide(&runs[..2], &gate(&[0]), 1, 2, &[]).unwrap();
         assert!((two.agreement() - full / 3.0).abs() < 1e-9);
     }
 
@@ -456,7 +467,7 @@ mod tests {
             vec![v(1), err("ValueError: a"), v(3)],
             vec![v(1), err("TypeError: b"), v(3)],
         ];
-        let d = decide(&runs, &gate(&[1]), 1, 0).unwrap();
+        let d = decide(&runs, &gate(&[1]), 1, 0, &[]).unwrap();
         assert_eq!(
             d.support,
             vec![Support {
@@ -473,13 +484,33 @@ mod tests {
     #[test]
     fn agreeing_candidates_that_fail_an_example_are_rejected() {
         let runs = vec![vec![v(2), v(5)], vec![v(2), v(5)], vec![v(2), v(5)]];
-        assert!(decide(&runs, &gate(&[1]), 1, 0).is_none());
+        assert!(decide(&runs, &gate(&[1]), 1, 0, &[]).is_none());
+    }
+
+    #[test]
+    fn ruled_out_candidates_neither_win_nor_back_the_winner() {
+        // fin_compound_interest: three programs that forgot to round agree;
+        // the one that rounds is alone, and the agreement of the three is
+        // no support for it.
+        let runs = vec![
+            vec![v(1), v(7), v(8)],
+            vec![v(1), v(7), v(8)],
+            vec![v(1), v(6), v(8)],
+            vec![v(1), v(7), v(8)],
+        ];
+        let d = decide(&runs, &gate(&[1]), 1, 4, &[0, 1, 3]).unwrap();
+        assert_eq!(d.winner, 2);
+        assert_eq!(d.passing, vec![2]);
+        assert_eq!(d.ruled_out, vec![0, 1, 3]);
+        assert!(d.support.is_empty());
+        assert!(d.agreement().abs() < 1e-9);
+        assert!(decide(&runs, &gate(&[1]), 1, 4, &[0, 1, 2, 3]).is_none());
     }
 
     #[test]
     fn without_examples_consensus_alone_decides() {
         let runs = vec![vec![v(1)], vec![v(2)], vec![v(2)]];
-        let d = decide(&runs, &[], 0, 0).unwrap();
+        let d = decide(&runs, &[], 0, 0, &[]).unwrap();
         assert_eq!(d.winner, 1);
         assert_eq!(d.group, vec![1, 2]);
     }
@@ -502,7 +533,7 @@ mod tests {
             vec![v(1), err("ValueError: empty"), v(5), v(6)],
             vec![v(1), v(0), v(5), v(6)],
         ];
-        let d = decide(&runs, &g, 1, 0).unwrap();
+        let d = decide(&runs, &g, 1, 0, &[]).unwrap();
         assert_eq!((d.winner, d.passing.clone(), d.panel), (1, vec![1], 3));
         assert_eq!(d.support.len(), 2);
         assert!((d.agreement() - 2.0 * (2.0 / 3.0) / 3.0).abs() < 1e-9);
@@ -518,7 +549,7 @@ mod tests {
             vec![v(0), v(2), v(5), v(7)],
             vec![v(0), v(2), v(6), err("ValueError: no")],
         ];
-        let d = decide(&runs, &gate(&[0]), 1, 0).unwrap();
+        let d = decide(&runs, &gate(&[0]), 1, 0, &[]).unwrap();
         let qs = questions(&runs, &d);
         assert_eq!(
             qs.iter().map(|q| q.input).collect::<Vec<_>>(),

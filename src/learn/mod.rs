@@ -8,6 +8,7 @@ pub mod crystallize;
 pub mod edges;
 pub mod generate;
 pub mod grade;
+pub mod promises;
 pub mod refine;
 pub mod slice;
 mod verify;

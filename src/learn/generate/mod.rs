@@ -25,6 +25,7 @@ mod types;
 use serde_json::{Value, json};
 
 use super::agree::{self, Expect, Outcome, Verdict};
+use super::promises::{Broken, Promises};
 use crate::llm::{ChatRequest, Llm, LlmError, Usage};
 use crate::runtime::Runtime;
 use crate::sandbox::{ResourceLimits, Sandbox, SkillCode};
@@ -141,6 +142,9 @@ pub async fn generate(
             });
         }
     }
+    // What the request promises of every result, unless the examples
+    // show the words were misread.
+    let promises = Promises::read(&req.request).kept_by_examples(&req.examples);
     let mut asked: Vec<Asked> = Vec::new();
     let mut unanswered: Vec<usize> = Vec::new();
     let budget = opts.max_questions.saturating_sub(gate.len() - examples);
@@ -160,6 +164,8 @@ pub async fn generate(
         add_candidates(&mut s, &mut codes, &mut copies, first, 0).await;
     }
     let mut runs: Vec<Vec<Outcome>> = Vec::new();
+    // Per candidate, the first promise it breaks.
+    let mut broken: Vec<Option<Broken>> = Vec::new();
     let mut round = 0;
     let verdict: Verdict = loop {
         for code in &codes[runs.len()..] {
@@ -179,15 +185,29 @@ pub async fn generate(
                     .count(),
                 examples: gate.len(),
             });
+            broken.push(promises.broken_by(&run, &inputs));
             runs.push(run);
         }
+        let ruled_out: Vec<usize> = (0..runs.len()).filter(|&c| broken[c].is_some()).collect();
+        // Why a candidate fails, for the repair prompt and the error.
+        let why = |c: usize| {
+            let mut out = failures(&runs[c], &gate, &inputs, &entry);
+            out.extend(
+                broken[c]
+                    .as_ref()
+                    .map(|b| b.explain(&call(&entry, &inputs[b.input]))),
+            );
+            out
+        };
         // Every attempt asked for counts, but a repeat of a program that
         // passes the examples: it adds no independent evidence either way.
         let repeats: usize = agree::passing(&runs, &gate[..examples])
             .iter()
+            .filter(|c| !ruled_out.contains(c))
             .map(|&c| copies[c] - 1)
             .sum();
-        if let Some(v) = agree::decide(&runs, &gate, examples, k.saturating_sub(repeats)) {
+        let attempts = k.saturating_sub(repeats);
+        if let Some(v) = agree::decide(&runs, &gate, examples, attempts, &ruled_out) {
             // Every behaviour is copied for the observer: only when one
             // is watching.
             if s.observer.is_some() {
@@ -234,13 +254,7 @@ pub async fn generate(
         let reasons: Vec<String> = runs
             .iter()
             .enumerate()
-            .map(|(c, r)| {
-                format!(
-                    "candidate {}: {}",
-                    c + 1,
-                    failures(r, &gate, &inputs, &entry).join("; ")
-                )
-            })
+            .map(|(c, _)| format!("candidate {}: {}", c + 1, why(c).join("; ")))
             .collect();
         if round >= opts.repair_rounds {
             return Err(GenerateError::NoCandidate {
@@ -254,7 +268,7 @@ pub async fn generate(
         s.tell(Progress::Repair { round });
         // Repair the candidates that came closest.
         let mut ranked: Vec<usize> = (0..codes.len()).collect();
-        ranked.sort_by_key(|&c| failures(&runs[c], &gate, &inputs, &entry).len());
+        ranked.sort_by_key(|&c| why(c).len());
         let prompts: Vec<String> = if ranked.is_empty() {
             (0..k)
                 .map(|_| candidate_prompt(&req, &spec, &entry, None))
@@ -264,11 +278,7 @@ pub async fn generate(
                 .iter()
                 .take(2)
                 .map(|&c| {
-                    let feedback = format!(
-                        "```python\n{}```\n{}",
-                        codes[c],
-                        failures(&runs[c], &gate, &inputs, &entry).join("\n")
-                    );
+                    let feedback = format!("```python\n{}```\n{}", codes[c], why(c).join("\n"));
                     candidate_prompt(&req, &spec, &entry, Some(&feedback))
                 })
                 .collect()
