@@ -589,6 +589,13 @@ async fn candidates_that_ignore_the_requested_rounding_do_not_outvote_one_that_k
     // A lone program, with the other attempts ruled out: not trusted
     // enough to publish on its own.
     assert!(!out.published, "{:?}", out.trust);
+    assert!(
+        out.reasons
+            .iter()
+            .any(|r| r.starts_with("3 more candidates passed your examples but broke")),
+        "{:?}",
+        out.reasons
+    );
 }
 
 /// When every candidate breaks the promise, the repair prompt says where.

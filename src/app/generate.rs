@@ -291,6 +291,12 @@ impl App {
                 format!("trust {trust:.1} is below {PUBLISH_TRUST}: kept as a draft"),
             );
             reasons.extend(advice(&kpis));
+            if g.ruled_out > 0 {
+                reasons.push(format!(
+                    "{} more candidates passed your examples but broke what the request says of every result (such as its rounding), so they did not count",
+                    g.ruled_out
+                ));
+            }
             if !g.edge_cases.is_empty() {
                 reasons.push(format!(
                     "candidates that pass your examples disagree on {} inputs (see edge_cases; questions has the ones worth settling first): add examples that settle them",

@@ -346,6 +346,7 @@ pub async fn generate(
         candidates: codes.len(),
         repair_rounds: round,
         edge_cases,
+        ruled_out: verdict.ruled_out.len(),
         asked,
         open_questions,
         programs: codes,

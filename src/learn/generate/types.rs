@@ -275,8 +275,16 @@ impl Progress {
             Progress::Decided {
                 verdict, agreement, ..
             } => format!(
-                "{} candidates pass the examples; the winner's group has {}, agreement {:.0}%, {} disputed inputs",
+                "{} candidates pass the examples{}; the winner's group has {}, agreement {:.0}%, {} disputed inputs",
                 verdict.passing.len(),
+                if verdict.ruled_out.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({} more break what the request says of every result)",
+                        verdict.ruled_out.len()
+                    )
+                },
                 verdict.group.len(),
                 100.0 * *agreement,
                 verdict.disputed.len()
@@ -321,6 +329,9 @@ pub struct Generated {
     pub repair_rounds: usize,
     /// Inputs where passing candidates disagreed.
     pub edge_cases: Vec<EdgeCase>,
+    /// Candidates that passed the examples but broke what the request
+    /// says of every result (its rounding), so did not count.
+    pub ruled_out: usize,
     /// Questions asked and their answers (answers are among the examples).
     pub asked: Vec<Asked>,
     /// Disputed inputs nobody was asked about, the most informative first
