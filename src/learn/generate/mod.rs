@@ -15,23 +15,25 @@
 //!    is put to them; the answer joins the examples and step 4 runs again;
 //! 6. **repair**: failures go back to the model, up to `repair_rounds`.
 
+mod asking;
 mod candidates;
 mod inputs;
+mod manifest;
 mod programs;
 mod python;
 mod spec;
 mod types;
 
-use serde_json::{Value, json};
-
-use super::agree::{self, Expect, Outcome, Verdict};
+use super::agree::{self, Outcome, Verdict};
 use super::promises::{Broken, Promises};
 use crate::llm::{ChatRequest, Llm, LlmError, Usage};
 use crate::runtime::Runtime;
 use crate::sandbox::{ResourceLimits, Sandbox, SkillCode};
-use crate::skills::{Example, Requirement, SkillManifest};
+use crate::skills::{Example, SkillManifest};
+use asking::{expect_of, phrased};
 use candidates::{behaviour, call, candidate_prompt, failures};
 use inputs::test_inputs;
+use manifest::{output_schema, pins};
 use programs::{add_candidates, add_program};
 pub use python::{call as python_call, py as python_literal};
 use spec::draft_spec;
@@ -317,18 +319,7 @@ pub async fn generate(
             });
         }
     }
-    // The result type is declared only when every value the winner gave
-    // has it.
-    let output_schema = spec
-        .output_type
-        .as_ref()
-        .filter(|ty| {
-            winner.iter().all(|o| match o {
-                Outcome::Value(v) => json_type_is(v, ty),
-                Outcome::Error(_) => true,
-            })
-        })
-        .map(|ty| json!({"type": ty}));
+    let output_schema = output_schema(spec.output_type.as_deref(), winner);
     Ok(Generated {
         manifest: SkillManifest {
             runtime,
@@ -353,53 +344,4 @@ pub async fn generate(
         llm_calls: s.calls,
         usage: s.usage,
     })
-}
-
-/// A disputed input as a person reads it.
-fn phrased(entry: &str, inputs: &[Value], q: agree::Question) -> Question {
-    Question {
-        call: call(entry, &inputs[q.input]),
-        input: inputs[q.input].clone(),
-        choices: q.choices,
-    }
-}
-
-/// What a person's answer requires of a program.
-fn expect_of(answer: &Answer) -> Expect {
-    match answer {
-        Answer::Value(v) => Expect::Value(v.clone()),
-        Answer::Invalid => Expect::Raises,
-    }
-}
-
-/// The building blocks `source` imports (`skills.<name>`, or `<name>` in
-/// a `from skills import` line): a skill pins what it uses, nothing more.
-fn pins(blocks: &[BuildingBlock], source: &str) -> Vec<Requirement> {
-    blocks
-        .iter()
-        .filter(|b| {
-            let name = &b.requirement.name;
-            source.lines().any(|line| {
-                let line = line.trim_start();
-                line.contains(&format!("skills.{name}"))
-                    || (line.starts_with("from skills import")
-                        && line
-                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                            .any(|w| w == name))
-            })
-        })
-        .map(|b| b.requirement.clone())
-        .collect()
-}
-
-fn json_type_is(v: &Value, ty: &str) -> bool {
-    match ty {
-        "string" => v.is_string(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "array" => v.is_array(),
-        "object" => v.is_object(),
-        _ => false,
-    }
 }
