@@ -266,22 +266,51 @@ struct Sequence {
 }
 
 /// A small model can fall into a loop, writing the same line until the
-/// token limit (a dict of one accented letter, a thousand times). Stop
-/// when the last [`LOOP_LINES`] complete lines are one and the same
-/// non-trivial line: the answer is broken either way, and the rest of the
-/// limit would cost half a minute.
-const LOOP_LINES: usize = 6;
+/// token limit (a dict of one accented letter, a thousand times), the same
+/// few lines (an `elif` branch and its `return`, again and again), or one
+/// character in a line that never ends. Stop when the last complete lines
+/// are one block of at most [`LOOP_BLOCK_LINES`] non-trivial lines written
+/// [`LOOP_REPEATS`] times, or the last [`LOOP_RUN_BYTES`] bytes repeat a
+/// unit of at most 4 bytes: the answer is broken either way, and the rest
+/// of the limit would cost half a minute (the whole batch waits for its
+/// longest answer).
+const LOOP_REPEATS: usize = 6;
+/// The longest block of lines a loop is recognized in.
+const LOOP_BLOCK_LINES: usize = 3;
+/// A run of one short unit this long is a loop: real code has none
+/// (a comment's ruler of `=` is some 80).
+const LOOP_RUN_BYTES: usize = 256;
 
 fn stuck(bytes: &[u8]) -> bool {
+    repeated_lines(bytes) || repeated_run(bytes)
+}
+
+fn repeated_lines(bytes: &[u8]) -> bool {
     if bytes.last() != Some(&b'\n') {
         return false;
     }
-    let mut lines = bytes[..bytes.len() - 1].rsplit(|&b| b == b'\n');
-    let Some(last) = lines.next() else {
+    // The last complete lines, newest first.
+    let lines: Vec<&[u8]> = bytes[..bytes.len() - 1]
+        .rsplit(|&b| b == b'\n')
+        .take(LOOP_REPEATS * LOOP_BLOCK_LINES)
+        .collect();
+    (1..=LOOP_BLOCK_LINES).any(|block| {
+        lines.len() >= block * LOOP_REPEATS
+            && lines[..block]
+                .iter()
+                .map(|l| l.trim_ascii().len())
+                .sum::<usize>()
+                >= 4
+            && (block..block * LOOP_REPEATS).all(|i| lines[i] == lines[i % block])
+    })
+}
+
+fn repeated_run(bytes: &[u8]) -> bool {
+    let Some(tail) = bytes.get(bytes.len().saturating_sub(LOOP_RUN_BYTES)..) else {
         return false;
     };
-    last.trim_ascii().len() >= 4
-        && lines.take(LOOP_LINES - 1).filter(|l| *l == last).count() == LOOP_LINES - 1
+    tail.len() == LOOP_RUN_BYTES
+        && (1..=4).any(|unit| (unit..tail.len()).all(|i| tail[i] == tail[i - unit]))
 }
 
 /// The sampler, with its grammar checked lazily, as llama.cpp's own
@@ -400,6 +429,33 @@ fn clone_error(e: &LlmError) -> LlmError {
 #[cfg(test)]
 mod tests {
     use super::stuck;
+
+    #[test]
+    fn a_block_of_lines_repeated_six_times_is_a_loop() {
+        // de_flatten in the development half: an elif branch and its return,
+        // until the token limit.
+        let block =
+            "    elif isinstance(data, dict):\n        return {k: f(v) for k, v in data.items()}\n";
+        let head = "def f(data):\n    if isinstance(data, dict):\n        return data\n";
+        assert!(stuck((head.to_owned() + &block.repeat(6)).as_bytes()));
+        assert!(!stuck((head.to_owned() + &block.repeat(5)).as_bytes()));
+        // Blocks of trivial lines repeat in real code.
+        assert!(!stuck(
+            ("x = [\n".to_owned() + &"    ],\n[\n".repeat(8)).as_bytes()
+        ));
+    }
+
+    #[test]
+    fn a_line_that_never_ends_repeating_one_character_is_a_loop() {
+        // text_slugify: 'éèêêêê…' until the token limit.
+        let looping =
+            "    title = title.translate(str.maketrans('', '', 'éè".to_owned() + &"ê".repeat(128);
+        assert!(stuck(looping.as_bytes()));
+        let ruler = "# ".to_owned() + &"=".repeat(80);
+        assert!(!stuck(ruler.as_bytes()));
+        assert!(!stuck("ab".repeat(100).as_bytes()));
+        assert!(stuck("ab".repeat(128).as_bytes()));
+    }
 
     #[test]
     fn a_line_repeated_six_times_is_a_loop() {
