@@ -111,7 +111,7 @@ function stepItem(step) {
       }
       return el("li", { class: "step", "data-kind": "decided" },
         `${v.passing.length} candidate${v.passing.length === 1 ? " passes" : "s pass"} the examples; `,
-        v.ruled_out.length ? `${v.ruled_out.length} more pass${v.ruled_out.length === 1 ? "es" : ""} them but break what the request says of every result (such as its rounding), so ${v.ruled_out.length === 1 ? "it does" : "they do"} not count; ` : "",
+        v.ruled_out.length ? `${v.ruled_out.length} more pass${v.ruled_out.length === 1 ? "es" : ""} them but break${v.ruled_out.length === 1 ? "s" : ""} what the request says of every result (such as its rounding), so ${v.ruled_out.length === 1 ? "it does" : "they do"} not count; ` : "",
         `candidate ${v.winner + 1} wins` + (v.group.length > 1 ? `, with ${v.group.length - 1} more behaving exactly the same; ` : ", no other behaving exactly the same; "),
         v.disputed.length ? `they disagree on ${v.disputed.length} input${v.disputed.length === 1 ? "" : "s"}; ` : "they agree on every input; ",
         `agreement ${(100 * step.agreement).toFixed(0)}%.`);

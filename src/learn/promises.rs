@@ -5,8 +5,8 @@
 //! the examples do not exercise, and then they agree with each other and
 //! look trustworthy. Some clauses can be checked on any result without
 //! knowing the right answer. The one read today is precision: "rounded to
-//! 2 decimals" promises that no number the function computes has more
-//! than two decimals. `autolearn bench learn` found it broken by every
+//! 2 decimals" promises that every number the function computes is
+//! already rounded to two decimals. `autolearn bench learn` found it broken by every
 //! wrong skill it published on the development half that had such a
 //! clause, and kept by the right ones.
 //!
@@ -135,15 +135,18 @@ fn numbers(v: &Value) -> Vec<f64> {
     out
 }
 
-/// Whether `x` has at most `places` decimals, up to the noise of binary
-/// floats (`0.1 + 0.2` has one decimal).
+/// Whether `x` is already rounded to `places` decimals, as Python's
+/// `round(x, places) == x` says: the held-back tests compare results as
+/// Python does, so an unrounded sum (`0.1 + 0.2`, 0.30000000000000004) is
+/// not the 0.3 a rounding program returns. Formatting with a precision
+/// rounds the exact binary value correctly, as `round` does; ties cannot
+/// matter here (a tie has one decimal more, so is never rounded).
 fn has_decimals_at_most(x: f64, places: u32) -> bool {
     if !x.is_finite() {
         return true;
     }
-    let scale = 10f64.powi(i32::try_from(places).unwrap_or(i32::MAX));
-    let scaled = x * scale;
-    (scaled - scaled.round()).abs() <= 1e-6 * scaled.abs().max(1.0)
+    let digits = usize::try_from(places).unwrap_or(usize::MAX);
+    format!("{x:.digits$}").parse::<f64>() == Ok(x)
 }
 
 /// The decimals a request rounds its results to: in a sentence with a
@@ -249,12 +252,20 @@ mod tests {
         let inputs = [input.clone(), input];
         let run = [Outcome::Value(ok), Outcome::Value(bad)];
         assert_eq!(p.broken_by(&run, &inputs).unwrap().input, 1);
-        // Errors break nothing; float noise of a sum is not a decimal.
+        // Errors break nothing; an unrounded sum does, as in Python
+        // (round(0.1 + 0.2, 1) != 0.1 + 0.2).
         let run = [
             Outcome::Error("ValueError: no".into()),
-            Outcome::Value(json!(0.1 + 0.2)),
+            Outcome::Value(json!(0.3)),
         ];
         assert_eq!(p.broken_by(&run, &inputs), None);
+        let noisy = [
+            Outcome::Value(json!(0.1 + 0.2)),
+            Outcome::Value(json!(1e20)),
+        ];
+        assert_eq!(p.broken_by(&noisy, &inputs).unwrap().input, 0);
+        assert!(has_decimals_at_most(-2.5, 1) && has_decimals_at_most(1102.5, 2));
+        assert!(!has_decimals_at_most(0.125, 2) && has_decimals_at_most(0.12, 2));
     }
 
     #[test]

@@ -18,10 +18,12 @@ const practice = JSON.parse(readFileSync(join(root, "tests/fixtures/practice_rec
 
 // Candidates for the web UI's New skill, by sampling temperature: two
 // programs pass the examples and split on out-of-range discounts (one
-// clamps them), so the pipeline has a question to ask.
+// clamps them), so the pipeline has a question to ask; a third passes them
+// too but ignores the request's rounding, so it is ruled out.
 const RIGHT = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price * (1 - discount / 100), 2)\n";
 const CLAMPED = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    d = max(0, min(100, discount))\n    return round(price * (1 - d / 100), 2)\n";
-const generations = [["Apply a percentage discount", { "0.0": RIGHT, "0.6": CLAMPED, "0.9": RIGHT, "1.1": CLAMPED }]];
+const UNROUNDED = "def net_price(price, discount):\n    return price * (1 - discount / 100)\n";
+const generations = [["Apply a percentage discount", { "0.0": RIGHT, "0.6": CLAMPED, "0.9": UNROUNDED, "1.1": CLAMPED }]];
 
 // A plain completion: a practice spec, candidate code, or an empty object.
 function plain(body) {

@@ -188,7 +188,7 @@ test("New skill: the pipeline streams in, asks which answer is right, and says w
   await page.waitForSelector("#live.on");
   await tab(page, "skills");
   await page.click("#new-skill");
-  await page.fill("#new-request", "Apply a percentage discount to a price, rounded to cents.");
+  await page.fill("#new-request", "Apply a percentage discount to a price. Round to 2 decimals.");
   await page.fill("#new-examples", JSON.stringify([
     { input: { price: 100, discount: 10 }, output: 90.0 },
     { input: { price: 80, discount: 25 }, output: 60.0 },
@@ -201,6 +201,9 @@ test("New skill: the pipeline streams in, asks which answer is right, and says w
   await page.waitForSelector('#gen-steps [data-kind="candidate"][data-passed="true"]');
   await page.waitForSelector('#gen-steps [data-kind="decided"]');
   assert.ok(await page.locator('#gen-steps [data-kind="candidate"] pre.code').count() >= 2);
+  // The program that ignores the rounding passed the examples but is marked.
+  await page.waitForSelector('#gen-steps [data-kind="candidate"][data-passed="false"] .badge.failed');
+  assert.match(await page.textContent('#gen-steps [data-kind="decided"]'), /1 more passes them but breaks what the request says of every result/);
   // The two programs that pass disagree: a question card with their answers.
   await page.waitForSelector('#gen-steps [data-kind="question"] [data-choice="1"]');
   await page.screenshot({ path: join(shots, "new-skill-question.png"), fullPage: true });
