@@ -241,6 +241,10 @@ pub fn router(practice: Practice, options: &ServeOptions, ct: CancellationToken)
 /// How often a server looks for practice work nobody is doing.
 const RESUME_EVERY: Duration = Duration::from_secs(60);
 
+/// How long the end of a shutdown waits for sandbox and model work to
+/// stop: each stops at its next await, a wasm call by its own deadline.
+const WORK_GRACE: Duration = Duration::from_secs(5);
+
 /// How long `/readyz` waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -320,6 +324,14 @@ pub async fn run(
         Ok(0) => {}
         Ok(n) => tracing::info!("ended {n} running task(s) as failed: shutting down"),
         Err(e) => tracing::error!("cannot end the running tasks: {e}"),
+    }
+    // Requests past the drain deadline still hold sandbox or model work:
+    // it stops now, before the runtime that drives it ends.
+    if !app.halt(WORK_GRACE).await {
+        tracing::warn!(
+            "sandbox or model work still running {} s after the shutdown; exiting anyway",
+            WORK_GRACE.as_secs()
+        );
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::publish::PUBLISH_TRUST;
-use super::{AddError, App, off_io};
+use super::{AddError, App};
 use crate::fault::Internal;
 use crate::learn::generate::{
     Asked, EdgeCase, GenerateError, GenerateOptions, GenerateRequest, Progress, Question, Settled,
@@ -217,10 +217,11 @@ impl App {
             .map_err(AddError::Busy)?;
         let (llm, sandbox, job, run_limits) =
             (llm, self.sandbox.clone(), req.clone(), call.clone());
-        let generated =
-            off_io(async move { generate(llm, &sandbox, &job, opts, &run_limits).await })
-                .await
-                .map_err(|e| AddError::Internal(Internal::of("the generation worker", e)))?;
+        let generated = self
+            .offload
+            .run(async move { generate(llm, &sandbox, &job, opts, &run_limits).await })
+            .await
+            .map_err(|e| AddError::Internal(Internal::of("the generation worker", e)))?;
         drop(admission);
         let subject = req
             .name

@@ -24,7 +24,9 @@
 //! - events: [`App::notify`], [`App::subscribe`] (one [`Event`] type, one
 //!   channel; `events.rs`), and [`App::reset`];
 //! - the operator's: [`App::limits`], [`App::readiness`], [`App::metrics`],
-//!   [`App::render_metrics`], [`App::prune`], [`App::origin`].
+//!   [`App::render_metrics`], [`App::prune`], [`App::origin`], and
+//!   [`App::halt`] at the end (sandbox and model work runs off the I/O
+//!   threads and stops with its caller; `offload.rs`).
 //!
 //! Every error implements [`crate::fault::Classify`]; each front end maps
 //! it in one function.
@@ -47,6 +49,7 @@ mod keys;
 mod learnings;
 mod memo;
 mod metered;
+mod offload;
 mod pending;
 mod publish;
 mod quotas;
@@ -80,6 +83,8 @@ pub use health::{Pruned, Readiness};
 pub use keys::{KeyCheck, Tenants};
 pub use learnings::Learnings;
 pub use metered::Model;
+use offload::Offload;
+pub use offload::OffloadError;
 pub use publish::PUBLISH_TRUST;
 pub use review::{MAX_NOTE as MAX_REVIEW_NOTE, Review, ReviewError};
 pub use run::Calls;
@@ -120,6 +125,8 @@ pub struct App {
     metrics: Arc<crate::metrics::Metrics>,
     /// Long work clients poll (MCP tasks), held by this process.
     tasks: crate::tasks::Tasks,
+    /// Sandbox and model work on blocking-pool threads (`offload.rs`).
+    offload: Offload,
 }
 
 /// The authenticated tenant of a request: the HTTP layer puts it in the
@@ -197,6 +204,7 @@ impl App {
             bus: Arc::default(),
             origin,
             metrics: Arc::default(),
+            offload: Offload::default(),
         }
     }
 
@@ -204,6 +212,13 @@ impl App {
     /// so a server's first data call does not wait for it.
     pub fn warm_data_runtime(&self) {
         self.sandbox.warm_data();
+    }
+
+    /// The process is ending: stop the sandbox and model work still
+    /// running (its callers get [`OffloadError::Halted`]) and wait up to
+    /// `grace` for it. False if some outlived `grace`.
+    pub async fn halt(&self, grace: std::time::Duration) -> bool {
+        self.offload.halt(grace).await
     }
 
     /// This process's id among replicas (events, leases).
@@ -249,15 +264,4 @@ impl App {
             },
         );
     }
-}
-
-/// Run sandbox work on a blocking-pool thread, so wasm compute between
-/// awaits never stalls the runtime's I/O workers (and so other requests).
-async fn off_io<F>(work: F) -> Result<F::Output, tokio::task::JoinError>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || handle.block_on(work)).await
 }

@@ -10,7 +10,7 @@
 
 use serde_json::json;
 
-use super::{AddError, App, Skills, off_io};
+use super::{AddError, App, Skills};
 use crate::fault::Internal;
 use crate::learn::{Verification, verify};
 use crate::sandbox::ResourceLimits;
@@ -97,7 +97,9 @@ impl App {
         let admission = self.admit(tenant, &limits, call.deadline).await?;
         let deps = self.skills().dependencies(tenant, manifest).await?;
         let (sandbox, scope, m) = (self.sandbox.clone(), tenant.to_owned(), manifest.clone());
-        let verification = off_io(async move { verify(&sandbox, &scope, &m, &deps, &call).await })
+        let verification = self
+            .offload
+            .run(async move { verify(&sandbox, &scope, &m, &deps, &call).await })
             .await
             .map_err(|e| AddError::Internal(Internal::of("the verifier", e)))?;
         drop(admission);

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::memo;
 use super::verified::Verified;
-use super::{App, RunError, RunResult, off_io};
+use super::{App, RunError, RunResult};
 use crate::limits::Limits;
 use crate::sandbox::{CallError, Determinism, ResourceLimits, SkillCode};
 use crate::skills::{InputValidator, Status};
@@ -97,48 +97,50 @@ impl App {
         let sandbox = self.sandbox.clone();
         let (job, input, scope) = (verified.clone(), input.clone(), tenant.to_owned());
         let input_json = input_json.to_owned();
-        let output = off_io(async move {
-            // Validation is host work on untrusted data: it runs here, off
-            // the I/O threads, inside the tenant's share, and its time
-            // counts against the call's deadline.
-            let started = Instant::now();
-            job.input.validate(&input).map_err(CallError::BadInput)?;
-            let full = limits.deadline;
-            limits.deadline = limits.deadline.saturating_sub(started.elapsed());
-            if limits.deadline.is_zero() {
-                return Err(CallError::Timeout { limit: full });
-            }
-            let m = &job.skill.manifest;
-            let code = SkillCode {
-                deps: &job.deps,
-                name: &m.name,
-                source: &m.source,
-                entry: &m.entry,
-                runtime: m.runtime,
-            };
-            let output = sandbox
-                .run_in(&scope, code, &input_json, &limits, determinism)
-                .await?;
-            let value: serde_json::Value = serde_json::from_str(&output.json)
-                .map_err(|e| CallError::Host(format!("guest returned invalid JSON: {e}")))?;
-            if let Some(schema) = &job.output {
-                schema.validate(&value).map_err(|e| {
-                    CallError::Guest(crate::sandbox::GuestFault {
-                        kind: crate::sandbox::ErrorKind::BadOutput,
-                        error_type: "OutputSchemaError".into(),
-                        message: crate::text::truncate(
-                            &format!("the result does not fit the output schema: {e}"),
-                            crate::text::MAX_MESSAGE_BYTES,
-                        ),
-                        traceback: String::new(),
-                        line: 0,
-                    })
-                })?;
-            }
-            Ok((output, value))
-        })
-        .await
-        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?;
+        let output = self
+            .offload
+            .run(async move {
+                // Validation is host work on untrusted data: it runs here, off
+                // the I/O threads, inside the tenant's share, and its time
+                // counts against the call's deadline.
+                let started = Instant::now();
+                job.input.validate(&input).map_err(CallError::BadInput)?;
+                let full = limits.deadline;
+                limits.deadline = limits.deadline.saturating_sub(started.elapsed());
+                if limits.deadline.is_zero() {
+                    return Err(CallError::Timeout { limit: full });
+                }
+                let m = &job.skill.manifest;
+                let code = SkillCode {
+                    deps: &job.deps,
+                    name: &m.name,
+                    source: &m.source,
+                    entry: &m.entry,
+                    runtime: m.runtime,
+                };
+                let output = sandbox
+                    .run_in(&scope, code, &input_json, &limits, determinism)
+                    .await?;
+                let value: serde_json::Value = serde_json::from_str(&output.json)
+                    .map_err(|e| CallError::Host(format!("guest returned invalid JSON: {e}")))?;
+                if let Some(schema) = &job.output {
+                    schema.validate(&value).map_err(|e| {
+                        CallError::Guest(crate::sandbox::GuestFault {
+                            kind: crate::sandbox::ErrorKind::BadOutput,
+                            error_type: "OutputSchemaError".into(),
+                            message: crate::text::truncate(
+                                &format!("the result does not fit the output schema: {e}"),
+                                crate::text::MAX_MESSAGE_BYTES,
+                            ),
+                            traceback: String::new(),
+                            line: 0,
+                        })
+                    })?;
+                }
+                Ok((output, value))
+            })
+            .await
+            .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?;
         let (output, value) = match output {
             Ok(done) => {
                 quota.finish(done.0.fuel_used).await;

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::run::check_input_size;
-use super::{AddError, App, CrystallizeError, Crystallized, RunError, off_io};
+use super::{AddError, App, CrystallizeError, Crystallized, RunError};
 use crate::learn::crystallize::{Refusal, fingerprint, prepare};
 use crate::learn::refine::refine;
 use crate::runtime::Runtime;
@@ -98,7 +98,9 @@ impl App {
             mechanical.clone(),
         );
         let limits = ResourceLimits::default();
-        let refined = off_io(async move { refine(&llm, &sandbox, &m, name_given, &limits).await })
+        let refined = self
+            .offload
+            .run(async move { refine(&llm, &sandbox, &m, name_given, &limits).await })
             .await
             .ok()
             .flatten();
@@ -175,13 +177,16 @@ impl Traces<'_> {
             .await?;
         let sandbox = self.app.sandbox.clone();
         let (cell, inputs_json) = (code.to_owned(), inputs.to_string());
-        let ran = off_io(async move {
-            sandbox
-                .exec(runtime, &cell, &inputs_json, &limits, Determinism::Live)
-                .await
-        })
-        .await
-        .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?;
+        let ran = self
+            .app
+            .offload
+            .run(async move {
+                sandbox
+                    .exec(runtime, &cell, &inputs_json, &limits, Determinism::Live)
+                    .await
+            })
+            .await
+            .map_err(|e| CallError::Host(format!("sandbox worker failed: {e}")))?;
         drop(admission);
         let burnt = match &ran {
             Ok(out) => out.fuel_used,
@@ -313,19 +318,22 @@ impl Traces<'_> {
             final_result.cloned(),
             name.map(str::to_owned),
         );
-        let manifest = off_io(async move {
-            prepare(
-                &sandbox,
-                &request,
-                &steps,
-                final_result.as_ref(),
-                name.as_deref(),
-                &call,
-            )
+        let manifest = self
+            .app
+            .offload
+            .run(async move {
+                prepare(
+                    &sandbox,
+                    &request,
+                    &steps,
+                    final_result.as_ref(),
+                    name.as_deref(),
+                    &call,
+                )
+                .await
+            })
             .await
-        })
-        .await
-        .map_err(|e| Refusal::Fails(e.to_string()));
+            .map_err(|e| Refusal::Fails(e.to_string()));
         // add_skill takes its own place in the share.
         drop(admission);
         let subject = trace

@@ -290,16 +290,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             app.warm_data_runtime();
             let practice = crate::practice::Practice::shipped(app.clone())
                 .map_err(|e| Failure::failed("host", e.to_string()))?;
-            let server = crate::mcp::McpServer::for_tenant(app, DEFAULT_TENANT)
+            let server = crate::mcp::McpServer::for_tenant(app.clone(), DEFAULT_TENANT)
                 .with_practice(practice)
                 .serve(rmcp::transport::stdio())
                 .await
                 .map_err(|e| Failure::failed("host", e.to_string()))?;
-            server
+            let ended = server
                 .waiting()
                 .await
-                .map_err(|e| Failure::failed("host", e.to_string()))?;
-            Ok(())
+                .map_err(|e| Failure::failed("host", e.to_string()));
+            // The client closed stdin: work it started stops with it.
+            app.halt(std::time::Duration::from_secs(5)).await;
+            ended.map(|_| ())
         }
         Command::Tenant(cmd) => tenant::run(&paths, cmd).await,
         Command::Agent(args) => agent::run(&cli.llm, args).await,

@@ -13,6 +13,7 @@
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use llama_cpp_2::context::LlamaContext;
@@ -102,6 +103,7 @@ fn complete(
     r: &ChatRequest,
     temperatures: &[f32],
     threads: i32,
+    gone: &AtomicBool,
 ) -> Result<Vec<ChatResponse>, LlmError> {
     let fail = |what: &str, e: &dyn std::fmt::Display| LlmError::Transport(format!("{what}: {e}"));
     let model = &l.model;
@@ -205,6 +207,9 @@ fn complete(
     let prompt_ms = started.elapsed().as_millis();
     let mut pos = i32::try_from(n_prompt).map_err(|e| fail("prompt", &e))?;
     loop {
+        if gone.load(Ordering::Relaxed) {
+            return Err(abandoned());
+        }
         let mut next = Vec::with_capacity(n);
         for (id, seq) in seqs.iter_mut().enumerate().filter(|(_, s)| !s.done) {
             let token = seq.sampler.next(&ctx, seq.logits_at);
@@ -398,12 +403,20 @@ impl ChatModel for Local {
         let (loaded, busy, threads) = (self.loaded.clone(), self.busy.clone(), self.threads);
         let n = temperatures.len();
         Box::pin(async move {
+            // Dropped with this future: a caller that went away (a closed
+            // connection, a server shutting down) stops the decode at its
+            // next token, and frees the model for the next in line.
+            let gone = Abandoned::default();
+            let flag = gone.0.clone();
             let answers = tokio::task::spawn_blocking(move || {
                 let _one_at_a_time = busy.lock().unwrap_or_else(|p| p.into_inner());
                 // More than a batch holds: the rest in further batches.
                 let mut out = Vec::with_capacity(temperatures.len());
                 for chunk in temperatures.chunks(MAX_SEQUENCES) {
-                    out.extend(complete(&loaded, &request, chunk, threads)?);
+                    if flag.load(Ordering::Relaxed) {
+                        return Err(abandoned());
+                    }
+                    out.extend(complete(&loaded, &request, chunk, threads, &flag)?);
                 }
                 Ok(out)
             })
@@ -416,6 +429,20 @@ impl ChatModel for Local {
             }
         })
     }
+}
+
+/// Set when the future waiting for a decode is dropped.
+#[derive(Default)]
+struct Abandoned(Arc<AtomicBool>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn abandoned() -> LlmError {
+    LlmError::Transport("nobody waits for the answer any more".into())
 }
 
 /// The same failure for every answer of a batch.

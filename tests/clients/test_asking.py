@@ -145,6 +145,10 @@ def test_a_task_whose_server_stops_ends_failed_with_the_reason(data_dir, fake, l
             s.proc.wait(timeout=20)
         else:
             assert s.stop() == 0
+            # The generation still waiting for the model was stopped before
+            # the runtime ended, not left to poll a runtime that is gone.
+            log = (data_dir / "server.log").read_text()
+            assert "panicked" not in log, log
     finally:
         s.close()
     fake.delay = 0

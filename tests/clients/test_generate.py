@@ -85,6 +85,30 @@ def test_generate_over_rest_and_healthz_names_the_model(llm_server):
         assert bad.status_code == 400 and bad.json()["error"]["kind"] == "bad_request"
 
 
+def test_a_generation_whose_client_gave_up_stops_asking_the_model(llm_server, fake):
+    """Nothing keeps working for a client that went away: the generation
+    it started stops at its next step, instead of sampling and repairing
+    for nobody while it holds the tenant's share and the model."""
+    import time
+    fake.delay = 1.0
+    base = llm_server.url.rsplit("/mcp", 1)[0]
+    # No candidate reproduces this example: left alone, the pipeline would
+    # go on to repair round after round.
+    unreachable = [{"input": {"price": 100, "discount": 10}, "output": 1.5}]
+    with httpx2.Client(timeout=1.5) as h, pytest.raises(httpx2.TimeoutException):
+        h.post(base + "/api/skills/generate", json={"request": "Apply a percentage discount to a price",
+                                                    "examples": unreachable})
+    time.sleep(1.5)  # model calls in flight when it gave up end
+    asked = len(fake.requests)
+    time.sleep(4.0)
+    assert len(fake.requests) == asked, f"{len(fake.requests) - asked} model calls after the client left"
+    fake.delay = 0
+    with httpx2.Client(timeout=60) as h:
+        r = h.post(base + "/api/skills/generate", json={"request": "Apply a percentage discount to a price",
+                                                        "examples": EXAMPLES})
+        assert r.status_code == 200 and r.json()["published"] is True, r.text
+
+
 def test_generate_on_the_cli(data_dir, fake):
     import subprocess
     env = {**server_env(data_dir), "OPENAI_BASE_URL": fake.url, "AUTOLEARN_LLM": "openai"}

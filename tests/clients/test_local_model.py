@@ -76,3 +76,34 @@ def test_the_agent_runs_on_the_embedded_model(data_dir):
         assert json.loads(traces.stdout), "the model's steps reached the server"
     finally:
         s.close()
+
+
+@pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"), reason="run `autolearn model fetch` first")
+def test_a_generation_stopped_by_shutdown_frees_the_model_at_once(data_dir):
+    """A server told to stop while the model decodes a batch of candidates
+    stops the decode at its next token: it exits in seconds, cleanly,
+    instead of decoding the whole batch for nobody and then polling a
+    runtime that is gone."""
+    import signal
+    import time
+
+    s = Server(data_dir, ["--llm", "local", "--drain-timeout-ms", "500"])
+    try:
+        base = s.url.rsplit("/mcp", 1)[0]
+        request = {
+            "request": "Group the words of a text by their first letter and count each group.",
+            "examples": [{"input": {"text": "apple avocado banana"}, "output": {"a": 2, "b": 1}}],
+            "candidates": 8,
+        }
+        # Long enough for the spec step; the candidates' batch is decoding.
+        with httpx2.Client(timeout=20) as h, pytest.raises(httpx2.TimeoutException):
+            h.post(base + "/api/skills/generate", json=request)
+        started = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(timeout=120) == 0
+        elapsed = time.monotonic() - started
+        log = (data_dir / "server.log").read_text()
+        assert "panicked" not in log, log
+        assert elapsed < 10, f"{elapsed:.1f} s to stop"
+    finally:
+        s.close()
