@@ -176,3 +176,86 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
     // A remote API measures no decode time of its own.
     assert_eq!(r["decode_tokens_per_sec"], Value::Null);
 }
+
+/// Two programs that leave negative numbers as they are, two that clip
+/// them; the other four samples of eight do not compile. The split ties,
+/// and the tie goes to the earlier sample: a draft, keeping negatives.
+const CLIP_KEEPS: &str = "def clip(x):\n    \"\"\"Clip x at zero.\"\"\"\n    return x\n";
+const CLIP_KEEPS_TOO: &str = "def clip(x):\n    \"\"\"Clip x at zero.\"\"\"\n    return x + 0\n";
+const CLIP: &str = "def clip(x):\n    \"\"\"Clip x at zero.\"\"\"\n    return max(x, 0)\n";
+const CLIP_TOO: &str =
+    "def clip(x):\n    \"\"\"Clip x at zero.\"\"\"\n    return x if x > 0 else 0\n";
+
+#[tokio::test]
+async fn a_follow_up_with_the_oracles_answers_is_reported_beside_the_pipeline() {
+    let (url, _) = serve(Script {
+        spec: json!({"name": "ignored", "description": "Clip x at zero.",
+                     "parameters": [{"name": "x", "type": "integer", "description": "A whole number."}],
+                     "returns": "integer", "example_inputs": [{"x": 7}]}),
+        by_request: vec![(
+            "Clip".into(),
+            temps([CLIP_KEEPS, CLIP, CLIP_KEEPS_TOO, CLIP_TOO]),
+        )],
+        ..Default::default()
+    })
+    .await;
+    let dir = crate::util::data_dir();
+    let set = dir.path().join("set.json");
+    let tasks = json!({"format": 1, "tasks": [
+        task("clip", "Clip the number x at zero: negative numbers become 0.",
+             json!([{"input": {"x": 3}, "output": 3}, {"input": {"x": 5}, "output": 5}]),
+             json!([{"input": {"x": -4}, "output": 0}, {"input": {"x": 0}, "output": 0}, {"input": {"x": 8}, "output": 8}]),
+             CLIP),
+    ]});
+    std::fs::write(&set, tasks.to_string()).unwrap();
+    let set_arg = set.display().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_autolearn"))
+            .args(["--llm", "openai", "--openai-base-url", &url])
+            .args(["bench", "learn", "--set", &set_arg, "--candidates", "8"])
+            .args(["--ask", "follow-up", "--json"])
+            .env("AUTOLEARN_DATA_DIR", dir.path())
+            .env("AUTOLEARN_ARTIFACT", crate::util::artifact())
+            .env("AUTOLEARN_CACHE_DIR", crate::util::cache_dir())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("with answers: correct and published"),
+        "{stdout}"
+    );
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let clip = &r["tasks"][0];
+    // Without a person: the program that keeps negatives wins, as a draft
+    // with questions about negative inputs; no question was asked.
+    assert_eq!(clip["published"], false, "{clip}");
+    assert_eq!(clip["questions"], 0);
+    assert_eq!(
+        clip["held_back"],
+        json!({"passed": 4, "total": 5}),
+        "{clip}"
+    );
+    // The oracle answered them in one follow-up: the clipping program wins.
+    let followed = &clip["followed"];
+    let answered = followed["questions"].as_u64().unwrap();
+    assert!((1..=3).contains(&answered), "{followed}");
+    assert_eq!(
+        followed["held_back"],
+        json!({"passed": 5, "total": 5}),
+        "{followed}"
+    );
+    // The summaries count both columns from the same candidates.
+    let all = &r["all"];
+    assert_eq!(all["stored_correct"], 0);
+    assert_eq!(all["followed"]["stored_correct"], 1, "{all}");
+    assert_eq!(all["followed"]["questions"], answered);
+    assert_eq!(all["questions"], 0);
+}

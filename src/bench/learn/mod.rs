@@ -10,8 +10,13 @@
 //! ([`Task::grading`]). The set is split into
 //! a development half and a held-out half ([`Half`]), reported apart.
 //! `--ask oracle` lets the reference solution answer the pipeline's
-//! questions, as a person who knows the right answers would.
+//! questions, as a person who knows the right answers would, one at a time
+//! while the pipeline runs; `--ask follow-up` lets it answer a draft's
+//! questions afterwards in one follow-up call ([`followup`]), so one run
+//! measures the pipeline with and without a person.
 
+mod followup;
+mod print;
 mod raw;
 mod report;
 mod set;
@@ -30,6 +35,7 @@ use crate::learn::generate::{Answer, Asker, GenerateOptions, GenerateRequest, Pr
 use crate::llm::Llm;
 use crate::sandbox::{Determinism, ResourceLimits, Sandbox, SkillCode};
 use crate::skills::DEFAULT_TENANT;
+use followup::{Followed, OpenDraft, follow_up};
 pub use report::{Record, Report, Summary, TaskResult};
 pub use set::{Half, PracticeSet, SHIPPED, Score, Task, check, score};
 
@@ -38,8 +44,13 @@ pub use set::{Half, PracticeSet, SHIPPED, Score, Task, check, score};
 pub enum AskMode {
     /// Nobody: the evidence decides.
     None,
-    /// The task's reference solution, as a person who knows would.
+    /// The task's reference solution, as a person who knows would,
+    /// asked while the pipeline runs.
     Oracle,
+    /// The reference solution answers a draft's open questions in one
+    /// follow-up call, as an MCP or REST client does: the report has the
+    /// pipeline without and with the answers, from the same candidates.
+    FollowUp,
 }
 
 /// Flags of `autolearn bench learn`.
@@ -151,21 +162,31 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
         opts.candidates,
         opts.repair_rounds,
         if args.raw { ", raw baseline" } else { "" },
-        if args.ask == AskMode::Oracle {
-            ", oracle answers questions"
-        } else {
-            ""
+        match args.ask {
+            AskMode::None => "",
+            AskMode::Oracle => ", oracle answers questions",
+            AskMode::FollowUp => ", oracle answers a draft's questions in a follow-up",
         }
     );
     let started = Instant::now();
     let mut results = Vec::with_capacity(tasks.len());
     for (i, (task, half)) in tasks.iter().enumerate() {
-        let mut opts = opts.clone();
+        let mut asked = opts.clone();
+        let person = oracle(scratch.sandbox.clone(), task);
         if args.ask == AskMode::Oracle {
-            opts.ask = Some(oracle(scratch.sandbox.clone(), task));
+            asked.ask = Some(person.clone());
         }
-        let mut r = run_task(&app, &scratch.sandbox, task, opts, args.record).await;
+        let (mut r, draft) = run_task(&app, &scratch.sandbox, task, asked, args.record).await;
         r.half = *half;
+        if args.ask == AskMode::FollowUp {
+            r.followed = Some(match draft {
+                Some(draft) => {
+                    let sandbox = &scratch.sandbox;
+                    follow_up(&app, sandbox, task, &person, draft, &r, opts.clone()).await
+                }
+                None => Followed::unchanged(&r),
+            });
+        }
         if args.raw {
             let answer = raw::ask(&llm, task, &task.id).await;
             r.usage_raw = answer.usage;
@@ -231,15 +252,23 @@ struct Watched {
     decided: Option<(Verdict, Vec<Vec<Outcome>>, usize)>,
 }
 
-/// One request through the pipeline; the held-back tests run in the
-/// app's sandbox but outside the app, which never sees them.
+/// The skill stored under the task's name on the held-back tests.
+async fn stored_score(app: &crate::app::App, sandbox: &Sandbox, task: &Task) -> Option<Score> {
+    let skill = app.skills().get(DEFAULT_TENANT, &task.id).await.ok()?;
+    let m = &skill.manifest;
+    Some(score(sandbox, &m.name, &m.source, &m.entry, &task.grading()).await)
+}
+
+/// One request through the pipeline, and the draft it left with open
+/// questions; the held-back tests run in the app's sandbox but outside the
+/// app, which never sees them.
 async fn run_task(
     app: &crate::app::App,
     sandbox: &Sandbox,
     task: &Task,
     mut opts: GenerateOptions,
     record: bool,
-) -> TaskResult {
+) -> (TaskResult, Option<OpenDraft>) {
     let watched: Arc<Mutex<Watched>> = Arc::default();
     let seen = watched.clone();
     opts.observer = Some(Arc::new(move |p| {
@@ -293,6 +322,7 @@ async fn run_task(
             runs: w.decided.map(|d| d.1).unwrap_or_default(),
         });
     }
+    let mut draft = None;
     match outcome {
         Ok(out) => {
             r.published = out.published;
@@ -302,16 +332,13 @@ async fn run_task(
             r.questions = out.asked.len();
             if out.skill.is_some() {
                 r.trust = out.trust;
-                if let Ok(skill) = app.skills().get(DEFAULT_TENANT, &task.id).await {
-                    let m = &skill.manifest;
-                    r.held_back =
-                        Some(score(sandbox, &m.name, &m.source, &m.entry, &grading).await);
-                }
+                r.held_back = stored_score(app, sandbox, task).await;
             } else {
                 r.error = out.reasons.first().map(|s| crate::text::truncate(s, 200));
             }
+            draft = OpenDraft::of(&out);
         }
         Err(e) => r.error = Some(crate::text::truncate(&e.to_string(), 200)),
     }
-    r
+    (r, draft)
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::followup::{FollowSummary, Followed};
 use super::set::{Half, Score, Task};
 use crate::learn::agree::{Outcome, Verdict};
 use crate::learn::generate::GenerateOptions;
@@ -44,6 +45,9 @@ pub struct TaskResult {
     pub wall_ms: u64,
     /// Why nothing was stored, or what failed.
     pub error: Option<String>,
+    /// After the person answered the draft's questions (`--ask follow-up`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followed: Option<Followed>,
     /// Every candidate's behaviour (`--record`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<Record>,
@@ -88,6 +92,7 @@ impl TaskResult {
             usage: Usage::default(),
             wall_ms: u64::try_from(wall.as_millis()).unwrap_or(u64::MAX),
             error: None,
+            followed: None,
             record: None,
         }
     }
@@ -116,8 +121,22 @@ impl TaskResult {
             .held_back
             .map_or("-".into(), |s| format!("{}/{}", s.passed, s.total));
         let raw = self.raw.map_or("-", |_| mark(self.raw_ok()));
+        let answered = match self.followed {
+            Some(f) if f.questions > 0 => format!(
+                "  answered {}: {} {}",
+                f.questions,
+                match (f.published, f.trust) {
+                    (true, Some(t)) => format!("published (trust {t:.0})"),
+                    (false, Some(t)) => format!("draft (trust {t:.0})"),
+                    _ => "nothing stored".into(),
+                },
+                f.held_back
+                    .map_or("-".into(), |s| format!("{}/{}", s.passed, s.total))
+            ),
+            _ => String::new(),
+        };
         format!(
-            "{:<24} {:<8} raw {raw:<4} single {}  pipeline {:<22} held-back {:<5} q {} {:>6.1}s",
+            "{:<24} {:<8} raw {raw:<4} single {}  pipeline {:<22} held-back {:<5} q {} {:>6.1}s{answered}",
             self.id,
             self.half.as_str(),
             mark(self.single_ok()),
@@ -130,7 +149,7 @@ impl TaskResult {
 }
 
 /// Median of `xs`, if any.
-fn median(mut xs: Vec<f64>) -> Option<f64> {
+pub(super) fn median(mut xs: Vec<f64>) -> Option<f64> {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
     (n > 0).then(|| {
@@ -142,7 +161,7 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
     })
 }
 
-fn percent(part: usize, whole: usize) -> f64 {
+pub(super) fn percent(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         0.0
     } else {
@@ -151,7 +170,7 @@ fn percent(part: usize, whole: usize) -> f64 {
 }
 
 /// Trust buckets of the calibration table: `[from, to)`, the last closed.
-const BUCKETS: [(f64, f64); 7] = [
+pub(super) const BUCKETS: [(f64, f64); 7] = [
     (0.0, 40.0),
     (40.0, 50.0),
     (50.0, 60.0),
@@ -216,6 +235,9 @@ pub struct Summary {
     pub tokens_per_published: Option<f64>,
     /// Trust bucket → share of stored skills that are right.
     pub calibration: Vec<Bucket>,
+    /// Once the person answered the drafts' questions (`--ask follow-up`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followed: Option<FollowSummary>,
 }
 
 impl Summary {
@@ -277,6 +299,7 @@ impl Summary {
             median_seconds: median(tasks.clone().map(secs).collect()),
             tokens_per_published: (published > 0).then(|| tokens as f64 / published as f64),
             calibration,
+            followed: FollowSummary::of(tasks),
         }
     }
 }
@@ -338,83 +361,5 @@ impl Report {
             wall_seconds: wall.as_secs_f64(),
             tasks,
         }
-    }
-
-    /// The tables.
-    pub fn print(&self) {
-        println!(
-            "learn bench: {} requests, {} {}, {} candidates, {} repair rounds",
-            self.all.requests,
-            self.llm.backend,
-            self.llm.reasoning_model.as_deref().unwrap_or("-"),
-            self.candidates,
-            self.repair_rounds
-        );
-        let parts: Vec<(&str, &Summary)> = [
-            ("held-out", self.held_out.as_ref()),
-            ("dev", self.dev.as_ref()),
-            ("all", Some(&self.all)),
-        ]
-        .into_iter()
-        .filter_map(|(n, s)| s.map(|s| (n, s)))
-        .collect();
-        let row = |label: &str, f: &dyn Fn(&Summary) -> String| {
-            let cells: Vec<String> = parts.iter().map(|(_, s)| format!("{:>18}", f(s))).collect();
-            println!("  {label:<44} {}", cells.join(" "));
-        };
-        let of = |part: usize, s: &Summary| {
-            format!("{part}/{} ({:.0}%)", s.requests, percent(part, s.requests))
-        };
-        let opt = |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.1}{unit}"));
-        let names: Vec<String> = parts.iter().map(|(n, _)| format!("{n:>18}")).collect();
-        println!("  {:<44} {}", "", names.join(" "));
-        row("raw model, correct (pass@1)", &|s| {
-            s.raw_correct.map_or("-".into(), |c| of(c, s))
-        });
-        row("single sample, correct (unverified)", &|s| {
-            of(s.single_correct, s)
-        });
-        row("pipeline, correct and published", &|s| {
-            of(s.published_correct, s)
-        });
-        row("pipeline, published", &|s| s.published.to_string());
-        row("pipeline, precision of published", &|s| {
-            opt(s.precision, "%")
-        });
-        row("pipeline, correct stored (drafts too)", &|s| {
-            of(s.stored_correct, s)
-        });
-        row("drafts / nothing stored", &|s| {
-            format!("{:.0}% / {:.0}%", s.draft_rate, s.nothing_rate)
-        });
-        row("questions asked", &|s| s.questions.to_string());
-        row("mean trust, right / wrong", &|s| {
-            format!("{} / {}", opt(s.trust_correct, ""), opt(s.trust_wrong, ""))
-        });
-        row("median seconds, request / published", &|s| {
-            format!(
-                "{} / {}",
-                opt(s.median_seconds, ""),
-                opt(s.median_seconds_published, "")
-            )
-        });
-        row("tokens per published skill", &|s| {
-            opt(s.tokens_per_published, "")
-        });
-        println!("  calibration (stored skills: right / in bucket)");
-        for (i, &(from, to)) in BUCKETS.iter().enumerate() {
-            row(&format!("    trust {from:.0}-{to:.0}"), &|s| {
-                let b = &s.calibration[i];
-                format!("{}/{}", b.correct, b.skills)
-            });
-        }
-        println!(
-            "  model: {} prompt + {} generated tokens; decode {} tok/s, prompt {} tok/s; run {:.0} s",
-            self.usage.prompt_tokens,
-            self.usage.completion_tokens,
-            opt(self.decode_tokens_per_sec, ""),
-            opt(self.prompt_tokens_per_sec, ""),
-            self.wall_seconds
-        );
     }
 }
