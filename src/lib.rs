@@ -46,6 +46,7 @@ pub mod metrics;
 pub mod pip;
 pub mod practice;
 pub mod python_imports;
+pub mod python_methods;
 pub mod quota;
 pub mod runtime;
 pub mod sandbox;

@@ -691,3 +691,29 @@ fn the_runtime_follows_the_request_when_not_chosen() {
         Runtime::Core
     );
 }
+
+#[tokio::test]
+async fn a_candidate_calling_a_java_method_is_renamed_and_counts() {
+    // crm_lead_score in the held-out half: `str.contains` is Java's.
+    // It behaves as RIGHT once renamed (no number's text holds an 'x').
+    const JAVA: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    if str(price).contains('x'):\n        return 0\n    return round(price * (1 - discount / 100), 2)\n";
+    let (url, _) = serve(Script {
+        spec: spec(),
+        by_temperature: temps([JAVA, RIGHT, RIGHT_TOO, RIGHT_THREE]),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    let out = app
+        .generate_skill("local", request(examples()), four())
+        .await
+        .unwrap();
+    assert!(out.published, "{:?}", out.reasons);
+    let stored = app.skills().get("local", "net_price").await.unwrap();
+    // The rewritten program runs and is the earliest of the agreeing ones.
+    assert!(
+        stored.manifest.source.contains("if ('x' in str(price)):"),
+        "{}",
+        stored.manifest.source
+    );
+}

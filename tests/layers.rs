@@ -18,6 +18,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("lru", 0),
     ("slots", 0),
     ("python_imports", 0),
+    ("python_methods", 0),
     // The error taxonomy; which interpreter code runs on.
     ("fault", 1),
     ("runtime", 1),

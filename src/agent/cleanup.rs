@@ -64,7 +64,7 @@ pub fn cleaned(code: &str, scope: Scope<'_>) -> String {
     }
     let mut out = statements.join("\n");
     out.push('\n');
-    crate::python_imports::with_imports(&out)
+    crate::python_imports::with_imports(&crate::python_methods::with_python_methods(&out))
 }
 
 /// The top-level statements of `code`, each with its indented body and

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::report::TaskResult;
 use super::set::{Score, Task};
 use crate::app::{App, GenerateOutcome};
 use crate::learn::generate::{Asker, GenerateOptions, Question, Settled};
@@ -39,17 +38,6 @@ pub struct Followed {
 }
 
 impl Followed {
-    /// Nothing to follow up: the request's own result.
-    pub fn unchanged(r: &TaskResult) -> Self {
-        Self {
-            questions: 0,
-            published: r.published,
-            trust: r.trust,
-            held_back: r.held_back,
-            wall_ms: r.wall_ms,
-        }
-    }
-
     /// Right on every held-back test.
     pub fn correct(&self) -> bool {
         self.held_back.is_some_and(|s| s.all())
@@ -81,7 +69,7 @@ pub async fn follow_up(
     task: &Task,
     oracle: &Asker,
     draft: OpenDraft,
-    first: &TaskResult,
+    first: &Followed,
     opts: GenerateOptions,
 ) -> Followed {
     let t0 = Instant::now();
@@ -118,50 +106,4 @@ pub async fn follow_up(
         }
     }
     followed
-}
-
-/// The follow-up's figures for a group of requests.
-#[derive(Debug, Clone, Serialize)]
-pub struct FollowSummary {
-    /// Questions answered in all.
-    pub questions: usize,
-    /// Skills published once the questions were answered.
-    pub published: usize,
-    /// Of them, right on every held-back test.
-    pub published_correct: usize,
-    /// Correct published skills per published skill, in percent.
-    pub precision: Option<f64>,
-    /// Stored skills right on every held-back test, drafts included.
-    pub stored_correct: usize,
-    /// Median wall time (request and follow-up) of the published ones.
-    pub median_seconds_published: Option<f64>,
-}
-
-impl FollowSummary {
-    /// `None` when no request of the group was followed up.
-    pub fn of<'a>(tasks: impl Iterator<Item = &'a TaskResult> + Clone) -> Option<Self> {
-        let followed: Vec<Followed> = tasks.filter_map(|t| t.followed).collect();
-        if followed.is_empty() {
-            return None;
-        }
-        let published = followed.iter().filter(|f| f.published).count();
-        let published_correct = followed
-            .iter()
-            .filter(|f| f.published && f.correct())
-            .count();
-        Some(Self {
-            questions: followed.iter().map(|f| f.questions).sum(),
-            published,
-            published_correct,
-            precision: (published > 0).then(|| 100.0 * published_correct as f64 / published as f64),
-            stored_correct: followed.iter().filter(|f| f.correct()).count(),
-            median_seconds_published: super::report::median(
-                followed
-                    .iter()
-                    .filter(|f| f.published)
-                    .map(|f| f.wall_ms as f64 / 1e3)
-                    .collect(),
-            ),
-        })
-    }
 }

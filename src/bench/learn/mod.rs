@@ -35,7 +35,7 @@ use crate::learn::generate::{Answer, Asker, GenerateOptions, GenerateRequest, Pr
 use crate::llm::Llm;
 use crate::sandbox::{Determinism, ResourceLimits, Sandbox, SkillCode};
 use crate::skills::DEFAULT_TENANT;
-use followup::{Followed, OpenDraft, follow_up};
+use followup::{OpenDraft, follow_up};
 pub use report::{Record, Report, Summary, TaskResult};
 pub use set::{Half, PracticeSet, SHIPPED, Score, Task, check, score};
 
@@ -182,9 +182,10 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
             r.followed = Some(match draft {
                 Some(draft) => {
                     let sandbox = &scratch.sandbox;
-                    follow_up(&app, sandbox, task, &person, draft, &r, opts.clone()).await
+                    let first = r.unchanged();
+                    follow_up(&app, sandbox, task, &person, draft, &first, opts.clone()).await
                 }
-                None => Followed::unchanged(&r),
+                None => r.unchanged(),
             });
         }
         if args.raw {

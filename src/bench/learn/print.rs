@@ -1,7 +1,6 @@
 //! The tables `bench learn` prints.
 
-use super::followup::FollowSummary;
-use super::report::{BUCKETS, Report, Summary, percent};
+use super::report::{BUCKETS, FollowSummary, Report, Summary, percent};
 
 impl Report {
     /// The tables.

@@ -13,6 +13,7 @@ use crate::text::{MAX_QUOTE_BYTES, truncate};
 
 pub(super) use super::python::{call, py};
 use crate::python_imports::with_imports;
+use crate::python_methods::with_python_methods;
 
 pub(super) fn candidate_prompt(
     req: &GenerateRequest,
@@ -122,7 +123,10 @@ pub(super) async fn sample(s: &mut Session, prompts: Vec<String>, offset: usize)
             s.calls += 1;
             s.usage += r.usage;
             if let Some(code) = llm_json::python_code(&r.text) {
-                out.push((i, with_imports(&without_checks(&code))));
+                out.push((
+                    i,
+                    with_imports(&with_python_methods(&without_checks(&code))),
+                ));
             }
         }
     }
