@@ -145,9 +145,13 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
     // oracle was asked nothing.
     assert_eq!(r["tasks"][1]["held_back"], json!({"passed": 4, "total": 4}));
     assert_eq!(r["tasks"][1]["published"], true);
-    assert_eq!(all["questions"], 0);
+    assert_eq!(r["tasks"][1]["questions"], 0);
     // `double`: four samples of one program are one program, with nobody
-    // to agree with: right, but kept as a draft.
+    // to agree with: right, but kept as a draft. Nothing is disputed, so
+    // the oracle was asked to confirm its answers on new inputs (as many
+    // as a request may ask), which it did.
+    assert_eq!(r["tasks"][0]["questions"], 3);
+    assert_eq!(all["questions"], 3);
     assert_eq!(r["tasks"][0]["candidates"], 1);
     assert_eq!(r["tasks"][0]["held_back"], json!({"passed": 5, "total": 5}));
     assert_eq!(r["tasks"][0]["published"], false);

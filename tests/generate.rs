@@ -717,3 +717,98 @@ async fn a_candidate_calling_a_java_method_is_renamed_and_counts() {
         stored.manifest.source
     );
 }
+
+/// A person who answers every question with `answer` (the winner's own
+/// answer when `None`), and the questions they were asked.
+fn person(answer: Option<Value>) -> (Asker, Arc<Mutex<Vec<Question>>>) {
+    let seen: Arc<Mutex<Vec<Question>>> = Arc::default();
+    let log = seen.clone();
+    let ask: Asker = Arc::new(move |q: Question| {
+        log.lock().unwrap().push(q.clone());
+        let said = answer.clone().or_else(|| match &q.choices[0].outcome {
+            Outcome::Value(v) => Some(v.clone()),
+            Outcome::Error(_) => None,
+        });
+        async move { said.map(Answer::Value) }.boxed()
+    });
+    (ask, seen)
+}
+
+#[tokio::test]
+async fn a_lone_program_is_questioned_and_a_correction_rules_it_out() {
+    // Four samples of one program: it agrees with nobody, so it cannot
+    // publish, and nothing is disputed.
+    let (url, fake) = serve(Script {
+        spec: spec(),
+        by_temperature: temps([RIGHT; 4]),
+        repair: Some(RIGHT_TOO.into()),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    // Without a person: the draft's open questions ask to confirm its
+    // answers, one choice each.
+    let out = app
+        .generate_skill("local", request(examples()), four())
+        .await
+        .unwrap();
+    assert!(!out.published && out.skill.is_some());
+    assert!(!out.questions.is_empty() && out.questions.len() <= 3);
+    assert!(out.questions.iter().all(|q| q.choices.len() == 1));
+    // A person who says the first answer is wrong: no program passes the
+    // correction, and the repair prompt shows it.
+    let (ask, seen) = person(Some(json!(12345.0)));
+    let opts = GenerateOptions {
+        ask: Some(ask),
+        ..four()
+    };
+    let out = app
+        .generate_skill("local", request(examples()), opts)
+        .await
+        .unwrap();
+    let asked = seen.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let q = &asked[0];
+    assert_eq!(q.choices.len(), 1);
+    assert_eq!(q.choices[0].programs, 1);
+    assert!(out.skill.is_none(), "{:?}", out.reasons);
+    let prompts = fake.prompts.lock().unwrap();
+    assert!(
+        prompts.iter().any(|p| p.contains("12345")),
+        "the correction is in no repair prompt"
+    );
+}
+
+#[tokio::test]
+async fn confirmed_answers_become_examples_of_the_draft() {
+    let (url, _) = serve(Script {
+        spec: spec(),
+        by_temperature: temps([RIGHT; 4]),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    let (ask, seen) = person(None);
+    let opts = GenerateOptions {
+        ask: Some(ask),
+        ..four()
+    };
+    let out = app
+        .generate_skill("local", request(examples()), opts)
+        .await
+        .unwrap();
+    // As many as a request may ask, each a different input.
+    let asked = seen.lock().unwrap().clone();
+    assert_eq!(asked.len(), 3);
+    assert!(asked.windows(2).all(|w| w[0].input != w[1].input));
+    let stored = app.skills().get("local", "net_price").await.unwrap();
+    assert_eq!(stored.manifest.source, RIGHT);
+    for q in &asked {
+        assert!(
+            stored.manifest.examples.iter().any(|e| e.input == q.input),
+            "{q:?}"
+        );
+    }
+    // Confirmations do not make a lone program publishable.
+    assert!(!out.published);
+}

@@ -21,7 +21,7 @@ function form() {
   const status = el("p", { class: "muted", role: "status" });
   const f = el("form", { class: "run-form", id: "new-skill-form" },
     el("h2", {}, "New skill"),
-    el("p", { class: "muted" }, "Say what the skill should do and give worked examples: they are the hard gate every candidate must pass. When candidates that pass disagree, you are asked which answer is right."),
+    el("p", { class: "muted" }, "Say what the skill should do and give worked examples: they are the hard gate every candidate must pass. When candidates that pass disagree, you are asked which answer is right; when they agree but are too few to trust, whether their answer is."),
     el("div", { class: "field" }, el("label", { for: "new-request" }, "Request *"),
       el("textarea", { id: "new-request", rows: "3", required: "" })),
     el("div", { class: "field" }, el("label", { for: "new-examples" }, "Examples (a JSON array of {input, output})"),
@@ -136,26 +136,49 @@ function questionCard(question) {
       card.dataset.answered = "true";
       status.textContent = "Answered: deciding again…";
       for (const b of buttons) b.remove();
+      other.remove();
     } catch (err) {
       status.textContent = err.message;
       for (const b of buttons) b.disabled = false;
     }
   };
+  // One choice: the candidates agree but are too few to trust, and the
+  // person confirms their answer or gives the right one.
+  const confirm = question.choices.length === 1;
   const buttons = [];
   for (const [i, c] of question.choices.entries()) {
     const body = c.outcome.value !== undefined ? { output: c.outcome.value } : { invalid: true };
-    const label = c.outcome.value !== undefined ? outcomeText(c.outcome) : `Invalid input (${c.outcome.error})`;
+    const text = c.outcome.value !== undefined ? outcomeText(c.outcome) : `Invalid input (${c.outcome.error})`;
+    const label = confirm ? `Yes: ${text}` : text;
     const b = el("button", { type: "button", class: "secondary", "data-choice": String(i) },
       label, el("span", { class: "muted" }, ` · ${c.programs} program${c.programs === 1 ? "" : "s"}`));
     b.addEventListener("click", () => answer(body, buttons));
     buttons.push(b);
   }
+  if (confirm) {
+    const invalid = el("button", { type: "button", class: "secondary", "data-choice": "invalid" }, "No: the input is invalid");
+    invalid.addEventListener("click", () => answer({ invalid: true }, buttons));
+    buttons.push(invalid);
+  }
+  // Another answer, as JSON (plain text is taken as a string).
+  const other = el("input", { type: "text", "data-other": "", placeholder: confirm ? "No, it is… (JSON)" : "None: it is… (JSON)", "aria-label": "The right result, as JSON" });
+  const send = el("button", { type: "button", class: "secondary", "data-choice": "other" }, "Send");
+  send.addEventListener("click", () => {
+    const typed = other.value.trim();
+    if (!typed) return;
+    let value;
+    try { value = JSON.parse(typed); } catch { value = typed; }
+    answer({ output: value }, buttons);
+  });
   const skip = el("button", { type: "button", class: "secondary", "data-choice": "skip" }, "I don't know");
   skip.addEventListener("click", () => answer({ skip: true }, buttons));
-  buttons.push(skip);
-  const card = el("li", { class: "step question", "data-kind": "question" },
-    el("div", {}, el("strong", {}, "Which is right? "), "Candidates that pass your examples disagree on ", el("code", {}, question.call)),
-    el("div", { class: "row" }, ...buttons, status));
+  buttons.push(send, skip);
+  const lead = confirm
+    ? [el("strong", {}, "Is this right? "), "Every candidate that passes your examples gives this for ", el("code", {}, question.call), ", but they are too few to trust"]
+    : [el("strong", {}, "Which is right? "), "Candidates that pass your examples disagree on ", el("code", {}, question.call)];
+  const card = el("li", { class: "step question", "data-kind": "question", ...(confirm ? { "data-confirm": "" } : {}) },
+    el("div", {}, ...lead),
+    el("div", { class: "row" }, ...buttons.slice(0, -2), other, ...buttons.slice(-2), status));
   return card;
 }
 

@@ -73,15 +73,24 @@ fn progress_display() -> Observer {
 fn terminal_asker() -> Asker {
     Arc::new(|q: Question| {
         async move {
-            eprintln!("\nThe candidates disagree on {}:", q.call);
-            for (n, c) in q.choices.iter().enumerate() {
-                let said = match &c.outcome {
-                    Outcome::Value(v) => crate::text::truncate(&v.to_string(), 200),
-                    Outcome::Error(_) => "an error: the input is invalid".into(),
-                };
-                eprintln!("  {}) {said}   ({} programs)", n + 1, c.programs);
+            let said = |o: &Outcome| match o {
+                Outcome::Value(v) => crate::text::truncate(&v.to_string(), 200),
+                Outcome::Error(_) => "an error: the input is invalid".into(),
+            };
+            if q.confirms() {
+                eprintln!(
+                    "\nEvery candidate that passes your examples returns {} for {}, but they are too few to trust.",
+                    said(&q.choices[0].outcome),
+                    q.call
+                );
+                eprint!("Is that right? [1 = yes, i = the input is invalid, =JSON = the right value, Enter = don't know] ");
+            } else {
+                eprintln!("\nThe candidates disagree on {}:", q.call);
+                for (n, c) in q.choices.iter().enumerate() {
+                    eprintln!("  {}) {}   ({} programs)", n + 1, said(&c.outcome), c.programs);
+                }
+                eprint!("Which is right? [its number, i = the input is invalid, =JSON = another value, Enter = don't know] ");
             }
-            eprint!("Which is right? [its number, i = the input is invalid, =JSON = another value, Enter = don't know] ");
             let line = tokio::task::spawn_blocking(|| {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line).map(|_| line)

@@ -4,6 +4,7 @@
 
 pub mod agree;
 pub mod auto;
+pub mod confirm;
 pub mod crystallize;
 pub mod edges;
 pub mod generate;

@@ -231,10 +231,25 @@ pub fn how_to_answer(outcome: &Value) -> Option<Value> {
     if open.is_empty() {
         return None;
     }
+    // A question with one choice asks to confirm it (the candidates agree
+    // but are too few to trust).
+    let confirm = open
+        .iter()
+        .filter(|q| q["choices"].as_array().is_some_and(|c| c.len() == 1))
+        .count();
+    let what = match (open.len() - confirm, confirm) {
+        (n, 0) => format!(
+            "The candidates disagree on {n} input(s) listed in `questions`. Ask the person which answer is right"
+        ),
+        (0, n) => format!(
+            "The candidates agree but are too few to trust: `questions` lists {n} of their answers. Ask the person whether each is right, and the right result where it is not"
+        ),
+        (n, m) => format!(
+            "The candidates disagree on {n} input(s) listed in `questions`, and {m} more list the one answer they agree on. Ask the person which answer is right"
+        ),
+    };
     Some(json!(format!(
-        "The candidates disagree on {} input(s) listed in `questions`. Ask the person which answer is \
-         right, then call generate_skill again with draft: \"{draft}\" and answers: [{{input, output}}] \
-         (or {{input, invalid: true}} when the skill should refuse that input).",
-        open.len()
+        "{what}, then call generate_skill again with draft: \"{draft}\" and answers: [{{input, output}}] \
+         (or {{input, invalid: true}} when the skill should refuse that input)."
     )))
 }

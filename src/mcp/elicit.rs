@@ -23,10 +23,17 @@ fn label(outcome: &Outcome) -> String {
 /// `question` as an `elicitation/create` request: pick one of the
 /// candidates' answers by number, or give the right result as JSON.
 pub fn question_request(question: &Question) -> Value {
-    let mut lines = vec![format!(
-        "The candidate programs for this skill disagree on `{}`. Which result is right?",
-        question.call
-    )];
+    let mut lines = vec![if question.confirms() {
+        format!(
+            "The candidate programs for this skill agree on `{}`, but they are too few to trust. Is this result right?",
+            question.call
+        )
+    } else {
+        format!(
+            "The candidate programs for this skill disagree on `{}`. Which result is right?",
+            question.call
+        )
+    }];
     let mut options = Vec::new();
     for (i, choice) in question.choices.iter().enumerate() {
         let text = label(&choice.outcome);

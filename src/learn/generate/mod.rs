@@ -25,6 +25,7 @@ mod spec;
 mod types;
 
 use super::agree::{self, Outcome, Verdict};
+use super::confirm;
 use super::promises::{Broken, Promises};
 use crate::llm::{ChatRequest, Llm, LlmError, Usage};
 use crate::runtime::Runtime;
@@ -86,6 +87,22 @@ impl Session {
         self.calls += 1;
         self.usage += r.usage;
         Ok(r.text)
+    }
+}
+
+/// What to ask a person about `verdict`, the most informative first:
+/// the inputs passing candidates dispute; when there are none and the
+/// candidates are too few to publish, the winner's answers to confirm.
+fn worth_asking(
+    runs: &[Vec<Outcome>],
+    verdict: &Verdict,
+    gate: &[(usize, agree::Expect)],
+) -> Vec<agree::Question> {
+    let disputed = agree::questions(runs, verdict);
+    if disputed.is_empty() {
+        confirm::confirmations(runs, verdict, gate)
+    } else {
+        disputed
     }
 }
 
@@ -223,7 +240,7 @@ pub async fn generate(
             let Some(ask) = opts.ask.as_ref().filter(|_| asked.len() < budget) else {
                 break v;
             };
-            let Some(q) = agree::questions(&runs, &v)
+            let Some(q) = worth_asking(&runs, &v, &gate)
                 .into_iter()
                 .find(|q| !unanswered.contains(&q.input))
             else {
@@ -288,7 +305,7 @@ pub async fn generate(
         add_candidates(&mut s, &mut codes, &mut copies, prompts, round).await;
     };
 
-    let open_questions = agree::questions(&runs, &verdict)
+    let open_questions = worth_asking(&runs, &verdict, &gate)
         .into_iter()
         .filter(|q| !unanswered.contains(&q.input))
         .take(budget.saturating_sub(asked.len()))

@@ -168,6 +168,15 @@ pub struct Question {
     pub choices: Vec<Choice>,
 }
 
+impl Question {
+    /// Whether it asks to confirm the one answer of candidates that agree
+    /// but are too few to trust ([`crate::learn::confirm`]), rather than
+    /// to choose between answers.
+    pub fn confirms(&self) -> bool {
+        self.choices.len() == 1
+    }
+}
+
 /// A question put to a person, and the answer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Asked {
