@@ -51,6 +51,37 @@ const INC_THREE: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    y = x\n
 /// dropped by the pipeline (it fails the example).
 const INC_OFF: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return x + 2\n";
 
+/// `autolearn bench learn --set SET ARGS --json` against the fake model
+/// at `url`: its tables and its JSON report.
+async fn bench(
+    url: &str,
+    dir: &tempfile::TempDir,
+    set: &std::path::Path,
+    args: &[&str],
+) -> (String, Value) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_autolearn"));
+    command
+        .args(["--llm", "openai", "--openai-base-url", url])
+        .args(["bench", "learn", "--set"])
+        .arg(set)
+        .args(args)
+        .arg("--json")
+        .env("AUTOLEARN_DATA_DIR", dir.path())
+        .env("AUTOLEARN_ARTIFACT", crate::util::artifact())
+        .env("AUTOLEARN_CACHE_DIR", crate::util::cache_dir());
+    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    (stdout, report)
+}
+
 fn task(id: &str, request: &str, examples: Value, tests: Value, reference: &str) -> Value {
     json!({"id": id, "domain": "data", "request": request, "examples": examples,
            "tests": tests, "entry": id, "reference": reference})
@@ -85,39 +116,14 @@ async fn the_benchmark_counts_single_samples_and_published_skills_against_held_b
              INC),
     ]});
     std::fs::write(&set, tasks.to_string()).unwrap();
-    let url = url.clone();
-    let set_arg = set.display().to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_autolearn"))
-            .args(["--llm", "openai", "--openai-base-url", &url])
-            .args([
-                "bench",
-                "learn",
-                "--set",
-                &set_arg,
-                "--candidates",
-                "4",
-                "--raw",
-                "--ask",
-                "oracle",
-                "--json",
-            ])
-            .env("AUTOLEARN_DATA_DIR", dir.path())
-            .env("AUTOLEARN_ARTIFACT", crate::util::artifact())
-            .env("AUTOLEARN_CACHE_DIR", crate::util::cache_dir())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, r) = bench(
+        &url,
+        &dir,
+        &set,
+        &["--candidates", "4", "--raw", "--ask", "oracle"],
+    )
+    .await;
     assert!(stdout.contains("single sample"), "{stdout}");
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
 
     let all = &r["all"];
     assert_eq!(all["requests"], 2);
@@ -212,31 +218,17 @@ async fn a_follow_up_with_the_oracles_answers_is_reported_beside_the_pipeline() 
              CLIP),
     ]});
     std::fs::write(&set, tasks.to_string()).unwrap();
-    let set_arg = set.display().to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_autolearn"))
-            .args(["--llm", "openai", "--openai-base-url", &url])
-            .args(["bench", "learn", "--set", &set_arg, "--candidates", "8"])
-            .args(["--ask", "follow-up", "--json"])
-            .env("AUTOLEARN_DATA_DIR", dir.path())
-            .env("AUTOLEARN_ARTIFACT", crate::util::artifact())
-            .env("AUTOLEARN_CACHE_DIR", crate::util::cache_dir())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, r) = bench(
+        &url,
+        &dir,
+        &set,
+        &["--candidates", "8", "--ask", "follow-up"],
+    )
+    .await;
     assert!(
         stdout.contains("with answers: correct and published"),
         "{stdout}"
     );
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let clip = &r["tasks"][0];
     // Without a person: the program that keeps negatives wins, as a draft
     // with questions about negative inputs; no question was asked.

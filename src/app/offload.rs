@@ -101,6 +101,16 @@ mod tests {
         }
     }
 
+    impl Offload {
+        async fn run_owned<F>(self, work: F) -> Result<F::Output, OffloadError>
+        where
+            F: Future + Send + 'static,
+            F::Output: Send + 'static,
+        {
+            self.run(work).await
+        }
+    }
+
     async fn until(flag: &AtomicBool) -> bool {
         let deadline = Instant::now() + Duration::from_secs(5);
         while !flag.load(Ordering::SeqCst) && Instant::now() < deadline {
@@ -113,10 +123,7 @@ mod tests {
     async fn a_caller_that_goes_away_stops_its_work() {
         let offload = Offload::default();
         let stopped = Arc::new(AtomicBool::new(false));
-        let caller = tokio::spawn({
-            let (offload, work) = (offload.clone(), endless(&stopped));
-            async move { offload.run(work).await }
-        });
+        let caller = tokio::spawn(offload.clone().run_owned(endless(&stopped)));
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!stopped.load(Ordering::SeqCst));
         caller.abort();
@@ -129,10 +136,7 @@ mod tests {
     async fn halting_stops_running_work_and_waits_for_it() {
         let offload = Offload::default();
         let stopped = Arc::new(AtomicBool::new(false));
-        let caller = tokio::spawn({
-            let (offload, work) = (offload.clone(), endless(&stopped));
-            async move { offload.run(work).await }
-        });
+        let caller = tokio::spawn(offload.clone().run_owned(endless(&stopped)));
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(offload.halt(Duration::from_secs(5)).await);
         assert!(stopped.load(Ordering::SeqCst));
