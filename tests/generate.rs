@@ -772,6 +772,14 @@ async fn a_lone_program_is_questioned_and_a_correction_rules_it_out() {
     assert_eq!(q.choices.len(), 1);
     assert_eq!(q.choices[0].programs, 1);
     assert!(out.skill.is_none(), "{:?}", out.reasons);
+    // The answer is reported with the outcome, and why nothing was kept.
+    assert_eq!(out.asked.len(), 1);
+    assert_eq!(out.asked[0].answer, Some(Answer::Value(json!(12345.0))));
+    assert!(
+        out.reasons[0].starts_with("you answered 1 question(s)"),
+        "{:?}",
+        out.reasons
+    );
     let prompts = fake.prompts.lock().unwrap();
     assert!(
         prompts.iter().any(|p| p.contains("12345")),

@@ -160,6 +160,19 @@ impl App {
         }
     }
 
+    /// One `question` learning per question the person answered.
+    async fn learn_answers(&self, tenant: &str, subject: &str, asked: &[Asked]) {
+        for a in asked {
+            self.learn(
+                tenant,
+                "question",
+                subject,
+                json!({"call": a.question.call, "choices": a.question.choices, "answer": a.answer}),
+            )
+            .await;
+        }
+    }
+
     /// Generate a skill for `req` with the configured model; publish it
     /// when its trust reaches [`PUBLISH_TRUST`], else keep it as a draft
     /// (unless that would hide a published skill of the same name).
@@ -245,9 +258,10 @@ impl App {
             }
             Err(GenerateError::NoCandidate {
                 candidates,
-                reasons,
+                mut reasons,
                 llm_calls,
                 usage,
+                asked,
             }) => {
                 let shown: Vec<String> = reasons
                     .iter()
@@ -261,13 +275,23 @@ impl App {
                     json!({"candidates": candidates, "reasons": shown, "llm_calls": llm_calls, "usage": usage}),
                 )
                 .await;
+                self.learn_answers(tenant, &subject, &asked).await;
+                if !asked.is_empty() {
+                    reasons.insert(
+                        0,
+                        format!(
+                            "you answered {} question(s); no candidate, repairs included, agrees with your examples and answers",
+                            asked.len()
+                        ),
+                    );
+                }
                 return Ok(GenerateOutcome {
                     published: false,
                     skill: None,
                     trust: None,
                     candidates,
                     edge_cases: Vec::new(),
-                    asked: Vec::new(),
+                    asked,
                     questions: Vec::new(),
                     reasons,
                     llm_calls,
@@ -317,15 +341,7 @@ impl App {
             self.learn(tenant, "repair", &name, json!({"rounds": g.repair_rounds}))
                 .await;
         }
-        for a in &g.asked {
-            self.learn(
-                tenant,
-                "question",
-                &name,
-                json!({"call": a.question.call, "choices": a.question.choices, "answer": a.answer}),
-            )
-            .await;
-        }
+        self.learn_answers(tenant, &name, &g.asked).await;
         for e in g.edge_cases.iter().take(8) {
             self.learn(
                 tenant,

@@ -281,6 +281,7 @@ pub async fn generate(
                 reasons,
                 llm_calls: s.calls,
                 usage: s.usage,
+                asked,
             });
         }
         round += 1;

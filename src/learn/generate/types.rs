@@ -374,5 +374,8 @@ pub enum GenerateError {
         llm_calls: u32,
         /// Tokens used.
         usage: Usage,
+        /// Questions the person answered on the way: answers that every
+        /// candidate contradicts end here too.
+        asked: Vec<Asked>,
     },
 }
