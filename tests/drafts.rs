@@ -116,6 +116,15 @@ async fn answers_to_a_drafts_questions_settle_it_without_a_model_call() {
             );
         }
     }
+    // Each answer is in the learnings log, naming the draft it settled.
+    let log = app.learnings().recent("local", 200).await.unwrap();
+    let answered: Vec<_> = log.iter().filter(|l| l.kind == "question").collect();
+    assert_eq!(answered.len(), answers.len(), "{log:?}");
+    assert!(
+        answered
+            .iter()
+            .all(|l| l.detail["draft"] == draft["id"] && l.detail["input"].is_object())
+    );
     // A settled draft's questions are not asked again, and the draft it
     // settled is settled for good.
     for q in &out.questions {

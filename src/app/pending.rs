@@ -87,6 +87,21 @@ impl super::App {
             return Err(GenerateSkillError::UnknownDraft(draft.clone()));
         };
         let mut req = pending.request.clone();
+        // The person's answers are learnings, as answers given in the loop
+        // are (`question`).
+        let subject = req
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::text::truncate(&req.request, 80));
+        for a in &answers {
+            self.learn(
+                tenant,
+                "question",
+                &subject,
+                serde_json::json!({"input": a.input, "answer": a.answer, "draft": draft.as_str()}),
+            )
+            .await;
+        }
         // A later answer about the same input replaces an earlier one.
         req.answers
             .retain(|a| !answers.iter().any(|b| b.input == a.input));
