@@ -24,6 +24,11 @@ const RENAMES: [(&str, &str); 6] = [
     ("push(", "append("),
 ];
 
+/// The longest receiver or argument a call is rewritten with: each call's
+/// work stays bounded, so the whole rewrite is linear in the code
+/// (longer ones stay as they are).
+const MAX_OPERAND: usize = 256;
+
 /// Foreign method with one argument → the Python operator, as a template
 /// of the receiver `{r}` and the argument `{a}`.
 const OPERATORS: [(&str, &str); 2] = [("contains(", "({a} in {r})"), ("equals(", "({r} == {a})")];
@@ -84,7 +89,7 @@ pub fn with_python_methods(code: &str) -> String {
 /// read.
 fn operator<'a>(out: &mut String, args: &'a str, template: &str) -> Option<&'a str> {
     let start = receiver_start(out)?;
-    let end = closing_paren(args)?;
+    let end = closing_paren(&args[..args.floor_char_boundary(MAX_OPERAND)])?;
     let argument = with_python_methods(args[..end].trim());
     if argument.is_empty() || argument.contains(',') {
         return None;
@@ -101,8 +106,12 @@ fn operator<'a>(out: &mut String, args: &'a str, template: &str) -> Option<&'a s
 /// bracketed groups and string literals (`d['k'].lower()`, `str(x)`).
 fn receiver_start(code: &str) -> Option<usize> {
     let b = code.as_bytes();
+    let floor = b.len().saturating_sub(MAX_OPERAND);
     let mut i = b.len();
     while i > 0 {
+        if i < floor {
+            return None;
+        }
         match b[i - 1] {
             c if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' => i -= 1,
             close @ (b')' | b']') => {
@@ -110,7 +119,7 @@ fn receiver_start(code: &str) -> Option<usize> {
                 let mut depth = 0usize;
                 let mut j = i;
                 loop {
-                    j = j.checked_sub(1)?;
+                    j = j.checked_sub(1).filter(|&j| j >= floor)?;
                     if b[j] == close {
                         depth += 1;
                     } else if b[j] == open {
@@ -122,7 +131,9 @@ fn receiver_start(code: &str) -> Option<usize> {
                 }
                 i = j;
             }
-            quote @ (b'\'' | b'"') => i = b[..i - 1].iter().rposition(|&c| c == quote)?,
+            quote @ (b'\'' | b'"') => {
+                i = b[floor..i - 1].iter().rposition(|&c| c == quote)? + floor;
+            }
             _ => break,
         }
     }
@@ -206,6 +217,27 @@ mod tests {
     }
 
     #[test]
+    fn hostile_code_is_rewritten_in_linear_time() {
+        // A chain whose receiver grows with every call, and a long line of
+        // calls: each call looks at most MAX_OPERAND bytes either way.
+        let chain = format!("v = x{}\n", ".contains(y)".repeat(20_000));
+        let calls = "a.contains(b) and ".repeat(20_000);
+        let started = std::time::Instant::now();
+        let rewritten = with_python_methods(&chain);
+        // The first calls nest; once the receiver passes MAX_OPERAND the
+        // rest stay as they are.
+        assert!(
+            rewritten.starts_with("v = (y in (y in (y in"),
+            "{}",
+            &rewritten[..40]
+        );
+        assert!(rewritten.ends_with(".contains(y)\n"));
+        assert!(with_python_methods(&calls).contains("(b in a) and (b in a)"));
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    }
+
+    #[test]
     fn strings_comments_and_python_methods_are_left_alone() {
         let code = "# x.contains(y) is Java\ns = 'a.contains(b)' + \"\"\"t.trim()\n.push(\"\"\"\nm = df['a'].str.contains('x')\nq = 'it\\'s.trim()'\nname.strip().lower()\n";
         assert_eq!(with_python_methods(code), code);
@@ -221,6 +253,9 @@ mod tests {
         ] {
             assert_eq!(with_python_methods(odd), odd);
         }
+        // A receiver or an argument longer than MAX_OPERAND stays.
+        let long = format!("{}.contains(y)", "x".repeat(300));
+        assert_eq!(with_python_methods(&long), long);
         // A string that never closes: nothing after it is touched, and
         // nothing panics.
         assert_eq!(with_python_methods("s = 'é.trim()"), "s = 'é.trim()");
