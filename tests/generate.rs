@@ -258,6 +258,33 @@ async fn a_repair_round_fixes_a_failing_candidate() {
     }
 }
 
+/// A right function whose model also wrote a wrong check of its own, and
+/// called it at import: the check goes, the function is kept.
+#[tokio::test]
+async fn a_wrong_check_the_model_appended_does_not_sink_a_right_function() {
+    let with_check = format!(
+        "{RIGHT}\ndef check_solution():\n    assert net_price(price=100, discount=10) == 91.0, \"Test failed\"\n\ncheck_solution()\n"
+    );
+    let (url, _) = serve(Script {
+        spec: spec(),
+        by_temperature: temps([with_check.as_str(); 4]),
+        ..Default::default()
+    })
+    .await;
+    let app = app_with(&url).await;
+    let out = app
+        .generate_skill("local", request(examples()), four())
+        .await
+        .unwrap();
+    let stored = app.skills().get("local", "net_price").await.unwrap();
+    assert!(
+        !stored.manifest.source.contains("check_solution()\n"),
+        "{}",
+        stored.manifest.source
+    );
+    assert!(out.skill.is_some(), "{:?}", out.reasons);
+}
+
 /// A small model's repairs rarely pass (none did in four `bench learn`
 /// runs), so a repair round samples afresh beside the repair. Here only a
 /// sample at a temperature first reached in the second repair round is

@@ -11,6 +11,7 @@ use crate::llm::{ChatRequest, Message, ModelRole, json as llm_json};
 use crate::sandbox::{CallError, Determinism, ErrorKind, ResourceLimits, Sandbox, SkillCode};
 use crate::text::{MAX_QUOTE_BYTES, truncate};
 
+use super::checks::without_checks;
 pub(super) use super::python::{call, py};
 use crate::python_imports::with_imports;
 use crate::python_methods::with_python_methods;
@@ -156,27 +157,6 @@ pub(super) async fn behaviour(
     out
 }
 
-/// `code` without the top-level checks a model likes to append (`assert
-/// f(...) == ...`, `print(f(...))`, an `if __name__ == "__main__":` block):
-/// they would run at import, in every call, and a wrong one breaks a right
-/// function.
-pub(super) fn without_checks(code: &str) -> String {
-    let mut out = String::with_capacity(code.len());
-    let mut in_main = false;
-    for line in code.lines() {
-        let top = !line.starts_with([' ', '\t']) && !line.trim().is_empty();
-        if top {
-            in_main = line.starts_with("if __name__");
-        }
-        let check = top && (line.starts_with("assert ") || line.starts_with("print("));
-        if !in_main && !check {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out.trim_end().to_owned() + "\n"
-}
-
 /// The program without comments, blank lines and trailing spaces: two
 /// samples that differ only there are one program, not two votes.
 pub(super) fn normalized(code: &str) -> String {
@@ -238,15 +218,6 @@ mod tests {
             r#"f(a=None, b=[True, False], c={"k": "v"})"#
         );
         assert_eq!(py(&json!(1.5)), "1.5");
-    }
-
-    #[test]
-    fn appended_checks_are_dropped_and_the_function_kept() {
-        let code = "import re\n\ndef f(x):\n    assert x >= 0\n    print(x)\n    return x\n\n# Tests\nassert f(1) == 2\nprint(f(3))\nif __name__ == \"__main__\":\n    f(2)\n";
-        assert_eq!(
-            without_checks(code),
-            "import re\n\ndef f(x):\n    assert x >= 0\n    print(x)\n    return x\n\n# Tests\n"
-        );
     }
 
     #[test]

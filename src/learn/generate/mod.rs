@@ -19,6 +19,7 @@
 
 mod asking;
 mod candidates;
+mod checks;
 mod inputs;
 mod manifest;
 mod programs;
