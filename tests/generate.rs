@@ -285,38 +285,6 @@ async fn a_wrong_check_the_model_appended_does_not_sink_a_right_function() {
     assert!(out.skill.is_some(), "{:?}", out.reasons);
 }
 
-/// A small model's repairs rarely pass (none did in four `bench learn`
-/// runs), so a repair round samples afresh beside the repair. Here only a
-/// sample at a temperature first reached in the second repair round is
-/// right, and the repair keeps the bug: the fresh sample is what is kept,
-/// and the panel counts every fresh sample drawn.
-#[tokio::test]
-async fn a_repair_round_samples_afresh_beside_the_repair() {
-    let mut by_temperature = temps([WRONG; 4]);
-    by_temperature.insert("0.4".into(), RIGHT.into());
-    let (url, fake) = serve(Script {
-        spec: spec(),
-        by_temperature,
-        repair: Some(WRONG.into()),
-        ..Default::default()
-    })
-    .await;
-    let app = app_with(&url).await;
-    let out = app
-        .generate_skill("local", request(examples()), four())
-        .await
-        .unwrap();
-    let stored = app.skills().get("local", "net_price").await.unwrap();
-    assert_eq!(stored.manifest.source, RIGHT);
-    // One spec, four first samples, and in each of the two rounds one
-    // repair and two fresh samples.
-    assert_eq!(fake.calls.load(Ordering::SeqCst), 1 + 4 + 2 * 3);
-    assert_eq!(out.llm_calls, 1 + 4 + 2 * 3);
-    // A lone program found in 8 independent samples: too little agreement
-    // to publish, so it waits as a draft.
-    assert!(!out.published, "{:?}", out.reasons);
-}
-
 #[tokio::test]
 async fn candidates_that_agree_but_fail_an_example_are_rejected() {
     let (url, _) = serve(Script {

@@ -13,9 +13,7 @@
 //! 5. **questions**: where passing candidates disagree and someone can be
 //!    asked ([`GenerateOptions::ask`]), the most informative disputed input
 //!    is put to them; the answer joins the examples and step 4 runs again;
-//! 6. **repair**: when no candidate passes, the closest one's failures go
-//!    back to the model, with fresh samples beside it, up to
-//!    `repair_rounds`.
+//! 6. **repair**: failures go back to the model, up to `repair_rounds`.
 
 mod asking;
 mod candidates;
@@ -179,9 +177,6 @@ pub async fn generate(
     for code in std::mem::take(&mut req.prior) {
         add_program(&s, &mut codes, &mut copies, code, 0);
     }
-    // Independent samples of the plain prompt so far: the panel agreement
-    // is weighed against (repairs are not independent).
-    let mut drawn = k;
     if codes.is_empty() {
         let first = (0..k)
             .map(|_| candidate_prompt(&req, &spec, &entry, None))
@@ -231,7 +226,7 @@ pub async fn generate(
             .filter(|c| !ruled_out.contains(c))
             .map(|&c| copies[c] - 1)
             .sum();
-        let attempts = drawn.saturating_sub(repeats);
+        let attempts = k.saturating_sub(repeats);
         if let Some(v) = agree::decide(&runs, &gate, examples, attempts, &ruled_out) {
             // Every behaviour is copied for the observer: only when one
             // is watching.
@@ -292,20 +287,23 @@ pub async fn generate(
         }
         round += 1;
         s.tell(Progress::Repair { round });
-        // Repair the candidate that came closest, and sample afresh: on the
-        // embedded model no repaired candidate passed the examples in four
-        // `bench learn` runs (0 of 44), while 13 % of plain samples did.
-        let closest = (0..codes.len()).min_by_key(|&c| why(c).len());
-        let fresh = if closest.is_some() { k.div_ceil(2) } else { k };
-        let mut prompts: Vec<String> = closest
-            .map(|c| {
-                let feedback = format!("```python\n{}```\n{}", codes[c], why(c).join("\n"));
-                candidate_prompt(&req, &spec, &entry, Some(&feedback))
-            })
-            .into_iter()
-            .collect();
-        prompts.extend((0..fresh).map(|_| candidate_prompt(&req, &spec, &entry, None)));
-        drawn += fresh;
+        // Repair the candidates that came closest.
+        let mut ranked: Vec<usize> = (0..codes.len()).collect();
+        ranked.sort_by_key(|&c| why(c).len());
+        let prompts: Vec<String> = if ranked.is_empty() {
+            (0..k)
+                .map(|_| candidate_prompt(&req, &spec, &entry, None))
+                .collect()
+        } else {
+            ranked
+                .iter()
+                .take(2)
+                .map(|&c| {
+                    let feedback = format!("```python\n{}```\n{}", codes[c], why(c).join("\n"));
+                    candidate_prompt(&req, &spec, &entry, Some(&feedback))
+                })
+                .collect()
+        };
         add_candidates(&mut s, &mut codes, &mut copies, prompts, round).await;
     };
 

@@ -112,9 +112,7 @@ pub struct GenerateOptions {
     /// Candidates sampled per round. Default: 8 (measured by `autolearn
     /// bench learn`; a local model decodes them as one batch).
     pub candidates: usize,
-    /// Rounds after the first when no candidate passes the examples: a
-    /// repair of the closest and `candidates / 2` fresh samples each.
-    /// Default: 2.
+    /// Rounds of repair after the first. Default: 2.
     pub repair_rounds: usize,
     /// Told of each step as it happens (a terminal's progress display, a
     /// UI's stream, a benchmark's record).
