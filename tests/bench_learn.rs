@@ -43,6 +43,32 @@ async fn the_shipped_practice_set_is_big_enough_and_its_references_pass() {
     );
 }
 
+/// The second set (`practice/second.json`, for measuring rules tuned on
+/// the shipped one) stays valid: unique ids, every reference passes its
+/// own examples and tests, no request repeats one of the shipped set's.
+#[tokio::test]
+async fn the_second_practice_set_is_valid_and_apart_from_the_shipped_one() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("practice/second.json"),
+    )
+    .unwrap();
+    let set = PracticeSet::parse(&text).unwrap();
+    assert!(set.tasks.len() >= 18, "{} tasks", set.tasks.len());
+    let shipped = PracticeSet::parse(SHIPPED).unwrap();
+    for t in &set.tasks {
+        assert!(
+            shipped
+                .tasks
+                .iter()
+                .all(|s| s.id != t.id && s.request != t.request),
+            "{} is in the shipped set",
+            t.id
+        );
+    }
+    let sandbox = crate::util::new_sandbox();
+    assert_eq!(check(&sandbox, &set).await, Vec::<String>::new());
+}
+
 const DOUBLE: &str = "def double(x):\n    \"\"\"Double x.\"\"\"\n    return 2 * x\n";
 const INC: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return x + 1\n";
 const INC_TOO: &str = "def inc(x):\n    \"\"\"Add one to x.\"\"\"\n    return 1 + x\n";
