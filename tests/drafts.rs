@@ -14,6 +14,9 @@ use serde_json::json;
 use crate::fake_llm::{Script, serve, temps};
 
 const RIGHT: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price * (1 - discount / 100), 2)\n";
+const RIGHT_TOO: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price - price * discount / 100, 2)\n";
+const RIGHT_THREE: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price * (100 - discount) / 100, 2)\n";
+const WRONG: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    return round(price - discount, 2)\n";
 const CLAMPED: &str = "def net_price(price, discount):\n    \"\"\"Price after a discount.\"\"\"\n    d = max(0, min(100, discount))\n    return round(price * (1 - d / 100), 2)\n";
 
 fn request() -> GenerateRequest {
@@ -136,6 +139,90 @@ async fn answers_to_a_drafts_questions_settle_it_without_a_model_call() {
         "{:?}",
         again.map(|o| o.published)
     );
+}
+
+/// Three programs that agree and a clamping one that passes the examples
+/// too: trust enough to publish, but they return different values for
+/// out-of-range discounts. Where the person can answer later, that waits
+/// for them; where nobody can, the evidence decides.
+#[tokio::test]
+async fn a_trusted_skill_whose_programs_return_different_values_waits_for_the_persons_answers() {
+    let mut by_temperature = temps([WRONG, RIGHT, CLAMPED, RIGHT_TOO]);
+    by_temperature.insert("0.4".into(), RIGHT_THREE.into());
+    let (url, fake) = serve(Script {
+        by_temperature,
+        ..Default::default()
+    })
+    .await;
+    let five = GenerateOptions {
+        candidates: 5,
+        ..Default::default()
+    };
+    let nobody = crate::fake_llm::app_on(&url, SkillStore::in_memory().await.unwrap()).await;
+    let out = nobody
+        .generate_skill("local", request(), five.clone())
+        .await
+        .unwrap();
+    assert!(out.published && !out.awaiting_answers, "{:?}", out.reasons);
+
+    let app = crate::fake_llm::app_on(&url, SkillStore::in_memory().await.unwrap()).await;
+    let later = GenerateOptions {
+        answers_later: true,
+        ..five
+    };
+    let out = app
+        .generate_skill("local", request(), later.clone())
+        .await
+        .unwrap();
+    assert!(!out.published && out.awaiting_answers, "{:?}", out.reasons);
+    assert!(out.trust.unwrap() >= 70.0, "{:?}", out.trust);
+    assert!(
+        out.reasons[0].contains("until you answer"),
+        "{:?}",
+        out.reasons
+    );
+    assert!(
+        out.questions.iter().any(Question::disputes_value),
+        "{:?}",
+        out.questions
+    );
+    let draft = app.skills().get("local", "net_price").await.unwrap();
+    assert_eq!(draft.status, Status::Draft);
+    let log = app.learnings().recent("local", 200).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.kind == "decision" && l.detail["held_for_answers"] == json!(true)),
+        "{log:?}"
+    );
+
+    // The person sides with the three: the clamping program is out, and
+    // the skill is published without another model call.
+    let answers: Vec<Settled> = out
+        .questions
+        .iter()
+        .map(|q| Settled {
+            input: q.input.clone(),
+            answer: match &q.choices[0].outcome {
+                Outcome::Value(v) => Answer::Value(v.clone()),
+                Outcome::Error(_) => Answer::Invalid,
+            },
+        })
+        .collect();
+    let calls = fake.calls.load(Ordering::SeqCst);
+    let settled = app
+        .settle_draft(None, "local", &draft.id, answers, later)
+        .await
+        .unwrap();
+    assert_eq!(fake.calls.load(Ordering::SeqCst), calls);
+    assert!(
+        settled.published && !settled.awaiting_answers,
+        "{:?} {:?}",
+        settled.trust,
+        settled.reasons
+    );
+    let published = app.skills().get("local", "net_price").await.unwrap();
+    assert_eq!(published.status, Status::Published);
+    assert_ne!(published.manifest.source, CLAMPED);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::json;
 
-use super::publish::PUBLISH_TRUST;
+use super::decision::{self, Decision, Findings};
 use super::{AddError, App};
 use crate::fault::Internal;
 use crate::learn::generate::{
@@ -16,15 +16,16 @@ use crate::learn::generate::{
 };
 use crate::llm::{LlmError, Usage};
 use crate::sandbox::ResourceLimits;
-use crate::skills::{
-    DEFAULT_FUEL_BUDGET, Kpis, Provenance, Skill, Status, W_AGREEMENT, W_EXAMPLES,
-};
+use crate::skills::{DEFAULT_FUEL_BUDGET, Provenance, Skill, Status};
 
 /// What generation ended with.
 #[derive(Debug, Clone, Serialize)]
 pub struct GenerateOutcome {
     /// Whether the skill is published (a tool now).
     pub published: bool,
+    /// A draft that its trust would publish, held until the person answers
+    /// `questions` on which passing programs return different values.
+    pub awaiting_answers: bool,
     /// The skill as stored (published or draft), if it was stored.
     pub skill: Option<serde_json::Value>,
     /// Its trust, 0 to 100.
@@ -104,36 +105,6 @@ impl crate::fault::Classify for GenerateSkillError {
     }
 }
 
-/// What would raise a skill's trust, from its KPIs.
-fn advice(k: &Kpis) -> Vec<String> {
-    let mut out = Vec::new();
-    if k.tests_total == 0 {
-        out.push(format!(
-            "no examples were given: add worked examples (they are the hard gate and weigh {W_EXAMPLES} of 100)"
-        ));
-    }
-    match k.agreement {
-        Some(a) if a < 0.67 => out.push(format!(
-            "independent candidates agreed only {:.0}% (agreement weighs {W_AGREEMENT} of 100): the request may be ambiguous or hard for the model; state the expected behaviour on edge cases, add examples, or use a stronger model",
-            100.0 * a
-        )),
-        _ => {}
-    }
-    if k.coverage_percent < 80.0 {
-        out.push(format!(
-            "the examples cover {:.0}% of the lines: add examples that reach the rest",
-            k.coverage_percent
-        ));
-    }
-    if k.findings_errors > 0 || k.findings_warnings > 0 {
-        out.push("static findings lower the score".into());
-    }
-    if !k.deterministic {
-        out.push("the result is not deterministic".into());
-    }
-    out
-}
-
 impl App {
     /// One `candidate` learning per candidate: its code and how it did on
     /// the examples.
@@ -195,6 +166,7 @@ impl App {
         opts: GenerateOptions,
     ) -> Result<GenerateOutcome, GenerateSkillError> {
         let llm = self.metered(llm, tenant);
+        let answers_later = opts.answers_later;
         let limits = self.limits(tenant).await;
         if req.request.trim().is_empty() || req.request.len() > limits.skill.description_bytes {
             return Err(GenerateSkillError::Invalid(format!(
@@ -287,6 +259,7 @@ impl App {
                 }
                 return Ok(GenerateOutcome {
                     published: false,
+                    awaiting_answers: false,
                     skill: None,
                     trust: None,
                     candidates,
@@ -308,27 +281,20 @@ impl App {
         let mut kpis = verification.kpis.clone();
         kpis.agreement = Some(g.agreement);
         let trust = kpis.trust(DEFAULT_FUEL_BUDGET);
-        let mut reasons = verification.problems.clone();
-        let publish = verification.passed() && trust >= PUBLISH_TRUST;
-        if !publish {
-            reasons.insert(
-                0,
-                format!("trust {trust:.1} is below {PUBLISH_TRUST}: kept as a draft"),
-            );
-            reasons.extend(advice(&kpis));
-            if g.ruled_out > 0 {
-                reasons.push(format!(
-                    "{} more candidates passed your examples but broke what the request says of every result (such as its rounding), so they did not count",
-                    g.ruled_out
-                ));
-            }
-            if !g.edge_cases.is_empty() {
-                reasons.push(format!(
-                    "candidates that pass your examples disagree on {} inputs (see edge_cases; questions has the ones worth settling first): add examples that settle them",
-                    g.edge_cases.len()
-                ));
-            }
-        }
+        let decision = decision::decide(
+            verification.passed(),
+            trust,
+            answers_later,
+            &g.open_questions,
+        );
+        let publish = decision == Decision::Publish;
+        let findings = Findings {
+            kpis: &kpis,
+            trust,
+            ruled_out: g.ruled_out,
+            edge_cases: g.edge_cases.len(),
+        };
+        let mut reasons = decision::reasons(decision, &findings, &verification.problems);
         let name = g.manifest.name.clone();
         self.learn(
             tenant,
@@ -355,7 +321,7 @@ impl App {
             tenant,
             "decision",
             &name,
-            json!({"source": "generate", "published": publish, "trust": trust, "reasons": reasons}),
+            json!({"source": "generate", "published": publish, "held_for_answers": matches!(decision, Decision::Hold { .. }), "trust": trust, "reasons": reasons}),
         )
         .await;
         let status = if publish {
@@ -392,6 +358,7 @@ impl App {
         }
         Ok(GenerateOutcome {
             published: publish,
+            awaiting_answers: matches!(decision, Decision::Hold { .. }) && stored.is_some(),
             skill: stored.as_ref().map(Skill::summary),
             trust: Some(trust),
             candidates: g.candidates,

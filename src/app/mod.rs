@@ -36,6 +36,7 @@ mod auto;
 mod bus;
 mod cache;
 mod catalog;
+mod decision;
 mod deps;
 mod errors;
 mod events;

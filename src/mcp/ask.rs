@@ -248,8 +248,15 @@ pub fn how_to_answer(outcome: &Value) -> Option<Value> {
             "The candidates disagree on {n} input(s) listed in `questions`, and {m} more list the one answer they agree on. Ask the person which answer is right"
         ),
     };
+    // Held: its trust would publish it, the disputed values are all that
+    // waits.
+    let held = if outcome["awaiting_answers"] == json!(true) {
+        " Its trust is high enough: it can be published once the answers settle which value is right."
+    } else {
+        ""
+    };
     Some(json!(format!(
         "{what}, then call generate_skill again with draft: \"{draft}\" and answers: [{{input, output}}] \
-         (or {{input, invalid: true}} when the skill should refuse that input)."
+         (or {{input, invalid: true}} when the skill should refuse that input).{held}"
     )))
 }

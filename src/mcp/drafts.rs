@@ -110,6 +110,12 @@ async fn run_generate(
     call: GenerateCall,
     opts: GenerateOptions,
 ) -> Result<CallToolResult, McpError> {
+    // An MCP client can always answer a draft's questions in a follow-up
+    // call (with the draft's id, or by retrying an input-required result).
+    let opts = GenerateOptions {
+        answers_later: true,
+        ..opts
+    };
     let outcome = match (call, llm) {
         (GenerateCall::Settle { draft, answers }, llm) => {
             app.settle_draft(llm, tenant, &draft, answers, opts).await

@@ -30,6 +30,10 @@ CANDIDATES = {"0.0": RIGHT, "0.6": WRONG, "0.9": RIGHT_TOO, "1.1": RIGHT_THREE,
 # and split on out-of-range discounts, so there are questions to settle.
 CLAMPED = 'def net_price(price, discount):\n    """Price after a discount."""\n    d = max(0, min(100, discount))\n    return round(price * (1 - d / 100), 2)\n'
 SPLIT = {"0.0": RIGHT, "0.6": CLAMPED, "0.9": RIGHT, "1.1": CLAMPED}
+# For a request that says some may cap the discount: three programs that
+# agree and the clamping one, all passing the examples: trust enough to
+# publish, but different values on out-of-range discounts.
+HELD = dict(CANDIDATES, **{"0.6": CLAMPED})
 
 
 class FakeOpenAI:
@@ -52,7 +56,7 @@ class FakeOpenAI:
                 if prompt.startswith("Design a function"):
                     text = json.dumps(SPEC)
                 else:
-                    table = SPLIT if "clamp" in prompt else CANDIDATES
+                    table = SPLIT if "clamp" in prompt else HELD if "cap it" in prompt else CANDIDATES
                     code = table.get(f"{body.get('temperature', 0):.1f}", WRONG)
                     text = f"```python\n{code}```"
                 out = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}],

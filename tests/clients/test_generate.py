@@ -73,6 +73,36 @@ async def test_a_drafts_questions_are_settled_by_a_follow_up_call(llm_server, fa
         assert gone.is_error and gone.structured_content["error"]["kind"] == "not_found"
 
 
+async def test_a_trusted_skill_whose_programs_return_different_values_waits_for_the_answers(llm_server, fake):
+    """A REST or MCP client can answer afterwards, so values the candidates
+    dispute wait for the person instead of the majority deciding."""
+    base = llm_server.url.rsplit("/mcp", 1)[0]
+    request = "Apply a percentage discount to a price; some would cap it"
+    with httpx2.Client(timeout=60) as h:
+        r = h.post(base + "/api/skills/generate", json={"request": request, "examples": EXAMPLES, "name": "net_price"})
+        assert r.status_code == 200, r.text
+        out = r.json()
+    assert out["published"] is False and out["awaiting_answers"] is True, out
+    assert out["trust"] >= 70 and out["skill"]["status"] == "draft", out
+    assert "until you answer" in out["reasons"][0], out["reasons"]
+    values = [q for q in out["questions"] if sum("value" in c["outcome"] for c in q["choices"]) > 1]
+    assert values, out["questions"]
+    # The person sides with the three programs that agree; the follow-up
+    # comes over MCP, for the same tenant.
+    answers = [{"input": q["input"], "output": q["choices"][0]["outcome"]["value"]}
+               if "value" in q["choices"][0]["outcome"] else {"input": q["input"], "invalid": True}
+               for q in out["questions"]]
+    async with Client(llm_server.url) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        assert "net_price" not in names, names
+        r = await client.call_tool("generate_skill", {"draft": out["skill"]["id"], "answers": answers})
+        settled = r.structured_content
+        assert not r.is_error and settled["published"] is True, settled
+        assert settled["awaiting_answers"] is False and settled["llm_calls"] == 0, settled
+        r = await client.call_tool("call_skill", {"name": "net_price", "input": {"price": 50, "discount": 50}})
+        assert r.structured_content == {"result": 25.0}
+
+
 def test_generate_over_rest_and_healthz_names_the_model(llm_server):
     base = llm_server.url.rsplit("/mcp", 1)[0]
     with httpx2.Client(timeout=60) as h:

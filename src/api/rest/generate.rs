@@ -57,6 +57,8 @@ pub(super) async fn generate(
             .candidates
             .unwrap_or(GenerateOptions::default().candidates)
             .clamp(1, 8),
+        // The client answers a draft's questions in a follow-up request.
+        answers_later: true,
         ..GenerateOptions::default()
     };
     let outcome = match (body.draft, body.request) {

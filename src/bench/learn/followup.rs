@@ -1,11 +1,13 @@
 //! `--ask follow-up`: the person answers a draft's questions afterwards, in
-//! one follow-up call, as an MCP or REST client does (`generate_skill`
+//! follow-up calls, as an MCP or REST client does (`generate_skill`
 //! with the draft's id and its `answers`; [`crate::app::App::settle_draft`]).
 //! The reference solution answers, as in `--ask oracle`.
 //!
 //! Both columns then come from one set of candidates: the pipeline as it
-//! ended without a person, and the same request once the person answered
-//! the draft's open questions (the candidates weighed before run first; the
+//! ends without a person (the evidence decides; a skill held for the
+//! person's answers counts as published, as its trust would publish it),
+//! and the same request once the person answered the draft's open
+//! questions (the candidates weighed before run first; the
 //! model is asked again only when the answers rule them all out). A
 //! request that ended published, or with nothing stored, or as a draft
 //! without questions, has nothing to follow up: its second column is its
@@ -61,49 +63,61 @@ impl OpenDraft {
     }
 }
 
-/// Answer `draft`'s questions with `oracle` in one follow-up call and
-/// grade what is stored then; `first` is the request's own result.
+/// Answer `draft`'s questions with `oracle` in follow-up calls, as long
+/// as the draft comes back with new ones and the question budget lasts,
+/// and grade what is stored then; `first` is the request's own result.
 pub async fn follow_up(
     app: &App,
     sandbox: &Sandbox,
     task: &Task,
     oracle: &Asker,
-    draft: OpenDraft,
+    mut draft: OpenDraft,
     first: &Followed,
     opts: GenerateOptions,
 ) -> Followed {
     let t0 = Instant::now();
-    let mut answers = Vec::with_capacity(draft.questions.len());
-    for q in draft.questions {
-        let input = q.input.clone();
-        if let Some(answer) = oracle(q).await {
-            answers.push(Settled { input, answer });
+    let mut questions = 0;
+    let mut last: Option<GenerateOutcome> = None;
+    while questions < opts.max_questions {
+        let mut answers = Vec::with_capacity(draft.questions.len());
+        for q in std::mem::take(&mut draft.questions) {
+            let input = q.input.clone();
+            if let Some(answer) = oracle(q).await {
+                answers.push(Settled { input, answer });
+            }
+        }
+        if answers.is_empty() {
+            break;
+        }
+        questions += answers.len();
+        let out = app
+            .settle_draft(None, DEFAULT_TENANT, &draft.id, answers, opts.clone())
+            .await;
+        // Nothing passes the answers: the first draft stays as it was,
+        // unpublished.
+        let Ok(out) = out else { break };
+        if out.skill.is_none() {
+            break;
+        }
+        let next = OpenDraft::of(&out);
+        last = Some(out);
+        match next {
+            Some(next) => draft = next,
+            None => break,
         }
     }
-    let questions = answers.len();
-    let out = app
-        .settle_draft(None, DEFAULT_TENANT, &draft.id, answers, opts)
-        .await;
     let wall = Duration::from_millis(first.wall_ms) + t0.elapsed();
     let mut followed = Followed {
         questions,
         published: false,
-        trust: None,
-        held_back: None,
+        trust: first.trust,
+        held_back: first.held_back,
         wall_ms: u64::try_from(wall.as_millis()).unwrap_or(u64::MAX),
     };
-    match out {
-        Ok(out) if out.skill.is_some() => {
-            followed.published = out.published;
-            followed.trust = out.trust;
-            followed.held_back = super::stored_score(app, sandbox, task).await;
-        }
-        // Nothing passes the answers: the first draft stays as it was,
-        // unpublished.
-        Ok(_) | Err(_) => {
-            followed.trust = first.trust;
-            followed.held_back = first.held_back;
-        }
+    if let Some(out) = last {
+        followed.published = out.published;
+        followed.trust = out.trust;
+        followed.held_back = super::stored_score(app, sandbox, task).await;
     }
     followed
 }

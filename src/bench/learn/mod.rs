@@ -173,8 +173,12 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
     for (i, (task, half)) in tasks.iter().enumerate() {
         let mut asked = opts.clone();
         let person = oracle(scratch.sandbox.clone(), task);
-        if args.ask == AskMode::Oracle {
-            asked.ask = Some(person.clone());
+        match args.ask {
+            AskMode::Oracle => asked.ask = Some(person.clone()),
+            // As an MCP or REST client: value disputes wait for the
+            // follow-up's answers.
+            AskMode::FollowUp => asked.answers_later = true,
+            AskMode::None => {}
         }
         let (mut r, draft) = run_task(&app, &scratch.sandbox, task, asked, args.record).await;
         r.half = *half;
@@ -183,7 +187,11 @@ pub async fn learn(paths: &Paths, llm: Llm, args: &LearnBenchArgs) -> anyhow::Re
                 Some(draft) => {
                     let sandbox = &scratch.sandbox;
                     let first = r.unchanged();
-                    follow_up(&app, sandbox, task, &person, draft, &first, opts.clone()).await
+                    let opts = GenerateOptions {
+                        answers_later: true,
+                        ..opts.clone()
+                    };
+                    follow_up(&app, sandbox, task, &person, draft, &first, opts).await
                 }
                 None => r.unchanged(),
             });
@@ -326,7 +334,8 @@ async fn run_task(
     let mut draft = None;
     match outcome {
         Ok(out) => {
-            r.published = out.published;
+            r.published = out.published || out.awaiting_answers;
+            r.held_for_answers = out.awaiting_answers;
             r.candidates = out.candidates;
             r.llm_calls = out.llm_calls;
             r.usage = out.usage;

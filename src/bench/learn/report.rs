@@ -27,8 +27,12 @@ pub struct TaskResult {
     /// The pipeline's first, unverified sample on the held-back tests
     /// (`None`: the model gave no code).
     pub single: Option<Score>,
-    /// Whether the pipeline published a skill.
+    /// Whether the pipeline published a skill, deciding without a person.
+    /// A skill held for the person's answers (`--ask follow-up`) counts:
+    /// without anyone to answer, its trust publishes it.
     pub published: bool,
+    /// Held as a draft until the person answers its value questions.
+    pub held_for_answers: bool,
     /// The stored skill's trust (published or draft).
     pub trust: Option<f64>,
     /// The stored skill on the held-back tests.
@@ -84,6 +88,7 @@ impl TaskResult {
             usage_raw: Usage::default(),
             single,
             published: false,
+            held_for_answers: false,
             trust: None,
             held_back: None,
             candidates: 0,
@@ -101,7 +106,7 @@ impl TaskResult {
     pub fn unchanged(&self) -> Followed {
         Followed {
             questions: 0,
-            published: self.published,
+            published: self.published && !self.held_for_answers,
             trust: self.trust,
             held_back: self.held_back,
             wall_ms: self.wall_ms,
@@ -124,6 +129,7 @@ impl TaskResult {
     pub fn line(&self) -> String {
         let mark = |ok: bool| if ok { "pass" } else { "fail" };
         let state = match (self.published, self.trust) {
+            (true, Some(t)) if self.held_for_answers => format!("held (trust {t:.0})"),
             (true, Some(t)) => format!("published (trust {t:.0})"),
             (false, Some(t)) => format!("draft (trust {t:.0})"),
             _ => "nothing stored".into(),

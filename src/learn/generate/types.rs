@@ -123,6 +123,11 @@ pub struct GenerateOptions {
     pub ask: Option<Asker>,
     /// At most this many questions per skill. Default: 3.
     pub max_questions: usize,
+    /// The person can answer a draft's questions afterwards, in a follow-up
+    /// call (an MCP or REST client). Passing candidates that return
+    /// different values then keep the skill a draft until they do, rather
+    /// than the evidence choosing between the values. Default: false.
+    pub answers_later: bool,
 }
 
 impl Default for GenerateOptions {
@@ -133,6 +138,7 @@ impl Default for GenerateOptions {
             observer: None,
             ask: None,
             max_questions: 3,
+            answers_later: false,
         }
     }
 }
@@ -145,6 +151,7 @@ impl std::fmt::Debug for GenerateOptions {
             .field("observer", &self.observer.is_some())
             .field("ask", &self.ask.is_some())
             .field("max_questions", &self.max_questions)
+            .field("answers_later", &self.answers_later)
             .finish()
     }
 }
@@ -174,6 +181,16 @@ impl Question {
     /// to choose between answers.
     pub fn confirms(&self) -> bool {
         self.choices.len() == 1
+    }
+
+    /// Whether programs that pass the examples return different values
+    /// here, not only disagree on whether the input is valid.
+    pub fn disputes_value(&self) -> bool {
+        self.choices
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Value(_)))
+            .count()
+            > 1
     }
 }
 
