@@ -74,10 +74,26 @@ pub async fn ask(llm: &Llm, task: &Task, entry: &str) -> RawAnswer {
 }
 
 /// `code` as a harness runs it: top-level imports, definitions (with their
-/// decorators and bodies) and constant assignments; every other top-level
-/// statement (a call, a print, an assert, an `if __name__` block) is
-/// dropped with the lines that continue it.
+/// decorators and bodies) and assignments that call none of the answer's
+/// own functions (`PATTERN = re.compile(...)` stays, as EvalPlus keeps
+/// what the entry point depends on; `result = f(4)` is a demo and goes);
+/// every other top-level statement (a call, a print, an assert, an
+/// `if __name__` block) is dropped with the lines that continue it.
 pub fn sanitized(code: &str) -> String {
+    let defined: Vec<String> = code
+        .lines()
+        .filter_map(|l| {
+            let rest = l
+                .strip_prefix("def ")
+                .or_else(|| l.strip_prefix("async def "))
+                .or_else(|| l.strip_prefix("class "))?;
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty()).then(|| format!("{name}("))
+        })
+        .collect();
     let mut out = String::with_capacity(code.len());
     let mut keep = false;
     for line in code.lines() {
@@ -89,7 +105,7 @@ pub fn sanitized(code: &str) -> String {
                 .unwrap_or("");
             keep = matches!(first, "import" | "from" | "def" | "class" | "async")
                 || line.starts_with('@')
-                || is_constant(line);
+                || is_setup(line, &defined);
         }
         if keep {
             out.push_str(line);
@@ -99,9 +115,9 @@ pub fn sanitized(code: &str) -> String {
     out
 }
 
-/// `NAME = ...` or `NAME: T = ...` at the top level (no call on the
-/// right-hand side's first token, which would run code on import).
-fn is_constant(line: &str) -> bool {
+/// `NAME = ...` or `NAME: T = ...` at the top level whose right-hand side
+/// calls none of the answer's own functions (`defined`, as `name(`).
+fn is_setup(line: &str, defined: &[String]) -> bool {
     let Some((target, value)) = line.split_once('=') else {
         return false;
     };
@@ -110,7 +126,7 @@ fn is_constant(line: &str) -> bool {
         && !name.is_empty()
         && name.chars().all(|c| c.is_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit())
-        && !value.contains('(')
+        && !defined.iter().any(|d| value.contains(d.as_str()))
 }
 
 #[cfg(test)]
@@ -119,11 +135,11 @@ mod tests {
 
     #[test]
     fn demo_calls_and_asserts_go_and_definitions_stay() {
-        let answer = "import math\nLIMIT = 3\n\n@staticmethod\ndef f(x):\n    \"\"\"Doc.\"\"\"\n    return math.floor(x)\n\n\nprint(f(2.5))\nassert f(1) == 1\nresult = f(\n    4)\nif __name__ == \"__main__\":\n    print(f(3))\nclass A:\n    pass\n";
+        let answer = "import math\nimport re\nWORD = re.compile(\"[a-z]+\")\nLIMIT = 3\n\n@staticmethod\ndef f(x):\n    \"\"\"Doc.\"\"\"\n    return math.floor(x)\n\n\nprint(f(2.5))\nassert f(1) == 1\nresult = f(\n    4)\nif __name__ == \"__main__\":\n    print(f(3))\nclass A:\n    pass\n";
         let kept = sanitized(answer);
         assert_eq!(
             kept,
-            "import math\nLIMIT = 3\n\n@staticmethod\ndef f(x):\n    \"\"\"Doc.\"\"\"\n    return math.floor(x)\n\n\nclass A:\n    pass\n"
+            "import math\nimport re\nWORD = re.compile(\"[a-z]+\")\nLIMIT = 3\n\n@staticmethod\ndef f(x):\n    \"\"\"Doc.\"\"\"\n    return math.floor(x)\n\n\nclass A:\n    pass\n"
         );
     }
 }
