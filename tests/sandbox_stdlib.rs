@@ -17,6 +17,13 @@ const PROBES: &[(&str, &str)] = &[
         "datetime",
         "datetime.date(2024, 3, 1) - datetime.timedelta(days=1) == datetime.date(2024, 2, 29)",
     ),
+    // `strptime` imports `_strptime` from C on first use (a model's usual
+    // way to read a timestamp).
+    (
+        "datetime",
+        "datetime.datetime.strptime('2024-03-01 10:30', '%Y-%m-%d %H:%M').hour == 10 and datetime.date.fromisoformat('2024-03-01').day == 1",
+    ),
+    ("time", "time.strptime('2024-03-01', '%Y-%m-%d').tm_yday == 61"),
     (
         "decimal",
         "decimal.Decimal('0.1') + decimal.Decimal('0.2') == decimal.Decimal('0.3')",
@@ -162,6 +169,9 @@ async fn dangerous_modules_are_not_in_the_snapshot() {
         "asyncio",
         "shutil",
         "pathlib",
+        // In the snapshot for `strptime`, which imports it from C; a skill
+        // naming it is refused all the same.
+        "_strptime",
     ] {
         let e = run(&format!("import {m}\ndef f():\n    return 1\n"), "{}")
             .await

@@ -58,6 +58,14 @@ import unicodedata
 import urllib.parse
 import zlib
 
+# --- Imported lazily by the stdlib above, from C (`datetime.strptime` and
+# `time.strptime` import `_strptime` on first use): in the snapshot, and let
+# through the import guard when C asks (`PyImport_Import` passes an empty
+# list as `fromlist`; an import statement passes None or a tuple), or those
+# calls fail. Skills may not name them.
+import _strptime  # noqa: F401
+STDLIB_LAZY = frozenset({"_strptime"})
+
 # --- Used by the harness itself; skills may not import these.
 import ast
 import _ast_unparse  # noqa: F401 - ast.unparse imports it lazily (compose needs it)
@@ -117,7 +125,8 @@ def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
         raise SandboxImportError("relative imports are not available in the sandbox")
     if name == SKILLS_PACKAGE or name.startswith(SKILLS_PACKAGE + "."):
         return _import_skill(name, fromlist)
-    if name not in SKILL_MODULES:
+    from_c = type(fromlist) is list and not fromlist
+    if name not in SKILL_MODULES and not (from_c and name in STDLIB_LAZY):
         raise SandboxImportError(
             f"module {name!r} is not available in the sandbox; "
             f"available: {', '.join(sorted(SKILL_MODULES))}"
