@@ -23,7 +23,10 @@ const PROBES: &[(&str, &str)] = &[
         "datetime",
         "datetime.datetime.strptime('2024-03-01 10:30', '%Y-%m-%d %H:%M').hour == 10 and datetime.date.fromisoformat('2024-03-01').day == 1",
     ),
-    ("time", "time.strptime('2024-03-01', '%Y-%m-%d').tm_yday == 61"),
+    (
+        "time",
+        "time.strptime('2024-03-01', '%Y-%m-%d').tm_yday == 61",
+    ),
     (
         "decimal",
         "decimal.Decimal('0.1') + decimal.Decimal('0.2') == decimal.Decimal('0.3')",

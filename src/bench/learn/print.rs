@@ -55,6 +55,9 @@ impl Report {
             let then = |s: &Summary, f: &dyn Fn(&FollowSummary) -> String| {
                 s.followed.as_ref().map_or("-".into(), f)
             };
+            row("held for answers (counted published above)", &|s| {
+                then(s, &|f| f.held.to_string())
+            });
             row("with answers: correct and published", &|s| {
                 then(s, &|f| of(f.published_correct, s))
             });

@@ -168,6 +168,8 @@ impl TaskResult {
 /// The follow-up's figures for a group of requests.
 #[derive(Debug, Clone, Serialize)]
 pub struct FollowSummary {
+    /// Skills held for the answers (their trust would have published them).
+    pub held: usize,
     /// Questions answered in all.
     pub questions: usize,
     /// Skills published once the questions were answered.
@@ -184,7 +186,8 @@ pub struct FollowSummary {
 
 impl FollowSummary {
     /// `None` when no request of the group was followed up.
-    fn of<'a>(tasks: impl Iterator<Item = &'a TaskResult>) -> Option<Self> {
+    fn of<'a>(tasks: impl Iterator<Item = &'a TaskResult> + Clone) -> Option<Self> {
+        let held = tasks.clone().filter(|t| t.held_for_answers).count();
         let followed: Vec<Followed> = tasks.filter_map(|t| t.followed).collect();
         if followed.is_empty() {
             return None;
@@ -195,6 +198,7 @@ impl FollowSummary {
             .filter(|f| f.published && f.correct())
             .count();
         Some(Self {
+            held,
             questions: followed.iter().map(|f| f.questions).sum(),
             published,
             published_correct,
