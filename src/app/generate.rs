@@ -288,6 +288,7 @@ impl App {
             &g.open_questions,
         );
         let publish = decision == Decision::Publish;
+        let held = matches!(decision, Decision::Hold { .. });
         let findings = Findings {
             kpis: &kpis,
             trust,
@@ -321,7 +322,7 @@ impl App {
             tenant,
             "decision",
             &name,
-            json!({"source": "generate", "published": publish, "held_for_answers": matches!(decision, Decision::Hold { .. }), "trust": trust, "reasons": reasons}),
+            json!({"source": "generate", "published": publish, "held_for_answers": held, "trust": trust, "reasons": reasons}),
         )
         .await;
         let status = if publish {
@@ -358,7 +359,7 @@ impl App {
         }
         Ok(GenerateOutcome {
             published: publish,
-            awaiting_answers: matches!(decision, Decision::Hold { .. }) && stored.is_some(),
+            awaiting_answers: held && stored.is_some(),
             skill: stored.as_ref().map(Skill::summary),
             trust: Some(trust),
             candidates: g.candidates,

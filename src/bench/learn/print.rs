@@ -1,6 +1,7 @@
 //! The tables `bench learn` prints.
 
-use super::report::{BUCKETS, FollowSummary, Report, Summary, percent};
+use super::followup::FollowSummary;
+use super::report::{BUCKETS, Report, Summary, percent};
 
 impl Report {
     /// The tables.
