@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::report::TaskResult;
 use super::set::{Score, Task};
+use super::stats::median;
 use crate::app::{App, GenerateOutcome};
 use crate::learn::generate::{Asker, GenerateOptions, Question, Settled};
 use crate::sandbox::Sandbox;
@@ -143,10 +143,9 @@ pub struct FollowSummary {
 }
 
 impl FollowSummary {
-    /// `None` when no request of the group was followed up.
-    pub(super) fn of<'a>(tasks: impl Iterator<Item = &'a TaskResult> + Clone) -> Option<Self> {
-        let held = tasks.clone().filter(|t| t.held_for_answers).count();
-        let followed: Vec<Followed> = tasks.filter_map(|t| t.followed).collect();
+    /// The figures of a group's `followed` requests, `held` of which were
+    /// held for the answers; `None` when none was followed up.
+    pub(super) fn of(held: usize, followed: Vec<Followed>) -> Option<Self> {
         if followed.is_empty() {
             return None;
         }
@@ -162,7 +161,7 @@ impl FollowSummary {
             published_correct,
             precision: (published > 0).then(|| 100.0 * published_correct as f64 / published as f64),
             stored_correct: followed.iter().filter(|f| f.correct()).count(),
-            median_seconds_published: super::report::median(
+            median_seconds_published: median(
                 followed
                     .iter()
                     .filter(|f| f.published)

@@ -20,6 +20,7 @@ mod print;
 mod raw;
 mod report;
 mod set;
+mod stats;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;

@@ -1,7 +1,8 @@
 //! The tables `bench learn` prints.
 
 use super::followup::FollowSummary;
-use super::report::{BUCKETS, Report, Summary, percent};
+use super::report::{BUCKETS, Report, Summary};
+use super::stats::percent;
 
 impl Report {
     /// The tables.

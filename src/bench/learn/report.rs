@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::followup::{FollowSummary, Followed};
 use super::set::{Half, Score, Task};
+use super::stats::{median, percent};
 use crate::learn::agree::{Outcome, Verdict};
 use crate::learn::generate::GenerateOptions;
 use crate::llm::{BackendInfo, Usage};
@@ -165,27 +166,6 @@ impl TaskResult {
     }
 }
 
-/// Median of `xs`, if any.
-pub(super) fn median(mut xs: Vec<f64>) -> Option<f64> {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    (n > 0).then(|| {
-        if n % 2 == 1 {
-            xs[n / 2]
-        } else {
-            f64::midpoint(xs[n / 2 - 1], xs[n / 2])
-        }
-    })
-}
-
-pub(super) fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        100.0 * part as f64 / whole as f64
-    }
-}
-
 /// Trust buckets of the calibration table: `[from, to)`, the last closed.
 pub(super) const BUCKETS: [(f64, f64); 7] = [
     (0.0, 40.0),
@@ -316,7 +296,10 @@ impl Summary {
             median_seconds: median(tasks.clone().map(secs).collect()),
             tokens_per_published: (published > 0).then(|| tokens as f64 / published as f64),
             calibration,
-            followed: FollowSummary::of(tasks),
+            followed: FollowSummary::of(
+                tasks.clone().filter(|t| t.held_for_answers).count(),
+                tasks.filter_map(|t| t.followed).collect(),
+            ),
         }
     }
 }
